@@ -1,0 +1,35 @@
+import express, { type Express } from 'express';
+import type { Client } from '@temporalio/client';
+import type { Logger } from 'pino';
+import type { Sql } from '../lib/db';
+import type { Config } from '../lib/config';
+import { errorHandler, notFoundHandler } from './errors';
+import { authenticate } from './auth';
+import { healthRouter } from './routes/health';
+
+export interface AppDeps {
+  sql: Sql;
+  temporal: Client;
+  config: Config;
+  log: Logger;
+}
+
+/**
+ * The HTTP surface. Public: /healthz, /webhooks/* (authenticated by vendor signatures).
+ * Everything under /v1 needs an API key and is scoped to the key's account.
+ */
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', true);
+  app.use(healthRouter(deps));
+
+  const v1 = express.Router();
+  v1.use(express.json({ limit: '1mb' }));
+  v1.use(authenticate(deps.sql, { adminKey: deps.config.ADMIN_API_KEY }));
+  app.use('/v1', v1);
+
+  app.use(notFoundHandler);
+  app.use(errorHandler(deps.log));
+  return app;
+}

@@ -1,0 +1,76 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Request, RequestHandler } from 'express';
+import type { Sql } from '../lib/db';
+import { HttpError } from './errors';
+
+export type Role = 'client' | 'admin';
+export interface AuthContext {
+  keyId: string;
+  role: Role;
+  /** null only for platform admin keys */
+  accountId: string | null;
+}
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    auth?: AuthContext;
+  }
+}
+
+const KEY_PREFIX = 'ak_';
+
+/** A new random key (256 bits). Shown once; only hashKey(key) is stored. */
+export function generateApiKey(): { key: string; prefix: string; hash: string } {
+  const key = KEY_PREFIX + randomBytes(32).toString('base64url');
+  return { key, prefix: key.slice(0, KEY_PREFIX.length + 6), hash: hashKey(key) };
+}
+
+/** SHA-256 is enough here: keys are 256 random bits, so there is nothing to brute-force. */
+export function hashKey(key: string): string {
+  return createHash('sha256').update(key, 'utf8').digest('hex');
+}
+
+function presentedKey(req: Request): string | undefined {
+  const h = req.get('authorization');
+  if (h) {
+    const m = /^Bearer\s+(\S+)$/i.exec(h);
+    return m?.[1];
+  }
+  return req.get('x-api-key') ?? undefined;
+}
+
+/**
+ * Resolves the caller from the API key. The platform admin key from config (ADMIN_API_KEY) is
+ * accepted as an admin without a database row, so a fresh deployment can create its first account.
+ */
+export function authenticate(sql: Sql, opts: { adminKey?: string } = {}): RequestHandler {
+  const adminHash = opts.adminKey ? hashKey(opts.adminKey) : undefined;
+  return async (req, _res, next) => {
+    const key = presentedKey(req);
+    if (!key) return next(new HttpError(401, 'unauthenticated', 'missing API key (Authorization: Bearer <key>)'));
+    const hash = hashKey(key);
+    if (adminHash && hash === adminHash) {
+      req.auth = { keyId: 'config-admin', role: 'admin', accountId: null };
+      return next();
+    }
+    const [row] = await sql<{ id: string; role: Role; account_id: string | null }[]>`
+      update api_keys set last_used_at = now()
+      where key_hash = ${hash} and revoked_at is null
+      returning id, role, account_id`;
+    if (!row) return next(new HttpError(401, 'unauthenticated', 'invalid or revoked API key'));
+    req.auth = { keyId: row.id, role: row.role, accountId: row.account_id };
+    next();
+  };
+}
+
+export const requireAdmin: RequestHandler = (req, _res, next) => {
+  if (req.auth?.role !== 'admin') return next(new HttpError(403, 'forbidden', 'admin key required'));
+  next();
+};
+
+/** The caller's account id; client routes never take it from the request. */
+export function accountOf(req: Request): string {
+  const id = req.auth?.accountId;
+  if (!id) throw new HttpError(403, 'forbidden', 'this route needs a key that belongs to an account');
+  return id;
+}

@@ -1,0 +1,97 @@
+import { z } from 'zod';
+
+/**
+ * The one place that reads the environment. Every process calls loadConfig() at start-up and
+ * fails fast with a message naming the variable at fault.
+ *
+ * Vendors: a vendor whose variables are all unset runs against its loopback simulator
+ * (`mode: 'sim'`); all set means the real vendor (`mode: 'live'`); some but not all set is a
+ * start-up error naming what is missing — half a credential is always a mistake.
+ */
+
+const emptyToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+const opt = z.preprocess(emptyToUndefined, z.string().optional());
+const port = (def: number) => z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(65535).default(def));
+const int = (def: number, min = 0) => z.preprocess(emptyToUndefined, z.coerce.number().int().min(min).default(def));
+const url = (def: string) => z.preprocess(emptyToUndefined, z.string().url().default(def));
+
+export const VENDORS = {
+  twilio: ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM_NUMBER'],
+  azure: ['AZURE_SPEECH_KEY', 'AZURE_SPEECH_REGION'],
+  openrouter: ['OPENROUTER_API_KEY'],
+  elevenlabs: ['ELEVENLABS_API_KEY'],
+  billplz: ['BILLPLZ_API_KEY', 'BILLPLZ_COLLECTION_ID', 'BILLPLZ_X_SIGNATURE_KEY'],
+} as const;
+export type Vendor = keyof typeof VENDORS;
+
+const EnvSchema = z.object({
+  NODE_ENV: z.preprocess(emptyToUndefined, z.enum(['development', 'test', 'production']).default('development')),
+  LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
+  DATABASE_URL: url('postgres://postgres@127.0.0.1:5432/aicall'),
+  TEMPORAL_ADDRESS: z.preprocess(emptyToUndefined, z.string().default('127.0.0.1:7233')),
+  TEMPORAL_NAMESPACE: z.preprocess(emptyToUndefined, z.string().default('default')),
+  TEMPORAL_UI_PORT: port(8233),
+  API_PORT: port(3000),
+  MEDIA_GATEWAY_PORT: port(3001),
+  WORKER_METRICS_PORT: port(9464),
+  /** Public origin of the API as Twilio and Billplz see it (webhooks, status callbacks). */
+  APP_ORIGIN: opt,
+  /** Public wss:// origin of the media gateway as Twilio sees it. */
+  MEDIA_PUBLIC_URL: opt,
+  ADMIN_API_KEY: opt,
+  /** Secret for per-call media-stream tokens (HMAC). Generated per process in dev if unset. */
+  MEDIA_TOKEN_SECRET: opt,
+  MEDIA_TOKEN_TTL_SEC: int(900, 30),
+  DIALER_CALLS_PER_SECOND: z.preprocess(emptyToUndefined, z.coerce.number().positive().default(1)),
+  TWILIO_ACCOUNT_SID: opt,
+  TWILIO_AUTH_TOKEN: opt,
+  TWILIO_FROM_NUMBER: opt,
+  TWILIO_API_BASE: opt,
+  AZURE_SPEECH_KEY: opt,
+  AZURE_SPEECH_REGION: opt,
+  AZURE_SPEECH_ENDPOINT: opt,
+  OPENROUTER_API_KEY: opt,
+  OPENROUTER_BASE_URL: url('https://openrouter.ai/api/v1'),
+  ELEVENLABS_API_KEY: opt,
+  ELEVENLABS_BASE_URL: url('https://api.elevenlabs.io'),
+  BILLPLZ_API_KEY: opt,
+  BILLPLZ_COLLECTION_ID: opt,
+  BILLPLZ_X_SIGNATURE_KEY: opt,
+  BILLPLZ_BASE_URL: url('https://www.billplz.com'),
+  TOPUP_MIN_SEN: int(1000, 1),
+  TOPUP_MAX_SEN: int(10_000_000, 1),
+  /** Credit micro-units granted per MYR sen, stored on each top-up when it is created. */
+  TOPUP_MICRO_PER_SEN: int(2_250, 1),
+  LOW_BALANCE_THRESHOLD_MICRO: int(10_000_000),
+  ALERT_WEBHOOK_URL: opt,
+});
+
+export type Env = z.infer<typeof EnvSchema>;
+export type VendorMode = 'live' | 'sim';
+export type Config = Env & { vendors: Record<Vendor, VendorMode> };
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const vendors = {} as Record<Vendor, VendorMode>;
+  for (const [vendor, vars] of Object.entries(VENDORS) as [Vendor, readonly string[]][]) {
+    const set = vars.filter((v) => parsed.data[v as keyof Env] !== undefined);
+    if (set.length === 0) vendors[vendor] = 'sim';
+    else if (set.length === vars.length) vendors[vendor] = 'live';
+    else {
+      const missing = vars.filter((v) => !set.includes(v));
+      throw new ConfigError(
+        `${vendor} is half-configured: ${set.join(', ')} set but ${missing.join(', ')} missing. ` +
+          `Set all of ${vars.join(', ')} to use the real ${vendor}, or none to use its simulator.`,
+      );
+    }
+  }
+  return { ...parsed.data, vendors };
+}

@@ -1,0 +1,135 @@
+/**
+ * One small interface per vendor (design: providers/). Adapters implement them against the real
+ * vendor APIs; in development and tests the same adapters are pointed at the loopback simulators
+ * in sim/. Owners of each adapter may extend their interface; keep it small.
+ */
+
+// ---- Telephony (Twilio) ---------------------------------------------------------------------
+
+export interface DialRequest {
+  callId: string;
+  to: string;
+  from: string;
+  /** wss:// URL of the media gateway's stream endpoint. */
+  streamUrl: string;
+  /** Short-lived HMAC token bound to callId, passed as a <Parameter>. */
+  streamToken: string;
+  statusCallbackUrl: string;
+  ringTimeoutSec: number;
+  /** Hard cap on the call's length, enforced by Twilio as a backstop to the workflow's timer. */
+  timeLimitSec: number;
+  machineDetection: boolean;
+  /** Where asynchronous AMD results are posted. */
+  amdStatusCallbackUrl?: string;
+}
+
+export interface Telephony {
+  dial(req: DialRequest): Promise<{ callSid: string }>;
+  hangup(callSid: string): Promise<void>;
+}
+
+// ---- Speech to text (Azure) -----------------------------------------------------------------
+
+export interface SttOptions {
+  language: string;
+  /** Silence that ends a phrase; short for a fast end of turn. */
+  segmentationSilenceMs?: number;
+}
+
+export interface SttEvents {
+  partial: (text: string) => void;
+  final: (text: string, timing: { offsetMs: number; durationMs: number }) => void;
+  error: (err: Error) => void;
+}
+
+export interface SttSession {
+  /** µ-law 8 kHz mono, as Twilio sends it. */
+  write(ulaw: Buffer): void;
+  on<E extends keyof SttEvents>(event: E, listener: SttEvents[E]): this;
+  close(): Promise<void>;
+  /** Audio seconds sent so far, in ms (what Azure bills). */
+  readonly audioMs: number;
+}
+
+export interface SpeechToText {
+  start(opts: SttOptions): Promise<SttSession>;
+}
+
+// ---- Chat model (OpenRouter) ----------------------------------------------------------------
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant' | 'tool';
+  content: string;
+  toolCallId?: string;
+  toolCalls?: { id: string; name: string; arguments: string }[];
+}
+
+export interface ToolSpec {
+  name: string;
+  description: string;
+  parameters: Record<string, unknown>;
+}
+
+export type ChatDelta =
+  | { type: 'text'; text: string }
+  | { type: 'tool_call'; id: string; name: string; arguments: string }
+  | { type: 'usage'; promptTokens: number; completionTokens: number; costMicro?: number; model?: string };
+
+export interface ChatRequest {
+  model: string;
+  fallbackModels?: string[];
+  messages: ChatMessage[];
+  tools?: ToolSpec[];
+  signal?: AbortSignal;
+}
+
+export interface ChatModel {
+  stream(req: ChatRequest): AsyncIterable<ChatDelta>;
+}
+
+// ---- Text to speech (ElevenLabs) ------------------------------------------------------------
+
+export interface TtsOptions {
+  voiceId: string;
+  model?: string;
+  signal?: AbortSignal;
+}
+
+export interface TtsStream {
+  /** Feed text as it arrives; the stream synthesises incrementally. */
+  sendText(text: string): void;
+  /** No more text: flush what is buffered and finish. */
+  end(): void;
+  /** µ-law 8 kHz audio as it is produced. */
+  audio: AsyncIterable<Buffer>;
+  readonly characters: number;
+}
+
+export interface TextToSpeech {
+  open(opts: TtsOptions): Promise<TtsStream>;
+}
+
+// ---- Payments (Billplz) ---------------------------------------------------------------------
+
+export interface CreateBillRequest {
+  topUpId: string;
+  amountSen: number;
+  name: string;
+  email?: string;
+  mobile?: string;
+  description: string;
+  callbackUrl: string;
+  redirectUrl: string;
+  dueAt?: string;
+}
+
+export interface Bill {
+  billId: string;
+  url: string;
+  state?: string;
+  paid?: boolean;
+}
+
+export interface PaymentGateway {
+  createBill(req: CreateBillRequest): Promise<Bill>;
+}

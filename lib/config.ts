@@ -67,6 +67,8 @@ const EnvSchema = z.object({
 });
 
 export type Env = z.infer<typeof EnvSchema>;
+/** Every variable the config reads (documented in .env.example; a test keeps the two in step). */
+export const ENV_KEYS = Object.keys(EnvSchema.shape);
 export type VendorMode = 'live' | 'sim';
 export type Config = Env & { vendors: Record<Vendor, VendorMode> };
 

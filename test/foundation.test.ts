@@ -80,3 +80,13 @@ describe('config', () => {
     expect(loadConfig({ TWILIO_ACCOUNT_SID: '', TWILIO_AUTH_TOKEN: '  ' }).vendors.twilio).toBe('sim');
   });
 });
+
+describe('.env.example', () => {
+  it('documents every variable the config reads', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const { ENV_KEYS } = await import('../lib/config');
+    const text = await readFile(new URL('../.env.example', import.meta.url), 'utf8');
+    const documented = new Set([...text.matchAll(/^#?\s*([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]));
+    expect(ENV_KEYS.filter((k) => !documented.has(k))).toEqual([]);
+  });
+});

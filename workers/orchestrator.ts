@@ -5,6 +5,7 @@ import { createLogger } from '../lib/logger';
 import { TASK_QUEUES } from '../lib/ids';
 import { createActivities } from '../activities';
 import { WORKFLOWS_PATH } from './workflow-bundle';
+import { installRuntimeLogger } from './runtime';
 
 /**
  * The orchestrator worker: every workflow, and the activities of the `orchestration` queue.
@@ -34,6 +35,7 @@ export async function createOrchestratorWorker(config: Config, overrides: Partia
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const config = loadConfig();
+  installRuntimeLogger(createLogger('temporal-sdk'));
   const { worker, log, close } = await createOrchestratorWorker(config);
   log.info({ taskQueue: TASK_QUEUES.orchestration, temporal: config.TEMPORAL_ADDRESS }, 'orchestrator worker started');
   await worker.run();

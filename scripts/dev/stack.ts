@@ -1,0 +1,128 @@
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { loadConfig, type Config } from '../../lib/config';
+import { ensureDatabase, migrate } from '../../lib/migrate';
+import { connectTemporal } from '../../lib/temporal';
+import { temporalCliPath } from '../../lib/temporal-bin';
+import { SEARCH_ATTRIBUTE_DEFS } from '../../lib/search-attributes';
+import { checkPostgres } from './postgres';
+import { httpOk, startProcess, stopProcess, waitFor, type ManagedProcess } from './processes';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const DATA_DIR = path.join(ROOT, '.data');
+const LOG_DIR = path.join(DATA_DIR, 'logs');
+
+export interface Stack {
+  config: Config;
+  env: NodeJS.ProcessEnv;
+  urls: Record<string, string>;
+  adminKey: string;
+  processes: ManagedProcess[];
+  /** Resolves with the first process that exits on its own. */
+  firstExit: Promise<ManagedProcess>;
+  stop(): Promise<void>;
+}
+
+/** Dev secrets are generated once and kept under .data so restarts keep working tokens and keys. */
+function devSecrets(): { ADMIN_API_KEY: string; MEDIA_TOKEN_SECRET: string } {
+  const file = path.join(DATA_DIR, 'dev-secrets.json');
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8'));
+  const s = { ADMIN_API_KEY: `ak_admin_${randomBytes(24).toString('base64url')}`, MEDIA_TOKEN_SECRET: randomBytes(32).toString('base64url') };
+  mkdirSync(DATA_DIR, { recursive: true });
+  writeFileSync(file, JSON.stringify(s, null, 2), { mode: 0o600 });
+  return s;
+}
+
+const tsEntry = (rel: string) => path.join(ROOT, rel);
+
+/**
+ * Brings up the whole stack on embedded defaults: Temporal dev server (SQLite under .data, Web UI,
+ * search attributes registered), the database (created and migrated), the vendor simulators for
+ * every vendor without credentials, the orchestrator and dialer workers, the media gateway and the
+ * API. Each process logs to .data/logs/<name>.log.
+ */
+export async function startStack(opts: { log?: (line: string) => void } = {}): Promise<Stack> {
+  const say = opts.log ?? ((l: string) => console.log(l));
+  const secrets = devSecrets();
+  const baseEnv: NodeJS.ProcessEnv = { ...process.env };
+  for (const [k, v] of Object.entries(secrets)) baseEnv[k] ??= v;
+  const userSetTemporal = Boolean(process.env.TEMPORAL_ADDRESS);
+  let config = loadConfig(baseEnv);
+  const processes: ManagedProcess[] = [];
+  const stop = async () => {
+    for (const p of [...processes].reverse()) await stopProcess(p);
+  };
+
+  try {
+    await checkPostgres(config.DATABASE_URL);
+    if (await ensureDatabase(config.DATABASE_URL)) say(`created database ${new URL(config.DATABASE_URL).pathname.slice(1)}`);
+    const applied = await migrate(config.DATABASE_URL);
+    say(applied.length ? `migrated: ${applied.map((m) => m.name).join(', ')}` : 'database schema up to date');
+
+    const urls: Record<string, string> = {};
+    if (!userSetTemporal) {
+      const [host, port] = config.TEMPORAL_ADDRESS.split(':');
+      const args = ['server', 'start-dev', '--db-filename', path.join(DATA_DIR, 'temporal.sqlite'), '--ip', host ?? '127.0.0.1', '--port', port ?? '7233',
+        '--ui-port', String(config.TEMPORAL_UI_PORT), '--ui-disable-news-fetch', '--log-level', 'warn', '--namespace', config.TEMPORAL_NAMESPACE];
+      for (const [k, t] of Object.entries(SEARCH_ATTRIBUTE_DEFS)) args.push('--search-attribute', `${k}=${t}`);
+      const temporal = startProcess('temporal', temporalCliPath(), args, { logDir: LOG_DIR });
+      processes.push(temporal);
+      await waitFor('Temporal dev server', httpOk(`http://127.0.0.1:${config.TEMPORAL_UI_PORT}/api/v1/namespaces`), 60_000, temporal.exited);
+      urls['Temporal UI'] = `http://localhost:${config.TEMPORAL_UI_PORT}/namespaces/${config.TEMPORAL_NAMESPACE}/workflows`;
+    }
+    urls['Temporal'] = config.TEMPORAL_ADDRESS;
+
+    const env: NodeJS.ProcessEnv = { ...baseEnv };
+    const simEntry = tsEntry('sim/server.ts');
+    if (Object.values(config.vendors).includes('sim') && existsSync(simEntry)) {
+      // sim/server.ts writes the environment that points the adapters at it once it listens.
+      const simEnvFile = path.join(DATA_DIR, 'sim-env.json');
+      rmSync(simEnvFile, { force: true });
+      const sims = startProcess('simulators', process.execPath, ['--import', 'tsx', simEntry], { env: { ...env, SIM_ENV_FILE: simEnvFile }, logDir: LOG_DIR, echo: true });
+      processes.push(sims);
+      await waitFor('vendor simulators', async () => existsSync(simEnvFile), 30_000, sims.exited);
+      Object.assign(env, JSON.parse(readFileSync(simEnvFile, 'utf8')));
+    }
+    env.APP_ORIGIN ??= `http://127.0.0.1:${config.API_PORT}`;
+    env.MEDIA_PUBLIC_URL ??= `ws://127.0.0.1:${config.MEDIA_GATEWAY_PORT}`;
+    config = loadConfig(env);
+
+    const node = (name: string, rel: string) => {
+      const p = startProcess(name, process.execPath, ['--import', 'tsx', tsEntry(rel)], { env, logDir: LOG_DIR, echo: true });
+      processes.push(p);
+      return p;
+    };
+    const worker = node('worker', 'workers/orchestrator.ts');
+    if (existsSync(tsEntry('workers/dialer.ts'))) node('dialer', 'workers/dialer.ts');
+    if (existsSync(tsEntry('media-gateway/server.ts'))) {
+      const gw = node('media-gateway', 'media-gateway/server.ts');
+      urls['Media gateway'] = `${env.MEDIA_PUBLIC_URL}`;
+      void gw;
+    }
+    const api = node('api', 'api/server.ts');
+    await waitFor('API', httpOk(`http://127.0.0.1:${config.API_PORT}/healthz`), 60_000, api.exited);
+    urls['API'] = `http://localhost:${config.API_PORT}`;
+    urls['API health'] = `http://localhost:${config.API_PORT}/healthz`;
+    urls['API metrics'] = `http://localhost:${config.API_PORT}/metrics`;
+    urls['Worker metrics'] = `http://localhost:${config.WORKER_METRICS_PORT}/metrics`;
+
+    // The worker is ready when it has run a workflow end to end (it reads Postgres in an activity).
+    const client = await connectTemporal(config);
+    try {
+      await Promise.race([
+        client.workflow.execute('systemCheckWorkflow', { taskQueue: 'orchestration', workflowId: `system-check/dev-${Date.now()}`, args: [], workflowExecutionTimeout: '60s' }),
+        worker.exited.then(() => Promise.reject(new Error('worker exited during start-up (see .data/logs/worker.log)'))),
+      ]);
+    } finally {
+      await client.connection.close();
+    }
+
+    const firstExit = Promise.race(processes.map((p) => p.exited.then(() => p)));
+    return { config, env, urls, adminKey: env.ADMIN_API_KEY!, processes, firstExit, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

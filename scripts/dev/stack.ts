@@ -11,8 +11,10 @@ import { checkPostgres } from './postgres';
 import { httpOk, startProcess, stopProcess, waitFor, type ManagedProcess } from './processes';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const DATA_DIR = path.join(ROOT, '.data');
+// AICALL_DATA_DIR lets tests run a second stack beside a developer's.
+export const DATA_DIR = process.env.AICALL_DATA_DIR ?? path.join(ROOT, '.data');
 const LOG_DIR = path.join(DATA_DIR, 'logs');
+export const ROOT_DIR = ROOT;
 
 export interface Stack {
   config: Config;
@@ -48,7 +50,8 @@ export async function startStack(opts: { log?: (line: string) => void } = {}): P
   const secrets = devSecrets();
   const baseEnv: NodeJS.ProcessEnv = { ...process.env };
   for (const [k, v] of Object.entries(secrets)) baseEnv[k] ??= v;
-  const userSetTemporal = Boolean(process.env.TEMPORAL_ADDRESS);
+  // Start a dev server unless the user points at their own Temporal (TEMPORAL_DEV_SERVER=1 forces it).
+  const startTemporal = process.env.TEMPORAL_DEV_SERVER ? process.env.TEMPORAL_DEV_SERVER === '1' : !process.env.TEMPORAL_ADDRESS;
   let config = loadConfig(baseEnv);
   const processes: ManagedProcess[] = [];
   const stop = async () => {
@@ -62,7 +65,7 @@ export async function startStack(opts: { log?: (line: string) => void } = {}): P
     say(applied.length ? `migrated: ${applied.map((m) => m.name).join(', ')}` : 'database schema up to date');
 
     const urls: Record<string, string> = {};
-    if (!userSetTemporal) {
+    if (startTemporal) {
       const [host, port] = config.TEMPORAL_ADDRESS.split(':');
       const args = ['server', 'start-dev', '--db-filename', path.join(DATA_DIR, 'temporal.sqlite'), '--ip', host ?? '127.0.0.1', '--port', port ?? '7233',
         '--ui-port', String(config.TEMPORAL_UI_PORT), '--ui-disable-news-fetch', '--log-level', 'warn', '--namespace', config.TEMPORAL_NAMESPACE];
@@ -70,6 +73,15 @@ export async function startStack(opts: { log?: (line: string) => void } = {}): P
       const temporal = startProcess('temporal', temporalCliPath(), args, { logDir: LOG_DIR });
       processes.push(temporal);
       await waitFor('Temporal dev server', httpOk(`http://127.0.0.1:${config.TEMPORAL_UI_PORT}/api/v1/namespaces`), 60_000, temporal.exited);
+      await waitFor('Temporal frontend', async () => {
+        const c = await connectTemporal(config);
+        try {
+          await c.workflowService.getSystemInfo({});
+          return true;
+        } finally {
+          await c.connection.close();
+        }
+      }, 30_000, temporal.exited);
       urls['Temporal UI'] = `http://localhost:${config.TEMPORAL_UI_PORT}/namespaces/${config.TEMPORAL_NAMESPACE}/workflows`;
     }
     urls['Temporal'] = config.TEMPORAL_ADDRESS;

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { inject } from 'vitest';
+import { withDatabase } from '../lib/db';
+import { dropDatabase } from '../lib/migrate';
+import { freePort } from './helpers/ports';
+
+/** PIDs of live processes whose environment carries `marker` (children inherit it). */
+async function processesWithMarker(marker: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const env = await readFile(`/proc/${entry}/environ`, 'latin1');
+      const stat = await readFile(`/proc/${entry}/stat`, 'latin1');
+      if (env.includes(marker) && !/\) Z /.test(stat)) pids.push(Number(entry));
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return pids;
+}
+
+describe('npm run dev', () => {
+  it('brings the stack up on embedded defaults, reports health, and Ctrl-C leaves no process behind', async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'aicall-dev-'));
+    const marker = `AICALL_DEV_TEST_MARKER=${randomUUID()}`;
+    const databaseUrl = withDatabase(inject('databaseUrl'), `aicall_dev_${randomUUID().slice(0, 8)}`);
+    const [temporalPort, uiPort, apiPort, gwPort, metricsPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+    const env = {
+      ...process.env,
+      AICALL_DATA_DIR: dataDir,
+      DATABASE_URL: databaseUrl,
+      TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
+      TEMPORAL_DEV_SERVER: '1',
+      TEMPORAL_UI_PORT: String(uiPort),
+      API_PORT: String(apiPort),
+      MEDIA_GATEWAY_PORT: String(gwPort),
+      WORKER_METRICS_PORT: String(metricsPort),
+      [marker.split('=')[0]!]: marker.split('=')[1]!,
+    };
+    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/dev.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const t = setInterval(() => {
+          if (out.includes('Ctrl-C stops everything')) (clearInterval(t), resolve());
+        }, 200);
+        exited.then(() => (clearInterval(t), reject(new Error(`dev exited early:\n${out}`))));
+      });
+      expect(out).toContain(`http://localhost:${apiPort}`);
+      expect(out).toContain(`http://localhost:${uiPort}`);
+
+      const health = await fetch(`http://127.0.0.1:${apiPort}/healthz`);
+      expect(health.status).toBe(200);
+      const body = await health.json();
+      expect(body.postgres.ok).toBe(true);
+      expect(body.temporal.ok).toBe(true);
+
+      const ns = await (await fetch(`http://127.0.0.1:${uiPort}/api/v1/namespaces`)).json();
+      expect(ns.namespaces.map((n: { namespaceInfo: { name: string } }) => n.namespaceInfo.name)).toContain('default');
+
+      expect((await processesWithMarker(marker)).length).toBeGreaterThan(2);
+      child.kill('SIGINT');
+      expect(await exited).toBe(0);
+      expect(await processesWithMarker(marker)).toEqual([]);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      for (const pid of await processesWithMarker(marker)) process.kill(pid, 'SIGKILL');
+      await rm(dataDir, { recursive: true, force: true });
+      await dropDatabase(databaseUrl);
+    }
+  }, 120_000);
+});

@@ -60,12 +60,12 @@ describe('npm run dev', () => {
 
       const health = await fetch(`http://127.0.0.1:${apiPort}/healthz`);
       expect(health.status).toBe(200);
-      const body = await health.json();
+      const body = (await health.json()) as { postgres: { ok: boolean }; temporal: { ok: boolean } };
       expect(body.postgres.ok).toBe(true);
       expect(body.temporal.ok).toBe(true);
 
-      const ns = await (await fetch(`http://127.0.0.1:${uiPort}/api/v1/namespaces`)).json();
-      expect(ns.namespaces.map((n: { namespaceInfo: { name: string } }) => n.namespaceInfo.name)).toContain('default');
+      const ns = (await (await fetch(`http://127.0.0.1:${uiPort}/api/v1/namespaces`)).json()) as { namespaces: { namespaceInfo: { name: string } }[] };
+      expect(ns.namespaces.map((n) => n.namespaceInfo.name)).toContain('default');
 
       expect((await processesWithMarker(marker)).length).toBeGreaterThan(2);
       child.kill('SIGINT');

@@ -6,6 +6,7 @@ import type { Config } from '../lib/config';
 import { errorHandler, notFoundHandler } from './errors';
 import { authenticate } from './auth';
 import { healthRouter } from './routes/health';
+import { twilioWebhooksRouter } from './routes/twilio-webhooks';
 
 export interface AppDeps {
   sql: Sql;
@@ -23,6 +24,7 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', true);
   app.use(healthRouter(deps));
+  app.use(twilioWebhooksRouter(deps));
 
   const v1 = express.Router();
   v1.use(express.json({ limit: '1mb' }));

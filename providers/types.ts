@@ -19,13 +19,30 @@ export interface DialRequest {
   /** Hard cap on the call's length, enforced by Twilio as a backstop to the workflow's timer. */
   timeLimitSec: number;
   machineDetection: boolean;
+  /**
+   * `Enable` reports a machine as soon as it is detected (machine_start; we hang up); `DetectMessageEnd`
+   * waits for the greeting's beep (machine_end_*), so a voicemail message can be left. Default Enable.
+   */
+  machineDetectionMode?: 'Enable' | 'DetectMessageEnd';
   /** Where asynchronous AMD results are posted. */
   amdStatusCallbackUrl?: string;
 }
 
+export interface ProviderCall {
+  callSid: string;
+  to: string;
+  from: string;
+  status: string;
+  createdAt: Date;
+}
+
 export interface Telephony {
+  /** One REST create: never retried inside (the caller owns idempotency, see activities/dialer.ts). */
   dial(req: DialRequest): Promise<{ callSid: string }>;
+  /** Ends the call; a call that already ended is success. */
   hangup(callSid: string): Promise<void>;
+  /** Calls from `from` to `to` created at or after `createdAfter`: finds a call whose create response was lost. */
+  findCalls(q: { to: string; from: string; createdAfter: Date }): Promise<ProviderCall[]>;
 }
 
 // ---- Speech to text (Azure) -----------------------------------------------------------------

@@ -1,0 +1,53 @@
+/**
+ * How the simulated callee behaves, per destination number or by default. Times are milliseconds
+ * of real time after the call starts ringing.
+ */
+export type CalleeBehavior =
+  /** Picks up after `afterMs`; hangs up after `hangupAfterMs` of talk if given, else stays until we hang up or the media session ends. */
+  | { kind: 'answer'; afterMs?: number; hangupAfterMs?: number }
+  | { kind: 'busy'; afterMs?: number }
+  /** Rings until the request's Timeout (ring timeout), then `no-answer`. */
+  | { kind: 'no-answer' }
+  /** The carrier fails the call after `afterMs`. */
+  | { kind: 'failed'; afterMs?: number }
+  /**
+   * An answering machine: answers after `afterMs`; async AMD reports `machine_start` (mode Enable) after
+   * `detectMs`, or `machine_end_beep` (mode DetectMessageEnd) after `greetingMs`; the machine hangs up
+   * after `hangupAfterMs` (recording limit).
+   */
+  | { kind: 'voicemail'; afterMs?: number; detectMs?: number; greetingMs?: number; hangupAfterMs?: number }
+  /** The REST create itself fails with this Twilio error (e.g. 400 / 21211 for an invalid number). */
+  | { kind: 'reject'; status: number; code: number; message?: string };
+
+export interface Scenario {
+  numbers?: Record<string, CalleeBehavior>;
+  default?: CalleeBehavior;
+}
+
+export const DEFAULT_BEHAVIOR: CalleeBehavior = { kind: 'answer', afterMs: 50 };
+
+export function behaviorFor(scenario: Scenario, to: string): CalleeBehavior {
+  return scenario.numbers?.[to] ?? scenario.default ?? DEFAULT_BEHAVIOR;
+}
+
+/** Switches for reliability tests; all off by default. */
+export interface Faults {
+  /** The next creates fail with these responses, in order (e.g. 503, then 429). Each is logged. */
+  createErrors: { status: number; code?: number; message?: string }[];
+  /** The next N creates succeed at the "provider" but the HTTP response is never sent (socket destroyed). */
+  dropCreateResponses: number;
+  /** Status callbacks with these CallStatus values are never delivered. */
+  dropStatuses: string[];
+  /** Deliver every status callback twice. */
+  duplicateCallbacks: boolean;
+  /** Hold a call's callbacks until its final one, then deliver them newest first. */
+  reverseCallbacks: boolean;
+}
+
+export const noFaults = (): Faults => ({
+  createErrors: [],
+  dropCreateResponses: 0,
+  dropStatuses: [],
+  duplicateCallbacks: false,
+  reverseCallbacks: false,
+});

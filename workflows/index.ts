@@ -1,2 +1,3 @@
 // Every workflow the orchestrator worker runs. The worker bundles this file.
 export { systemCheckWorkflow } from './system';
+export { callWorkflow } from './call/workflow';

@@ -5,15 +5,10 @@ import type { AppDeps } from '../app';
 import { HttpError } from '../errors';
 import { callWorkflowId } from '../../lib/ids';
 import { twilioAuthToken } from '../../providers/twilio/settings';
+import { TWILIO_AMD_PATH, TWILIO_STATUS_PATH } from '../../providers/twilio/callbacks';
 import { telephonyStatusSignal, type TelephonyStatusEvent } from '../../workflows/call/contract';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-export const TWILIO_STATUS_PATH = '/webhooks/twilio/status';
-export const TWILIO_AMD_PATH = '/webhooks/twilio/amd';
-
-/** The URL a callback for `callId` is posted to: the callId rides in the query string, which Twilio signs and keeps. */
-export const twilioCallbackUrl = (appOrigin: string, path: string, callId: string) =>
-  `${appOrigin.replace(/\/+$/, '')}${path}?callId=${encodeURIComponent(callId)}`;
 
 type Form = Record<string, string | string[] | undefined>;
 const str = (v: unknown) => (typeof v === 'string' ? v : Array.isArray(v) && typeof v[0] === 'string' ? v[0] : undefined);

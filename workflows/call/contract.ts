@@ -58,6 +58,17 @@ export interface CallInput {
   agent: AgentConfig;
   /** Workflow id (not run id) of the campaign to report back to: survives its continue-as-new. */
   parentWorkflowId?: string;
+  /** Task queue of the dial activity; default `dialer`. Tests use their own. */
+  dialerTaskQueue?: string;
+  /** Backstops for lost callbacks; defaults in workflows/call/workflow.ts. */
+  timeouts?: CallTimeouts;
+}
+
+export interface CallTimeouts {
+  /** After the ring timeout, how long to wait for any sign of the call before hanging up (default 60). */
+  ringGraceSec?: number;
+  /** After a hang-up, how long to wait for Twilio's final status and the gateway's mediaEnded (default 20). */
+  endGraceSec?: number;
 }
 
 export interface CallUsage {
@@ -135,6 +146,8 @@ export interface CallState {
   status: CallStatus;
   callSid?: string;
   answeredAt?: string;
+  /** From async AMD: `human`, `machine_start`, `machine_end_beep`, … The gateway may poll this to leave a voicemail. */
+  answeredBy?: string;
   transcript: TranscriptTurn[];
   usage: CallUsage;
   outcome?: CallOutcome;

@@ -1,0 +1,36 @@
+import type { Logger } from 'pino';
+import type { Config } from '../../lib/config';
+import type { Sql } from '../../lib/db';
+import { createTwilioTelephony } from '../../providers/twilio/adapter';
+import { twilioSettings } from '../../providers/twilio/settings';
+import type { Telephony } from '../../providers/types';
+import { createCallActivities } from './activities';
+import { createDialerActivities } from './dialer';
+import type { CallLedger, CallPricing } from './ports';
+
+export { createCallActivities } from './activities';
+export { createDialerActivities } from './dialer';
+export type { CallActivities, DialerActivities } from './types';
+
+export interface CallWiringDeps {
+  sql: Sql;
+  config: Config;
+  log: Logger;
+  ledger: CallLedger;
+  pricing: CallPricing;
+  /** Defaults to the Twilio adapter from config (live account or simulator). */
+  telephony?: Telephony;
+}
+
+/** Orchestration-queue call activities (hang-up uses the same Twilio adapter as the dialer). */
+export function callActivitiesFromConfig({ sql, config, log, ledger, pricing, telephony }: CallWiringDeps) {
+  let t = telephony;
+  // Built lazily: a worker without Twilio configuration can still run every other workflow.
+  const lazy: Telephony['hangup'] = (sid) => (t ??= createTwilioTelephony(twilioSettings(config))).hangup(sid);
+  return createCallActivities({ sql, log, ledger, pricing, telephony: { hangup: lazy } });
+}
+
+export function dialerActivitiesFromConfig({ sql, config, log, telephony }: Omit<CallWiringDeps, 'ledger' | 'pricing'>) {
+  const settings = twilioSettings(config);
+  return createDialerActivities({ sql, log, config, telephony: telephony ?? createTwilioTelephony(settings), fromNumber: settings.fromNumber });
+}

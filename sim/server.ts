@@ -1,0 +1,31 @@
+import { writeFileSync } from 'node:fs';
+import { loadConfig } from '../lib/config';
+import { createLogger } from '../lib/logger';
+import { startTwilioSim } from './twilio/server';
+
+/**
+ * `npm run dev`: every vendor simulator whose vendor has no credentials, in one process. When all
+ * listen, writes SIM_ENV_FILE: the environment that points each adapter at its simulator.
+ * Each vendor adds its block below (fixed ports in dev so URLs stay stable between runs).
+ */
+const config = loadConfig();
+const log = createLogger('sim');
+const env: Record<string, string> = {};
+const closers: (() => Promise<void>)[] = [];
+
+if (config.vendors.twilio === 'sim') {
+  const port = Number(process.env.SIM_TWILIO_PORT ?? 3010);
+  const twilio = await startTwilioSim({ port, log: (msg, fields) => log.info({ vendor: 'twilio', ...fields }, msg) });
+  Object.assign(env, twilio.env());
+  closers.push(() => twilio.close());
+  log.info({ url: twilio.url }, 'twilio simulator listening');
+}
+
+if (process.env.SIM_ENV_FILE) writeFileSync(process.env.SIM_ENV_FILE, JSON.stringify(env, null, 2));
+
+const stop = async () => {
+  await Promise.allSettled(closers.map((c) => c()));
+  process.exit(0);
+};
+process.once('SIGINT', () => void stop());
+process.once('SIGTERM', () => void stop());

@@ -1,0 +1,242 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { callStateQuery, mediaEndedSignal, mediaStartedSignal, outcomeSignal, transcriptSignal, usageSignal } from '../../workflows/call/contract';
+import { withWorker } from '../helpers/env';
+import { CHARGE_MICRO_PER_MINUTE, runCall, startCallHarness, testNumber, type CallHarness } from './harness';
+
+let h: CallHarness;
+const CREDIT = 10_000_000;
+const perSecond = (s: number) => Math.ceil((s * CHARGE_MICRO_PER_MINUTE) / 60);
+
+beforeAll(async () => {
+  h = await startCallHarness();
+  (h.ledger as unknown as { credit(a: string, n: number): void }).credit(h.accountId, CREDIT);
+});
+afterAll(async () => h?.close());
+
+const run = <T>(fn: (taskQueue: string) => Promise<T>) => withWorker({ activities: h.activities }, fn);
+
+async function callRow(callId: string) {
+  const [row] = await h.ctx.sql<{ status: string; terminal: boolean; provider_call_sid: string | null; duration_sec: number | null; hold_amount: number | null; dial_state: string | null }[]>`
+    select status, terminal, provider_call_sid, duration_sec, hold_amount, dial_state from calls where id = ${callId}`;
+  return row!;
+}
+async function costRow(callId: string) {
+  const [row] = await h.ctx.sql<{ charged_amount: number; billed_seconds: number }[]>`select charged_amount, billed_seconds from call_costs where call_id = ${callId}`;
+  return row;
+}
+const ledgerOps = (callId: string) => h.ledger.ops.filter((o) => o.key.startsWith(`call/${callId}:`)).map((o) => o.kind);
+
+describe('callWorkflow end to end (dev server, Twilio simulator, Postgres)', () => {
+  it('answered call with a conversation: charged once for the billed seconds, the rest released, transcript and costs saved', async () => {
+    const to = testNumber();
+    h.sim.scenario.numbers = { [to]: { kind: 'answer', afterMs: 50 } };
+    h.gateway.set(to, async (call, handle) => {
+      await handle.signal(mediaStartedSignal, { streamSid: 'MZ1', callSid: call.callSid, at: new Date().toISOString() });
+      await handle.signal(transcriptSignal, { seq: 1, role: 'agent', text: 'Hello, this is Aina.' });
+      await handle.signal(transcriptSignal, { seq: 2, role: 'caller', text: 'Hi.' });
+      await handle.signal(transcriptSignal, { seq: 2, role: 'caller', text: 'Hi there.' }); // same seq replaces
+      const state = await handle.query(callStateQuery);
+      expect(state.status).toBe('in_progress');
+      expect(state.transcript.map((t) => t.text)).toEqual(['Hello, this is Aina.', 'Hi there.']);
+      await handle.signal(usageSignal, { sttAudioMs: 1500, promptTokens: 100, completionTokens: 20, ttsCharacters: 40 });
+      await handle.signal(usageSignal, { sttAudioMs: 900, promptTokens: 50, completionTokens: 10, ttsCharacters: 10 }); // late: no effect
+      await handle.signal(outcomeSignal, { result: 'interested' });
+      await new Promise((r) => setTimeout(r, 1200));
+      await handle.signal(mediaEndedSignal, { reason: 'end_call', at: new Date().toISOString() });
+    });
+    const before = h.ledger.balance(h.accountId);
+    const input = h.input(to, { maxDurationSec: 30 });
+    const { result } = await run((tq) => runCall(h, tq, input));
+    expect(result.status).toBe('completed');
+    expect(result.outcome).toEqual({ result: 'interested' });
+    expect(result.durationSec).toBeGreaterThanOrEqual(1);
+    expect(result.chargedMicro).toBe(perSecond(result.durationSec));
+    expect(ledgerOps(input.callId)).toEqual(['hold', 'post']);
+    const after = h.ledger.balance(h.accountId);
+    expect(before.availableMicro - after.availableMicro).toBe(result.chargedMicro);
+    expect(after.heldMicro).toBe(before.heldMicro);
+    const row = await callRow(input.callId);
+    expect(row).toMatchObject({ status: 'completed', terminal: true, duration_sec: result.durationSec, hold_amount: perSecond(30) });
+    expect(row.provider_call_sid).toMatch(/^CA/);
+    expect(await costRow(input.callId)).toMatchObject({ charged_amount: result.chargedMicro, billed_seconds: result.durationSec });
+    const turns = await h.ctx.sql<{ seq: number; text: string }[]>`select seq, text from transcript_turns where call_id = ${input.callId} order by seq`;
+    expect(turns.map((t) => t.text)).toEqual(['Hello, this is Aina.', 'Hi there.']);
+    const usage = await h.ctx.sql<{ stt_audio_ms: number; prompt_tokens: number }[]>`select stt_audio_ms, prompt_tokens from call_costs where call_id = ${input.callId}`;
+    expect(usage[0]).toEqual({ stt_audio_ms: 1500, prompt_tokens: 100 });
+    expect(h.sim.creates(to)).toHaveLength(1);
+  });
+
+  it('busy, no-answer and failed charge nothing and void the hold', async () => {
+    const [busy, noAnswer, failed] = [testNumber(), testNumber(), testNumber()];
+    h.sim.scenario.numbers = { [busy]: { kind: 'busy' }, [noAnswer]: { kind: 'no-answer' }, [failed]: { kind: 'failed' } };
+    const before = h.ledger.balance(h.accountId);
+    const inputs = [h.input(busy), h.input(noAnswer, { ringTimeoutSec: 1 }), h.input(failed)];
+    const results = await run((tq) => Promise.all(inputs.map((i) => runCall(h, tq, i))));
+    expect(results.map((r) => r.result.status)).toEqual(['busy', 'no_answer', 'failed']);
+    expect(results.map((r) => r.result.chargedMicro)).toEqual([0, 0, 0]);
+    for (const i of inputs) {
+      expect(ledgerOps(i.callId)).toEqual(['hold', 'void']);
+      expect(await costRow(i.callId)).toBeUndefined();
+      expect((await callRow(i.callId)).terminal).toBe(true);
+    }
+    expect(h.ledger.balance(h.accountId)).toEqual(before);
+  });
+
+  it('invalid numbers end as invalid_number without a hold or a dial; so do numbers Twilio rejects', async () => {
+    const rejected = testNumber();
+    h.sim.scenario.numbers = { [rejected]: { kind: 'reject', status: 400, code: 21211, message: "The 'To' number is not a valid phone number." } };
+    const bad = h.input('+1 555 000');
+    const atTwilio = h.input(rejected);
+    const [r1, r2] = await run((tq) => Promise.all([runCall(h, tq, bad), runCall(h, tq, atTwilio)]));
+    expect(r1.result.status).toBe('invalid_number');
+    expect(ledgerOps(bad.callId)).toEqual([]);
+    expect(h.sim.creates('+1 555 000')).toHaveLength(0);
+    expect(r2.result.status).toBe('invalid_number');
+    expect(ledgerOps(atTwilio.callId)).toEqual(['hold', 'void']);
+    expect(h.sim.creates(rejected)).toHaveLength(1); // non-retryable: not tried again
+  });
+
+  it('insufficient credits: nothing held, nothing dialed', async () => {
+    const to = testNumber();
+    const input = h.input(to, { maxDurationSec: 60 * 60 * 24 * 10 }); // ten days of credit is more than the account has
+    const { result } = await run((tq) => runCall(h, tq, input));
+    expect(result.status).toBe('insufficient_credits');
+    expect(h.sim.creates(to)).toHaveLength(0);
+    expect(ledgerOps(input.callId)).toEqual([]);
+    expect((await callRow(input.callId)).status).toBe('insufficient_credits');
+  });
+
+  it('a call that runs past its maximum is hung up and charged for the maximum only', async () => {
+    const to = testNumber();
+    h.sim.scenario.numbers = { [to]: { kind: 'answer', afterMs: 20 } }; // never hangs up by itself
+    const input = h.input(to, { maxDurationSec: 2 });
+    const { result } = await run((tq) => runCall(h, tq, input));
+    expect(result.status).toBe('completed');
+    expect(result.error).toBe('max_duration_reached');
+    expect(result.durationSec).toBe(2);
+    expect(result.chargedMicro).toBe(perSecond(2));
+    const simCall = h.sim.call((await callRow(input.callId)).provider_call_sid!)!;
+    expect(simCall.status).toBe('completed'); // we hung it up
+    expect(ledgerOps(input.callId)).toEqual(['hold', 'post']);
+  });
+
+  it('answering machine with policy hangup: hung up on detection, status voicemail', async () => {
+    const to = testNumber();
+    h.sim.scenario.numbers = { [to]: { kind: 'voicemail', afterMs: 20, detectMs: 100, hangupAfterMs: 20_000 } };
+    const input = h.input(to, { voicemailPolicy: 'hangup' });
+    const { result, state } = await run(async (tq) => {
+      const { result, handle } = await runCall(h, tq, input);
+      return { result, state: await handle.query(callStateQuery) };
+    });
+    expect(result.status).toBe('voicemail');
+    expect(result.durationSec).toBeLessThanOrEqual(2);
+    expect(state.answeredBy).toBe('machine_start');
+    expect(h.sim.creates(to)[0]!.params.MachineDetection).toBe('Enable');
+  });
+
+  it('cancel before answer voids the hold (canceled); cancel after answer hangs up and settles', async () => {
+    const ringing = testNumber();
+    const talking = testNumber();
+    h.sim.scenario.numbers = { [ringing]: { kind: 'no-answer' }, [talking]: { kind: 'answer', afterMs: 20 } };
+    const a = h.input(ringing, { ringTimeoutSec: 30 });
+    const b = h.input(talking);
+    await run(async (tq) => {
+      const ha = await h.ctx.client.workflow.start('callWorkflow', { taskQueue: tq, workflowId: `call/${a.callId}`, args: [{ ...a, dialerTaskQueue: tq }] });
+      const hb = await h.ctx.client.workflow.start('callWorkflow', { taskQueue: tq, workflowId: `call/${b.callId}`, args: [{ ...b, dialerTaskQueue: tq }] });
+      await expect.poll(async () => (await ha.query(callStateQuery)).status, { timeout: 10_000 }).toBe('ringing');
+      await expect.poll(async () => (await hb.query(callStateQuery)).status, { timeout: 10_000 }).toBe('in_progress');
+      await ha.cancel();
+      await new Promise((r) => setTimeout(r, 1100));
+      await hb.cancel();
+      const [ra, rb] = await Promise.all([ha.result(), hb.result()]);
+      expect(ra).toMatchObject({ status: 'canceled', chargedMicro: 0 });
+      expect(rb.status).toBe('canceled');
+      expect(rb.chargedMicro).toBe(perSecond(rb.durationSec));
+      expect(rb.durationSec).toBeGreaterThanOrEqual(1);
+    });
+    expect(ledgerOps(a.callId)).toEqual(['hold', 'void']);
+    expect(ledgerOps(b.callId)).toEqual(['hold', 'post']);
+    const simA = h.sim.call((await callRow(a.callId)).provider_call_sid!)!;
+    expect(simA.status).toBe('canceled');
+  });
+});
+
+describe('dial reliability', () => {
+  it('5xx and 429 on create are retried with back-off; the call is dialed exactly once', async () => {
+    const to = testNumber();
+    h.sim.scenario.numbers = { [to]: { kind: 'answer', afterMs: 20, hangupAfterMs: 1000 } };
+    h.sim.faults.createErrors.push({ status: 503 }, { status: 429 });
+    const { result } = await run((tq) => runCall(h, tq, h.input(to)));
+    expect(result.status).toBe('completed');
+    expect(h.sim.creates(to).map((c) => c.outcome)).toEqual(['error', 'error', 'created']);
+  });
+
+  it('a create whose response is lost is found at the provider and adopted, not dialed again', async () => {
+    const to = testNumber();
+    h.sim.scenario.numbers = { [to]: { kind: 'answer', afterMs: 200, hangupAfterMs: 1000 } };
+    h.sim.faults.dropCreateResponses = 1;
+    const input = h.input(to);
+    const { result } = await run((tq) => runCall(h, tq, input));
+    expect(result.status).toBe('completed');
+    expect(h.sim.creates(to).map((c) => c.outcome)).toEqual(['response_dropped']);
+    expect((await callRow(input.callId)).provider_call_sid).toBe(h.sim.creates(to)[0]!.callSid);
+    expect(ledgerOps(input.callId)).toEqual(['hold', 'post']);
+  });
+});
+
+describe('status callbacks', () => {
+  it('duplicated and out-of-order callbacks do not change the outcome', async () => {
+    const dup = testNumber();
+    const rev = testNumber();
+    h.sim.scenario.numbers = { [dup]: { kind: 'answer', afterMs: 20, hangupAfterMs: 1000 }, [rev]: { kind: 'busy' } };
+    h.sim.faults.duplicateCallbacks = true;
+    const r1 = await run((tq) => runCall(h, tq, h.input(dup)));
+    h.sim.faults.duplicateCallbacks = false;
+    h.sim.faults.reverseCallbacks = true;
+    const r2 = await run((tq) => runCall(h, tq, h.input(rev)));
+    h.sim.faults.reverseCallbacks = false;
+    expect(r1.result.status).toBe('completed');
+    expect(r1.result.chargedMicro).toBe(perSecond(r1.result.durationSec));
+    expect(r2.result.status).toBe('busy');
+  });
+
+  it('forged callbacks are rejected with 403; replayed ones change nothing', async () => {
+    const to = testNumber();
+    h.sim.scenario.numbers = { [to]: { kind: 'no-answer' } };
+    const input = h.input(to, { ringTimeoutSec: 3 });
+    await run(async (tq) => {
+      const handle = await h.ctx.client.workflow.start('callWorkflow', { taskQueue: tq, workflowId: `call/${input.callId}`, args: [{ ...input, dialerTaskQueue: tq }] });
+      await expect.poll(async () => (await handle.query(callStateQuery)).status, { timeout: 10_000 }).toBe('ringing');
+      const callSid = (await handle.query(callStateQuery)).callSid!;
+      const url = `${h.apiUrl}/webhooks/twilio/status?callId=${input.callId}`;
+      const forged = new URLSearchParams({ CallSid: callSid, CallStatus: 'completed', CallDuration: '600', SequenceNumber: '9' });
+      const bad = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': 'AAAA' }, body: forged });
+      expect(bad.status).toBe(403);
+      const unsigned = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: forged });
+      expect(unsigned.status).toBe(403);
+      // Replay the genuine 'initiated' callback (valid signature) after 'ringing': a regression, ignored.
+      const initiated = h.sim.callbackLog.find((c) => c.callSid === callSid && c.params.CallStatus === 'initiated')!;
+      const { default: twilio } = await import('twilio');
+      const sig = twilio.getExpectedTwilioSignature(h.sim.authToken, initiated.url, initiated.params);
+      const replay = await fetch(initiated.url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': sig }, body: new URLSearchParams(initiated.params) });
+      expect(replay.status).toBe(200);
+      expect((await handle.query(callStateQuery)).status).toBe('ringing');
+      const result = await handle.result();
+      expect(result.status).toBe('no_answer');
+      // After the workflow finished: still 200 (Twilio must not retry), nothing to change.
+      const late = await fetch(initiated.url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': sig }, body: new URLSearchParams(initiated.params) });
+      expect(late.status).toBe(200);
+    });
+    expect(ledgerOps(input.callId)).toEqual(['hold', 'void']);
+  });
+
+  it('rejects a callback whose callId is not a UUID (400) even when signed', async () => {
+    const { default: twilio } = await import('twilio');
+    const url = `${h.apiUrl}/webhooks/twilio/status?callId=nope`;
+    const params = { CallSid: 'CA1', CallStatus: 'ringing' };
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilio.getExpectedTwilioSignature(h.sim.authToken, url, params) }, body: new URLSearchParams(params) });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: 'bad_request' });
+  });
+});
+

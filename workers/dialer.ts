@@ -1,0 +1,50 @@
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { loadConfig, type Config } from '../lib/config';
+import { createSql } from '../lib/db';
+import { createLogger } from '../lib/logger';
+import { TASK_QUEUES } from '../lib/ids';
+import { dialerActivitiesFromConfig } from '../activities/call';
+
+/**
+ * Options every worker of the `dialer` queue must share: the server enforces
+ * maxTaskQueueActivitiesPerSecond for the whole queue (design: Temporal practice), so it is the
+ * account-wide Twilio calls-per-second budget. Activities only; eager dispatch is also refused by
+ * the workflow's dial proxy (allowEagerDispatch: false).
+ */
+export function dialerWorkerOptions(config: Pick<Config, 'DIALER_CALLS_PER_SECOND'>): Pick<WorkerOptions, 'taskQueue' | 'maxTaskQueueActivitiesPerSecond' | 'maxEagerActivityReservationsPerWorkflowTask'> {
+  return {
+    taskQueue: TASK_QUEUES.dialer,
+    maxTaskQueueActivitiesPerSecond: config.DIALER_CALLS_PER_SECOND,
+    maxEagerActivityReservationsPerWorkflowTask: 0,
+  };
+}
+
+export async function createDialerWorker(config: Config, overrides: Partial<WorkerOptions> = {}) {
+  const log = createLogger('dialer');
+  const sql = createSql(config.DATABASE_URL, { max: 5, debugName: 'aicall-dialer' });
+  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const worker = await Worker.create({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    ...dialerWorkerOptions(config),
+    activities: dialerActivitiesFromConfig({ sql, config, log }),
+    ...overrides,
+  });
+  return {
+    worker,
+    log,
+    async close() {
+      await sql.end({ timeout: 5 });
+      await connection.close();
+    },
+  };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const config = loadConfig();
+  const { worker, log, close } = await createDialerWorker(config);
+  log.info({ taskQueue: TASK_QUEUES.dialer, callsPerSecond: config.DIALER_CALLS_PER_SECOND }, 'dialer worker started');
+  await worker.run();
+  await close();
+  log.info('dialer worker stopped');
+}

@@ -1,0 +1,308 @@
+import {
+  ApplicationFailure,
+  CancellationScope,
+  ActivityFailure,
+  condition,
+  getExternalWorkflowHandle,
+  log,
+  proxyActivities,
+  proxyLocalActivities,
+  setHandler,
+  upsertMemo,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import { TASK_QUEUES } from '../../lib/ids';
+import { SA } from '../../lib/search-attributes';
+import type { CallActivities, DialerActivities, DialResult } from '../../activities/call/types';
+import { DIAL_FAILURE, INSUFFICIENT_CREDITS, NON_RETRYABLE_DIAL_FAILURES } from '../../activities/call/types';
+import { callFinishedSignal } from '../campaign/contract';
+import {
+  callStateQuery,
+  mediaEndedSignal,
+  mediaStartedSignal,
+  outcomeSignal,
+  telephonyStatusSignal,
+  transcriptSignal,
+  usageSignal,
+  type CallInput,
+  type CallResult,
+  type CallState,
+  type CallStatus,
+  type CallTerminalStatus,
+  type MediaEndedEvent,
+} from './contract';
+import { finalImpliesAnswer, isMachine, isProviderFinal, providerRank, unansweredTerminal } from './status';
+
+const DEFAULT_RING_GRACE_SEC = 60;
+const DEFAULT_END_GRACE_SEC = 20;
+const MAX_TRANSCRIPT_TURNS = 2_000;
+
+const acts = proxyActivities<CallActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', nonRetryableErrorTypes: [INSUFFICIENT_CREDITS] },
+});
+// Hang-up gives up after a while: Twilio's TimeLimit ends the call anyway and billing is capped.
+const { callHangup } = proxyActivities<CallActivities>({
+  startToCloseTimeout: '20 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 6 },
+});
+const { callValidateNumber } = proxyLocalActivities<CallActivities>({ startToCloseTimeout: '5 seconds' });
+
+function dialer(taskQueue: string) {
+  return proxyActivities<DialerActivities>({
+    taskQueue,
+    // The REST create times out after 10 s inside; 30 s leaves room for the DB writes around it.
+    startToCloseTimeout: '30 seconds',
+    // Queue wait counts too: a rate-limited dialer queue must not leave a call waiting for minutes.
+    scheduleToCloseTimeout: '5 minutes',
+    // Eager dispatch would bypass the dialer queue's server-side rate limit.
+    allowEagerDispatch: false,
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '20 seconds', maximumAttempts: 8, nonRetryableErrorTypes: NON_RETRYABLE_DIAL_FAILURES },
+  });
+}
+
+/**
+ * One call attempt, from credit hold to settled cost (design: Call lifecycle).
+ *
+ * The whole run executes in a non-cancellable scope and watches cancellation as a flag, so a
+ * cancel can only take effect at the waits, and every path out — canceled, failed, finished —
+ * runs its compensation (hang up, void or settle) to completion.
+ */
+export async function callWorkflow(input: CallInput): Promise<CallResult> {
+  const state: CallState = {
+    callId: input.callId,
+    status: 'validating',
+    transcript: [],
+    usage: { sttAudioMs: 0, promptTokens: 0, completionTokens: 0, ttsCharacters: 0 },
+  };
+  let rank = -1;
+  let providerFinal: { status: string; durationSec?: number } | undefined;
+  let answeredAtMs: number | undefined;
+  let mediaStarted = false;
+  let mediaEnded: MediaEndedEvent | undefined;
+  let canceled = false;
+
+  const markAnswered = () => {
+    if (answeredAtMs !== undefined) return;
+    answeredAtMs = Date.now();
+    state.answeredAt = new Date(answeredAtMs).toISOString();
+  };
+  /** Status callbacks and gateway signals are routed by callId; the first SID we learn is the call. */
+  const sameCall = (callSid: string) => {
+    if (!state.callSid) state.callSid = callSid;
+    return state.callSid === callSid;
+  };
+
+  setHandler(callStateQuery, () => state);
+  setHandler(telephonyStatusSignal, (ev) => {
+    if (!sameCall(ev.callSid)) return log.warn('status callback for another call SID ignored', { callSid: ev.callSid });
+    if (ev.answeredBy && (!state.answeredBy || state.answeredBy === 'unknown')) state.answeredBy = ev.answeredBy;
+    const r = providerRank(ev.status);
+    if (r === undefined || providerFinal || r <= rank) return; // unknown, after the end, duplicate or late
+    rank = r;
+    if (ev.status === 'ringing' && state.status === 'dialing') setStatus('ringing');
+    if (ev.status === 'in-progress') markAnswered();
+    if (isProviderFinal(ev.status)) {
+      providerFinal = { status: ev.status, durationSec: ev.durationSec };
+      if (finalImpliesAnswer(ev.status)) markAnswered();
+    }
+  });
+  setHandler(mediaStartedSignal, (ev) => {
+    if (!sameCall(ev.callSid)) return;
+    mediaStarted = true; // media flows only on an answered call
+    markAnswered();
+  });
+  setHandler(transcriptSignal, (turn) => {
+    const i = state.transcript.findIndex((t) => t.seq === turn.seq);
+    if (i >= 0) state.transcript[i] = turn;
+    else if (state.transcript.length < MAX_TRANSCRIPT_TURNS) {
+      state.transcript.push(turn);
+      state.transcript.sort((a, b) => a.seq - b.seq);
+    }
+  });
+  setHandler(usageSignal, (u) => {
+    // Cumulative totals: the larger value wins, so a duplicate or late signal cannot lower or double-count.
+    const s = state.usage;
+    s.sttAudioMs = Math.max(s.sttAudioMs, u.sttAudioMs);
+    s.promptTokens = Math.max(s.promptTokens, u.promptTokens);
+    s.completionTokens = Math.max(s.completionTokens, u.completionTokens);
+    s.ttsCharacters = Math.max(s.ttsCharacters, u.ttsCharacters);
+    if (u.llmReportedCostMicro !== undefined) s.llmReportedCostMicro = Math.max(s.llmReportedCostMicro ?? 0, u.llmReportedCostMicro);
+  });
+  setHandler(outcomeSignal, (o) => {
+    state.outcome = o;
+  });
+  setHandler(mediaEndedSignal, (ev) => {
+    mediaEnded ??= ev;
+  });
+
+  function setStatus(status: CallStatus) {
+    if (state.status === status) return;
+    state.status = status;
+    upsertSearchAttributes([{ key: SA.CallStatus, value: status }]);
+  }
+
+  CancellationScope.current().cancelRequested.catch(() => {
+    canceled = true;
+  });
+
+  upsertMemo({ toLast4: input.to.replace(/\D/g, '').slice(-4), attempt: input.attempt });
+  upsertSearchAttributes([
+    { key: SA.AccountId, value: input.accountId },
+    ...(input.campaignId ? [{ key: SA.CampaignId, value: input.campaignId }] : []),
+    { key: SA.CallStatus, value: state.status },
+  ]);
+
+  const ringGraceMs = (input.timeouts?.ringGraceSec ?? DEFAULT_RING_GRACE_SEC) * 1000;
+  const endGraceMs = (input.timeouts?.endGraceSec ?? DEFAULT_END_GRACE_SEC) * 1000;
+
+  const finish = async (result: Omit<CallResult, 'callId'>): Promise<CallResult> => {
+    const full: CallResult = { callId: input.callId, ...result };
+    setStatus(full.status);
+    if (input.parentWorkflowId) {
+      try {
+        await getExternalWorkflowHandle(input.parentWorkflowId).signal(callFinishedSignal, { ...full, contactId: input.contactId, attempt: input.attempt });
+      } catch (err) {
+        // The campaign is gone (finished or terminated): the call's own record is still complete.
+        log.warn('could not report to the parent campaign', { parent: input.parentWorkflowId, error: String(err) });
+      }
+    }
+    return full;
+  };
+
+  /** Ends an attempt that never reached a person: releases the whole hold, charges nothing. */
+  const endUnanswered = async (status: CallTerminalStatus, holdKey: string | undefined, error?: string) => {
+    await acts.callFinishUnanswered({ callId: input.callId, status, holdKey, callSid: state.callSid, answeredBy: state.answeredBy, error });
+    return finish({ status, durationSec: 0, chargedMicro: 0, providerCostMicro: 0, ...(error ? { error } : {}) });
+  };
+
+  const hangup = async () => {
+    if (!state.callSid || providerFinal) return;
+    try {
+      await callHangup({ callId: input.callId, callSid: state.callSid });
+    } catch (err) {
+      log.error('hang-up failed; the TimeLimit backstop ends the call', { error: failureMessage(err) });
+    }
+  };
+
+  return CancellationScope.nonCancellable(async () => {
+    // 1. Validate. A local activity, so the verdict is recorded in history: a newer phone-number
+    //    metadata version can never change the branch a replay takes.
+    const v = await callValidateNumber({ to: input.to, defaultRegion: input.defaultRegion });
+    const { agent: _agent, ...rowInput } = input;
+    await acts.callBegin({ input: rowInput, toE164: v.ok ? v.e164 : null });
+    if (!v.ok) return endUnanswered('invalid_number', undefined, v.reason);
+    if (canceled) return endUnanswered('canceled', undefined);
+
+    // 2. Hold credits for the longest the call may last.
+    setStatus('holding');
+    let holdKey: string;
+    try {
+      holdKey = (await acts.callHold({ callId: input.callId, accountId: input.accountId, maxDurationSec: input.maxDurationSec })).holdKey;
+    } catch (err) {
+      if (failureType(err) === INSUFFICIENT_CREDITS) return endUnanswered('insufficient_credits', undefined, 'insufficient credits for the call maximum');
+      throw err;
+    }
+    if (canceled) return endUnanswered('canceled', holdKey);
+
+    // 3. Dial (rate-limited dialer queue; idempotent, see activities/call/dialer.ts).
+    setStatus('dialing');
+    let dial: DialResult;
+    try {
+      dial = await dialer(input.dialerTaskQueue ?? TASK_QUEUES.dialer).callDial({
+        callId: input.callId,
+        to: v.e164,
+        ringTimeoutSec: input.ringTimeoutSec,
+        maxDurationSec: input.maxDurationSec,
+        voicemailPolicy: input.voicemailPolicy,
+      });
+    } catch (err) {
+      const type = failureType(err);
+      // A call announced by its own status callback despite the failed dial is hung up, not left ringing.
+      await hangup();
+      return endUnanswered(type === DIAL_FAILURE.invalidNumber ? 'invalid_number' : 'failed', holdKey, `dial failed: ${failureMessage(err)}`);
+    }
+    if (dial.outcome === 'dialed') state.callSid = dial.callSid;
+
+    // 4. Wait for an answer, a final status, or the ring window to pass.
+    const answered = () => answeredAtMs !== undefined;
+    await condition(() => answered() || !!providerFinal || canceled, (input.ringTimeoutSec * 1000) + ringGraceMs);
+    if (!answered()) {
+      const why = canceled ? 'canceled' : providerFinal ? undefined : 'ring_window';
+      if (why) {
+        // Our own hang-up of a ringing call; if the callee picked up in the same instant, the
+        // final status says so and the call is settled as answered below.
+        await hangup();
+        await condition(() => !!providerFinal, endGraceMs);
+      }
+      if (!answered()) {
+        if (canceled) return endUnanswered('canceled', holdKey);
+        if (!state.callSid) return endUnanswered('failed', holdKey, 'dial_outcome_unknown: no call found at the provider and no status callback received');
+        return endUnanswered(providerFinal ? unansweredTerminal(providerFinal.status) : 'no_answer', holdKey, providerFinal ? undefined : 'no final status from the provider');
+      }
+    }
+
+    // 5. Answered: talk until the provider ends the call, the gateway ends the conversation, AMD
+    //    finds a machine (policy hangup), the maximum duration passes, or we are canceled.
+    setStatus('in_progress');
+    const deadline = answeredAtMs! + input.maxDurationSec * 1000;
+    const machineHangup = () => input.voicemailPolicy === 'hangup' && isMachine(state.answeredBy);
+    const mediaWantsHangup = () => !!mediaEnded && mediaEnded.reason !== 'transfer';
+    let endReason: string | undefined;
+    let endedAtMs: number | undefined;
+    if (!providerFinal) {
+      await condition(() => !!providerFinal || mediaWantsHangup() || machineHangup() || canceled, Math.max(1, deadline - Date.now()));
+      if (!providerFinal) {
+        endReason = canceled ? 'canceled' : machineHangup() ? 'machine' : mediaWantsHangup() ? `media_${mediaEnded!.reason}` : 'max_duration';
+        endedAtMs = Math.min(Date.now(), deadline);
+        await hangup();
+        await condition(() => !!providerFinal, endGraceMs);
+      }
+    }
+    endedAtMs ??= Date.now();
+    // Final usage comes with or just before mediaEnded; give the gateway a moment after the hang-up.
+    if (mediaStarted && !mediaEnded) await condition(() => !!mediaEnded, endGraceMs);
+
+    // 6. Settle: Twilio's duration when we have it, else our own measure; never past the maximum
+    //    (the hold covers exactly maxDurationSec at the charge rate).
+    setStatus('settling');
+    const measured = Math.ceil(Math.max(0, endedAtMs - answeredAtMs!) / 1000);
+    const telephonySeconds = providerFinal?.durationSec ?? measured;
+    const billedSeconds = Math.min(telephonySeconds, input.maxDurationSec);
+    const status: CallTerminalStatus =
+      isMachine(state.answeredBy) || mediaEnded?.reason === 'voicemail_left' ? 'voicemail' : canceled ? 'canceled' : 'completed';
+    const settled = await acts.callSettle({
+      callId: input.callId,
+      accountId: input.accountId,
+      holdKey,
+      status,
+      callSid: state.callSid,
+      answeredBy: state.answeredBy,
+      answeredAt: state.answeredAt!,
+      endedAt: new Date(endedAtMs).toISOString(),
+      billedSeconds,
+      telephonySeconds,
+      usage: state.usage,
+      outcome: state.outcome,
+      transcript: state.transcript,
+      error: endReason === 'max_duration' ? 'max_duration_reached' : undefined,
+    });
+    return finish({
+      status,
+      durationSec: billedSeconds,
+      chargedMicro: settled.chargedMicro,
+      providerCostMicro: settled.providerCostMicro,
+      ...(state.outcome ? { outcome: state.outcome } : {}),
+      ...(endReason === 'max_duration' ? { error: 'max_duration_reached' } : {}),
+    });
+  });
+}
+
+function failureType(err: unknown): string | undefined {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  return cause instanceof ApplicationFailure ? cause.type ?? undefined : undefined;
+}
+function failureMessage(err: unknown): string {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  return cause instanceof Error ? cause.message : String(err);
+}

@@ -42,6 +42,8 @@ export interface Faults {
   duplicateCallbacks: boolean;
   /** Hold a call's callbacks until its final one, then deliver them newest first. */
   reverseCallbacks: boolean;
+  /** The list endpoint returns no calls (models a listing that lags behind creates). */
+  hideCallsFromList: boolean;
 }
 
 export const noFaults = (): Faults => ({
@@ -50,4 +52,5 @@ export const noFaults = (): Faults => ({
   dropStatuses: [],
   duplicateCallbacks: false,
   reverseCallbacks: false,
+  hideCallsFromList: false,
 });

@@ -406,7 +406,7 @@ export async function startTwilioSim(opts: TwilioSimOptions = {}): Promise<Twili
       const from = u.searchParams.get('From');
       const pageSize = Number(u.searchParams.get('PageSize') ?? 50);
       const list = [...calls.values()]
-        .filter((c) => (!to || c.to === to) && (!from || c.from === from))
+        .filter((c) => !sim.faults.hideCallsFromList && (!to || c.to === to) && (!from || c.from === from))
         .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())
         .slice(0, pageSize);
       return send(200, {

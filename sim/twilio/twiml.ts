@@ -18,12 +18,13 @@ function attr(tag: string, name: string): string | undefined {
 }
 
 export function parseTwiml(twiml: string): ParsedTwiml {
-  const streamTag = /<Stream\b[^>]*>/.exec(twiml)?.[0];
+  const streamTag = /<Stream\b(?:[^>"]|"[^"]*")*>/.exec(twiml)?.[0];
   const afterConnect = twiml.split('</Connect>')[1]?.replace('</Response>', '').trim() ?? '';
   if (!streamTag) return { afterConnect };
   const url = attr(streamTag, 'url') ?? '';
   const parameters: Record<string, string> = {};
-  for (const m of twiml.matchAll(/<Parameter\b[^>]*\/?>/g)) {
+  // Quoted attribute values may contain '>' (XML only requires '<' and '&' to be escaped there).
+  for (const m of twiml.matchAll(/<Parameter\b(?:[^>"]|"[^"]*")*\/?>/g)) {
     const name = attr(m[0], 'name');
     if (name !== undefined) parameters[name] = attr(m[0], 'value') ?? '';
   }

@@ -1,11 +1,12 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { ApplicationFailure } from '@temporalio/common';
 import type { WorkflowHandle } from '@temporalio/client';
+import type { History } from '@temporalio/common/lib/proto-utils';
 import { createApp } from '../../api/app';
 import { callActivitiesFromConfig, dialerActivitiesFromConfig } from '../../activities/call';
-import type { CallLedger, CallPricing } from '../../activities/call/ports';
+import type { CallPricing } from '../../activities/call/ports';
+import { pgTestLedger } from './pg-ledger';
 import { callWorkflowId } from '../../lib/ids';
 import type { Config } from '../../lib/config';
 import { startTwilioSim, type AnsweredCall, type TwilioSim } from '../../sim/twilio/server';
@@ -23,82 +24,21 @@ export interface CallHarness {
   apiUrl: string;
   accountId: string;
   activities: Record<string, unknown>;
-  ledger: CallLedger & { balance(accountId: string): { availableMicro: number; heldMicro: number }; ops: { kind: string; key: string }[] };
+  ledger: TestLedger;
+  /** Ledger operations of one call, in order: e.g. ['hold', 'post']. */
+  ledgerOps(callId: string): Promise<string[]>;
   /** What the "gateway" does once the sim connects the stream for a number (tests drive the signals). */
   gateway: Map<string, (call: AnsweredCall, handle: WorkflowHandle) => Promise<void>>;
   input(to: string, over?: Partial<CallInput>): CallInput;
   close(): Promise<void>;
 }
 
-export const CHARGE_MICRO_PER_MINUTE = 200_000;
+export { CHARGE_MICRO_PER_MINUTE, testPricing } from './pricing';
+import { testPricing } from './pricing';
 
-/** Interim pricing until lib/pricing lands: $0.20/min, per second, rounded up once. */
-export const testPricing: CallPricing = {
-  holdAmountFor: (sec) => Math.ceil((sec * CHARGE_MICRO_PER_MINUTE) / 60),
-  cost: (u) => {
-    const chargedAmount = Math.ceil((u.billedSeconds * CHARGE_MICRO_PER_MINUTE) / 60);
-    const twilioCost = Math.ceil((u.telephonySeconds * 13_000) / 60);
-    return { priceListVersion: 'test', priceList: {}, azureSttCost: 0, llmCost: 0, ttsCost: 0, twilioCost, totalProviderCost: twilioCost, chargedAmount };
-  },
-};
+export type TestLedger = Awaited<ReturnType<typeof pgTestLedger>>;
 
-/** Interim in-memory ledger with the real one's contract (idempotent by key; holds never overdraw). */
-export function memoryLedger(): CallHarness['ledger'] {
-  const accounts = new Map<string, { availableMicro: number; heldMicro: number }>();
-  const holds = new Map<string, { accountId: string; amount: number; state: 'held' | 'posted' | 'voided'; charged: number }>();
-  const done = new Map<string, unknown>();
-  const ops: { kind: string; key: string }[] = [];
-  const acct = (id: string) => accounts.get(id) ?? accounts.set(id, { availableMicro: 0, heldMicro: 0 }).get(id)!;
-  return {
-    ops,
-    balance: (id) => ({ ...acct(id) }),
-    credit(id: string, amount: number) {
-      acct(id).availableMicro += amount;
-    },
-    async hold({ accountId, amountMicro, key }) {
-      if (done.has(key)) return done.get(key) as { holdKey: string; amountMicro: number };
-      const a = acct(accountId);
-      if (a.availableMicro < amountMicro) throw ApplicationFailure.nonRetryable('insufficient credits', 'InsufficientCredits');
-      a.availableMicro -= amountMicro;
-      a.heldMicro += amountMicro;
-      holds.set(key, { accountId, amount: amountMicro, state: 'held', charged: 0 });
-      ops.push({ kind: 'hold', key });
-      const r = { holdKey: key, amountMicro };
-      done.set(key, r);
-      return r;
-    },
-    async post({ holdKey, amountMicro, key }) {
-      if (done.has(key)) return done.get(key) as { chargedMicro: number; releasedMicro: number };
-      const h = holds.get(holdKey)!;
-      if (h.state !== 'held') throw new Error(`hold ${holdKey} is ${h.state}`);
-      const a = acct(h.accountId);
-      const charged = Math.min(amountMicro, h.amount);
-      a.heldMicro -= h.amount;
-      a.availableMicro += h.amount - charged;
-      h.state = 'posted';
-      h.charged = charged;
-      ops.push({ kind: 'post', key });
-      const r = { chargedMicro: charged, releasedMicro: h.amount - charged };
-      done.set(key, r);
-      return r;
-    },
-    async void({ holdKey, key }) {
-      if (done.has(key)) return done.get(key) as { releasedMicro: number };
-      const h = holds.get(holdKey)!;
-      if (h.state !== 'held') throw new Error(`hold ${holdKey} is ${h.state}`);
-      const a = acct(h.accountId);
-      a.heldMicro -= h.amount;
-      a.availableMicro += h.amount;
-      h.state = 'voided';
-      ops.push({ kind: 'void', key });
-      const r = { releasedMicro: h.amount };
-      done.set(key, r);
-      return r;
-    },
-  } as CallHarness['ledger'];
-}
-
-export async function startCallHarness(opts: { ledger?: CallHarness['ledger']; pricing?: CallPricing } = {}): Promise<CallHarness> {
+export async function startCallHarness(opts: { pricing?: CallPricing; credit?: number } = {}): Promise<CallHarness> {
   const ctx = await testContext();
   const log = testLogger();
   const gateway: CallHarness['gateway'] = new Map();
@@ -124,7 +64,7 @@ export async function startCallHarness(opts: { ledger?: CallHarness['ledger']; p
     TWILIO_API_BASE: sim.url,
   };
   server.on('request', createApp({ sql: ctx.sql, temporal: ctx.client, config, log }));
-  const ledger = opts.ledger ?? memoryLedger();
+  const ledger = await pgTestLedger(ctx.sql);
   const pricing = opts.pricing ?? testPricing;
   const activities = {
     ...callActivitiesFromConfig({ sql: ctx.sql, config, log, ledger, pricing }),
@@ -132,6 +72,7 @@ export async function startCallHarness(opts: { ledger?: CallHarness['ledger']; p
   };
   const [account] = await ctx.sql<{ id: string }[]>`insert into accounts (name) values ('call test') returning id`;
   const accountId = account!.id;
+  await ledger.credit(accountId, opts.credit ?? 10_000_000, `test-credit/${accountId}`);
   return {
     ctx,
     sim,
@@ -140,6 +81,7 @@ export async function startCallHarness(opts: { ledger?: CallHarness['ledger']; p
     accountId,
     activities,
     ledger,
+    ledgerOps: (callId) => ledger.ops(`call/${callId}:`),
     gateway,
     input: (to, over = {}) => ({
       callId: randomUUID(),
@@ -169,12 +111,20 @@ export function testNumber(): string {
   return `+1415555${String(n).padStart(4, '0')}`;
 }
 
-export async function runCall(h: CallHarness, taskQueue: string, input: CallInput): Promise<{ result: CallResult; handle: WorkflowHandle }> {
+/** Histories of every finished run, replayed against the current code at the end of the file. */
+export const recordedHistories: { name: string; workflowId: string; history: History }[] = [];
+
+export async function recordHistory(name: string, handle: WorkflowHandle) {
+  recordedHistories.push({ name, workflowId: handle.workflowId, history: await handle.fetchHistory() });
+}
+
+export async function runCall(h: CallHarness, taskQueue: string, input: CallInput, name = 'call'): Promise<{ result: CallResult; handle: WorkflowHandle }> {
   const handle = await h.ctx.client.workflow.start('callWorkflow', {
     taskQueue,
     workflowId: callWorkflowId(input.callId),
     args: [{ ...input, dialerTaskQueue: taskQueue }],
   });
   const result = (await handle.result()) as CallResult;
+  await recordHistory(`${name}-${result.status}`, handle);
   return { result, handle };
 }

@@ -6,7 +6,7 @@ import { ledgerKeys } from '../../lib/ids';
 import type { Telephony } from '../../providers/types';
 import { classifyTwilioError } from '../../providers/twilio/errors';
 import type { CallLedger, CallPricing } from './ports';
-import type { CallActivities, SettleResult } from './types';
+import { CALL_ROW_REJECTED, type CallActivities, type SettleResult } from './types';
 
 export interface CallActivityDeps {
   sql: Sql;
@@ -30,11 +30,19 @@ export function createCallActivities({ sql, log, ledger, pricing, telephony }: C
     },
 
     async callBegin({ input, toE164 }) {
-      await sql`
+      try {
+        await sql`
         insert into calls (id, account_id, campaign_id, contact_id, attempt, to_e164, status)
         values (${input.callId}, ${input.accountId}, ${input.campaignId ?? null}, ${input.contactId ?? null},
                 ${input.attempt}, ${toE164 ?? input.to.slice(0, 40)}, ${toE164 ? 'holding' : 'validating'})
         on conflict (id) do nothing`;
+      } catch (err) {
+        // Unknown account/campaign/contact, or a second callId for the same contact attempt: a bug in
+        // the caller that no retry fixes, and dialing anyway could call someone twice.
+        const code = (err as { code?: string }).code;
+        if (code === '23503' || code === '23505') throw ApplicationFailure.nonRetryable(`call row rejected: ${(err as Error).message}`, CALL_ROW_REJECTED);
+        throw err;
+      }
     },
 
     async callHold({ callId, accountId, maxDurationSec }) {

@@ -39,6 +39,7 @@ export const DIAL_FAILURE = {
 export const NON_RETRYABLE_DIAL_FAILURES = [DIAL_FAILURE.invalidNumber, DIAL_FAILURE.destinationBlocked, DIAL_FAILURE.account, DIAL_FAILURE.rejected];
 
 export const INSUFFICIENT_CREDITS = 'InsufficientCredits';
+export const CALL_ROW_REJECTED = 'CallRowRejected';
 
 export interface FinishUnansweredArgs {
   callId: string;

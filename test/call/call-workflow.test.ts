@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callStateQuery, mediaEndedSignal, mediaStartedSignal, outcomeSignal, transcriptSignal, usageSignal } from '../../workflows/call/contract';
 import { withWorker } from '../helpers/env';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { SA } from '../../lib/search-attributes';
 import { inject } from 'vitest';
 import { Worker } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
@@ -163,6 +165,78 @@ describe('callWorkflow end to end (dev server, Twilio simulator, Postgres)', () 
     expect(await ledgerOps(b.callId)).toEqual(['hold', 'post']);
     const simA = h.sim.call((await callRow(a.callId)).provider_call_sid!)!;
     expect(simA.status).toBe('canceled');
+  });
+});
+
+describe('voicemail, transfer, reporting', () => {
+  it('voicemail policy leave_message: waits for the beep (DetectMessageEnd), the gateway leaves the message, status voicemail, charged', async () => {
+    const to = testNumber();
+    h.sim.scenario.numbers = { [to]: { kind: 'voicemail', afterMs: 20, greetingMs: 200, hangupAfterMs: 20_000 } };
+    h.gateway.set(to, async (call, handle) => {
+      await handle.signal(mediaStartedSignal, { streamSid: 'MZvm', callSid: call.callSid, at: new Date().toISOString() });
+      // The gateway polls the workflow's state for the AMD verdict before speaking.
+      await expect.poll(async () => (await handle.query(callStateQuery)).answeredBy, { timeout: 5_000 }).toBe('machine_end_beep');
+      await handle.signal(transcriptSignal, { seq: 1, role: 'agent', text: 'Sorry we missed you.' });
+      await new Promise((r) => setTimeout(r, 1000));
+      await handle.signal(mediaEndedSignal, { reason: 'voicemail_left', at: new Date().toISOString() });
+    });
+    const input = h.input(to, { voicemailPolicy: 'leave_message' });
+    const { result } = await run((tq) => runCall(h, tq, input, 'leave-message'));
+    expect(h.sim.creates(to)[0]!.params.MachineDetection).toBe('DetectMessageEnd');
+    expect(result.status).toBe('voicemail');
+    expect(result.durationSec).toBeGreaterThanOrEqual(1);
+    expect(result.chargedMicro).toBe(perSecond(result.durationSec));
+    expect(await ledgerOps(input.callId)).toEqual(['hold', 'post']);
+  });
+
+  it('mediaEnded with reason transfer does not hang up: the call lasts until the provider ends it', async () => {
+    const to = testNumber();
+    h.sim.scenario.numbers = { [to]: { kind: 'answer', afterMs: 20, hangupAfterMs: 1500 } };
+    h.gateway.set(to, async (call, handle) => {
+      await handle.signal(mediaStartedSignal, { streamSid: 'MZtx', callSid: call.callSid, at: new Date().toISOString() });
+      await handle.signal(mediaEndedSignal, { reason: 'transfer', at: new Date().toISOString() });
+    });
+    const { result } = await run((tq) => runCall(h, tq, h.input(to), 'transfer'));
+    expect(result.status).toBe('completed');
+    expect(result.durationSec).toBeGreaterThanOrEqual(1); // the callee's hang-up at 1.5 s ended it, not us
+    expect(result.error).toBeUndefined();
+  });
+
+  it('reports to the parent by workflow id, keeps search attributes current and the memo to the last four digits', async () => {
+    const parentTo = testNumber();
+    const to = testNumber();
+    h.sim.scenario.numbers = { [parentTo]: { kind: 'no-answer' }, [to]: { kind: 'busy' } };
+    const parent = h.input(parentTo, { ringTimeoutSec: 60 });
+    await run(async (tq) => {
+      // Any open workflow can stand in for the campaign: an unhandled signal is recorded in its history.
+      const ph = await h.ctx.client.workflow.start('callWorkflow', { taskQueue: tq, workflowId: `call/${parent.callId}`, args: [{ ...parent, dialerTaskQueue: tq }] });
+      const campaignId = randomUUID();
+      await h.ctx.sql`insert into campaigns (id, account_id, name, agent, settings) values (${campaignId}, ${h.accountId}, 'c', '{}', '{}')`;
+      const child = h.input(to, { parentWorkflowId: ph.workflowId, campaignId, attempt: 2 });
+      const { result, handle } = await runCall(h, tq, child, 'with-parent');
+      expect(result.status).toBe('busy');
+      const desc = await handle.describe();
+      expect(desc.typedSearchAttributes.get(SA.CallStatus)).toBe('busy');
+      expect(desc.typedSearchAttributes.get(SA.AccountId)).toBe(h.accountId);
+      expect(desc.typedSearchAttributes.get(SA.CampaignId)).toBe(campaignId);
+      expect(await desc.memo).toEqual({ toLast4: to.slice(-4), attempt: 2 });
+      const history = await ph.fetchHistory();
+      const signaled = history.events!.filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'callFinished');
+      expect(signaled).toHaveLength(1);
+      const payload = signaled[0]!.workflowExecutionSignaledEventAttributes!.input!.payloads![0]!;
+      expect(JSON.parse(Buffer.from(payload.data!).toString())).toMatchObject({ callId: child.callId, status: 'busy', attempt: 2, chargedMicro: 0 });
+      await ph.cancel();
+      expect((await ph.result()).status).toBe('canceled');
+    });
+  });
+
+  it('a call for an unknown account fails cleanly: no row, no hold, no dial', async () => {
+    const to = testNumber();
+    const input = { ...h.input(to), accountId: randomUUID() };
+    const { result } = await run((tq) => runCall(h, tq, input, 'row-rejected'));
+    expect(result.status).toBe('failed');
+    expect(result.error).toMatch(/call row rejected/);
+    expect(h.sim.creates(to)).toHaveLength(0);
   });
 });
 

@@ -14,7 +14,7 @@ import {
 import { TASK_QUEUES } from '../../lib/ids';
 import { SA } from '../../lib/search-attributes';
 import type { CallActivities, DialerActivities, DialResult } from '../../activities/call/types';
-import { DIAL_FAILURE, INSUFFICIENT_CREDITS, NON_RETRYABLE_DIAL_FAILURES } from '../../activities/call/types';
+import { CALL_ROW_REJECTED, DIAL_FAILURE, INSUFFICIENT_CREDITS, NON_RETRYABLE_DIAL_FAILURES } from '../../activities/call/types';
 import { callFinishedSignal } from '../campaign/contract';
 import {
   callStateQuery,
@@ -39,7 +39,7 @@ const MAX_TRANSCRIPT_TURNS = 2_000;
 
 const acts = proxyActivities<CallActivities>({
   startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', nonRetryableErrorTypes: [INSUFFICIENT_CREDITS] },
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', nonRetryableErrorTypes: [INSUFFICIENT_CREDITS, CALL_ROW_REJECTED] },
 });
 // Hang-up gives up after a while: Twilio's TimeLimit ends the call anyway and billing is capped.
 const { callHangup } = proxyActivities<CallActivities>({
@@ -190,7 +190,13 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
     //    metadata version can never change the branch a replay takes.
     const v = await callValidateNumber({ to: input.to, defaultRegion: input.defaultRegion });
     const { agent: _agent, ...rowInput } = input;
-    await acts.callBegin({ input: rowInput, toE164: v.ok ? v.e164 : null });
+    try {
+      await acts.callBegin({ input: rowInput, toE164: v.ok ? v.e164 : null });
+    } catch (err) {
+      if (failureType(err) !== CALL_ROW_REJECTED) throw err;
+      // No row, no hold, no dial: report the failure so a campaign's window does not wait forever.
+      return finish({ status: 'failed', durationSec: 0, chargedMicro: 0, providerCostMicro: 0, error: failureMessage(err) });
+    }
     if (!v.ok) return endUnanswered('invalid_number', undefined, v.reason);
     if (canceled) return endUnanswered('canceled', undefined);
 

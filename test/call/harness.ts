@@ -122,7 +122,7 @@ export async function runCall(h: CallHarness, taskQueue: string, input: CallInpu
   const handle = await h.ctx.client.workflow.start('callWorkflow', {
     taskQueue,
     workflowId: callWorkflowId(input.callId),
-    args: [{ ...input, dialerTaskQueue: taskQueue }],
+    args: [{ dialerTaskQueue: taskQueue, ...input }],
   });
   const result = (await handle.result()) as CallResult;
   await recordHistory(`${name}-${result.status}`, handle);

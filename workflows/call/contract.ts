@@ -153,13 +153,41 @@ export interface CallState {
   outcome?: CallOutcome;
 }
 
+/*
+ * Signal semantics (implemented in workflows/call/workflow.ts; the gateway and campaign rely on them):
+ *
+ * - Routing: every signal goes to workflow id `call/<callId>`. A signal to a finished call fails with
+ *   WorkflowNotFoundError: the call is over — the gateway should close the stream and stop.
+ * - A call counts as answered at the first of: telephonyStatus `in-progress`, telephonyStatus
+ *   `completed` (only reachable through an answer), or mediaStarted. The max-duration timer starts then.
+ * - What ends the call:
+ *   - telephonyStatus with a final status (completed, busy, no-answer, failed, canceled): the provider
+ *     ended it; nothing is hung up.
+ *   - mediaEnded with any reason except `transfer`: the workflow hangs up (hang-up of an ended call
+ *     is a no-op). `transfer` keeps the call up until the provider ends it or the max duration.
+ *   - answeredBy machine_* / fax with voicemailPolicy `hangup`: the workflow hangs up; status voicemail.
+ *   - the max-duration timer: the workflow hangs up; billed seconds are capped at maxDurationSec.
+ *   - workflow cancellation: before answer → hang up, void, status canceled; after answer → hang up,
+ *     settle what was used, status canceled.
+ * - After the call ends, the workflow waits up to timeouts.endGraceSec for Twilio's final status (for
+ *   CallDuration) and, if mediaStarted was seen, for mediaEnded. Send the final usage BEFORE mediaEnded:
+ *   usage arriving after settlement is not billed.
+ * - Terminal status: voicemail if AMD reported a machine or mediaEnded.reason is voicemail_left;
+ *   canceled if canceled; else completed (answered), or busy / no_answer / failed from the final status.
+ */
+
+/** Twilio status/AMD callbacks, forwarded by the API. Applied only if they move the call forward. */
 export const telephonyStatusSignal = defineSignal<[TelephonyStatusEvent]>('telephonyStatus');
+/** Twilio's `start` arrived on the media stream: proof of answer. */
 export const mediaStartedSignal = defineSignal<[MediaStartedEvent]>('mediaStarted');
-/** One per turn; re-sending a turn with the same seq replaces it (idempotent). */
+/** One per turn; re-sending a turn with the same seq replaces it (idempotent). At most 2,000 turns kept. */
 export const transcriptSignal = defineSignal<[TranscriptTurn]>('transcript');
-/** Cumulative totals for the call so far: a duplicate or late signal cannot double-count. */
+/** Cumulative totals for the call so far: each field keeps its maximum, so a duplicate or late signal cannot double-count. */
 export const usageSignal = defineSignal<[CallUsage]>('usage');
+/** The last one wins. */
 export const outcomeSignal = defineSignal<[CallOutcome]>('outcome');
+/** The conversation is over (see the semantics above); only the first is kept. */
 export const mediaEndedSignal = defineSignal<[MediaEndedEvent]>('mediaEnded');
 
+/** Live status, call SID, answeredBy (AMD), transcript, usage and outcome. */
 export const callStateQuery = defineQuery<CallState>('callState');

@@ -2,6 +2,7 @@ import type { Sql } from '../lib/db';
 import type { Config } from '../lib/config';
 import type { Logger } from 'pino';
 import { createSystemActivities } from './system';
+import { createLedgerActivities } from './ledger';
 
 export interface ActivityDeps {
   sql: Sql;
@@ -13,6 +14,7 @@ export interface ActivityDeps {
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createSystemActivities(deps.sql),
+    ...createLedgerActivities(deps.sql),
   };
 }
 export type Activities = ReturnType<typeof createActivities>;

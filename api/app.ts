@@ -6,6 +6,7 @@ import type { Config } from '../lib/config';
 import { errorHandler, notFoundHandler } from './errors';
 import { authenticate } from './auth';
 import { healthRouter } from './routes/health';
+import { creditsRouter } from './routes/credits';
 import { twilioWebhooksRouter } from './routes/twilio-webhooks';
 
 export interface AppDeps {
@@ -29,6 +30,7 @@ export function createApp(deps: AppDeps): Express {
   const v1 = express.Router();
   v1.use(express.json({ limit: '1mb' }));
   v1.use(authenticate(deps.sql, { adminKey: deps.config.ADMIN_API_KEY }));
+  v1.use(creditsRouter(deps));
   app.use('/v1', v1);
 
   app.use(notFoundHandler);

@@ -64,6 +64,8 @@ const EnvSchema = z.object({
   TOPUP_MICRO_PER_SEN: int(2_250, 1),
   LOW_BALANCE_THRESHOLD_MICRO: int(10_000_000),
   ALERT_WEBHOOK_URL: opt,
+  /** Overrides of the default price list (lib/pricing), JSON; e.g. {"chargeMicroPerMinute":250000}. */
+  PRICE_LIST_JSON: opt,
 });
 
 export type Env = z.infer<typeof EnvSchema>;

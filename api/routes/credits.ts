@@ -1,0 +1,38 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import type { AppDeps } from '../app';
+import { accountOf } from '../auth';
+import { createLedger } from '../../lib/ledger';
+
+const StatementQuery = z.object({
+  from: z.iso.datetime({ offset: true }).optional(),
+  to: z.iso.datetime({ offset: true }).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: z.string().regex(/^\d{1,15}$/, 'cursor must be the nextCursor of a previous page').optional(),
+}).strict();
+
+/** The caller's credit balance and statement. Amounts in micro-units of `currency`. */
+export function creditsRouter({ sql }: AppDeps): Router {
+  const ledger = createLedger(sql);
+  const r = Router();
+
+  r.get('/credits', async (req, res) => {
+    const accountId = accountOf(req);
+    const [acct] = await sql<{ currency: string }[]>`select currency from accounts where id = ${accountId}`;
+    const b = await ledger.balance(accountId);
+    res.json({ available: b.available, held: b.held, currency: acct?.currency ?? 'USD', unit: 'micro' });
+  });
+
+  r.get('/credits/statement', async (req, res) => {
+    const accountId = accountOf(req);
+    const q = StatementQuery.parse(req.query);
+    const page = await ledger.statement(accountId, {
+      from: q.from ? new Date(q.from) : undefined,
+      to: q.to ? new Date(q.to) : undefined,
+      limit: q.limit,
+      after: q.cursor ? Number(q.cursor) : undefined,
+    });
+    res.json({ entries: page.entries, nextCursor: page.nextCursor === null ? null : String(page.nextCursor) });
+  });
+  return r;
+}

@@ -3,6 +3,7 @@ import type { Config } from '../lib/config';
 import type { Logger } from 'pino';
 import { createSystemActivities } from './system';
 import { createLedgerActivities } from './ledger';
+import { callActivitiesFromConfig } from './call';
 
 export interface ActivityDeps {
   sql: Sql;
@@ -15,6 +16,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createSystemActivities(deps.sql),
     ...createLedgerActivities(deps.sql),
+    ...callActivitiesFromConfig(deps),
   };
 }
 export type Activities = ReturnType<typeof createActivities>;

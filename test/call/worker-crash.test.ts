@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { callWorkflowId } from '../../lib/ids';
 import { callStateQuery, mediaStartedSignal, transcriptSignal, type CallResult } from '../../workflows/call/contract';
 import { withWorker } from '../helpers/env';
-import { CHARGE_MICRO_PER_MINUTE, recordHistory, startCallHarness, testNumber, type CallHarness } from './harness';
+import { charge, recordHistory, startCallHarness, testNumber, type CallHarness } from './harness';
 
 let h: CallHarness;
 beforeAll(async () => {
@@ -64,7 +64,7 @@ describe('worker crash mid-call', () => {
     }
     expect(result.status).toBe('completed');
     expect(result.durationSec).toBeGreaterThanOrEqual(4);
-    expect(result.chargedMicro).toBe(Math.ceil((result.durationSec * CHARGE_MICRO_PER_MINUTE) / 60));
+    expect(result.chargedMicro).toBe(charge(result.durationSec));
     expect(h.sim.creates(to)).toHaveLength(1);
     expect(await h.ledgerOps(input.callId)).toEqual(['hold', 'post']);
     const [cost] = await h.ctx.sql<{ charged_amount: number }[]>`select charged_amount from call_costs where call_id = ${input.callId}`;

@@ -75,9 +75,8 @@ function canonical(o: Record<string, unknown>): string {
   return JSON.stringify(Object.keys(o).sort().reduce<Record<string, unknown>>((acc, k) => ((acc[k] = o[k] ?? null), acc), {}));
 }
 
-// A used key shows up as a duplicate on the journal's primary key, or, for post/void, on the
-// hold's resolved_by (the statement reaches that first); either way the journal has the answer.
-const KEY_CONSTRAINTS = new Set(['ledger_operations_pkey', 'ledger_holds_resolved_by_key']);
+// A used key shows up as a duplicate on the journal's primary key; the journal has the answer.
+const KEY_CONSTRAINTS = new Set(['ledger_operations_pkey']);
 const isDuplicateKey = (err: unknown) => {
   const e = err as { code?: string; constraint_name?: string };
   return e.code === '23505' && KEY_CONSTRAINTS.has(e.constraint_name ?? '');
@@ -149,12 +148,8 @@ export function createLedger(pool: Sql) {
               set available = ledger_balances.available + excluded.available, updated_at = now()
             returning available, held
           ), op as (
-            insert into ledger_operations (key, op, account_id, amount, available_delta, held_delta, available_after, held_after, request, reason)
-            select ${args.key}, 'credit', ${args.accountId}, ${args.amount}, ${args.amount}, 0, available, held, ${request}, ${args.reason} from acct
-            returning key
-          ), t as (
-            insert into ledger_transfers (op_key, account_id, debit_book, credit_book, amount)
-            select key, ${args.accountId}, 'funding', 'available', ${args.amount} from op
+            insert into ledger_operations (key, op, account_id, debit_book, credit_book, amount, available_delta, held_delta, available_after, held_after, request, reason)
+            select ${args.key}, 'credit', ${args.accountId}, 'funding', 'available', ${args.amount}, ${args.amount}, 0, available, held, ${request}, ${args.reason} from acct
           )
           select available, held from acct`;
         return row && { key: args.key, amount: args.amount, available: row.available, held: row.held };
@@ -182,14 +177,8 @@ export function createLedger(pool: Sql) {
             where account_id = ${args.accountId} and available >= ${args.amount}
             returning available, held
           ), op as (
-            insert into ledger_operations (key, op, account_id, hold_key, amount, available_delta, held_delta, available_after, held_after, request)
-            select ${args.key}, 'hold', ${args.accountId}, ${args.key}, ${args.amount}, ${-args.amount}, ${args.amount}, available, held, ${request} from acct
-            returning key
-          ), h as (
-            insert into ledger_holds (hold_key, account_id, amount) select key, ${args.accountId}, ${args.amount} from op
-          ), t as (
-            insert into ledger_transfers (op_key, account_id, debit_book, credit_book, amount)
-            select key, ${args.accountId}, 'available', 'held', ${args.amount} from op
+            insert into ledger_operations (key, op, account_id, debit_book, credit_book, amount, available_delta, held_delta, available_after, held_after, hold_status, request)
+            select ${args.key}, 'hold', ${args.accountId}, 'available', 'held', ${args.amount}, ${-args.amount}, ${args.amount}, available, held, 'pending', ${request} from acct
           )
           select available, held from acct`;
         return row && { holdKey: args.key, amount: args.amount, available: row.available, held: row.held };
@@ -205,7 +194,7 @@ export function createLedger(pool: Sql) {
   /** Why a post/void of `holdKey` matched nothing (and was not a replay). */
   async function diagnoseHold(db: Db, holdKey: string, amount?: number): Promise<never> {
     const [h] = await db<{ amount: number; status: string; resolved_by: string | null }[]>`
-      select amount, status, resolved_by from ledger_holds where hold_key = ${holdKey}`;
+      select amount, hold_status as status, resolved_by from ledger_operations where key = ${holdKey} and op = 'hold'`;
     if (!h) throw new HoldNotFound(holdKey);
     if (h.status !== 'pending') throw new HoldAlreadyResolved(holdKey, h.status, h.resolved_by ?? '');
     if (amount !== undefined && amount > h.amount) throw new OverCharge(holdKey, amount, h.amount);
@@ -224,8 +213,8 @@ export function createLedger(pool: Sql) {
       () => once(db, async (q) => {
         const [row] = await q<(Balance & { held_amount: number })[]>`
           with h as (
-            update ledger_holds set status = ${status}, posted_amount = ${args.amount}, resolved_by = ${args.key}, resolved_at = now()
-            where hold_key = ${args.holdKey} and status = 'pending' and amount >= ${args.amount}
+            update ledger_operations set hold_status = ${status}, resolved_by = ${args.key}
+            where key = ${args.holdKey} and op = 'hold' and hold_status = 'pending' and amount >= ${args.amount}
             returning account_id, amount as held_amount
           ), acct as (
             update ledger_balances b
@@ -233,16 +222,10 @@ export function createLedger(pool: Sql) {
             from h where b.account_id = h.account_id
             returning b.available, b.held, h.held_amount, h.account_id
           ), op as (
-            insert into ledger_operations (key, op, account_id, hold_key, amount, available_delta, held_delta, available_after, held_after, request)
-            select ${args.key}, ${kind}, account_id, ${args.holdKey}, ${args.amount}, held_amount - ${args.amount}, -held_amount, available, held, ${request}
+            insert into ledger_operations (key, op, account_id, debit_book, credit_book, hold_key, amount, available_delta, held_delta, available_after, held_after, request)
+            select ${args.key}, ${kind}, account_id, 'held', ${kind === 'post' ? 'revenue' : 'available'}, ${args.holdKey}, ${args.amount},
+                   held_amount - ${args.amount}, -held_amount, available, held, ${request}
             from acct
-            returning key, account_id
-          ), t as (
-            insert into ledger_transfers (op_key, account_id, debit_book, credit_book, amount)
-            select op.key, op.account_id, x.debit, x.credit, x.amt
-            from op cross join acct
-            cross join lateral (values ('held', 'revenue', ${args.amount}::bigint), ('held', 'available', acct.held_amount - ${args.amount}::bigint)) as x(debit, credit, amt)
-            where x.amt > 0
           )
           select available, held, held_amount from acct`;
         return row && { key: args.key, holdKey: args.holdKey, charged: args.amount, released: row.held_amount - args.amount, available: row.available, held: row.held };

@@ -105,7 +105,7 @@ describe('crash safety', () => {
       await new Promise((r) => setTimeout(r, 20));
     }
     expect(await ledger.balance(a)).toEqual({ available: 400, held: 600 });
-    const [h] = await sql`select status from ledger_holds where hold_key = ${hold.holdKey}`;
+    const [h] = await sql`select hold_status as status from ledger_operations where key = ${hold.holdKey}`;
     expect(h!.status).toBe('pending');
     expect(await sql`select 1 from ledger_operations where key = ${settleKey}`).toHaveLength(0);
     // the retried settlement then applies exactly once

@@ -53,8 +53,9 @@ function dialer(taskQueue: string) {
     taskQueue,
     // The REST create times out after 10 s inside; 30 s leaves room for the DB writes around it.
     startToCloseTimeout: '30 seconds',
-    // Queue wait counts too: a rate-limited dialer queue must not leave a call waiting for minutes.
-    scheduleToCloseTimeout: '5 minutes',
+    // A backlog in the rate-limited queue gives up before an attempt starts, never during one: a
+    // schedule-to-close timeout could abandon an attempt mid-create and leave a live, unbilled call.
+    scheduleToStartTimeout: '10 minutes',
     // Eager dispatch would bypass the dialer queue's server-side rate limit.
     allowEagerDispatch: false,
     retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '20 seconds', maximumAttempts: 8, nonRetryableErrorTypes: NON_RETRYABLE_DIAL_FAILURES },

@@ -7,6 +7,7 @@ import { createLedgerActivities } from './ledger';
 import { createTopUpActivities } from './topup';
 import { createBillplzGateway } from '../providers/billplz/adapter';
 import { billplzSettings } from '../providers/billplz/settings';
+import { callActivitiesFromConfig } from './call';
 
 export interface ActivityDeps {
   sql: Sql;
@@ -28,6 +29,7 @@ export function createActivities(deps: ActivityDeps) {
       appOrigin: deps.config.APP_ORIGIN ?? `http://127.0.0.1:${deps.config.API_PORT}`,
       temporal: deps.temporal,
     }),
+    ...callActivitiesFromConfig(deps),
   };
 }
 export type Activities = ReturnType<typeof createActivities>;

@@ -7,6 +7,8 @@ import type { Telephony } from '../../providers/types';
 import { createCallActivities } from './activities';
 import { createDialerActivities } from './dialer';
 import type { CallLedger, CallPricing } from './ports';
+import { callLedger, callPricing } from './ledger-port';
+import { loadPriceList } from '../../lib/pricing';
 
 export { createCallActivities } from './activities';
 export { createDialerActivities } from './dialer';
@@ -16,8 +18,10 @@ export interface CallWiringDeps {
   sql: Sql;
   config: Config;
   log: Logger;
-  ledger: CallLedger;
-  pricing: CallPricing;
+  /** Default: lib/ledger on `sql`. */
+  ledger?: CallLedger;
+  /** Default: lib/pricing's list from PRICE_LIST_JSON over the defaults. */
+  pricing?: CallPricing;
   /** Defaults to the Twilio adapter from config (live account or simulator). */
   telephony?: Telephony;
 }
@@ -27,7 +31,13 @@ export function callActivitiesFromConfig({ sql, config, log, ledger, pricing, te
   let t = telephony;
   // Built lazily: a worker without Twilio configuration can still run every other workflow.
   const lazy: Telephony['hangup'] = (sid) => (t ??= createTwilioTelephony(twilioSettings(config))).hangup(sid);
-  return createCallActivities({ sql, log, ledger, pricing, telephony: { hangup: lazy } });
+  return createCallActivities({
+    sql,
+    log,
+    ledger: ledger ?? callLedger(sql),
+    pricing: pricing ?? callPricing(loadPriceList(config.PRICE_LIST_JSON)),
+    telephony: { hangup: lazy },
+  });
 }
 
 export function dialerActivitiesFromConfig({ sql, config, log, telephony }: Omit<CallWiringDeps, 'ledger' | 'pricing'>) {

@@ -42,6 +42,8 @@ export interface Faults {
   duplicateCallbacks: boolean;
   /** Hold a call's callbacks until its final one, then deliver them newest first. */
   reverseCallbacks: boolean;
+  /** Creates succeed at once but their HTTP response waits this long (a window to kill the dialer in). */
+  delayCreateResponseMs: number;
   /** The list endpoint returns no calls (models a listing that lags behind creates). */
   hideCallsFromList: boolean;
 }
@@ -53,4 +55,5 @@ export const noFaults = (): Faults => ({
   duplicateCallbacks: false,
   reverseCallbacks: false,
   hideCallsFromList: false,
+  delayCreateResponseMs: 0,
 });

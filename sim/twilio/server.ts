@@ -398,6 +398,7 @@ export async function startTwilioSim(opts: TwilioSimOptions = {}): Promise<Twili
         req.socket.destroy();
         return;
       }
+      if (sim.faults.delayCreateResponseMs > 0) await new Promise((r) => setTimeout(r, sim.faults.delayCreateResponseMs));
       return send(201, resource(call));
     }
 

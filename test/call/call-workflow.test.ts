@@ -7,11 +7,11 @@ import { SA } from '../../lib/search-attributes';
 import { inject } from 'vitest';
 import { Worker } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
-import { CHARGE_MICRO_PER_MINUTE, recordHistory, recordedHistories, runCall, startCallHarness, testNumber, type CallHarness } from './harness';
+import { charge, recordHistory, recordedHistories, runCall, startCallHarness, testNumber, type CallHarness } from './harness';
 
 let h: CallHarness;
 const CREDIT = 10_000_000;
-const perSecond = (s: number) => Math.ceil((s * CHARGE_MICRO_PER_MINUTE) / 60);
+const perSecond = charge;
 
 beforeAll(async () => {
   h = await startCallHarness({ credit: CREDIT });

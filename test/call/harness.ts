@@ -5,8 +5,8 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { History } from '@temporalio/common/lib/proto-utils';
 import { createApp } from '../../api/app';
 import { callActivitiesFromConfig, dialerActivitiesFromConfig } from '../../activities/call';
-import type { CallPricing } from '../../activities/call/ports';
-import { pgTestLedger } from './pg-ledger';
+import { createLedger } from '../../lib/ledger';
+import { chargeFor, loadPriceList } from '../../lib/pricing';
 import { callWorkflowId } from '../../lib/ids';
 import type { Config } from '../../lib/config';
 import { startTwilioSim, type AnsweredCall, type TwilioSim } from '../../sim/twilio/server';
@@ -33,12 +33,16 @@ export interface CallHarness {
   close(): Promise<void>;
 }
 
-export { CHARGE_MICRO_PER_MINUTE, testPricing } from './pricing';
-import { testPricing } from './pricing';
+/** The default price list, as the activities load it (tests set no PRICE_LIST_JSON). */
+export const priceList = loadPriceList(undefined);
+/** What the client pays for `sec` answered seconds. */
+export const charge = (sec: number) => chargeFor(sec, priceList).charged;
 
-export type TestLedger = Awaited<ReturnType<typeof pgTestLedger>>;
+export interface TestLedger {
+  balance(accountId: string): Promise<{ availableMicro: number; heldMicro: number }>;
+}
 
-export async function startCallHarness(opts: { pricing?: CallPricing; credit?: number } = {}): Promise<CallHarness> {
+export async function startCallHarness(opts: { credit?: number } = {}): Promise<CallHarness> {
   const ctx = await testContext();
   const log = testLogger();
   const gateway: CallHarness['gateway'] = new Map();
@@ -64,15 +68,20 @@ export async function startCallHarness(opts: { pricing?: CallPricing; credit?: n
     TWILIO_API_BASE: sim.url,
   };
   server.on('request', createApp({ sql: ctx.sql, temporal: ctx.client, config, log }));
-  const ledger = await pgTestLedger(ctx.sql);
-  const pricing = opts.pricing ?? testPricing;
+  const realLedger = createLedger(ctx.sql);
+  const ledger: TestLedger = {
+    balance: async (id) => {
+      const b = await realLedger.balance(id);
+      return { availableMicro: b.available, heldMicro: b.held };
+    },
+  };
   const activities = {
-    ...callActivitiesFromConfig({ sql: ctx.sql, config, log, ledger, pricing }),
+    ...callActivitiesFromConfig({ sql: ctx.sql, config, log }),
     ...dialerActivitiesFromConfig({ sql: ctx.sql, config, log }),
   };
   const [account] = await ctx.sql<{ id: string }[]>`insert into accounts (name) values ('call test') returning id`;
   const accountId = account!.id;
-  await ledger.credit(accountId, opts.credit ?? 10_000_000, `test-credit/${accountId}`);
+  await realLedger.credit({ accountId, amount: opts.credit ?? 10_000_000, key: `test-credit/${accountId}`, reason: 'call tests' });
   return {
     ctx,
     sim,
@@ -81,7 +90,8 @@ export async function startCallHarness(opts: { pricing?: CallPricing; credit?: n
     accountId,
     activities,
     ledger,
-    ledgerOps: (callId) => ledger.ops(`call/${callId}:`),
+    ledgerOps: async (callId) =>
+      (await ctx.sql<{ op: string }[]>`select op from ledger_operations where key like ${`call/${callId}:%`} order by seq`).map((r) => r.op),
     gateway,
     input: (to, over = {}) => ({
       callId: randomUUID(),

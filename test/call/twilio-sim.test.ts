@@ -135,6 +135,19 @@ describe('twilio adapter against the simulator (real twilio SDK)', () => {
     expect(found[0]!.callSid).toBe(sim.creates('+15550001009')[0]!.callSid);
   });
 
+  it('fetch returns the call resource; an unknown SID is a Twilio 404 error body', async () => {
+    sim.scenario.numbers = { '+15550001011': { kind: 'busy' } };
+    const { callSid } = await telephony().dial(req('+15550001011'));
+    await sim.waitForEnd(callSid);
+    const client = twilio(sim.accountSid, sim.authToken, {
+      httpClient: { request: (o: { uri: string }) => new twilio.RequestClient().request({ ...o, uri: o.uri.replace('https://api.twilio.com', sim.url) } as never) } as never,
+    });
+    const call = await client.calls(callSid).fetch();
+    expect(call).toMatchObject({ sid: callSid, status: 'busy', to: '+15550001011', direction: 'outbound-api' });
+    const err = await client.calls('CA' + '0'.repeat(32)).fetch().catch((e) => e);
+    expect(err).toMatchObject({ status: 404, code: 20404 });
+  });
+
   it('delivers duplicated and reversed callbacks when asked (fault switches)', async () => {
     sim.scenario.numbers = { '+15550001010': { kind: 'busy' } };
     sim.faults.reverseCallbacks = true;

@@ -1,20 +1,17 @@
 /**
  * A call worker in its own process, so a test can SIGKILL it mid-call. Same wiring as the
- * in-process test worker: pre-bundled workflows, call + dialer activities, the Postgres test ledger.
+ * in-process test worker: pre-bundled workflows, call + dialer activities with the real ledger.
  */
 import { NativeConnection, Worker, Runtime, DefaultLogger } from '@temporalio/worker';
 import { createSql } from '../../lib/db';
 import { loadConfig } from '../../lib/config';
 import { createLogger } from '../../lib/logger';
 import { callActivitiesFromConfig, dialerActivitiesFromConfig } from '../../activities/call';
-import { pgTestLedger } from './pg-ledger';
-import { testPricing } from './pricing';
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
 const config = loadConfig();
 const log = createLogger('worker-child', 'silent');
 const sql = createSql(config.DATABASE_URL, { max: 4 });
-const ledger = await pgTestLedger(sql);
 const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
 const worker = await Worker.create({
   connection,
@@ -23,7 +20,7 @@ const worker = await Worker.create({
   // A dead worker's sticky queue is abandoned quickly, so the replacement gets the next task sooner.
   stickyQueueScheduleToStartTimeout: '1s',
   activities: {
-    ...callActivitiesFromConfig({ sql, config, log, ledger, pricing: testPricing }),
+    ...callActivitiesFromConfig({ sql, config, log }),
     ...dialerActivitiesFromConfig({ sql, config, log }),
   },
 });

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { callWorkflowId } from '../../lib/ids';
 import { callStateQuery, mediaStartedSignal, transcriptSignal, type CallResult } from '../../workflows/call/contract';
 import { withWorker } from '../helpers/env';
-import { CHARGE_MICRO_PER_MINUTE, recordHistory, startCallHarness, testNumber, type CallHarness } from './harness';
+import { charge, recordHistory, startCallHarness, testNumber, type CallHarness } from './harness';
 
 let h: CallHarness;
 beforeAll(async () => {
@@ -64,7 +64,7 @@ describe('worker crash mid-call', () => {
     }
     expect(result.status).toBe('completed');
     expect(result.durationSec).toBeGreaterThanOrEqual(4);
-    expect(result.chargedMicro).toBe(Math.ceil((result.durationSec * CHARGE_MICRO_PER_MINUTE) / 60));
+    expect(result.chargedMicro).toBe(charge(result.durationSec));
     expect(h.sim.creates(to)).toHaveLength(1);
     expect(await h.ledgerOps(input.callId)).toEqual(['hold', 'post']);
     const [cost] = await h.ctx.sql<{ charged_amount: number }[]>`select charged_amount from call_costs where call_id = ${input.callId}`;
@@ -72,4 +72,36 @@ describe('worker crash mid-call', () => {
     const turns = await h.ctx.sql`select text from transcript_turns where call_id = ${input.callId}`;
     expect(turns.map((t) => t.text)).toEqual(['Hello before the crash.']);
   });
+
+  it('a dialer killed between the REST create and recording the SID: the retry finds the call at the provider, no second dial', async () => {
+    const to = testNumber();
+    h.sim.scenario.numbers = { [to]: { kind: 'answer', afterMs: 200, hangupAfterMs: 1_000 } };
+    const taskQueue = `test-crash-${randomUUID()}`;
+    const input = { ...h.input(to, { maxDurationSec: 30 }), dialerTaskQueue: taskQueue };
+    const child = await startChildWorker(taskQueue);
+    let result: CallResult;
+    h.sim.faults.delayCreateResponseMs = 5_000;
+    try {
+      const handle = await h.ctx.client.workflow.start('callWorkflow', { taskQueue, workflowId: callWorkflowId(input.callId), args: [input] });
+      // The call exists at the provider; the dialer has not heard back yet.
+      await expect.poll(() => h.sim.creates(to).length, { timeout: 15_000, interval: 50 }).toBe(1);
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+      h.sim.faults.delayCreateResponseMs = 0;
+      const [row] = await h.ctx.sql<{ dial_state: string; provider_call_sid: string | null }[]>`select dial_state, provider_call_sid from calls where id = ${input.callId}`;
+      expect(row).toEqual({ dial_state: 'started', provider_call_sid: null });
+      // The dial activity is retried after its start-to-close timeout (30 s) on the new worker.
+      result = await withWorker({ activities: h.activities, taskQueue }, async () => (await handle.result()) as CallResult);
+      await recordHistory('dialer-crash', handle);
+    } finally {
+      h.sim.faults.delayCreateResponseMs = 0;
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+    expect(result.status).toBe('completed');
+    expect(result.chargedMicro).toBe(charge(result.durationSec));
+    expect(h.sim.creates(to)).toHaveLength(1);
+    const [row] = await h.ctx.sql<{ dial_state: string; provider_call_sid: string }[]>`select dial_state, provider_call_sid from calls where id = ${input.callId}`;
+    expect(row).toEqual({ dial_state: 'dialed', provider_call_sid: h.sim.creates(to)[0]!.callSid });
+    expect(await h.ledgerOps(input.callId)).toEqual(['hold', 'post']);
+  }, 90_000);
 });

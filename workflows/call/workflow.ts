@@ -185,7 +185,7 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
     }
   };
 
-  return CancellationScope.nonCancellable(async () => {
+  const run = async (): Promise<CallResult> => {
     // 1. Validate. A local activity, so the verdict is recorded in history: a newer phone-number
     //    metadata version can never change the branch a replay takes.
     const v = await callValidateNumber({ to: input.to, defaultRegion: input.defaultRegion });
@@ -207,6 +207,8 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
       holdKey = (await acts.callHold({ callId: input.callId, accountId: input.accountId, maxDurationSec: input.maxDurationSec })).holdKey;
     } catch (err) {
       if (failureType(err) === INSUFFICIENT_CREDITS) return endUnanswered('insufficient_credits', undefined, 'insufficient credits for the call maximum');
+      // Any other refusal (e.g. a reused key) is final too; nothing is held, so nothing to undo.
+      if (err instanceof ActivityFailure) return endUnanswered('failed', undefined, `hold refused: ${failureMessage(err)}`);
       throw err;
     }
     if (canceled) return endUnanswered('canceled', holdKey);
@@ -301,6 +303,22 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
       ...(state.outcome ? { outcome: state.outcome } : {}),
       ...(endReason === 'max_duration' ? { error: 'max_duration_reached' } : {}),
     });
+  };
+
+  return CancellationScope.nonCancellable(async () => {
+    try {
+      return await run();
+    } catch (err) {
+      // Unexpected (a bug, or the ledger refusing a settlement): fail loudly, but tell the campaign
+      // first so its window does not wait for this call forever.
+      if (input.parentWorkflowId) {
+        const report = { callId: input.callId, status: 'failed' as const, durationSec: 0, chargedMicro: 0, providerCostMicro: 0 };
+        await getExternalWorkflowHandle(input.parentWorkflowId)
+          .signal(callFinishedSignal, { ...report, error: failureMessage(err), contactId: input.contactId, attempt: input.attempt })
+          .catch(() => undefined);
+      }
+      throw err;
+    }
   });
 }
 

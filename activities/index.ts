@@ -1,14 +1,20 @@
 import type { Sql } from '../lib/db';
 import type { Config } from '../lib/config';
 import type { Logger } from 'pino';
+import type { Client } from '@temporalio/client';
 import { createSystemActivities } from './system';
 import { createLedgerActivities } from './ledger';
+import { createTopUpActivities } from './topup';
+import { createBillplzGateway } from '../providers/billplz/adapter';
+import { billplzSettings } from '../providers/billplz/settings';
 import { callActivitiesFromConfig } from './call';
 
 export interface ActivityDeps {
   sql: Sql;
   config: Config;
   log: Logger;
+  /** Activities that address other workflows (resuming campaigns) use it. */
+  temporal?: Client;
 }
 
 /** All activities of the orchestration task queue, built from their dependencies. */
@@ -16,6 +22,13 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createSystemActivities(deps.sql),
     ...createLedgerActivities(deps.sql),
+    ...createTopUpActivities({
+      sql: deps.sql,
+      log: deps.log,
+      gateway: createBillplzGateway(billplzSettings(deps.config)),
+      appOrigin: deps.config.APP_ORIGIN ?? `http://127.0.0.1:${deps.config.API_PORT}`,
+      temporal: deps.temporal,
+    }),
     ...callActivitiesFromConfig(deps),
   };
 }

@@ -7,6 +7,10 @@ import { errorHandler, notFoundHandler } from './errors';
 import { authenticate } from './auth';
 import { healthRouter } from './routes/health';
 import { creditsRouter } from './routes/credits';
+import { topUpsRouter } from './routes/topups';
+import { adminRouter } from './routes/admin';
+import { billplzWebhooksRouter } from './routes/billplz-webhooks';
+import { rateLimitPerKey } from './rate-limit';
 import { twilioWebhooksRouter } from './routes/twilio-webhooks';
 
 export interface AppDeps {
@@ -26,11 +30,15 @@ export function createApp(deps: AppDeps): Express {
   app.set('trust proxy', true);
   app.use(healthRouter(deps));
   app.use(twilioWebhooksRouter(deps));
+  app.use(billplzWebhooksRouter(deps));
 
   const v1 = express.Router();
   v1.use(express.json({ limit: '1mb' }));
   v1.use(authenticate(deps.sql, { adminKey: deps.config.ADMIN_API_KEY }));
+  v1.use(rateLimitPerKey({ perSecond: deps.config.API_RATE_LIMIT_PER_SEC, burst: deps.config.API_RATE_LIMIT_BURST }));
+  v1.use(adminRouter(deps));
   v1.use(creditsRouter(deps));
+  v1.use(topUpsRouter(deps));
   app.use('/v1', v1);
 
   app.use(notFoundHandler);

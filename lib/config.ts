@@ -30,6 +30,8 @@ const EnvSchema = z.object({
   DATABASE_URL: url('postgres://postgres@127.0.0.1:5432/aicall'),
   TEMPORAL_ADDRESS: z.preprocess(emptyToUndefined, z.string().default('127.0.0.1:7233')),
   TEMPORAL_NAMESPACE: z.preprocess(emptyToUndefined, z.string().default('default')),
+  /** Task queue of the orchestrator worker (workflows and their activities). */
+  ORCHESTRATION_TASK_QUEUE: z.preprocess(emptyToUndefined, z.string().default('orchestration')),
   TEMPORAL_UI_PORT: port(8233),
   API_PORT: port(3000),
   MEDIA_GATEWAY_PORT: port(3001),
@@ -62,8 +64,13 @@ const EnvSchema = z.object({
   TOPUP_MAX_SEN: int(10_000_000, 1),
   /** Credit micro-units granted per MYR sen, stored on each top-up when it is created. */
   TOPUP_MICRO_PER_SEN: int(2_250, 1),
+  /** How long a top-up's bill stays payable before it expires. */
+  TOPUP_TTL_SEC: int(86_400, 1),
   LOW_BALANCE_THRESHOLD_MICRO: int(10_000_000),
   ALERT_WEBHOOK_URL: opt,
+  /** Per API key: sustained requests per second and burst. */
+  API_RATE_LIMIT_PER_SEC: int(20, 1),
+  API_RATE_LIMIT_BURST: int(60, 1),
   /** Overrides of the default price list (lib/pricing), JSON; e.g. {"chargeMicroPerMinute":250000}. */
   PRICE_LIST_JSON: opt,
 });

@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { loadConfig } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { startTwilioSim } from './twilio/server';
+import { startBillplzSim } from './billplz/server';
 
 /**
  * `npm run dev`: every vendor simulator whose vendor has no credentials, in one process. When all
@@ -19,6 +20,13 @@ if (config.vendors.twilio === 'sim') {
   Object.assign(env, twilio.env());
   closers.push(() => twilio.close());
   log.info({ url: twilio.url }, 'twilio simulator listening');
+}
+
+if (config.vendors.billplz === 'sim') {
+  const billplz = await startBillplzSim({ port: Number(process.env.SIM_BILLPLZ_PORT ?? 3014) });
+  Object.assign(env, billplz.env());
+  closers.push(() => billplz.close());
+  log.info({ url: billplz.url }, 'billplz simulator listening (pay bills at /bills/<id>)');
 }
 
 if (process.env.SIM_ENV_FILE) writeFileSync(process.env.SIM_ENV_FILE, JSON.stringify(env, null, 2));

@@ -30,7 +30,7 @@ describe('npm run dev', () => {
     const dataDir = await mkdtemp(path.join(tmpdir(), 'aicall-dev-'));
     const marker = `AICALL_DEV_TEST_MARKER=${randomUUID()}`;
     const databaseUrl = withDatabase(inject('databaseUrl'), `aicall_dev_${randomUUID().slice(0, 8)}`);
-    const [temporalPort, uiPort, apiPort, gwPort, metricsPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+    const [temporalPort, uiPort, apiPort, gwPort, metricsPort, twilioPort, billplzPort] = await Promise.all(Array.from({ length: 7 }, () => freePort()));
     const env = {
       ...process.env,
       AICALL_DATA_DIR: dataDir,
@@ -41,6 +41,8 @@ describe('npm run dev', () => {
       API_PORT: String(apiPort),
       MEDIA_GATEWAY_PORT: String(gwPort),
       WORKER_METRICS_PORT: String(metricsPort),
+      SIM_TWILIO_PORT: String(twilioPort),
+      SIM_BILLPLZ_PORT: String(billplzPort),
       [marker.split('=')[0]!]: marker.split('=')[1]!,
     };
     const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/dev.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -54,6 +56,7 @@ describe('npm run dev', () => {
           if (out.includes('Ctrl-C stops everything')) (clearInterval(t), resolve());
         }, 200);
         exited.then(() => (clearInterval(t), reject(new Error(`dev exited early:\n${out}`))));
+        setTimeout(() => (clearInterval(t), reject(new Error(`dev not up after 90 s:\n${out}`))), 90_000);
       });
       expect(out).toContain(`http://localhost:${apiPort}`);
       expect(out).toContain(`http://localhost:${uiPort}`);

@@ -1,8 +1,8 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { Client, Connection } from '@temporalio/client';
 import { loadConfig, type Config } from '../lib/config';
 import { createSql } from '../lib/db';
 import { createLogger } from '../lib/logger';
-import { TASK_QUEUES } from '../lib/ids';
 import { createActivities } from '../activities';
 import { WORKFLOWS_PATH } from './workflow-bundle';
 import { installRuntimeLogger } from './runtime';
@@ -15,12 +15,14 @@ export async function createOrchestratorWorker(config: Config, overrides: Partia
   const log = createLogger('worker');
   const sql = createSql(config.DATABASE_URL, { max: 20, debugName: 'aicall-worker' });
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  const temporal = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
   const worker = await Worker.create({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
-    taskQueue: TASK_QUEUES.orchestration,
+    taskQueue: config.ORCHESTRATION_TASK_QUEUE,
     workflowsPath: WORKFLOWS_PATH,
-    activities: createActivities({ sql, config, log }),
+    activities: createActivities({ sql, config, log, temporal }),
     ...overrides,
   });
   return {
@@ -28,6 +30,7 @@ export async function createOrchestratorWorker(config: Config, overrides: Partia
     log,
     async close() {
       await sql.end({ timeout: 5 });
+      await clientConnection.close();
       await connection.close();
     },
   };
@@ -37,7 +40,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const config = loadConfig();
   installRuntimeLogger(createLogger('temporal-sdk'));
   const { worker, log, close } = await createOrchestratorWorker(config);
-  log.info({ taskQueue: TASK_QUEUES.orchestration, temporal: config.TEMPORAL_ADDRESS }, 'orchestrator worker started');
+  log.info({ taskQueue: config.ORCHESTRATION_TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS }, 'orchestrator worker started');
   await worker.run();
   await close();
   log.info('orchestrator worker stopped');

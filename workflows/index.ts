@@ -1,3 +1,4 @@
 // Every workflow the orchestrator worker runs. The worker bundles this file.
 export { systemCheckWorkflow } from './system';
 export { callWorkflow } from './call/workflow';
+export { topUpWorkflow } from './topup/workflow';

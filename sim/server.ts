@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { loadConfig } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { startTwilioSim } from './twilio/server';
+import type { Scenario } from './twilio/scenario';
 import { startBillplzSim } from './billplz/server';
 
 /**
@@ -16,7 +17,12 @@ const closers: (() => Promise<void>)[] = [];
 
 if (config.vendors.twilio === 'sim') {
   const port = Number(process.env.SIM_TWILIO_PORT ?? 3010);
-  const twilio = await startTwilioSim({ port, log: (msg, fields) => log.info({ vendor: 'twilio', ...fields }, msg) });
+  // Callees in dev: SIM_TWILIO_SCENARIO (JSON, sim/twilio/scenario.ts), else everyone picks up after
+  // 1.5 s and hangs up after 30 s unless the call ends sooner.
+  const scenario = process.env.SIM_TWILIO_SCENARIO
+    ? (JSON.parse(process.env.SIM_TWILIO_SCENARIO) as Scenario)
+    : { default: { kind: 'answer' as const, afterMs: 1_500, hangupAfterMs: 30_000 } };
+  const twilio = await startTwilioSim({ port, scenario, log: (msg, fields) => log.info({ vendor: 'twilio', ...fields }, msg) });
   Object.assign(env, twilio.env());
   closers.push(() => twilio.close());
   log.info({ url: twilio.url }, 'twilio simulator listening');

@@ -5,6 +5,7 @@ import type { Client } from '@temporalio/client';
 import { createSystemActivities } from './system';
 import { createLedgerActivities } from './ledger';
 import { createTopUpActivities } from './topup';
+import { createCampaignActivities } from './campaign';
 import { createBillplzGateway } from '../providers/billplz/adapter';
 import { billplzSettings } from '../providers/billplz/settings';
 import { callActivitiesFromConfig } from './call';
@@ -22,6 +23,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createSystemActivities(deps.sql),
     ...createLedgerActivities(deps.sql),
+    ...createCampaignActivities({ sql: deps.sql, log: deps.log }),
     ...createTopUpActivities({
       sql: deps.sql,
       log: deps.log,

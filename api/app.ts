@@ -8,6 +8,8 @@ import { authenticate } from './auth';
 import { healthRouter } from './routes/health';
 import { creditsRouter } from './routes/credits';
 import { topUpsRouter } from './routes/topups';
+import { campaignsRouter } from './routes/campaigns';
+import { openApiRouter } from './openapi';
 import { adminRouter } from './routes/admin';
 import { billplzWebhooksRouter } from './routes/billplz-webhooks';
 import { rateLimitPerKey } from './rate-limit';
@@ -29,6 +31,7 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', true);
   app.use(healthRouter(deps));
+  app.use(openApiRouter());
   app.use(twilioWebhooksRouter(deps));
   app.use(billplzWebhooksRouter(deps));
 
@@ -39,6 +42,7 @@ export function createApp(deps: AppDeps): Express {
   v1.use(adminRouter(deps));
   v1.use(creditsRouter(deps));
   v1.use(topUpsRouter(deps));
+  v1.use(campaignsRouter(deps));
   app.use('/v1', v1);
 
   app.use(notFoundHandler);

@@ -32,6 +32,8 @@ const EnvSchema = z.object({
   TEMPORAL_NAMESPACE: z.preprocess(emptyToUndefined, z.string().default('default')),
   /** Task queue of the orchestrator worker (workflows and their activities). */
   ORCHESTRATION_TASK_QUEUE: z.preprocess(emptyToUndefined, z.string().default('orchestration')),
+  /** Task queue of the rate-limited dialer worker. */
+  DIALER_TASK_QUEUE: z.preprocess(emptyToUndefined, z.string().default('dialer')),
   TEMPORAL_UI_PORT: port(8233),
   API_PORT: port(3000),
   MEDIA_GATEWAY_PORT: port(3001),

@@ -2,7 +2,6 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { loadConfig, type Config } from '../lib/config';
 import { createSql } from '../lib/db';
 import { createLogger } from '../lib/logger';
-import { TASK_QUEUES } from '../lib/ids';
 import { dialerActivitiesFromConfig } from '../activities/call';
 
 /**
@@ -11,9 +10,9 @@ import { dialerActivitiesFromConfig } from '../activities/call';
  * account-wide Twilio calls-per-second budget. Activities only; eager dispatch is also refused by
  * the workflow's dial proxy (allowEagerDispatch: false).
  */
-export function dialerWorkerOptions(config: Pick<Config, 'DIALER_CALLS_PER_SECOND'>): Pick<WorkerOptions, 'taskQueue' | 'maxTaskQueueActivitiesPerSecond' | 'maxEagerActivityReservationsPerWorkflowTask'> {
+export function dialerWorkerOptions(config: Pick<Config, 'DIALER_CALLS_PER_SECOND' | 'DIALER_TASK_QUEUE'>): Pick<WorkerOptions, 'taskQueue' | 'maxTaskQueueActivitiesPerSecond' | 'maxEagerActivityReservationsPerWorkflowTask'> {
   return {
-    taskQueue: TASK_QUEUES.dialer,
+    taskQueue: config.DIALER_TASK_QUEUE,
     maxTaskQueueActivitiesPerSecond: config.DIALER_CALLS_PER_SECOND,
     maxEagerActivityReservationsPerWorkflowTask: 0,
   };
@@ -43,7 +42,7 @@ export async function createDialerWorker(config: Config, overrides: Partial<Work
 if (import.meta.url === `file://${process.argv[1]}`) {
   const config = loadConfig();
   const { worker, log, close } = await createDialerWorker(config);
-  log.info({ taskQueue: TASK_QUEUES.dialer, callsPerSecond: config.DIALER_CALLS_PER_SECOND }, 'dialer worker started');
+  log.info({ taskQueue: config.DIALER_TASK_QUEUE, callsPerSecond: config.DIALER_CALLS_PER_SECOND }, 'dialer worker started');
   await worker.run();
   await close();
   log.info('dialer worker stopped');

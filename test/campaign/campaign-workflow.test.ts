@@ -34,7 +34,7 @@ describe('campaignWorkflow', () => {
       [phones[3]!]: { kind: 'no-answer' },
       [phones[4]!]: { kind: 'failed', afterMs: 50 },
     };
-    for (const p of phones.slice(5)) h.sim.scenario.numbers[p] = { kind: 'answer', afterMs: 50, hangupAfterMs: 300 };
+    for (const p of phones.slice(5)) h.sim.scenario.numbers![p] = { kind: 'answer', afterMs: 50, hangupAfterMs: 300 };
     const settings = testSettings({ maxConcurrentCalls: 3 });
     const { campaignId, contactIds } = await createCampaignRows(h.ctx.sql, h.accountId, phones, settings);
     const before = await createLedger(h.ctx.sql).balance(h.accountId);
@@ -79,7 +79,8 @@ describe('campaignWorkflow', () => {
 
   it('pause, resume and cancel are updates; cancel lets calls in flight finish and settle', async () => {
     const phones = Array.from({ length: 8 }, () => testNumber());
-    for (const p of phones) h.sim.scenario.numbers![p] = { kind: 'answer', afterMs: 50, hangupAfterMs: 1_500 };
+    h.sim.scenario.numbers ??= {};
+    for (const p of phones) h.sim.scenario.numbers[p] = { kind: 'answer', afterMs: 50, hangupAfterMs: 1_500 };
     const settings = testSettings({ maxConcurrentCalls: 2 });
     const { campaignId } = await createCampaignRows(h.ctx.sql, h.accountId, phones, settings);
     await withWorker({ activities: activities() }, async (tq) => {

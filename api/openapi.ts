@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import { Router } from 'express';
+import { AgentSchema, CallsQuerySchema, ContactsUploadSchema, NewCampaignSchema, PauseSchema, SettingsSchema } from './campaigns/schemas';
+
+/**
+ * The OpenAPI 3.1 document, generated from the zod schemas the routes validate with, so the two
+ * cannot drift. Bodies and query parameters come from the schemas; responses are described in words.
+ */
+const body = (schema: z.ZodType) => ({ required: true, content: { 'application/json': { schema: z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) } } });
+const queryParams = (schema: z.ZodObject) => {
+  const js = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, unknown>; required?: string[] };
+  return Object.entries(js.properties ?? {}).map(([name, s]) => ({ name, in: 'query', required: js.required?.includes(name) ?? false, schema: s }));
+};
+const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
+const ok = (description: string) => ({ description });
+const errors = { '400': ok('validation failed: { error, message, details: [{ field, message }] }'), '401': ok('missing or invalid API key'), '404': ok('not found (or another account\'s)') };
+
+export function openApiDocument() {
+  return {
+    openapi: '3.1.0',
+    info: { title: 'aicall API', version: '1', description: 'Outbound AI phone-call campaigns. Money is in integer micro-units (1 USD = 1,000,000). Authenticate with `Authorization: Bearer <API key>`.' },
+    components: {
+      securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } },
+      schemas: { Agent: z.toJSONSchema(AgentSchema, { io: 'input' }), Settings: z.toJSONSchema(SettingsSchema, { io: 'input', unrepresentable: 'any' }) },
+    },
+    security: [{ apiKey: [] }],
+    paths: {
+      '/v1/campaigns': {
+        post: { summary: 'Create a campaign (contacts inline, optional)', requestBody: body(NewCampaignSchema), responses: { '201': ok('the campaign and a report of accepted, duplicate and invalid contacts by line'), ...errors } },
+        get: { summary: 'List campaigns', responses: { '200': ok('campaigns') } },
+      },
+      '/v1/campaigns/{id}': { get: { summary: 'A campaign with progress and spend', parameters: [idParam], responses: { '200': ok('campaign'), ...errors } } },
+      '/v1/campaigns/{id}/contacts': {
+        post: {
+          summary: 'Add contacts to a draft campaign: text/csv with a header (phone, name, any variables) or JSON',
+          parameters: [idParam],
+          requestBody: { required: true, content: { 'text/csv': { schema: { type: 'string' } }, ...body(ContactsUploadSchema).content } },
+          responses: { '200': ok('report: accepted count, duplicates and invalid rows by line with the reason'), '409': ok('campaign already started'), ...errors },
+        },
+      },
+      '/v1/campaigns/{id}/start': { post: { summary: 'Start dialing', parameters: [idParam], responses: { '202': ok('{ status, pauseReason }'), ...errors } } },
+      '/v1/campaigns/{id}/pause': { post: { summary: 'Pause dialing (calls in flight finish)', parameters: [idParam], requestBody: { ...body(PauseSchema), required: false }, responses: { '200': ok('{ status, pauseReason }'), '409': ok('not started or finished'), ...errors } } },
+      '/v1/campaigns/{id}/resume': { post: { summary: 'Resume dialing', parameters: [idParam], responses: { '200': ok('{ status, pauseReason }'), '409': ok('not started or finished'), ...errors } } },
+      '/v1/campaigns/{id}/cancel': { post: { summary: 'Stop dialing; calls in flight finish and settle', parameters: [idParam], responses: { '200': ok('{ status, pauseReason }'), '409': ok('not started or finished'), ...errors } } },
+      '/v1/campaigns/{id}/calls': { get: { summary: 'The campaign\'s calls, paginated', parameters: [idParam, ...queryParams(CallsQuerySchema)], responses: { '200': ok('{ calls, nextCursor }'), ...errors } } },
+      '/v1/calls/{id}': { get: { summary: 'A call: status, cost breakdown, transcript, outcome', parameters: [idParam], responses: { '200': ok('call'), ...errors } } },
+      '/v1/credits': { get: { summary: 'Available and held credit', responses: { '200': ok('{ available, held, currency, unit }') } } },
+      '/v1/credits/statement': { get: { summary: 'Ledger statement, paginated', responses: { '200': ok('{ entries, nextCursor }') } } },
+      '/v1/credits/topups': {
+        post: { summary: 'Top up credit through Billplz; the payment URL is in the response', responses: { '201': ok('top-up with paymentUrl'), ...errors } },
+        get: { summary: 'The account\'s top-ups', responses: { '200': ok('{ topups }') } },
+      },
+    },
+  };
+}
+
+export function openApiRouter(): Router {
+  const r = Router();
+  const doc = openApiDocument();
+  r.get('/openapi.json', (_req, res) => res.json(doc));
+  return r;
+}

@@ -1,0 +1,156 @@
+import OpenAI from 'openai';
+import type { ChatCompletionChunk, ChatCompletionCreateParamsStreaming, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import type { ChatDelta, ChatMessage, ChatModel, ChatRequest } from '../types';
+
+/**
+ * ChatModel on OpenRouter through the `openai` package (OpenRouter is OpenAI-compatible).
+ *
+ * - Streams with `usage: {include: true}`: OpenRouter then sends token counts and `cost` (USD
+ *   credits) in a last chunk with empty `choices`; we report cost in micro-units.
+ * - Fallbacks: `models: [model, ...fallbackModels]` lets OpenRouter route around a failing model
+ *   server-side; the model that answered comes back on each chunk and is reported with usage.
+ * - Retry policy (client side): 429, 5xx, 408 and connection failures are retried up to
+ *   `maxAttempts` times with exponential back-off — but only while nothing has been yielded yet.
+ *   After the first delta a failure is thrown: replaying half a reply would make the agent say
+ *   things twice. 402 (out of credit), 400/401/403 are never retried.
+ * - `signal` aborts the HTTP stream (barge-in); the iterator then simply ends.
+ */
+
+export interface OpenRouterOptions {
+  apiKey: string;
+  baseURL: string;
+  maxAttempts?: number;
+  retryBaseMs?: number;
+  /** Sent as HTTP-Referer / X-Title, which OpenRouter uses for app attribution. */
+  appName?: string;
+  timeoutMs?: number;
+}
+
+export class ChatModelError extends Error {
+  override name = 'ChatModelError';
+  constructor(
+    message: string,
+    readonly status: number | undefined,
+    readonly retryable: boolean,
+  ) {
+    super(message);
+  }
+}
+
+/** USD (float, as OpenRouter reports it) → integer micro-USD. Rounded once, half away from zero. */
+export function usdToMicro(usd: number): number {
+  return Math.round(usd * 1_000_000);
+}
+
+function toParams(m: ChatMessage): ChatCompletionMessageParam {
+  if (m.role === 'tool') return { role: 'tool', tool_call_id: m.toolCallId ?? '', content: m.content };
+  if (m.role === 'assistant' && m.toolCalls?.length) {
+    return {
+      role: 'assistant',
+      content: m.content || null,
+      tool_calls: m.toolCalls.map((t) => ({ id: t.id, type: 'function' as const, function: { name: t.name, arguments: t.arguments } })),
+    };
+  }
+  return { role: m.role, content: m.content } as ChatCompletionMessageParam;
+}
+
+function isRetryable(err: unknown): boolean {
+  if (err instanceof OpenAI.APIConnectionError) return true; // includes timeouts
+  if (err instanceof OpenAI.APIError) {
+    const s = err.status;
+    return s === 408 || s === 429 || (s !== undefined && s >= 500);
+  }
+  return false;
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+  });
+
+export class OpenRouterChatModel implements ChatModel {
+  private readonly client: OpenAI;
+  private readonly maxAttempts: number;
+  private readonly retryBaseMs: number;
+
+  constructor(opts: OpenRouterOptions) {
+    this.client = new OpenAI({
+      apiKey: opts.apiKey,
+      baseURL: opts.baseURL,
+      maxRetries: 0, // our own policy below: the SDK's would also retry mid-stream failures' requests
+      timeout: opts.timeoutMs ?? 30_000,
+      defaultHeaders: opts.appName ? { 'HTTP-Referer': 'https://aicall.local', 'X-Title': opts.appName } : undefined,
+    });
+    this.maxAttempts = opts.maxAttempts ?? 3;
+    this.retryBaseMs = opts.retryBaseMs ?? 250;
+  }
+
+  async *stream(req: ChatRequest): AsyncIterable<ChatDelta> {
+    const params = {
+      model: req.model,
+      ...(req.fallbackModels?.length ? { models: [req.model, ...req.fallbackModels] } : {}),
+      messages: req.messages.map(toParams),
+      ...(req.tools?.length
+        ? { tools: req.tools.map((t) => ({ type: 'function' as const, function: { name: t.name, description: t.description, parameters: t.parameters } })) }
+        : {}),
+      stream: true,
+      usage: { include: true },
+    } as ChatCompletionCreateParamsStreaming;
+
+    let yielded = false;
+    for (let attempt = 1; ; attempt++) {
+      if (req.signal?.aborted) return;
+      try {
+        const stream = await this.client.chat.completions.create(params, { signal: req.signal });
+        const calls = new Map<number, { id: string; name: string; arguments: string }>();
+        const flushCalls = function* (): Generator<ChatDelta> {
+          for (const [, c] of [...calls.entries()].sort((a, b) => a[0] - b[0])) yield { type: 'tool_call', ...c };
+          calls.clear();
+        };
+        let model: string | undefined;
+        for await (const chunk of stream as AsyncIterable<ChatCompletionChunk>) {
+          model = chunk.model || model;
+          for (const choice of chunk.choices ?? []) {
+            const d = choice.delta;
+            if (d?.content) {
+              yielded = true;
+              yield { type: 'text', text: d.content };
+            }
+            for (const tc of d?.tool_calls ?? []) {
+              yielded = true;
+              const cur = calls.get(tc.index) ?? { id: '', name: '', arguments: '' };
+              if (tc.id) cur.id = tc.id;
+              if (tc.function?.name) cur.name += tc.function.name;
+              if (tc.function?.arguments) cur.arguments += tc.function.arguments;
+              calls.set(tc.index, cur);
+            }
+            if (choice.finish_reason) yield* flushCalls();
+          }
+          const usage = chunk.usage as (OpenAI.CompletionUsage & { cost?: number }) | undefined | null;
+          if (usage) {
+            yield* flushCalls();
+            yield {
+              type: 'usage',
+              promptTokens: usage.prompt_tokens,
+              completionTokens: usage.completion_tokens,
+              ...(typeof usage.cost === 'number' ? { costMicro: usdToMicro(usage.cost) } : {}),
+              ...(model ? { model } : {}),
+            };
+          }
+        }
+        yield* flushCalls();
+        return;
+      } catch (err) {
+        if (req.signal?.aborted || err instanceof OpenAI.APIUserAbortError) return;
+        const status = err instanceof OpenAI.APIError ? err.status : undefined;
+        const retryable = isRetryable(err);
+        if (yielded || !retryable || attempt >= this.maxAttempts) {
+          const reason = yielded ? 'failed mid-stream' : attempt > 1 ? `failed after ${attempt} attempts` : 'failed';
+          throw new ChatModelError(`OpenRouter ${reason}: ${(err as Error).message}`, status, retryable && !yielded);
+        }
+        await sleep(this.retryBaseMs * 2 ** (attempt - 1), req.signal);
+      }
+    }
+  }
+}

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { SIM_CREDENTIALS } from '../../providers/sim-credentials';
 import { encodeSpeech, speechDurationMs, ulawSilence } from '../audio';
 
 /**
@@ -49,7 +50,7 @@ const DEFAULT_SCHEDULE = [120, 160, 250, 290];
 const PATH = /^\/v1\/text-to-speech\/([^/]+)\/stream-input$/;
 
 export async function startElevenLabsSim(opts: ElevenLabsSimOptions = {}): Promise<ElevenLabsSim> {
-  const apiKey = opts.apiKey ?? 'el-sim-key';
+  const apiKey = opts.apiKey ?? SIM_CREDENTIALS.elevenlabsApiKey;
   const streams: ElevenLabsStreamRecord[] = [];
   const sockets = new Set<WebSocket>();
   const closeAfter: number[] = [];
@@ -173,7 +174,7 @@ export async function startElevenLabsSim(opts: ElevenLabsSimOptions = {}): Promi
   return {
     url,
     apiKey,
-    env: () => ({ ELEVENLABS_BASE_URL: url.replace(/^ws/, 'http'), SIM_ELEVENLABS_API_KEY: apiKey }),
+    env: () => ({ ELEVENLABS_BASE_URL: url.replace(/^ws/, 'http') }),
     streams,
     closeNextAfter(n) {
       closeAfter.push(n);

@@ -1,12 +1,13 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { SIM_CREDENTIALS } from '../../providers/sim-credentials';
 
 /**
  * OpenRouter simulator: `POST /api/v1/chat/completions`, OpenAI-compatible, streaming (SSE) and
  * not. Deterministic: replies come from a script (a function of the conversation), tokens are
  * ~4 characters, cost = tokens × the model's price. Honours `models` (fallback list: a model
- * marked down is skipped like OpenRouter's routing does), `usage: {include: true}` (usage and
- * `cost` in the final chunk, which has empty `choices`), bearer auth.
+ * marked down is skipped like OpenRouter's routing does), usage and `cost` in a final chunk with
+ * empty `choices` (always, as OpenRouter documents it now), bearer auth.
  */
 
 export interface SimMessage {
@@ -76,7 +77,7 @@ function pieces(text: string): string[] {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function startOpenRouterSim(opts: OpenRouterSimOptions = {}): Promise<OpenRouterSim> {
-  const apiKey = opts.apiKey ?? 'sk-or-sim-key';
+  const apiKey = opts.apiKey ?? SIM_CREDENTIALS.openrouterApiKey;
   const script = opts.script ?? defaultScript;
   const faults: OpenRouterFault[] = [];
   const down = new Map<string, number>();
@@ -134,7 +135,9 @@ export async function startOpenRouterSim(opts: OpenRouterSimOptions = {}): Promi
     const id = `gen-sim-${++seq}`;
     const created = Math.floor(Date.now() / 1000);
     const finishReason = toolCalls.length ? 'tool_calls' : 'stop';
-    const wantUsage = (body.usage as { include?: boolean } | undefined)?.include === true;
+    // OpenRouter's docs now always include usage (the `usage: {include: true}` flag is deprecated
+    // and has no effect); the simulator does the same, so the adapter must not depend on the flag.
+    const wantUsage = true;
 
     if (body.stream !== true) {
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -201,7 +204,7 @@ export async function startOpenRouterSim(opts: OpenRouterSimOptions = {}): Promi
     url,
     baseUrl: `${url}/api/v1`,
     apiKey,
-    env: () => ({ OPENROUTER_BASE_URL: `${url}/api/v1`, SIM_OPENROUTER_API_KEY: apiKey }),
+    env: () => ({ OPENROUTER_BASE_URL: `${url}/api/v1` }),
     failNext(fault, times = 1) {
       for (let i = 0; i < times; i++) faults.push(fault);
     },

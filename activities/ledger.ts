@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Sql } from '../lib/db';
 import { createLedger, LedgerError } from '../lib/ledger';
+import { countLedgerOp } from '../lib/metrics';
 
 /**
  * Ledger operations for workflows. Keys come from lib/ids.ts `ledgerKeys` (workflow id + step), so
@@ -20,19 +21,19 @@ export function createLedgerActivities(sql: Sql) {
   };
   return {
     async ledgerHold(a: { accountId: string; amountMicro: number; key: string }) {
-      const r = await typed(() => ledger.hold({ accountId: a.accountId, amount: a.amountMicro, key: a.key }));
+      const r = await typed(() => countLedgerOp('hold', () => ledger.hold({ accountId: a.accountId, amount: a.amountMicro, key: a.key })));
       return { holdKey: r.holdKey, amountMicro: r.amount };
     },
     async ledgerPost(a: { holdKey: string; amountMicro: number; key: string }) {
-      const r = await typed(() => ledger.post({ holdKey: a.holdKey, amount: a.amountMicro, key: a.key }));
+      const r = await typed(() => countLedgerOp('post', () => ledger.post({ holdKey: a.holdKey, amount: a.amountMicro, key: a.key })));
       return { chargedMicro: r.charged, releasedMicro: r.released };
     },
     async ledgerVoid(a: { holdKey: string; key: string }) {
-      const r = await typed(() => ledger.void({ holdKey: a.holdKey, key: a.key }));
+      const r = await typed(() => countLedgerOp('void', () => ledger.void({ holdKey: a.holdKey, key: a.key })));
       return { releasedMicro: r.released };
     },
     async ledgerCredit(a: { accountId: string; amountMicro: number; key: string; reason: string; metadata?: Record<string, unknown> }) {
-      const r = await typed(() => ledger.credit({ accountId: a.accountId, amount: a.amountMicro, key: a.key, reason: a.reason, metadata: a.metadata }));
+      const r = await typed(() => countLedgerOp('credit', () => ledger.credit({ accountId: a.accountId, amount: a.amountMicro, key: a.key, reason: a.reason, metadata: a.metadata })));
       return { availableMicro: r.available };
     },
     async ledgerBalance(a: { accountId: string }) {

@@ -14,6 +14,9 @@ import { adminRouter } from './routes/admin';
 import { billplzWebhooksRouter } from './routes/billplz-webhooks';
 import { rateLimitPerKey } from './rate-limit';
 import { twilioWebhooksRouter } from './routes/twilio-webhooks';
+import { metricsHandler } from '../lib/metrics';
+import { requestLogger } from './request-log';
+import { reportsRouter } from './routes/reports';
 
 export interface AppDeps {
   sql: Sql;
@@ -30,6 +33,8 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', true);
+  app.get('/metrics', metricsHandler());
+  app.use(requestLogger(deps.log));
   app.use(healthRouter(deps));
   app.use(openApiRouter());
   app.use(twilioWebhooksRouter(deps));
@@ -39,6 +44,7 @@ export function createApp(deps: AppDeps): Express {
   v1.use(express.json({ limit: '1mb' }));
   v1.use(authenticate(deps.sql, { adminKey: deps.config.ADMIN_API_KEY }));
   v1.use(rateLimitPerKey({ perSecond: deps.config.API_RATE_LIMIT_PER_SEC, burst: deps.config.API_RATE_LIMIT_BURST }));
+  v1.use(reportsRouter(deps));
   v1.use(adminRouter(deps));
   v1.use(creditsRouter(deps));
   v1.use(topUpsRouter(deps));

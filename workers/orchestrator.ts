@@ -7,6 +7,7 @@ import { createActivities } from '../activities';
 import { loadPriceList, storePriceList } from '../lib/pricing';
 import { WORKFLOWS_PATH } from './workflow-bundle';
 import { installRuntimeLogger } from './runtime';
+import { setActiveCallsSource, startMetricsServer } from '../lib/metrics';
 
 /**
  * The orchestrator worker: every workflow, and the activities of the `orchestration` queue.
@@ -29,9 +30,16 @@ export async function createOrchestratorWorker(config: Config, overrides: Partia
     activities: createActivities({ sql, config, log, temporal }),
     ...overrides,
   });
+  // Active calls are read from Postgres at scrape time: right whichever worker ran the call.
+  setActiveCallsSource(async () => {
+    const [r] = await sql<{ n: number }[]>`select count(*)::int as n from calls where not terminal`;
+    return r?.n ?? 0;
+  });
   return {
     worker,
     log,
+    sql,
+    temporal,
     async close() {
       await sql.end({ timeout: 5 });
       await clientConnection.close();
@@ -44,8 +52,11 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const config = loadConfig();
   installRuntimeLogger(createLogger('temporal-sdk'));
   const { worker, log, close } = await createOrchestratorWorker(config);
+  const metrics = await startMetricsServer(config.WORKER_METRICS_PORT);
+  log.info({ port: metrics.port }, 'worker metrics at /metrics');
   log.info({ taskQueue: config.ORCHESTRATION_TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS }, 'orchestrator worker started');
   await worker.run();
+  await metrics.close();
   await close();
   log.info('orchestrator worker stopped');
 }

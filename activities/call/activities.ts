@@ -6,6 +6,7 @@ import { ledgerKeys } from '../../lib/ids';
 import type { Telephony } from '../../providers/types';
 import { classifyTwilioError } from '../../providers/twilio/errors';
 import type { CallLedger, CallPricing } from './ports';
+import { callsTerminal, recordProviderError } from '../../lib/metrics';
 import { CALL_ROW_REJECTED, type CallActivities, type SettleResult } from './types';
 
 export interface CallActivityDeps {
@@ -59,6 +60,7 @@ export function createCallActivities({ sql, log, ledger, pricing, telephony }: C
         await telephony.hangup(callSid);
       } catch (err) {
         const te = classifyTwilioError(err);
+        recordProviderError('twilio', te.code ?? te.httpStatus ?? te.kind);
         // A retryable failure is retried; a final one is logged, not thrown: Twilio's TimeLimit ends
         // the call anyway and billing is capped, so a failed hang-up must not fail the settlement.
         if (te.retryable) throw ApplicationFailure.retryable(te.message, 'TelephonyUnavailable');
@@ -67,7 +69,11 @@ export function createCallActivities({ sql, log, ledger, pricing, telephony }: C
     },
 
     async callFinishUnanswered({ callId, status, holdKey, callSid, answeredBy, error }) {
-      return sql.begin(async (tx) => {
+      // Counted once: only the attempt that moves the row to terminal increments the metric.
+      let becameTerminal = false;
+      const result = await sql.begin(async (tx) => {
+        const [prev] = await tx<{ terminal: boolean }[]>`select terminal from calls where id = ${callId} for update`;
+        becameTerminal = prev !== undefined && !prev.terminal;
         const released = holdKey ? await ledger.void({ holdKey, key: ledgerKeys.callVoid(callId) }, tx) : { releasedMicro: 0 };
         await tx`
           update calls set status = ${status}, terminal = true, error = ${error ?? null},
@@ -77,11 +83,14 @@ export function createCallActivities({ sql, log, ledger, pricing, telephony }: C
           where id = ${callId}`;
         return released;
       });
+      if (becameTerminal) callsTerminal.inc({ status });
+      return result;
     },
 
     async callSettle(args) {
       const { callId } = args;
-      return sql.begin(async (tx): Promise<SettleResult> => {
+      let settledNow = false;
+      const result = await sql.begin(async (tx): Promise<SettleResult> => {
         const [row] = await tx<{ hold_amount: number | null; settled_at: Date | null }[]>`
           select hold_amount, settled_at from calls where id = ${callId} for update`;
         if (!row) throw ApplicationFailure.nonRetryable(`call ${callId} has no row`, 'CallRowMissing');
@@ -129,8 +138,11 @@ export function createCallActivities({ sql, log, ledger, pricing, telephony }: C
             duration_sec = ${args.billedSeconds}, settled_at = now(), updated_at = now()
           where id = ${callId}`;
         log.info({ callId, status: args.status, billedSeconds: args.billedSeconds, chargedMicro: posted.chargedMicro }, 'call settled');
+        settledNow = true;
         return { chargedMicro: posted.chargedMicro, releasedMicro: posted.releasedMicro, providerCostMicro: cost.totalProviderCost };
       });
+      if (settledNow) callsTerminal.inc({ status: args.status });
+      return result;
     },
   };
 }

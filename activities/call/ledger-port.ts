@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Sql } from '../../lib/db';
 import { createLedger, LedgerError } from '../../lib/ledger';
+import { countLedgerOp } from '../../lib/metrics';
 import { chargeFor, computeCallCost, holdAmountFor, type PriceList } from '../../lib/pricing';
 import type { CallLedger, CallPricing } from './ports';
 
@@ -17,15 +18,15 @@ export function callLedger(sql: Sql): CallLedger {
   };
   return {
     hold: async (a, tx) => {
-      const r = await typed(() => ledger.hold({ accountId: a.accountId, amount: a.amountMicro, key: a.key }, tx));
+      const r = await typed(() => countLedgerOp('hold', () => ledger.hold({ accountId: a.accountId, amount: a.amountMicro, key: a.key }, tx)));
       return { holdKey: r.holdKey, amountMicro: r.amount };
     },
     post: async (a, tx) => {
-      const r = await typed(() => ledger.post({ holdKey: a.holdKey, amount: a.amountMicro, key: a.key }, tx));
+      const r = await typed(() => countLedgerOp('post', () => ledger.post({ holdKey: a.holdKey, amount: a.amountMicro, key: a.key }, tx)));
       return { chargedMicro: r.charged, releasedMicro: r.released };
     },
     void: async (a, tx) => {
-      const r = await typed(() => ledger.void({ holdKey: a.holdKey, key: a.key }, tx));
+      const r = await typed(() => countLedgerOp('void', () => ledger.void({ holdKey: a.holdKey, key: a.key }, tx)));
       return { releasedMicro: r.released };
     },
   };

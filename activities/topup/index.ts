@@ -1,3 +1,4 @@
+import { topUps as topUpsMetric } from '../../lib/metrics';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
@@ -80,10 +81,12 @@ export function createTopUpActivities({ sql, log, gateway, appOrigin, temporal }
 
     /** Records the outcome; a paid top-up never goes back to another state. */
     async markTopUp({ topUpId, status, paidAt }: { topUpId: string; status: 'paid' | 'expired' | 'failed'; paidAt?: string }) {
-      await sql`
+      // `status <> ${status}` makes a retried activity a no-op, so the metric counts each change once.
+      const changed = await sql`
         update topups set status = ${status}, updated_at = now(),
           paid_at = case when ${status} = 'paid' then coalesce(paid_at, now()) else paid_at end
-        where id = ${topUpId} and status <> 'paid'`;
+        where id = ${topUpId} and status <> 'paid' and status <> ${status}`;
+      if (changed.count > 0) topUpsMetric.inc({ status });
       log.info({ topUpId, status, paidAt }, 'top-up updated');
     },
 

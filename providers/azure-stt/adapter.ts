@@ -1,0 +1,117 @@
+import { EventEmitter } from 'node:events';
+import * as sdk from 'microsoft-cognitiveservices-speech-sdk';
+import type { SpeechToText, SttEvents, SttOptions, SttSession } from '../types';
+
+/**
+ * SpeechToText on Azure Speech with the official SDK: continuous recognition from a push stream
+ * declared as µ-law 8 kHz mono, so Twilio's frames go in untouched (no transcoding).
+ *
+ * Reconnect policy: the SDK itself re-opens a dropped WebSocket (up to its retry count) and
+ * resends unacknowledged audio; this adapter adds no loop of its own. When the SDK gives up it
+ * cancels the recognition, and the session emits `error` (an `SttError` with the SDK's error code)
+ * and is finished: the gateway decides whether to start a new session or end the call. Audio is
+ * metered as it is written (Azure bills audio sent, not audio recognised).
+ */
+
+export interface AzureSttOptions {
+  key: string;
+  /** Live: the Azure region. */
+  region?: string;
+  /** Simulator or private endpoint: a full ws(s):// recognition URL (`SpeechConfig.fromEndpoint`). */
+  endpoint?: string;
+  /** Used when a session does not set its own. */
+  defaultSegmentationSilenceMs?: number;
+}
+
+export class SttError extends Error {
+  override name = 'SttError';
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
+    super(message);
+  }
+}
+
+const ULAW_BYTES_PER_MS = 8;
+
+class AzureSttSession extends EventEmitter implements SttSession {
+  private bytes = 0;
+  private closed = false;
+  private pendingError: SttError | undefined;
+
+  constructor(
+    private readonly recognizer: sdk.SpeechRecognizer,
+    private readonly push: sdk.PushAudioInputStream,
+  ) {
+    super();
+    recognizer.recognizing = (_s, e) => {
+      if (e.result.text) this.emit('partial', e.result.text);
+    };
+    recognizer.recognized = (_s, e) => {
+      if (e.result.reason !== sdk.ResultReason.RecognizedSpeech || !e.result.text) return;
+      this.emit('final', e.result.text, { offsetMs: Math.round(e.result.offset / 10_000), durationMs: Math.round(e.result.duration / 10_000) });
+    };
+    recognizer.canceled = (_s, e) => {
+      if (e.reason !== sdk.CancellationReason.Error) return;
+      const code = sdk.CancellationErrorCode[e.errorCode] ?? String(e.errorCode);
+      const err = new SttError(`Azure STT cancelled (${code}): ${e.errorDetails}`, code);
+      // The SDK can cancel before start() has returned (e.g. a refused key): keep the error until
+      // someone listens, rather than emitting an unhandled 'error' that would crash the process.
+      if (this.listenerCount('error') > 0) this.emit('error', err);
+      else this.pendingError = err;
+    };
+  }
+
+  override on<E extends keyof SttEvents>(event: E, listener: SttEvents[E]): this {
+    super.on(event, listener as (...args: unknown[]) => void);
+    if (event === 'error' && this.pendingError) {
+      const err = this.pendingError;
+      this.pendingError = undefined;
+      setImmediate(() => this.emit('error', err));
+    }
+    return this;
+  }
+
+  get audioMs(): number {
+    return this.bytes / ULAW_BYTES_PER_MS;
+  }
+
+  write(ulaw: Buffer): void {
+    if (this.closed || ulaw.length === 0) return;
+    this.bytes += ulaw.length;
+    // The SDK keeps the ArrayBuffer it is given: hand it a copy of exactly these bytes.
+    this.push.write(ulaw.buffer.slice(ulaw.byteOffset, ulaw.byteOffset + ulaw.length) as ArrayBuffer);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.push.close();
+    await new Promise<void>((resolve) => this.recognizer.stopContinuousRecognitionAsync(resolve, () => resolve()));
+    this.recognizer.close();
+  }
+}
+
+export class AzureSpeechToText implements SpeechToText {
+  constructor(private readonly opts: AzureSttOptions) {
+    if (!opts.endpoint && !opts.region) throw new Error('AzureSpeechToText needs an endpoint or a region');
+  }
+
+  async start(opts: SttOptions): Promise<SttSession> {
+    const config = this.opts.endpoint
+      ? sdk.SpeechConfig.fromEndpoint(new URL(this.opts.endpoint), this.opts.key)
+      : sdk.SpeechConfig.fromSubscription(this.opts.key, this.opts.region!);
+    config.speechRecognitionLanguage = opts.language;
+    const silence = opts.segmentationSilenceMs ?? this.opts.defaultSegmentationSilenceMs;
+    if (silence !== undefined) config.setProperty(sdk.PropertyId.Speech_SegmentationSilenceTimeoutMs, String(silence));
+    const format = sdk.AudioStreamFormat.getWaveFormat(8000, 8, 1, sdk.AudioFormatTag.MuLaw);
+    const push = sdk.AudioInputStream.createPushStream(format);
+    const recognizer = new sdk.SpeechRecognizer(config, sdk.AudioConfig.fromStreamInput(push));
+    const session = new AzureSttSession(recognizer, push);
+    await new Promise<void>((resolve, reject) =>
+      recognizer.startContinuousRecognitionAsync(resolve, (e) => reject(new SttError(`Azure STT did not start: ${e}`, 'StartFailed'))),
+    );
+    return session;
+  }
+}

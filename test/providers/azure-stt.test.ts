@@ -1,0 +1,133 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startAzureSpeechSim, type AzureSpeechSim } from '../../sim/azure-speech/server';
+import { AzureSpeechToText, SttError } from '../../providers/azure-stt/adapter';
+import { encodeSpeech, speechDurationMs, ulawSilence } from '../../sim/audio';
+import type { SttSession } from '../../providers/types';
+
+let sim: AzureSpeechSim;
+beforeAll(async () => {
+  sim = await startAzureSpeechSim({ finalLatencyMs: 20 });
+});
+afterAll(() => sim.close());
+
+/** Write audio in 20 ms Twilio frames, faster than real time (the SDK paces after 5 s). */
+async function speak(session: SttSession, audio: Buffer) {
+  for (let i = 0; i < audio.length; i += 160) {
+    session.write(audio.subarray(i, i + 160));
+    if ((i / 160) % 25 === 24) await new Promise((r) => setTimeout(r, 1));
+  }
+}
+
+function collect(session: SttSession) {
+  const out = { partials: [] as string[], finals: [] as { text: string; offsetMs: number; durationMs: number }[], errors: [] as Error[] };
+  session.on('partial', (t) => out.partials.push(t));
+  session.on('final', (text, timing) => out.finals.push({ text, ...timing }));
+  session.on('error', (e) => out.errors.push(e));
+  return out;
+}
+
+async function until(cond: () => boolean, what: string, ms = 15_000) {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('Azure STT adapter against the Speech simulator (real SDK)', () => {
+  it('recognises encoded utterances with partials, finals, sane offsets, language and metering', async () => {
+    const stt = new AzureSpeechToText({ key: sim.key, endpoint: sim.endpoint });
+    const session = await stt.start({ language: 'ms-MY', segmentationSilenceMs: 400 });
+    const got = collect(session);
+    const first = 'Hello, is this the right number?';
+    const second = 'I would like to pay tomorrow.';
+    const audio = Buffer.concat([ulawSilence(500), encodeSpeech(first), ulawSilence(800), encodeSpeech(second), ulawSilence(800)]);
+    await speak(session, audio);
+    await until(() => got.finals.length === 2, 'two finals');
+    expect(got.finals.map((f) => f.text)).toEqual([first, second]);
+    expect(got.partials).toContain('Hello, is this the right');
+    // Offsets are from the start of the audio; durations match the speech written.
+    expect(got.finals[0]!.offsetMs).toBeGreaterThanOrEqual(490);
+    expect(got.finals[0]!.offsetMs).toBeLessThanOrEqual(520);
+    expect(Math.abs(got.finals[0]!.durationMs - speechDurationMs(first))).toBeLessThanOrEqual(40);
+    const secondStart = 500 + speechDurationMs(first) + 800;
+    expect(Math.abs(got.finals[1]!.offsetMs - secondStart)).toBeLessThanOrEqual(30);
+    expect(session.audioMs).toBe(audio.length / 8);
+    const s = sim.sessions.at(-1)!;
+    expect(s.language).toBe('ms-MY');
+    expect(s.segmentationSilenceMs).toBe(400);
+    await session.close();
+    expect(got.errors).toEqual([]);
+  });
+
+  it('a short segmentation silence splits sentences, a long one keeps them together', async () => {
+    const stt = new AzureSpeechToText({ key: sim.key, endpoint: sim.endpoint });
+    const text = 'Yes. I can hear you.';
+    const audio = Buffer.concat([encodeSpeech(text), ulawSilence(1200)]);
+    const short = await stt.start({ language: 'en-US', segmentationSilenceMs: 200 });
+    const a = collect(short);
+    await speak(short, audio);
+    await until(() => a.finals.length === 2, 'split finals');
+    expect(a.finals.map((f) => f.text)).toEqual(['Yes.', 'I can hear you.']);
+    await short.close();
+    const long = await stt.start({ language: 'en-US', segmentationSilenceMs: 800 });
+    const b = collect(long);
+    await speak(long, audio);
+    await until(() => b.finals.length === 1, 'one final');
+    expect(b.finals[0]!.text).toBe(text);
+    await long.close();
+  });
+
+  it('a wrong key surfaces as an error event', async () => {
+    const stt = new AzureSpeechToText({ key: 'wrong-key', endpoint: sim.endpoint });
+    const session = await stt.start({ language: 'en-US' });
+    const got = collect(session);
+    await speak(session, Buffer.concat([encodeSpeech('anyone there'), ulawSilence(600)]));
+    await until(() => got.errors.length > 0, 'auth error');
+    expect(got.errors[0]).toBeInstanceOf(SttError);
+    expect((got.errors[0] as SttError).code).toBe('ConnectionFailure');
+    await session.close();
+  });
+
+  it('a dropped connection is re-opened by the SDK and recognition goes on with continuous offsets', async () => {
+    const stt = new AzureSpeechToText({ key: sim.key, endpoint: sim.endpoint });
+    const session = await stt.start({ language: 'en-US' });
+    const got = collect(session);
+    const a = Buffer.concat([encodeSpeech('first part'), ulawSilence(700)]);
+    await speak(session, a);
+    await until(() => got.finals.length === 1, 'first final');
+    const attemptsBefore = sim.connectionAttempts;
+    sim.dropConnections();
+    const gap = ulawSilence(300);
+    await speak(session, gap);
+    const b = Buffer.concat([encodeSpeech('second part'), ulawSilence(700)]);
+    await speak(session, b);
+    await until(() => got.finals.length === 2, 'second final');
+    expect(got.finals[1]!.text).toBe('second part');
+    expect(sim.connectionAttempts).toBe(attemptsBefore + 1);
+    // Azure offsets are per session audio: the second phrase starts where it was spoken.
+    expect(Math.abs(got.finals[1]!.offsetMs - (a.length + gap.length) / 8)).toBeLessThanOrEqual(120);
+    expect(got.errors).toEqual([]);
+    await session.close();
+  });
+
+  it('a connection dropped mid-call that cannot be re-established surfaces as an error event', async () => {
+    const stt = new AzureSpeechToText({ key: sim.key, endpoint: sim.endpoint });
+    const session = await stt.start({ language: 'en-US' });
+    const got = collect(session);
+    await speak(session, Buffer.concat([encodeSpeech('first part'), ulawSilence(700)]));
+    await until(() => got.finals.length === 1, 'first final');
+    const attemptsBefore = sim.connectionAttempts;
+    sim.refuseConnections(true);
+    sim.dropConnections();
+    try {
+      await speak(session, Buffer.concat([encodeSpeech('second part'), ulawSilence(700)]));
+      await until(() => got.errors.length > 0, 'connection error');
+      expect(got.errors[0]).toBeInstanceOf(SttError);
+      expect(sim.connectionAttempts).toBeGreaterThan(attemptsBefore + 1);
+    } finally {
+      sim.refuseConnections(false);
+      await session.close();
+    }
+  });
+});

@@ -9,6 +9,7 @@ import { createCampaignActivities } from './campaign';
 import { createBillplzGateway } from '../providers/billplz/adapter';
 import { billplzSettings } from '../providers/billplz/settings';
 import { callActivitiesFromConfig } from './call';
+import { createAlertActivities } from './alerts';
 
 export interface ActivityDeps {
   sql: Sql;
@@ -32,6 +33,7 @@ export function createActivities(deps: ActivityDeps) {
       temporal: deps.temporal,
     }),
     ...callActivitiesFromConfig(deps),
+    ...createAlertActivities({ sql: deps.sql, log: deps.log, globalWebhookUrl: deps.config.ALERT_WEBHOOK_URL }),
   };
 }
 export type Activities = ReturnType<typeof createActivities>;

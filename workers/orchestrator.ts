@@ -8,6 +8,7 @@ import { loadPriceList, storePriceList } from '../lib/pricing';
 import { WORKFLOWS_PATH } from './workflow-bundle';
 import { installRuntimeLogger } from './runtime';
 import { setActiveCallsSource, startMetricsServer } from '../lib/metrics';
+import { ensureAlertsSchedule } from '../lib/alerts/schedule';
 
 /**
  * The orchestrator worker: every workflow, and the activities of the `orchestration` queue.
@@ -51,9 +52,13 @@ export async function createOrchestratorWorker(config: Config, overrides: Partia
 if (import.meta.url === `file://${process.argv[1]}`) {
   const config = loadConfig();
   installRuntimeLogger(createLogger('temporal-sdk'));
-  const { worker, log, close } = await createOrchestratorWorker(config);
+  const orchestrator = await createOrchestratorWorker(config);
+  const { worker, log, close } = orchestrator;
   const metrics = await startMetricsServer(config.WORKER_METRICS_PORT);
   log.info({ port: metrics.port }, 'worker metrics at /metrics');
+  const { temporal } = orchestrator;
+  const schedule = await ensureAlertsSchedule(temporal, { taskQueue: config.ORCHESTRATION_TASK_QUEUE });
+  log.info(schedule, 'alerts schedule in place');
   log.info({ taskQueue: config.ORCHESTRATION_TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS }, 'orchestrator worker started');
   await worker.run();
   await metrics.close();

@@ -3,3 +3,4 @@ export { systemCheckWorkflow } from './system';
 export { callWorkflow } from './call/workflow';
 export { topUpWorkflow } from './topup/workflow';
 export { campaignWorkflow } from './campaign/workflow';
+export { alertsSweepWorkflow } from './alerts/workflow';

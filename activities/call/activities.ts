@@ -6,7 +6,8 @@ import { ledgerKeys } from '../../lib/ids';
 import type { Telephony } from '../../providers/types';
 import { classifyTwilioError } from '../../providers/twilio/errors';
 import type { CallLedger, CallPricing } from './ports';
-import { callsTerminal, recordProviderError } from '../../lib/metrics';
+import { callsTerminal } from '../../lib/metrics';
+import { noteProviderError } from '../../lib/provider-errors';
 import { CALL_ROW_REJECTED, type CallActivities, type SettleResult } from './types';
 
 export interface CallActivityDeps {
@@ -60,7 +61,7 @@ export function createCallActivities({ sql, log, ledger, pricing, telephony }: C
         await telephony.hangup(callSid);
       } catch (err) {
         const te = classifyTwilioError(err);
-        recordProviderError('twilio', te.code ?? te.httpStatus ?? te.kind);
+        await noteProviderError(sql, log, { vendor: 'twilio', code: te.code ?? te.kind, httpStatus: te.httpStatus, unavailable: te.kind === 'unavailable', callId });
         // A retryable failure is retried; a final one is logged, not thrown: Twilio's TimeLimit ends
         // the call anyway and billing is capped, so a failed hang-up must not fail the settlement.
         if (te.retryable) throw ApplicationFailure.retryable(te.message, 'TelephonyUnavailable');

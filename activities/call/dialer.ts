@@ -7,7 +7,7 @@ import { mintMediaToken } from '../../lib/media-token';
 import { mediaStreamUrl } from '../../lib/media-stream';
 import type { Telephony } from '../../providers/types';
 import { classifyTwilioError, type TelephonyErrorKind } from '../../providers/twilio/errors';
-import { recordProviderError } from '../../lib/metrics';
+import { noteProviderError } from '../../lib/provider-errors';
 import { twilioCallbackUrl, TWILIO_AMD_PATH, TWILIO_STATUS_PATH } from '../../providers/twilio/callbacks';
 import { DIAL_FAILURE, type DialArgs, type DialerActivities, type DialResult } from './types';
 
@@ -92,7 +92,7 @@ export function createDialerActivities({ sql, log, config, telephony, fromNumber
         }));
       } catch (err) {
         const te = classifyTwilioError(err);
-        recordProviderError('twilio', te.code ?? te.httpStatus ?? te.kind);
+        await noteProviderError(sql, log, { vendor: 'twilio', code: te.code ?? te.kind, httpStatus: te.httpStatus, unavailable: te.kind === 'unavailable', callId });
         const definite = te.httpStatus !== undefined && te.code !== undefined;
         if (definite) await sql`update calls set dial_state = null, dial_started_at = null where id = ${callId} and provider_call_sid is null`;
         log.warn({ callId, to: maskPhone(args.to), kind: te.kind, code: te.code, status: te.httpStatus, definite }, 'dial failed');

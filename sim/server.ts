@@ -4,6 +4,9 @@ import { createLogger } from '../lib/logger';
 import { startTwilioSim } from './twilio/server';
 import type { Scenario } from './twilio/scenario';
 import { startBillplzSim } from './billplz/server';
+import { startAzureSpeechSim } from './azure-speech/server';
+import { startOpenRouterSim } from './openrouter/server';
+import { startElevenLabsSim } from './elevenlabs/server';
 
 /**
  * `npm run dev`: every vendor simulator whose vendor has no credentials, in one process. When all
@@ -33,6 +36,28 @@ if (config.vendors.billplz === 'sim') {
   Object.assign(env, billplz.env());
   closers.push(() => billplz.close());
   log.info({ url: billplz.url }, 'billplz simulator listening (pay bills at /bills/<id>)');
+}
+
+// Real-time vendors (issue 6): latencies roughly those of the real services, so the demo feels real.
+if (config.vendors.azure === 'sim') {
+  const azure = await startAzureSpeechSim({ port: Number(process.env.SIM_AZURE_SPEECH_PORT ?? 3011), finalLatencyMs: 150 });
+  Object.assign(env, azure.env());
+  closers.push(() => azure.close());
+  log.info({ url: azure.endpoint }, 'azure speech simulator listening');
+}
+
+if (config.vendors.openrouter === 'sim') {
+  const openrouter = await startOpenRouterSim({ port: Number(process.env.SIM_OPENROUTER_PORT ?? 3012), firstTokenMs: 350, tokensPerSec: 80 });
+  Object.assign(env, openrouter.env());
+  closers.push(() => openrouter.close());
+  log.info({ url: openrouter.baseUrl }, 'openrouter simulator listening');
+}
+
+if (config.vendors.elevenlabs === 'sim') {
+  const elevenlabs = await startElevenLabsSim({ port: Number(process.env.SIM_ELEVENLABS_PORT ?? 3013), firstByteMs: 120 });
+  Object.assign(env, elevenlabs.env());
+  closers.push(() => elevenlabs.close());
+  log.info({ url: elevenlabs.url }, 'elevenlabs simulator listening');
 }
 
 if (process.env.SIM_ENV_FILE) writeFileSync(process.env.SIM_ENV_FILE, JSON.stringify(env, null, 2));

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { SpeechDecoder } from '../audio';
+import { SIM_CREDENTIALS } from '../../providers/sim-credentials';
 import { parseMessage, riffFormat, riffHeaderLength, textMessage } from './protocol';
 
 /**
@@ -62,7 +63,7 @@ function segmentationFromContext(ctx: unknown): number | undefined {
 }
 
 export async function startAzureSpeechSim(opts: AzureSpeechSimOptions = {}): Promise<AzureSpeechSim> {
-  const key = opts.key ?? 'azure-sim-key';
+  const key = opts.key ?? SIM_CREDENTIALS.azureSpeechKey;
   const sessions: AzureSpeechSession[] = [];
   const sockets = new Set<WebSocket>();
   let refuse = false;
@@ -181,7 +182,7 @@ export async function startAzureSpeechSim(opts: AzureSpeechSimOptions = {}): Pro
     url,
     endpoint,
     key,
-    env: () => ({ AZURE_SPEECH_ENDPOINT: endpoint, SIM_AZURE_SPEECH_KEY: key }),
+    env: () => ({ AZURE_SPEECH_ENDPOINT: endpoint }),
     sessions,
     get connectionAttempts() {
       return attempts;

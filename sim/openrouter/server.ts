@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { SIM_CREDENTIALS } from '../../providers/sim-credentials';
 
 /**
  * OpenRouter simulator: `POST /api/v1/chat/completions`, OpenAI-compatible, streaming (SSE) and
@@ -76,7 +77,7 @@ function pieces(text: string): string[] {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function startOpenRouterSim(opts: OpenRouterSimOptions = {}): Promise<OpenRouterSim> {
-  const apiKey = opts.apiKey ?? 'sk-or-sim-key';
+  const apiKey = opts.apiKey ?? SIM_CREDENTIALS.openrouterApiKey;
   const script = opts.script ?? defaultScript;
   const faults: OpenRouterFault[] = [];
   const down = new Map<string, number>();
@@ -201,7 +202,7 @@ export async function startOpenRouterSim(opts: OpenRouterSimOptions = {}): Promi
     url,
     baseUrl: `${url}/api/v1`,
     apiKey,
-    env: () => ({ OPENROUTER_BASE_URL: `${url}/api/v1`, SIM_OPENROUTER_API_KEY: apiKey }),
+    env: () => ({ OPENROUTER_BASE_URL: `${url}/api/v1` }),
     failNext(fault, times = 1) {
       for (let i = 0; i < times; i++) faults.push(fault);
     },

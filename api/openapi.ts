@@ -12,6 +12,10 @@ const queryParams = (schema: z.ZodObject) => {
   return Object.entries(js.properties ?? {}).map(([name, s]) => ({ name, in: 'query', required: js.required?.includes(name) ?? false, schema: s }));
 };
 const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
+const windowParams = [
+  { name: 'from', in: 'query', required: false, schema: { type: 'string', description: 'ISO date (midnight UTC) or date-time with offset; default: to - 30 days' } },
+  { name: 'to', in: 'query', required: false, schema: { type: 'string', description: 'ISO date or date-time, exclusive; default: now; at most 400 days after from' } },
+];
 const ok = (description: string) => ({ description });
 const errors = { '400': ok('validation failed: { error, message, details: [{ field, message }] }'), '401': ok('missing or invalid API key'), '404': ok('not found (or another account\'s)') };
 
@@ -49,6 +53,20 @@ export function openApiDocument() {
       '/v1/credits/topups': {
         post: { summary: 'Top up credit through Billplz; the payment URL is in the response', responses: { '201': ok('top-up with paymentUrl'), ...errors } },
         get: { summary: 'The account\'s top-ups', responses: { '200': ok('{ topups }') } },
+      },
+      '/v1/reports/summary': {
+        get: {
+          summary: 'Calls, success and answer rates, average duration, minutes, cost / revenue / profit (total and per call) for the account over [from, to)',
+          parameters: windowParams,
+          responses: { '200': ok('{ accountId, from, to, calls, answered, completed, answerRate, successRate, averageDurationSec, billedSeconds, minutes, costMicro, revenueMicro, profitMicro, costPerCallMicro, revenuePerCallMicro, profitPerCallMicro }'), ...errors },
+        },
+      },
+      '/v1/admin/reports/summary': {
+        get: {
+          summary: 'Admin: the same per account, plus top-up conversion (bills paid / bills created) and revenue per calendar month, and platform totals',
+          parameters: windowParams,
+          responses: { '200': ok('{ from, to, accounts: [summary & { accountId, name, topUps, monthlyRevenue }], totals }'), ...errors },
+        },
       },
     },
   };

@@ -39,6 +39,8 @@ const EnvSchema = z.object({
   API_PORT: port(3000),
   MEDIA_GATEWAY_PORT: port(3001),
   WORKER_METRICS_PORT: port(9464),
+  /** The dialer worker serves /metrics here when set (it is often a separate process from the orchestrator). */
+  DIALER_METRICS_PORT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(65535).optional()),
   /** Public origin of the API as Twilio and Billplz see it (webhooks, status callbacks). */
   APP_ORIGIN: opt,
   /** Public wss:// origin of the media gateway as Twilio sees it. */

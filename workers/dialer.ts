@@ -3,6 +3,7 @@ import { loadConfig, type Config } from '../lib/config';
 import { createSql } from '../lib/db';
 import { createLogger } from '../lib/logger';
 import { dialerActivitiesFromConfig } from '../activities/call';
+import { startMetricsServer } from '../lib/metrics';
 
 /**
  * Options every worker of the `dialer` queue must share: the server enforces
@@ -42,8 +43,11 @@ export async function createDialerWorker(config: Config, overrides: Partial<Work
 if (import.meta.url === `file://${process.argv[1]}`) {
   const config = loadConfig();
   const { worker, log, close } = await createDialerWorker(config);
+  const metrics = config.DIALER_METRICS_PORT === undefined ? undefined : await startMetricsServer(config.DIALER_METRICS_PORT);
+  if (metrics) log.info({ port: metrics.port }, 'dialer metrics at /metrics');
   log.info({ taskQueue: config.DIALER_TASK_QUEUE, callsPerSecond: config.DIALER_CALLS_PER_SECOND }, 'dialer worker started');
   await worker.run();
+  await metrics?.close();
   await close();
   log.info('dialer worker stopped');
 }

@@ -32,8 +32,8 @@ export function createLedgerActivities(sql: Sql) {
       const r = await typed(() => countLedgerOp('void', () => ledger.void({ holdKey: a.holdKey, key: a.key })));
       return { releasedMicro: r.released };
     },
-    async ledgerCredit(a: { accountId: string; amountMicro: number; key: string; reason: string }) {
-      const r = await typed(() => countLedgerOp('credit', () => ledger.credit({ accountId: a.accountId, amount: a.amountMicro, key: a.key, reason: a.reason })));
+    async ledgerCredit(a: { accountId: string; amountMicro: number; key: string; reason: string; metadata?: Record<string, unknown> }) {
+      const r = await typed(() => countLedgerOp('credit', () => ledger.credit({ accountId: a.accountId, amount: a.amountMicro, key: a.key, reason: a.reason, metadata: a.metadata })));
       return { availableMicro: r.available };
     },
     async ledgerBalance(a: { accountId: string }) {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { loadPriceList } from './pricing/load';
 
 /**
  * The one place that reads the environment. Every process calls loadConfig() at start-up and
@@ -107,6 +108,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           `Set all of ${vars.join(', ')} to use the real ${vendor}, or none to use its simulator.`,
       );
     }
+  }
+  // A bad price list must stop the process at start-up, not fail the first call's settlement.
+  try {
+    loadPriceList(parsed.data.PRICE_LIST_JSON);
+  } catch (err) {
+    throw new ConfigError(`invalid configuration:\n  ${(err as Error).message}`);
   }
   return { ...parsed.data, vendors };
 }

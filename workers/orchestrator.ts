@@ -4,6 +4,7 @@ import { loadConfig, type Config } from '../lib/config';
 import { createSql } from '../lib/db';
 import { createLogger } from '../lib/logger';
 import { createActivities } from '../activities';
+import { loadPriceList, storePriceList } from '../lib/pricing';
 import { WORKFLOWS_PATH } from './workflow-bundle';
 import { installRuntimeLogger } from './runtime';
 import { setActiveCallsSource, startMetricsServer } from '../lib/metrics';
@@ -16,6 +17,9 @@ import { ensureAlertsSchedule } from '../lib/alerts/schedule';
 export async function createOrchestratorWorker(config: Config, overrides: Partial<WorkerOptions> = {}) {
   const log = createLogger('worker');
   const sql = createSql(config.DATABASE_URL, { max: 20, debugName: 'aicall-worker' });
+  // Register the price list in force under its version (no-op when known), so every version named
+  // by a call_costs row can be looked up in price_lists.
+  await storePriceList(sql, loadPriceList(config.PRICE_LIST_JSON));
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const temporal = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });

@@ -30,7 +30,7 @@ export function creditsRouter({ sql }: AppDeps): Router {
       from: q.from ? new Date(q.from) : undefined,
       to: q.to ? new Date(q.to) : undefined,
       limit: q.limit,
-      after: q.cursor ? Number(q.cursor) : undefined,
+      cursor: q.cursor,
     });
     res.json({ entries: page.entries, nextCursor: page.nextCursor === null ? null : String(page.nextCursor) });
   });

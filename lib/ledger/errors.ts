@@ -50,3 +50,9 @@ export class AccountNotFound extends LedgerError {
     super('AccountNotFound', `no account ${accountId}`);
   }
 }
+
+export class InvalidCursor extends LedgerError {
+  constructor(readonly cursor: string) {
+    super('InvalidCursor', `statement cursor must be the nextCursor of a previous page, got ${cursor}`);
+  }
+}

@@ -1,7 +1,7 @@
 import type postgres from 'postgres';
 import type { Sql } from '../db';
 import {
-  AccountNotFound, HoldAlreadyResolved, HoldNotFound, IdempotencyKeyReused, InsufficientCredits, InvalidAmount, OverCharge,
+  AccountNotFound, HoldAlreadyResolved, HoldNotFound, IdempotencyKeyReused, InsufficientCredits, InvalidAmount, InvalidCursor, OverCharge,
 } from './errors';
 
 /**
@@ -50,6 +50,7 @@ export interface StatementEntry {
   availableAfter: number;
   heldAfter: number;
   reason: string | null;
+  metadata: Record<string, unknown> | null;
   createdAt: string;
 }
 
@@ -70,9 +71,17 @@ function checkAmount(what: string, amount: number, allowZero: boolean) {
   if (!Number.isSafeInteger(amount) || amount < 0 || (!allowZero && amount === 0)) throw new InvalidAmount(what, amount);
 }
 
-/** Stable JSON (sorted keys) so a replay's arguments compare equal to the first call's. */
+/** Stable JSON (keys sorted at every depth) so a replay's arguments compare equal to the first call's. */
 function canonical(o: Record<string, unknown>): string {
-  return JSON.stringify(Object.keys(o).sort().reduce<Record<string, unknown>>((acc, k) => ((acc[k] = o[k] ?? null), acc), {}));
+  const sortDeep = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(sortDeep);
+    if (v && typeof v === 'object' && !(v instanceof Date)) {
+      const obj = v as Record<string, unknown>;
+      return Object.keys(obj).sort().reduce<Record<string, unknown>>((acc, k) => ((acc[k] = sortDeep(obj[k] ?? null)), acc), {});
+    }
+    return v ?? null;
+  };
+  return JSON.stringify(sortDeep(o));
 }
 
 // A used key shows up as a duplicate on the journal's primary key; the journal has the answer.
@@ -135,9 +144,13 @@ export function createLedger(pool: Sql) {
   }
 
   /** Adds credit (top-ups, manual adjustments): funding -> available. */
-  async function credit(args: { accountId: string; amount: number; key: string; reason: string }, db: Db = pool): Promise<CreditResult> {
+  async function credit(
+    args: { accountId: string; amount: number; key: string; reason: string; metadata?: Record<string, unknown> },
+    db: Db = pool,
+  ): Promise<CreditResult> {
     checkAmount('credit amount', args.amount, false);
-    const request = canonical({ op: 'credit', accountId: args.accountId, amount: args.amount, reason: args.reason });
+    // metadata is part of the request: a replay must carry the same annotation, or it is a reused key
+    const request = canonical({ op: 'credit', accountId: args.accountId, amount: args.amount, reason: args.reason, ...(args.metadata ? { metadata: args.metadata } : {}) });
     return idempotent(
       db, args.key, request,
       () => once(db, async (q) => {
@@ -148,8 +161,8 @@ export function createLedger(pool: Sql) {
               set available = ledger_balances.available + excluded.available, updated_at = now()
             returning available, held
           ), op as (
-            insert into ledger_operations (key, op, account_id, debit_book, credit_book, amount, available_delta, held_delta, available_after, held_after, request, reason)
-            select ${args.key}, 'credit', ${args.accountId}, 'funding', 'available', ${args.amount}, ${args.amount}, 0, available, held, ${request}, ${args.reason} from acct
+            insert into ledger_operations (key, op, account_id, debit_book, credit_book, amount, available_delta, held_delta, available_after, held_after, request, reason, metadata)
+            select ${args.key}, 'credit', ${args.accountId}, 'funding', 'available', ${args.amount}, ${args.amount}, 0, available, held, ${request}, ${args.reason}, ${args.metadata ? q.json(args.metadata as never) : null} from acct
           )
           select available, held from acct`;
         return row && { key: args.key, amount: args.amount, available: row.available, held: row.held };
@@ -186,6 +199,8 @@ export function createLedger(pool: Sql) {
       (r) => ({ holdKey: r.key, amount: r.amount, available: r.available_after, held: r.held_after }),
       async () => {
         const b = await balance(args.accountId, db);
+        // a credit committed after the statement's snapshot: the hold may fit now
+        if (b.available >= args.amount) throw RETRY;
         throw new InsufficientCredits(args.accountId, args.amount, b.available);
       },
     );
@@ -250,16 +265,20 @@ export function createLedger(pool: Sql) {
 
   async function statement(
     accountId: string,
-    opts: { from?: Date; to?: Date; limit?: number; after?: number } = {},
+    opts: { from?: Date; to?: Date; limit?: number; cursor?: number | string | null; /** @deprecated use cursor */ after?: number } = {},
     db: Db = pool,
   ): Promise<{ entries: StatementEntry[]; nextCursor: number | null }> {
     const limit = Math.min(Math.max(opts.limit ?? 50, 1), 500);
+    // The cursor is the last seq of the previous page. Per account, seq order is commit order: an
+    // operation takes the account's balance row lock before its journal row draws a seq.
+    const cursor = opts.cursor ?? opts.after ?? 0;
+    if (!/^\d{1,15}$/.test(String(cursor))) throw new InvalidCursor(String(cursor));
     const rows = await db<StatementEntry[]>`
       select seq, key, op, hold_key as "holdKey", amount, available_delta as "availableDelta", held_delta as "heldDelta",
-             available_after as "availableAfter", held_after as "heldAfter", reason, created_at as "createdAt"
+             available_after as "availableAfter", held_after as "heldAfter", reason, metadata, created_at as "createdAt"
       from ledger_operations
       where account_id = ${accountId}
-        and seq > ${opts.after ?? 0}
+        and seq > ${Number(cursor)}
         and created_at >= ${opts.from ?? new Date(0)}
         and created_at < ${opts.to ?? new Date('9999-01-01')}
       order by seq

@@ -1,2 +1,2 @@
 export * from './price-list';
-export { loadPriceList, priceListVersion, storePriceList } from './load';
+export { defaultPriceList, loadPriceList, priceListVersion, storePriceList } from './load';

@@ -37,6 +37,9 @@ export function loadPriceList(json: string | undefined): PriceList {
   return { ...parsed.data, version: priceListVersion(parsed.data) };
 }
 
+/** The design's default prices with their version: what runs when PRICE_LIST_JSON is unset. */
+export const defaultPriceList: PriceList = loadPriceList(undefined);
+
 /** Records the list under its version (idempotent), so each call's costs can point at it. */
 export async function storePriceList(sql: Sql, p: PriceList): Promise<void> {
   const { version, ...prices } = p;

@@ -5,8 +5,10 @@ import type { ChatDelta, ChatMessage, ChatModel, ChatRequest } from '../types';
 /**
  * ChatModel on OpenRouter through the `openai` package (OpenRouter is OpenAI-compatible).
  *
- * - Streams with `usage: {include: true}`: OpenRouter then sends token counts and `cost` (USD
- *   credits) in a last chunk with empty `choices`; we report cost in micro-units.
+ * - Usage accounting: OpenRouter sends token counts and `cost` (USD credits) in a last chunk with
+ *   empty `choices`. Its docs now say this is always on and `usage: {include: true}` is
+ *   deprecated; we still send the flag (harmless) for deployments that predate the change.
+ *   Cost is reported in micro-units.
  * - Fallbacks: `models: [model, ...fallbackModels]` lets OpenRouter route around a failing model
  *   server-side; the model that answered comes back on each chunk and is reported with usage.
  * - Retry policy (client side): 429, 5xx, 408 and connection failures are retried up to

@@ -6,8 +6,8 @@ import { SIM_CREDENTIALS } from '../../providers/sim-credentials';
  * OpenRouter simulator: `POST /api/v1/chat/completions`, OpenAI-compatible, streaming (SSE) and
  * not. Deterministic: replies come from a script (a function of the conversation), tokens are
  * ~4 characters, cost = tokens × the model's price. Honours `models` (fallback list: a model
- * marked down is skipped like OpenRouter's routing does), `usage: {include: true}` (usage and
- * `cost` in the final chunk, which has empty `choices`), bearer auth.
+ * marked down is skipped like OpenRouter's routing does), usage and `cost` in a final chunk with
+ * empty `choices` (always, as OpenRouter documents it now), bearer auth.
  */
 
 export interface SimMessage {
@@ -135,7 +135,9 @@ export async function startOpenRouterSim(opts: OpenRouterSimOptions = {}): Promi
     const id = `gen-sim-${++seq}`;
     const created = Math.floor(Date.now() / 1000);
     const finishReason = toolCalls.length ? 'tool_calls' : 'stop';
-    const wantUsage = (body.usage as { include?: boolean } | undefined)?.include === true;
+    // OpenRouter's docs now always include usage (the `usage: {include: true}` flag is deprecated
+    // and has no effect); the simulator does the same, so the adapter must not depend on the flag.
+    const wantUsage = true;
 
     if (body.stream !== true) {
       res.writeHead(200, { 'content-type': 'application/json' });

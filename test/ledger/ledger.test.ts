@@ -5,6 +5,7 @@ import { createTestAccount } from '../helpers/accounts';
 import { ledgerViolations } from '../helpers/ledger-invariants';
 import {
   createLedger, type Ledger, InsufficientCredits, IdempotencyKeyReused, HoldNotFound, HoldAlreadyResolved, OverCharge, InvalidAmount, AccountNotFound,
+  InvalidCursor, ledgerBooks,
 } from '../../lib/ledger';
 import type { Sql } from '../../lib/db';
 
@@ -146,10 +147,69 @@ describe('statement', () => {
     const page1 = await ledger.statement(a, { limit: 2 });
     expect(page1.entries.map((e) => e.op)).toEqual(['credit', 'hold']);
     expect(page1.nextCursor).not.toBeNull();
-    const page2 = await ledger.statement(a, { limit: 2, after: page1.nextCursor! });
+    const page2 = await ledger.statement(a, { limit: 2, cursor: page1.nextCursor });
     expect(page2.entries.map((e) => [e.op, e.amount, e.availableDelta, e.heldDelta, e.availableAfter])).toEqual([['post', 20, 40, -60, 80]]);
     expect(page2.nextCursor).toBeNull();
     const other = await funded(5);
     expect((await ledger.statement(other)).entries.every((e) => e.op === 'credit')).toBe(true);
+  });
+});
+
+describe('metadata, statement ranges and the platform books', () => {
+  it('credit keeps its metadata; a replay must carry the same metadata', async () => {
+    const a = await funded(0);
+    const k = key('topup');
+    const meta = { billId: 'b_123', nested: { z: 1, a: [1, 2] } };
+    await ledger.credit({ accountId: a, amount: 10, key: k, reason: 'top-up', metadata: meta });
+    // key order does not matter, content does
+    await ledger.credit({ accountId: a, amount: 10, key: k, reason: 'top-up', metadata: { nested: { a: [1, 2], z: 1 }, billId: 'b_123' } });
+    await expect(ledger.credit({ accountId: a, amount: 10, key: k, reason: 'top-up', metadata: { billId: 'b_999' } })).rejects.toBeInstanceOf(IdempotencyKeyReused);
+    await expect(ledger.credit({ accountId: a, amount: 10, key: k, reason: 'top-up' })).rejects.toBeInstanceOf(IdempotencyKeyReused);
+    const { entries } = await ledger.statement(a);
+    expect(entries).toHaveLength(1);
+    expect(entries[0]).toMatchObject({ op: 'credit', reason: 'top-up', metadata: meta });
+    expect(await ledger.balance(a)).toEqual({ available: 10, held: 0 });
+  });
+
+  it('statement filters by time range and pages with cursor; a bad cursor is a typed error', async () => {
+    const a = await funded(0);
+    await ledger.credit({ accountId: a, amount: 1, key: key('c'), reason: 'old' });
+    const t = (await sql<{ t: Date }[]>`select clock_timestamp() as t`)[0]!.t;
+    await new Promise((r) => setTimeout(r, 20));
+    await ledger.credit({ accountId: a, amount: 2, key: key('c'), reason: 'new1' });
+    await ledger.credit({ accountId: a, amount: 3, key: key('c'), reason: 'new2' });
+    expect((await ledger.statement(a, { to: t })).entries.map((e) => e.reason)).toEqual(['old']);
+    const p1 = await ledger.statement(a, { from: t, limit: 1 });
+    expect(p1.entries.map((e) => e.reason)).toEqual(['new1']);
+    const p2 = await ledger.statement(a, { from: t, limit: 1, cursor: String(p1.nextCursor) });
+    expect(p2.entries.map((e) => e.reason)).toEqual(['new2']);
+    expect(p2.nextCursor).toBeNull();
+    await expect(ledger.statement(a, { cursor: 'abc' })).rejects.toBeInstanceOf(InvalidCursor);
+    await expect(ledger.statement(a, { cursor: '-1' })).rejects.toBeInstanceOf(InvalidCursor);
+  });
+
+  it('the platform books sum to zero and every account balances', async () => {
+    const a = await funded(5_000);
+    const h = await ledger.hold({ accountId: a, amount: 3_000, key: key('h') });
+    await ledger.post({ holdKey: h.holdKey, amount: 1_234, key: key('p') });
+    const books = await ledgerBooks(sql);
+    expect(books.funding + books.available + books.held + books.revenue).toBe(0);
+    expect(books.revenue).toBeGreaterThanOrEqual(1_234);
+    expect(await ledgerViolations(sql)).toEqual([]);
+  });
+
+  it('the audit detects a balance edited behind the ledger’s back', async () => {
+    const a = await funded(100);
+    await sql.begin(async (tx) => {
+      await tx`update ledger_balances set available = available + 1 where account_id = ${a}`;
+      const v = await ledgerViolations(tx as unknown as Sql, [a]);
+      expect(v.join('\n')).toMatch(/available 101 != sum of deltas 100/);
+      const books = await ledgerBooks(tx as unknown as Sql);
+      expect(books.funding + books.available + books.held + books.revenue).toBe(1);
+      throw new Error('undo');
+    }).catch((e) => {
+      if ((e as Error).message !== 'undo') throw e;
+    });
+    expect(await ledgerViolations(sql, [a])).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { computeCallCost, holdAmountFor, loadPriceList, mulDivCeil, billedSeconds, priceListVersion, DEFAULT_PRICES } from '../../lib/pricing';
+import { computeCallCost, holdAmountFor, loadPriceList, mulDivCeil, billedSeconds, priceListVersion, DEFAULT_PRICES, defaultPriceList } from '../../lib/pricing';
+import { loadConfig, ConfigError } from '../../lib/config';
 
 const defaults = loadPriceList(undefined);
 
@@ -80,5 +81,18 @@ describe('price lists', () => {
     expect(mulDivCeil(7, 1, 7)).toBe(1);
     expect(mulDivCeil(8, 1, 7)).toBe(2);
     expect(billedSeconds(0, 60)).toBe(0);
+  });
+});
+
+describe('price list configuration', () => {
+  it('defaultPriceList is the design table with its content version', () => {
+    expect(defaultPriceList).toEqual(defaults);
+    expect(defaultPriceList.chargeMicroPerMinute).toBe(200_000);
+    expect(defaultPriceList.version).toMatch(/^pl_[0-9a-f]{12}$/);
+  });
+  it('a bad PRICE_LIST_JSON stops the process at start-up with a ConfigError', () => {
+    expect(() => loadConfig({ PRICE_LIST_JSON: '{"chargeMicroPerMinute": -1}' })).toThrowError(ConfigError);
+    expect(() => loadConfig({ PRICE_LIST_JSON: '{"chargeMicroPerMinute": -1}' })).toThrowError(/PRICE_LIST_JSON: chargeMicroPerMinute/);
+    expect(loadConfig({ PRICE_LIST_JSON: '{"chargeMicroPerMinute": 250000}' }).PRICE_LIST_JSON).toContain('250000');
   });
 });

@@ -53,10 +53,15 @@ export function windowPosition(w: CallingWindow, nowMs: number): { open: boolean
 
 export function createCampaignActivities({ sql, log }: { sql: Sql; log: Logger }) {
   return {
+    /**
+     * Contacts never dialed, after `afterSeq`. Only `pending` ones: a contact in flight or waiting
+     * for a retry lives in the workflow's state, so a cursor rewound at continue-as-new cannot
+     * dial it a second time.
+     */
     async campaignFetchContacts({ campaignId, afterSeq, limit }: { campaignId: string; afterSeq: number; limit: number }): Promise<ContactToCall[]> {
       return sql<ContactToCall[]>`
         select id as "contactId", seq, phone_e164 as phone, attempts from contacts
-        where campaign_id = ${campaignId} and seq > ${afterSeq} and state <> 'done'
+        where campaign_id = ${campaignId} and seq > ${afterSeq} and state = 'pending'
         order by seq limit ${limit}`;
     },
 

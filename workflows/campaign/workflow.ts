@@ -28,6 +28,8 @@ interface WorkItem {
   /** attempts that count against the retry policy (a refused credit hold does not) */
   tries: number;
   fromRetry: boolean;
+  /** the contact's position, for first attempts (the page cursor rewinds to it) */
+  seq: number;
 }
 
 /**
@@ -52,7 +54,7 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignPr
     counters: { contactsDone: 0, attemptsStarted: 0, attemptsFinished: 0, byStatus: {}, chargedMicro: 0 },
   };
   let { cursor, exhausted, status, pauseReason } = carry;
-  const inFlight = new Map<string, WorkItem>(Object.entries(carry.inFlight).map(([id, f]) => [id, { ...f, tries: (f as WorkItem).tries ?? f.attempt, fromRetry: false }]));
+  const inFlight = new Map<string, WorkItem>(Object.entries(carry.inFlight).map(([id, f]) => [id, { ...f, tries: (f as WorkItem).tries ?? f.attempt, fromRetry: false, seq: -1 }]));
   const retries: (RetryItem & { tries?: number })[] = [...carry.retries];
   const counters = JSON.parse(JSON.stringify(carry.counters)) as CampaignCarry['counters'];
   const buffer: ContactToCall[] = [];
@@ -148,7 +150,7 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignPr
     retries.sort((a, b) => a.notBeforeMs - b.notBeforeMs);
     while (items.length < n && retries.length && retries[0]!.notBeforeMs <= now) {
       const r = retries.shift()!;
-      items.push({ contactId: r.contactId, phone: r.phone, attempt: r.attempt, tries: r.tries ?? r.attempt, fromRetry: true });
+      items.push({ contactId: r.contactId, phone: r.phone, attempt: r.attempt, tries: r.tries ?? r.attempt, fromRetry: true, seq: -1 });
     }
     while (items.length < n) {
       if (!buffer.length && !exhausted) {
@@ -159,7 +161,7 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignPr
       }
       const c = buffer.shift();
       if (!c) break;
-      items.push({ contactId: c.contactId, phone: c.phone, attempt: c.attempts + 1, tries: c.attempts + 1, fromRetry: false });
+      items.push({ contactId: c.contactId, phone: c.phone, attempt: c.attempts + 1, tries: c.attempts + 1, fromRetry: false, seq: c.seq });
     }
     return items;
   }
@@ -167,7 +169,7 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignPr
   function putBack(items: WorkItem[]) {
     for (const it of [...items].reverse()) {
       if (it.fromRetry) retries.unshift({ contactId: it.contactId, phone: it.phone, attempt: it.attempt, tries: it.tries, notBeforeMs: 0 });
-      else buffer.unshift({ contactId: it.contactId, seq: -1, phone: it.phone, attempts: it.attempt - 1 });
+      else buffer.unshift({ contactId: it.contactId, seq: it.seq, phone: it.phone, attempts: it.attempt - 1 });
     }
   }
 
@@ -201,13 +203,15 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignPr
     }
     if (callsThisRun >= (input.callsPerRun ?? 300) || workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
-      await flush();
-      const restart = buffer[0];
+      // Signals handled while a flush is awaited add results: flush until nothing is pending, then
+      // build the carry with no await before continueAsNew, so no report can fall in between.
+      do await flush();
+      while (finished.length || started.length || alertPending);
       const next: CampaignCarry = {
-        // contacts fetched but not started are read again by the next run
-        cursor: restart && restart.seq >= 0 ? restart.seq - 1 : cursor,
+        // contacts fetched but not started are read again by the next run: rewind to the first
+        cursor: buffer.length ? Math.min(...buffer.map((b) => b.seq)) - 1 : cursor,
         exhausted: exhausted && !buffer.length,
-        status, pauseReason, retries: [...retries, ...buffer.filter((b) => b.seq < 0).map((b) => ({ contactId: b.contactId, phone: b.phone, attempt: b.attempts + 1, notBeforeMs: 0 }))],
+        status, pauseReason, retries,
         inFlight: Object.fromEntries([...inFlight].map(([id, f]) => [id, { contactId: f.contactId, phone: f.phone, attempt: f.attempt, tries: f.tries }])),
         counters, generation: carry.generation + 1,
       };

@@ -25,7 +25,7 @@ export const ALERT_DEFAULTS: Required<AlertRuleOptions> = {
   providerBurstWindowMinutes: 5,
 };
 
-export type AlertKind = 'low_balance' | 'campaign_failure_rate' | 'provider_5xx_burst';
+export type AlertKind = 'low_balance' | 'campaign_failure_rate' | 'provider_5xx_burst' | 'insufficient_credits';
 export interface Condition {
   conditionKey: string;
   accountId: string | null;
@@ -36,6 +36,8 @@ export const conditionKeys = {
   lowBalance: (accountId: string) => `low_balance:${accountId}`,
   campaignFailureRate: (campaignId: string) => `campaign_failure_rate:${campaignId}`,
   provider5xx: (vendor: string) => `provider_5xx_burst:${vendor}`,
+  /** The key campaignRaiseAlert (activities/campaign) uses when it pauses a campaign for credits. */
+  insufficientCredits: (accountId: string) => `insufficient_credits:${accountId}`,
 };
 
 /**
@@ -91,10 +93,24 @@ async function provider5xxBurst(sql: Sql, o: Required<AlertRuleOptions>): Promis
   }));
 }
 
+/**
+ * Campaigns paused for insufficient credits. The campaign workflow raises this alert itself the
+ * moment it pauses (after writing the paused status); the sweep delivers it and, because nothing
+ * else would, clears it once no campaign of the account is paused for credits any more.
+ */
+async function insufficientCredits(sql: Sql): Promise<Condition[]> {
+  const rows = await sql<{ account_id: string; campaign_ids: string[] }[]>`
+    select account_id, array_agg(id::text order by id) as campaign_ids from campaigns
+    where status = 'paused' and pause_reason = 'insufficient_credits'
+    group by account_id`;
+  return rows.map((r) => ({ conditionKey: conditionKeys.insufficientCredits(r.account_id), accountId: r.account_id, payload: { campaignIds: r.campaign_ids } }));
+}
+
 export const RULES: Record<AlertKind, (sql: Sql, o: Required<AlertRuleOptions>) => Promise<Condition[]>> = {
   low_balance: (sql) => lowBalance(sql),
   campaign_failure_rate: campaignFailureRate,
   provider_5xx_burst: provider5xxBurst,
+  insufficient_credits: (sql) => insufficientCredits(sql),
 };
 
 /**

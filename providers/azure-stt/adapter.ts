@@ -88,7 +88,14 @@ class AzureSttSession extends EventEmitter implements SttSession {
     if (this.closed) return;
     this.closed = true;
     this.push.close();
-    await new Promise<void>((resolve) => this.recognizer.stopContinuousRecognitionAsync(resolve, () => resolve()));
+    // A dead connection must not stall call teardown: give the SDK a bounded time to finish.
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, 3_000);
+      this.recognizer.stopContinuousRecognitionAsync(
+        () => (clearTimeout(t), resolve()),
+        () => (clearTimeout(t), resolve()),
+      );
+    });
     this.recognizer.close();
   }
 }

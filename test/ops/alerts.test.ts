@@ -8,6 +8,7 @@ import { createLedger } from '../../lib/ledger';
 import { createAlertActivities } from '../../activities/alerts';
 import { noteProviderError } from '../../lib/provider-errors';
 import { ensureAlertsSchedule } from '../../lib/alerts/schedule';
+import { createCampaignActivities } from '../../activities/campaign';
 import type { AlertsSweepInput, AlertsSweepResult } from '../../workflows/alerts/contract';
 
 interface Received { path: string; key: string | undefined; body: any }
@@ -171,6 +172,26 @@ describe('alerts', () => {
     expect(rows).toHaveLength(1);
     // Platform alerts go to ALERT_WEBHOOK_URL; none is configured here, which is recorded.
     expect(rows[0]).toMatchObject({ account_id: null, state: 'firing', delivery_state: 'undeliverable', payload: { vendor, errors: 5 } });
+  });
+
+  it('a campaign paused for credits: the alert the campaign raised is delivered once and cleared when it resumes', async () => {
+    const accountId = await accountWithWebhook('/ok');
+    const campaignId = randomUUID();
+    await ctx.sql`insert into campaigns (id, account_id, name, agent, settings, status, pause_reason)
+                  values (${campaignId}, ${accountId}, 'credits', '{}', '{}', 'paused', 'insufficient_credits')`;
+    await createCampaignActivities({ sql: ctx.sql, log: testLogger() }).campaignRaiseAlert({ accountId, campaignId, kind: 'insufficient_credits', payload: { campaignId } });
+    const key = `insufficient_credits:${accountId}`;
+    await sweep();
+    await sweep();
+    let rows = await alertsOf(key);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ state: 'firing', delivery_state: 'delivered', payload: { campaignId } });
+    expect(receiver.for(key)).toHaveLength(1);
+    await ctx.sql`update campaigns set status = 'running', pause_reason = null where id = ${campaignId}`;
+    await sweep();
+    rows = await alertsOf(key);
+    expect(rows.map((r) => r.state)).toEqual(['cleared']);
+    expect(receiver.for(key)).toHaveLength(1);
   });
 
   it('the schedule is created idempotently and its runs sweep through the worker', async () => {

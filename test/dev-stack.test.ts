@@ -30,7 +30,7 @@ describe('npm run dev', () => {
     const dataDir = await mkdtemp(path.join(tmpdir(), 'aicall-dev-'));
     const marker = `AICALL_DEV_TEST_MARKER=${randomUUID()}`;
     const databaseUrl = withDatabase(inject('databaseUrl'), `aicall_dev_${randomUUID().slice(0, 8)}`);
-    const [temporalPort, uiPort, apiPort, gwPort, metricsPort, twilioPort, billplzPort] = await Promise.all(Array.from({ length: 7 }, () => freePort()));
+    const [temporalPort, uiPort, apiPort, gwPort, metricsPort, twilioPort, billplzPort, azurePort, openrouterPort, elevenlabsPort, dialerMetricsPort] = await Promise.all(Array.from({ length: 11 }, () => freePort()));
     const env = {
       ...process.env,
       AICALL_DATA_DIR: dataDir,
@@ -43,6 +43,10 @@ describe('npm run dev', () => {
       WORKER_METRICS_PORT: String(metricsPort),
       SIM_TWILIO_PORT: String(twilioPort),
       SIM_BILLPLZ_PORT: String(billplzPort),
+      SIM_AZURE_SPEECH_PORT: String(azurePort),
+      SIM_OPENROUTER_PORT: String(openrouterPort),
+      SIM_ELEVENLABS_PORT: String(elevenlabsPort),
+      DIALER_METRICS_PORT: String(dialerMetricsPort),
       [marker.split('=')[0]!]: marker.split('=')[1]!,
     };
     const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/dev.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });

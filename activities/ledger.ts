@@ -9,16 +9,19 @@ import { countLedgerOp } from '../lib/metrics';
  * non-retryable failures whose `type` is the error's code (e.g. 'InsufficientCredits'); anything
  * else (a lost connection) is retried by Temporal.
  */
+/** Runs a ledger operation; a typed refusal becomes a non-retryable failure named by its code. */
+export async function withLedgerFailures<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof LedgerError) throw ApplicationFailure.nonRetryable(err.message, err.code);
+    throw err;
+  }
+}
+
 export function createLedgerActivities(sql: Sql) {
   const ledger = createLedger(sql);
-  const typed = async <T>(fn: () => Promise<T>): Promise<T> => {
-    try {
-      return await fn();
-    } catch (err) {
-      if (err instanceof LedgerError) throw ApplicationFailure.nonRetryable(err.message, err.code);
-      throw err;
-    }
-  };
+  const typed = withLedgerFailures;
   return {
     async ledgerHold(a: { accountId: string; amountMicro: number; key: string }) {
       const r = await typed(() => countLedgerOp('hold', () => ledger.hold({ accountId: a.accountId, amount: a.amountMicro, key: a.key })));

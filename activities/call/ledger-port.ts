@@ -1,6 +1,6 @@
-import { ApplicationFailure } from '@temporalio/common';
 import type { Sql } from '../../lib/db';
-import { createLedger, LedgerError } from '../../lib/ledger';
+import { createLedger } from '../../lib/ledger';
+import { withLedgerFailures } from '../ledger';
 import { countLedgerOp } from '../../lib/metrics';
 import { chargeFor, computeCallCost, holdAmountFor, type PriceList } from '../../lib/pricing';
 import type { CallLedger, CallPricing } from './ports';
@@ -8,14 +8,7 @@ import type { CallLedger, CallPricing } from './ports';
 /** The call activities' view of lib/ledger: typed refusals become non-retryable failures named by code. */
 export function callLedger(sql: Sql): CallLedger {
   const ledger = createLedger(sql);
-  const typed = async <T>(fn: () => Promise<T>): Promise<T> => {
-    try {
-      return await fn();
-    } catch (err) {
-      if (err instanceof LedgerError) throw ApplicationFailure.nonRetryable(err.message, err.code);
-      throw err;
-    }
-  };
+  const typed = withLedgerFailures;
   return {
     hold: async (a, tx) => {
       const r = await typed(() => countLedgerOp('hold', () => ledger.hold({ accountId: a.accountId, amount: a.amountMicro, key: a.key }, tx)));

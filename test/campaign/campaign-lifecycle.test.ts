@@ -4,6 +4,7 @@ import { campaignWorkflowId } from '../../lib/ids';
 import { createCampaignActivities, windowPosition } from '../../activities/campaign';
 import { createLedger } from '../../lib/ledger';
 import { withWorker, testLogger } from '../helpers/env';
+import { waitFor } from '../helpers/wait';
 import { createTestAccount } from '../helpers/accounts';
 import { ledgerViolations } from '../helpers/ledger-invariants';
 import { startCallHarness, testNumber, type CallHarness } from '../call/harness';
@@ -23,14 +24,6 @@ const answering = (n: number, talkMs = 400) => Array.from({ length: n }, () => {
   h.sim.scenario.numbers![p] = { kind: 'answer', afterMs: 50, hangupAfterMs: talkMs };
   return p;
 });
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('condition not met in time');
-}
 
 describe('campaign lifecycle', () => {
   it('running out of credit pauses with insufficient_credits and an alert; resuming after a top-up carries on', async () => {

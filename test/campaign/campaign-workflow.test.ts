@@ -3,6 +3,7 @@ import { campaignWorkflowId } from '../../lib/ids';
 import { createCampaignActivities } from '../../activities/campaign';
 import { createLedger } from '../../lib/ledger';
 import { withWorker, testLogger } from '../helpers/env';
+import { waitFor } from '../helpers/wait';
 import { ledgerViolations } from '../helpers/ledger-invariants';
 import { startCallHarness, testNumber, charge, type CallHarness } from '../call/harness';
 import { campaignInput, createCampaignRows, maxOverlap, testSettings } from './harness';
@@ -85,15 +86,15 @@ describe('campaignWorkflow', () => {
     const { campaignId } = await createCampaignRows(h.ctx.sql, h.accountId, phones, settings);
     await withWorker({ activities: activities() }, async (tq) => {
       const handle = await h.ctx.client.workflow.start('campaignWorkflow', { taskQueue: tq, workflowId: campaignWorkflowId(campaignId), args: [campaignInput(campaignId, h.accountId, settings, tq)] });
-      await waitFor(async () => (await handle.query(progressQuery)).inFlight === 2);
+      await waitFor(async () => (await handle.query(progressQuery)).inFlight === 2, 20_000);
       expect(await handle.executeUpdate(pauseUpdate, { args: [{ reason: 'lunch' }] })).toEqual({ status: 'paused', pauseReason: 'lunch' });
-      await waitFor(async () => (await handle.query(progressQuery)).inFlight === 0);
+      await waitFor(async () => (await handle.query(progressQuery)).inFlight === 0, 20_000);
       const pausedAt = (await callsOf(campaignId)).length;
       await new Promise((r) => setTimeout(r, 1_000));
       expect((await callsOf(campaignId)).length).toBe(pausedAt); // nothing dialed while paused
       expect((await h.ctx.sql`select status, pause_reason from campaigns where id = ${campaignId}`)[0]).toEqual({ status: 'paused', pause_reason: 'lunch' });
       expect(await handle.executeUpdate(resumeUpdate)).toEqual({ status: 'running', pauseReason: null });
-      await waitFor(async () => (await handle.query(progressQuery)).inFlight === 2);
+      await waitFor(async () => (await handle.query(progressQuery)).inFlight === 2, 20_000);
       expect((await handle.executeUpdate(cancelUpdate)).status).toBe('canceling');
       const result = (await handle.result()) as CampaignProgress;
       expect(result.status).toBe('canceled');
@@ -106,11 +107,3 @@ describe('campaignWorkflow', () => {
   });
 });
 
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('condition not met in time');
-}

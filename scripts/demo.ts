@@ -47,7 +47,9 @@ try {
   const { env, moved } = await demoEnvironment(process.env);
   const callees = roster(opts.callees);
   const recordingsDir = path.join(dataDir, 'recordings');
-  env.SIM_TWILIO_SCENARIO = JSON.stringify(scenarioFor(callees));
+  // Conversations need the media gateway; without one, answered calls end after a fixed time.
+  const conversations = existsSync(path.join(ROOT_DIR, 'media-gateway/server.ts'));
+  env.SIM_TWILIO_SCENARIO = JSON.stringify(scenarioFor(callees, { conversations }));
   env.SIM_RECORDINGS_DIR = recordingsDir;
   // Each run starts from a clean Temporal history and recordings folder, so what the UI and the
   // folder show is this run; the database keeps earlier runs under their own accounts.
@@ -56,6 +58,7 @@ try {
   mkdirSync(recordingsDir, { recursive: true });
 
   console.log(`aicall demo: a campaign of ${callees.length} simulated callees, every vendor on its local simulator`);
+  if (!conversations) console.log('(no media gateway in this checkout: answered calls end after a fixed time, without a conversation)');
   if (moved.length) console.log(`(ports in use, moved: ${moved.join(', ')})`);
 
   step(1, 'Starting the stack: Temporal dev server, Postgres schema, vendor simulators, workers, media gateway, API…');
@@ -105,7 +108,7 @@ try {
   console.log(`Provider cost ${usd(totals.providerCostMicro)} (STT ${usd(totals.sttMicro)}, LLM ${usd(totals.llmMicro)}, TTS ${usd(totals.ttsMicro)}, Twilio ${usd(totals.twilioMicro)}); charged ${usd(totals.chargedMicro)}; margin ${usd(totals.marginMicro)}`);
   console.log(`Balance: ${usd(before.available)} before, ${usd(after.available)} after (${usd(before.available - after.available)} spent, ${usd(after.held)} still held)`);
   if (recordings.length) console.log(`Recordings: ${recordings.length} stereo WAV files (left: callee, right: agent) in ${recordingsDir}`);
-  else console.log(`Recordings: none in ${recordingsDir}${existsSync(path.join(ROOT_DIR, 'sim/callee')) ? '' : ' (the simulated callees that record calls, sim/callee, are not in this checkout)'}`);
+  else console.log(`Recordings: none in ${recordingsDir}${conversations ? '' : ' (no media gateway in this checkout, so no call audio: answered calls end after a fixed time)'}`);
   console.log(`Temporal UI: the campaign ${campaignUrl}`);
   console.log(`             its calls    ${callsUrl}`);
   const totalSec = Number(secs(t0));

@@ -1,4 +1,5 @@
 import type { CalleeBehavior, Scenario } from '../../sim/twilio/scenario';
+import type { PersonaName } from '../../sim/callee/persona';
 
 /**
  * The demo's simulated callees: who picks up and how each one behaves. Each persona maps to a Twilio
@@ -26,12 +27,19 @@ const ORDER: Persona[] = [
 const NAMES = ['Aminah', 'Raj', 'Mei Ling', 'Farid', 'Siti', 'Kumar', 'Wei Jie', 'Nurul', 'Daniel', 'Priya',
   'Hafiz', 'Grace', 'Arjun', 'Zarina', 'Jason', 'Lakshmi', 'Azlan', 'Chloe', 'Irfan', 'Devi'];
 
-/** How long each talking persona stays on the line when no simulated callee drives the talk (ms). */
-const TALK_MS: Partial<Record<Persona, number>> = {
+/**
+ * The personas that talk (sim/callee/persona.ts names them) and how long each stays on the line
+ * when there is no conversation to end the call: no media gateway in the stack.
+ */
+const TALK_MS = {
   interested: 9_000, not_interested: 5_000, callback: 7_000, interrupter: 8_000, silent: 6_000, hangs_up_early: 2_500,
-};
+} satisfies Partial<Record<PersonaName & Persona, number>>;
+type Talking = keyof typeof TALK_MS;
 
-export const isConversational = (p: Persona) => TALK_MS[p] !== undefined;
+export const isConversational = (p: Persona): p is Talking => Object.hasOwn(TALK_MS, p);
+
+/** With a conversation the agent or the callee ends the call; this only stops a runaway one. */
+const CONVERSATION_BACKSTOP_MS = 60_000;
 
 /** `n` callees on fictitious Malaysian mobile numbers (+60 12-555 01xx), personas in ORDER. */
 export function roster(n: number): Callee[] {
@@ -42,13 +50,16 @@ export function roster(n: number): Callee[] {
   }));
 }
 
-/** Behaviour for the Twilio simulator, plus the persona the simulated callee plays (extra field). */
-export type DemoBehavior = CalleeBehavior & { persona?: Persona };
-
-export function behaviorOf(c: Callee, index: number): DemoBehavior {
+/**
+ * The Twilio simulator's behaviour for a callee. Talking personas answer and carry the persona the
+ * simulated callee plays; `conversations` says whether a media gateway is there to talk to.
+ */
+export function behaviorOf(c: Callee, index: number, conversations: boolean): CalleeBehavior {
   // Staggered pick-up so calls do not all move in lock-step.
   const afterMs = 800 + (index % 5) * 400;
-  switch (c.persona) {
+  const p = c.persona;
+  if (isConversational(p)) return { kind: 'answer', afterMs, hangupAfterMs: conversations ? CONVERSATION_BACKSTOP_MS : TALK_MS[p], persona: p };
+  switch (p) {
     case 'busy':
       return { kind: 'busy', afterMs: 1_200 };
     case 'no_answer':
@@ -57,16 +68,12 @@ export function behaviorOf(c: Callee, index: number): DemoBehavior {
       return { kind: 'voicemail', afterMs, detectMs: 1_500, hangupAfterMs: 20_000 };
     case 'failed':
       return { kind: 'failed', afterMs: 600 };
-    default:
-      // hangupAfterMs: the callee leaves after its talk; with sim/callee driving the talk, the
-      // conversation ends first and this is only a backstop.
-      return { kind: 'answer', afterMs, hangupAfterMs: TALK_MS[c.persona]!, persona: c.persona };
   }
 }
 
-export function scenarioFor(callees: Callee[]): Scenario {
+export function scenarioFor(callees: Callee[], opts: { conversations: boolean }): Scenario {
   return {
-    numbers: Object.fromEntries(callees.map((c, i) => [c.phone, behaviorOf(c, i)])),
+    numbers: Object.fromEntries(callees.map((c, i) => [c.phone, behaviorOf(c, i, opts.conversations)])),
     default: { kind: 'answer', afterMs: 1_000, hangupAfterMs: 5_000 },
   };
 }

@@ -28,7 +28,10 @@ if (config.vendors.twilio === 'sim') {
   const scenario = process.env.SIM_TWILIO_SCENARIO ? (JSON.parse(process.env.SIM_TWILIO_SCENARIO) as Scenario) : DEV_SCENARIO;
   const recordingsDir = process.env.SIM_RECORDINGS_DIR === 'off' ? undefined : process.env.SIM_RECORDINGS_DIR || '.data/recordings';
   const twilioLog = (msg: string, fields?: Record<string, unknown>) => log.info({ vendor: 'twilio', ...fields }, msg);
-  const twilio = await startTwilioSim({ port, scenario, log: twilioLog, callee: { recordingsDir, log: twilioLog } });
+  // SIM_CALLEE=off: no media session at all (answered calls last as the scenario says), for a stack
+  // without a media gateway, where a real stream would fail to connect and end every call at once.
+  const callee = process.env.SIM_CALLEE === 'off' ? undefined : { recordingsDir, log: twilioLog };
+  const twilio = await startTwilioSim({ port, scenario, log: twilioLog, callee });
   Object.assign(env, twilio.env());
   closers.push(() => twilio.close());
   log.info({ url: twilio.url, recordingsDir }, 'twilio simulator listening');

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gzipSync } from 'node:zlib';
+import { ROUTES } from './routes';
 import { expectClear4xx, expectLedgerUntouched, ledgerSnapshot, send, sendRaw, startHostileApi, type LedgerSnapshot } from './harness';
 
 /** Sizes and framing: body limits, compression, nesting, broken HTTP. Each a clear 4xx, no crash. */
@@ -104,5 +105,22 @@ describe('broken HTTP framing', () => {
     const q = Array.from({ length: 5_000 }, (_, i) => `p${i}=${i}`).join('&');
     const r = await send(h.api.url, 'GET', `/v1/credits/statement?${q}`, { headers: auth() });
     expectClear4xx(r, '5000 params');
+  });
+});
+
+describe('metrics under invented paths', () => {
+  it('300 distinct made-up paths and ids add no time series: route labels are the registered routes', async () => {
+    for (let i = 0; i < 100; i++) {
+      await send(h.api.url, 'GET', `/nope/${i}/+6012345${i}`);
+      await send(h.api.url, 'GET', `/v1/calls/not-an-id-${i}`, { headers: auth() });
+      await send(h.api.url, 'POST', `/v1/anything${i}`, { headers: auth() });
+    }
+    const text = (await send(h.api.url, 'GET', '/metrics')).text;
+    const routes = new Set([...text.matchAll(/aicall_http_request_duration_seconds_count\{[^}]*route="([^"]*)"/g)].map((m) => m[1]));
+    expect(routes.has('/v1/calls/:id')).toBe(true);
+    expect(routes.has('(unmatched)')).toBe(true);
+    const known = new Set([...ROUTES.map((r) => r.path), '(unmatched)']);
+    expect([...routes].filter((r) => !known.has(r!))).toEqual([]);
+    expect(text).not.toMatch(/6012345/);
   });
 });

@@ -2,7 +2,8 @@
  * npm run chaos — a campaign of CHAOS_CALLS calls (200) over CHAOS_ACCOUNTS accounts (5) on the
  * simulators while the worker, dialer, media gateway (when present) and API are SIGKILLed at random
  * moments and restarted; then the invariants (chaos/invariants.ts). CHAOS_SEED reproduces a run.
- * Exits 1 on any violation. Env: CHAOS_CALLS, CHAOS_ACCOUNTS, CHAOS_SEED, CHAOS_CPS (dials/s, 5),
+ * Exits 1 on any violation. Env: CHAOS_CALLS, CHAOS_ACCOUNTS, CHAOS_SEED, CHAOS_CPS (dials/s, 5), CHAOS_KILLS (kills per
+ * target, 5), CHAOS_MAX_INTERVAL_MS (longest pause between kills, 8000),
  * CHAOS_TARGETS (comma-separated), CHAOS_KEEP=1 keeps the database and logs.
  * Last line: {"bench":"chaos",…}
  */
@@ -16,14 +17,24 @@ const num = (name: string, dflt: number) => {
   if (!Number.isFinite(v) || v <= 0) throw new Error(`${name} must be a positive number`);
   return v;
 };
+// The stack's processes live in their own process groups: stop them on Ctrl-C too.
+const abort = new AbortController();
+process.once('SIGINT', () => abort.abort());
+process.once('SIGTERM', () => abort.abort());
 console.log(`chaos seed ${seed} (CHAOS_SEED=${seed} npm run chaos reproduces the schedule)`);
 const r = await runChaos({
   seed,
   calls: num('CHAOS_CALLS', 200),
   accounts: num('CHAOS_ACCOUNTS', 5),
   callsPerSecond: num('CHAOS_CPS', 5),
+  killsPerTarget: num('CHAOS_KILLS', 5),
+  intervalMs: [1_000, num('CHAOS_MAX_INTERVAL_MS', 8_000)],
   targets: process.env.CHAOS_TARGETS ? process.env.CHAOS_TARGETS.split(',').map((s) => s.trim()) : undefined,
   keep: process.env.CHAOS_KEEP === '1',
+  signal: abort.signal,
+}).catch((err) => {
+  console.error(`\n${(err as Error).message}`);
+  process.exit(abort.signal.aborted ? 130 : 1);
 });
 const attempts = Object.values(r.report.statuses).reduce((a, b) => a + b, 0);
 console.log(`\nkills survived: ${r.kills.length} (${Object.entries(r.killsByTarget).map(([k, n]) => `${k} ×${n}`).join(', ')})`);

@@ -163,10 +163,10 @@ export function formatReport(r: InvariantReport): string {
 }
 
 /** Polls until every campaign row is final (completed, canceled or failed) or the time is up. */
-export async function waitForCampaigns(sql: Sql, campaignIds: string[], timeoutMs: number, onProgress?: (done: number, calls: number) => void): Promise<boolean> {
+export async function waitForCampaigns(sql: Sql, campaignIds: string[], timeoutMs: number, onProgress?: (done: number, calls: number) => void, signal?: AbortSignal): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   let lastReport = 0;
-  while (Date.now() < deadline) {
+  while (Date.now() < deadline && !signal?.aborted) {
     const [r] = await sql<{ done: number; calls: number }[]>`
       select (select count(*) from campaigns where id = any(${campaignIds}::uuid[]) and status in ('completed', 'canceled', 'failed'))::int as done,
              (select count(*) from calls where campaign_id = any(${campaignIds}::uuid[]) and terminal)::int as calls`;

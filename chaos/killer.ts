@@ -15,11 +15,15 @@ export interface KillerOptions {
   intervalMs: [number, number];
   /** How long a killed process stays dead before it is started again (ms). */
   downMs: [number, number];
+  /** Each target is killed this many times, then left alone (the run then shows it recovers). */
+  killsPerTarget: number;
   log?: (line: string) => void;
 }
 
 export interface Killer {
   kills: KillEvent[];
+  /** Resolves when every target has been killed `killsPerTarget` times (or the killer was stopped). */
+  done: Promise<void>;
   /** Stops after the kill in progress (if any) has been restarted; every target is running after. */
   stop(): Promise<KillEvent[]>;
 }
@@ -52,8 +56,8 @@ export async function reviveAll(stack: Stack): Promise<string[]> {
 }
 
 /**
- * Kills a random target at a random moment, leaves it dead for a random while, restarts it, and
- * repeats until stopped. The target is drawn among those killed least so far, so every target is
+ * Kills a random target at a random moment, leaves it dead for a random while, restarts it (and
+ * waits until it is ready), and repeats until each target was killed `killsPerTarget` times. The target is drawn among those killed least so far, so every target is
  * killed several times in a long enough run; the moments and down times come from the seeded rng.
  */
 export function startKiller(stack: Stack, o: KillerOptions): Killer {
@@ -67,10 +71,12 @@ export function startKiller(stack: Stack, o: KillerOptions): Killer {
   });
   const loop = (async () => {
     while (!stopping) {
+      const left = o.targets.filter((t) => counts.get(t)! < o.killsPerTarget);
+      if (!left.length) break;
       await sleep(o.rng.int(...o.intervalMs));
       if (stopping) break;
-      const least = Math.min(...counts.values());
-      const target = o.rng.pick(o.targets.filter((t) => counts.get(t)! <= least + 1));
+      const least = Math.min(...left.map((t) => counts.get(t)!));
+      const target = o.rng.pick(left.filter((t) => counts.get(t)! <= least + 1));
       const downMs = o.rng.int(...o.downMs);
       const at = Date.now();
       await killProcess(stack, target);
@@ -84,6 +90,7 @@ export function startKiller(stack: Stack, o: KillerOptions): Killer {
   })();
   return {
     kills,
+    done: loop,
     async stop() {
       stopping = true;
       wake();

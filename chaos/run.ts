@@ -12,6 +12,8 @@ export interface ChaosOptions {
   targets?: string[];
   intervalMs?: [number, number];
   downMs?: [number, number];
+  /** Kills per target (default 4). */
+  killsPerTarget?: number;
   /** Dials per second the dialer may make (Twilio's per-account CPS). */
   callsPerSecond?: number;
   maxConcurrentCalls?: number;
@@ -20,6 +22,8 @@ export interface ChaosOptions {
   /** Postgres server for the run's fresh database (default DATABASE_URL or the local server). */
   databaseServerUrl?: string;
   keep?: boolean;
+  /** Aborting stops the run: the stack is stopped and runChaos rejects. */
+  signal?: AbortSignal;
   log?: (line: string) => void;
 }
 
@@ -58,12 +62,18 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     const targets = o.targets ?? cs.stack.restartable;
     const missing = targets.filter((t) => !cs.stack.restartable.includes(t));
     if (missing.length) throw new Error(`cannot kill ${missing.join(', ')}: the stack runs ${cs.stack.restartable.join(', ')}`);
-    const killer = startKiller(cs.stack, { targets, rng, intervalMs: o.intervalMs ?? [2_000, 6_000], downMs: o.downMs ?? [0, 3_000], log });
+    const killer = startKiller(cs.stack, { targets, rng, intervalMs: o.intervalMs ?? [2_000, 6_000], downMs: o.downMs ?? [0, 3_000], killsPerTarget: o.killsPerTarget ?? 4, log });
     const t0 = Date.now();
     await startCampaigns(api, tenants);
     const campaignIds = tenants.map((t) => t.campaignId);
     const finished = await waitForCampaigns(cs.sql, campaignIds, o.timeoutMs ?? 15 * 60_000, (done, calls) =>
-      log(`… ${done}/${campaignIds.length} campaigns done, ${calls} calls ended, ${killer.kills.length} kills so far`));
+      log(`… ${done}/${campaignIds.length} campaigns done, ${calls} calls ended, ${killer.kills.length} kills so far`), o.signal);
+    if (o.signal?.aborted) {
+      await killer.stop();
+      throw new Error('chaos run aborted');
+    }
+    const allKilled = await Promise.race([killer.done.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 0))]);
+    if (!allKilled) log(`the campaigns finished before every target was killed ${o.killsPerTarget ?? 4} times`);
     const kills = await killer.stop();
     const elapsedSec = (Date.now() - t0) / 1000;
     log(`campaigns ${finished ? 'finished' : 'NOT finished'} in ${elapsedSec.toFixed(1)} s; ${kills.length} kills; checking invariants…`);

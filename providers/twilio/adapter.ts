@@ -71,6 +71,22 @@ export function createTwilioTelephony(settings: TwilioSettings, opts: { timeoutM
       }
     },
 
+    async fetchCall(callSid) {
+      try {
+        const c = await client.calls(callSid).fetch();
+        const duration = c.duration === null || c.duration === undefined ? undefined : Number(c.duration);
+        return {
+          status: c.status,
+          ...(duration !== undefined && Number.isFinite(duration) ? { durationSec: duration } : {}),
+          ...(c.answeredBy ? { answeredBy: c.answeredBy } : {}),
+        };
+      } catch (err) {
+        const e = err as { status?: unknown; code?: unknown };
+        if (e?.status === 404 || e?.code === 20404) return null;
+        throw classifyTwilioError(err);
+      }
+    },
+
     async findCalls({ to, from, createdAfter }) {
       try {
         // Not filtered by StartTime: a call still queued at Twilio has none yet. Twilio lists newest

@@ -17,9 +17,10 @@ describe('chaos (reduced)', () => {
       calls: Number(process.env.CHAOS_TEST_CALLS ?? 30),
       accounts: 3,
       callsPerSecond: 5,
-      intervalMs: [1_500, 4_000],
+      intervalMs: [1_000, 3_000],
       downMs: [0, 2_000],
-      timeoutMs: 150_000,
+      killsPerTarget: 2,
+      timeoutMs: 200_000,
       databaseServerUrl: inject('databaseUrl'),
       log: () => {},
     });

@@ -1,8 +1,11 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, inject } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { Worker } from '@temporalio/worker';
+import { temporal } from '@temporalio/proto';
 import { withWorker } from '../helpers/env';
 import { ledgerViolations } from '../helpers/ledger-invariants';
 import { noFaults } from '../../sim/twilio/scenario';
-import { charge, runCall, startCallHarness, testNumber, type CallHarness } from '../call/harness';
+import { charge, recordedHistories, runCall, startCallHarness, testNumber, type CallHarness } from '../call/harness';
 import type { CallInput } from '../../workflows/call/contract';
 
 /**
@@ -158,5 +161,79 @@ describe('status callbacks lost', () => {
     expect(r.ops).toEqual(['hold', 'post']);
     expect(r.paid).toBe(charge(r.simCall!.duration!));
     await booksBalance();
+  });
+
+  it('the final callback lost after the callee hung up: the provider is asked at the maximum, billed for Twilio\'s duration, not the maximum', async () => {
+    const to = testNumber();
+    h.sim.scenario.numbers = { [to]: { kind: 'answer', afterMs: 50, hangupAfterMs: 1_200 } };
+    h.sim.faults.dropStatuses = ['completed'];
+    const r = await callWithMoney(h.input(to, { maxDurationSec: 6, timeouts: { ringGraceSec: 3, endGraceSec: 1 } }), 'lost-final-callback-early-hangup');
+    expect(r.simCall!.status).toBe('completed');
+    expect(r.simCall!.duration).toBeLessThan(6);
+    expect(r.result.status).toBe('completed');
+    expect(r.result.durationSec).toBe(r.simCall!.duration);
+    expect(r.ops).toEqual(['hold', 'post']);
+    expect(r.paid).toBe(charge(r.simCall!.duration!));
+    expect(r.heldDelta).toBe(0);
+    await booksBalance();
+  });
+
+  it('every callback lost on an answered call: found in progress at the ring window (not hung up), then billed for Twilio\'s duration', async () => {
+    const to = testNumber();
+    // Talks past the ring window (2 s + 1 s grace): the workflow must not hang up on the conversation.
+    h.sim.scenario.numbers = { [to]: { kind: 'answer', afterMs: 50, hangupAfterMs: 4_500 } };
+    h.sim.faults.dropStatuses = ['initiated', 'ringing', 'in-progress', 'completed'];
+    const r = await callWithMoney(h.input(to, { ringTimeoutSec: 2, maxDurationSec: 10, timeouts: { ringGraceSec: 1, endGraceSec: 1 } }), 'all-callbacks-lost-answered');
+    expect(r.simCall!.status).toBe('completed');
+    expect(r.simCall!.duration).toBeGreaterThanOrEqual(4); // the callee hung up, not us
+    expect(r.result.status).toBe('completed');
+    expect(r.result.durationSec).toBe(r.simCall!.duration);
+    expect(r.ops).toEqual(['hold', 'post']);
+    expect(r.paid).toBe(charge(r.simCall!.duration!));
+    await booksBalance();
+  });
+
+  it('every callback lost on a busy call: the provider\'s busy is the outcome, the hold voided, nothing paid', async () => {
+    const to = testNumber();
+    h.sim.scenario.numbers = { [to]: { kind: 'busy', afterMs: 50 } };
+    h.sim.faults.dropStatuses = ['initiated', 'ringing', 'busy'];
+    const r = await callWithMoney(h.input(to, { ringTimeoutSec: 2, timeouts: { ringGraceSec: 1, endGraceSec: 1 } }), 'all-callbacks-lost-busy');
+    expect(r.result.status).toBe('busy');
+    expect(r.dials).toBe(1);
+    expect(r.ops).toEqual(['hold', 'void']);
+    expect(r.paid).toBe(0);
+    await booksBalance();
+  });
+
+  it('every callback lost on an unanswered call: the provider\'s no-answer is the outcome, the hold voided', async () => {
+    const to = testNumber();
+    h.sim.scenario.numbers = { [to]: { kind: 'no-answer' } };
+    h.sim.faults.dropStatuses = ['initiated', 'ringing', 'no-answer', 'canceled'];
+    const input = h.input(to, { ringTimeoutSec: 1, timeouts: { ringGraceSec: 1, endGraceSec: 1 } });
+    const r = await callWithMoney(input, 'all-callbacks-lost-no-answer');
+    expect(r.result.status).toBe('no_answer');
+    expect(r.ops).toEqual(['hold', 'void']);
+    expect(r.paid).toBe(0);
+    await booksBalance();
+  });
+});
+
+describe('replay', () => {
+  it('every history above replays against the current workflow code', async () => {
+    expect(recordedHistories.length).toBeGreaterThanOrEqual(12);
+    let n = 0;
+    for await (const r of Worker.runReplayHistories({ workflowBundle: { codePath: inject('workflowBundlePath') } }, recordedHistories.map(({ workflowId, history }) => ({ workflowId, history })))) {
+      expect(r.error, `${r.workflowId}: ${r.error?.message}`).toBeUndefined();
+      n++;
+    }
+    expect(n).toBe(recordedHistories.length);
+    // RECORD_CALL_HISTORIES=1 keeps the runs that asked the provider as fixtures test/call/replay.test.ts replays forever after.
+    if (process.env.RECORD_CALL_HISTORIES) {
+      for (const { name, history } of recordedHistories) {
+        if (/lost-(final-callback-early-hangup|answered)|callbacks-lost-(answered|busy)/.test(name)) {
+          writeFileSync(new URL(`../call/histories/${name}.binpb`, import.meta.url), temporal.api.history.v1.History.encode(history).finish());
+        }
+      }
+    }
   });
 });

@@ -97,6 +97,8 @@ export class CallSession {
   private lastDtmfAt = 0;
   private readonly ended: Promise<void>;
   private resolveEnded!: () => void;
+  /** Transcript times are ms since the stream started (transcript_turns.at_ms is a 32-bit integer). */
+  private readonly startedAt = performance.now();
 
   constructor(
     private readonly deps: SessionDeps,
@@ -109,7 +111,7 @@ export class CallSession {
     this.out = new AudioOut<MarkInfo>(io, streamSid);
     this.signals = new SignalSender(deps.port, callId, {
       log: this.log,
-      onGone: () => this.finish('error', 'call workflow is gone', { silent: true, closeReason: 'call over' }),
+      onGone: () => this.finish('error', 'call workflow is gone', { silent: true, closeReason: this.agent ? 'call over' : 'unknown call' }),
     });
     this.ended = new Promise((r) => (this.resolveEnded = r));
   }
@@ -277,8 +279,12 @@ export class CallSession {
 
   private turn(role: TranscriptTurn['role'], text: string, extra: Partial<TranscriptTurn> = {}): number {
     const seq = ++this.seq;
-    this.signals.send(transcriptSignal, { seq, role, text, atMs: Date.now(), ...extra });
+    this.signals.send(transcriptSignal, { seq, role, text, atMs: this.sinceStart(), ...extra });
     return seq;
+  }
+
+  private sinceStart(at = performance.now()): number {
+    return Math.round(at - this.startedAt);
   }
 
   private callerTurn(text: string, endOfSpeech: number, sttFinal: number) {
@@ -348,7 +354,7 @@ export class CallSession {
     const seq = reply.agentSeq;
     if (seq === undefined) return;
     const latency = reply.latency();
-    this.signals.send(transcriptSignal, { seq, role: 'agent', text, atMs: Date.now(), ...(interrupted ? { interrupted: true } : {}), ...(latency ? { latency } : {}) });
+    this.signals.send(transcriptSignal, { seq, role: 'agent', text, atMs: this.sinceStart(reply.stamps.firstFrame), ...(interrupted ? { interrupted: true } : {}), ...(latency ? { latency } : {}) });
     if (latency && !interrupted) observeLatency(reply);
   }
 

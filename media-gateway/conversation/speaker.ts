@@ -48,6 +48,10 @@ export interface SpeakerDeps {
 
 /** Marks lost on a broken stream must not hold a finished utterance forever. */
 const PLAYBACK_GRACE_MS = 3_000;
+const ULAW_SILENCE = 0xff;
+// Each clause is synthesised alone, so the pause a speaker makes between them is ours to add.
+const PAUSE_AFTER_SENTENCE = Buffer.alloc(250 * BYTES_PER_MS, ULAW_SILENCE);
+const PAUSE_AFTER_CLAUSE = Buffer.alloc(120 * BYTES_PER_MS, ULAW_SILENCE);
 
 export class Speaker {
   private readonly clauses: Clause[] = [];
@@ -138,7 +142,8 @@ export class Speaker {
     if (!c.stream) {
       const { tts, voiceId, model, signal, usage } = this.deps;
       c.stream = tts.open({ voiceId, model, signal }).then((s) => {
-        usage.ttsCharacters += Array.from(c.text).length;
+        // ElevenLabs bills what it receives: the adapter's trailing space (words must end with one) included.
+        usage.ttsCharacters += Array.from(c.text).length + (/\s$/.test(c.text) ? 0 : 1);
         s.sendText(c.text);
         s.end();
         return s;
@@ -172,11 +177,17 @@ export class Speaker {
   private async playClause(i: number) {
     const c = this.clauses[i]!;
     const { out, signal } = this.deps;
+    let paused = i === 0;
     for (let attempt = 1; ; attempt++) {
       try {
         const s = await this.open(i);
         for await (const chunk of s.audio) {
           if (signal.aborted) return;
+          if (!paused) {
+            paused = true;
+            const pause = /[.?!…。？！]["')\]]*$/.test(this.clauses[i - 1]!.text) ? PAUSE_AFTER_SENTENCE : PAUSE_AFTER_CLAUSE;
+            out.play(pause, { speaker: this, clause: i, endMs: 0 });
+          }
           if (!this.firstByte) {
             this.firstByte = true;
             this.deps.onFirstByte?.();

@@ -6,7 +6,8 @@ import { z } from 'zod';
  * objects are parsed loosely and an unknown event is reported as such rather than rejected.
  */
 
-const numeric = z.string().regex(/^\d{1,15}$/);
+// Twilio sends these as strings; a number is accepted too (it means the same and costs nothing).
+const numeric = z.union([z.string().regex(/^\d{1,15}$/), z.number().int().nonnegative()]);
 
 const connected = z.looseObject({ event: z.literal('connected'), protocol: z.string().optional(), version: z.string().optional() });
 

@@ -455,7 +455,7 @@ export async function startTwilioSim(opts: TwilioSimOptions = {}): Promise<Twili
         // Like Twilio: the running TwiML stops (the media stream gets `stop`) and the new one runs.
         call.redirects.push(newTwiml);
         const dial = parseTwiml(newTwiml).dial;
-        call.media?.abort();
+        call.media?.abort('redirect');
         if (dial) {
           call.transferredTo = dial;
           log('call transferred', { callSid: call.sid, to: `…${dial.slice(-4)}` });

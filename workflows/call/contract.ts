@@ -113,6 +113,7 @@ export interface TranscriptTurn {
   role: 'agent' | 'caller' | 'system';
   text: string;
   interrupted?: boolean;
+  /** When the turn started, in ms since the media stream started (stored as a 32-bit integer). */
   atMs?: number;
   latency?: TurnLatency;
 }

@@ -13,7 +13,6 @@ import { httpOk, startProcess, stopProcess, waitFor, type ManagedProcess } from 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 // AICALL_DATA_DIR lets tests run a second stack beside a developer's.
 export const DATA_DIR = process.env.AICALL_DATA_DIR ?? path.join(ROOT, '.data');
-const LOG_DIR = path.join(DATA_DIR, 'logs');
 export const ROOT_DIR = ROOT;
 
 export interface Stack {
@@ -28,11 +27,11 @@ export interface Stack {
 }
 
 /** Dev secrets are generated once and kept under .data so restarts keep working tokens and keys. */
-function devSecrets(): { ADMIN_API_KEY: string; MEDIA_TOKEN_SECRET: string } {
-  const file = path.join(DATA_DIR, 'dev-secrets.json');
+function devSecrets(dataDir: string): { ADMIN_API_KEY: string; MEDIA_TOKEN_SECRET: string } {
+  const file = path.join(dataDir, 'dev-secrets.json');
   if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8'));
   const s = { ADMIN_API_KEY: `ak_admin_${randomBytes(24).toString('base64url')}`, MEDIA_TOKEN_SECRET: randomBytes(32).toString('base64url') };
-  mkdirSync(DATA_DIR, { recursive: true });
+  mkdirSync(dataDir, { recursive: true });
   writeFileSync(file, JSON.stringify(s, null, 2), { mode: 0o600 });
   return s;
 }
@@ -43,15 +42,20 @@ const tsEntry = (rel: string) => path.join(ROOT, rel);
  * Brings up the whole stack on embedded defaults: Temporal dev server (SQLite under .data, Web UI,
  * search attributes registered), the database (created and migrated), the vendor simulators for
  * every vendor without credentials, the orchestrator and dialer workers, the media gateway and the
- * API. Each process logs to .data/logs/<name>.log.
+ * API. Each process logs to <dataDir>/logs/<name>.log.
+ *
+ * `dataDir` (default DATA_DIR) holds the Temporal database, secrets and logs; `env` (default
+ * process.env) is the environment the stack is configured from and its processes inherit.
  */
-export async function startStack(opts: { log?: (line: string) => void } = {}): Promise<Stack> {
+export async function startStack(opts: { log?: (line: string) => void; dataDir?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Stack> {
   const say = opts.log ?? ((l: string) => console.log(l));
-  const secrets = devSecrets();
-  const baseEnv: NodeJS.ProcessEnv = { ...process.env };
+  const dataDir = opts.dataDir ?? DATA_DIR;
+  const logDir = path.join(dataDir, 'logs');
+  const secrets = devSecrets(dataDir);
+  const baseEnv: NodeJS.ProcessEnv = { ...(opts.env ?? process.env) };
   for (const [k, v] of Object.entries(secrets)) baseEnv[k] ??= v;
   // Start a dev server unless the user points at their own Temporal (TEMPORAL_DEV_SERVER=1 forces it).
-  const startTemporal = process.env.TEMPORAL_DEV_SERVER ? process.env.TEMPORAL_DEV_SERVER === '1' : !process.env.TEMPORAL_ADDRESS;
+  const startTemporal = baseEnv.TEMPORAL_DEV_SERVER ? baseEnv.TEMPORAL_DEV_SERVER === '1' : !baseEnv.TEMPORAL_ADDRESS;
   let config = loadConfig(baseEnv);
   const processes: ManagedProcess[] = [];
   const stop = async () => {
@@ -67,10 +71,10 @@ export async function startStack(opts: { log?: (line: string) => void } = {}): P
     const urls: Record<string, string> = {};
     if (startTemporal) {
       const [host, port] = config.TEMPORAL_ADDRESS.split(':');
-      const args = ['server', 'start-dev', '--db-filename', path.join(DATA_DIR, 'temporal.sqlite'), '--ip', host ?? '127.0.0.1', '--port', port ?? '7233',
+      const args = ['server', 'start-dev', '--db-filename', path.join(dataDir, 'temporal.sqlite'), '--ip', host ?? '127.0.0.1', '--port', port ?? '7233',
         '--ui-port', String(config.TEMPORAL_UI_PORT), '--ui-disable-news-fetch', '--log-level', 'warn', '--namespace', config.TEMPORAL_NAMESPACE];
       for (const [k, t] of Object.entries(SEARCH_ATTRIBUTE_DEFS)) args.push('--search-attribute', `${k}=${t}`);
-      const temporal = startProcess('temporal', temporalCliPath(), args, { logDir: LOG_DIR });
+      const temporal = startProcess('temporal', temporalCliPath(), args, { logDir });
       processes.push(temporal);
       await waitFor('Temporal dev server', httpOk(`http://127.0.0.1:${config.TEMPORAL_UI_PORT}/api/v1/namespaces`), 60_000, temporal.exited);
       await waitFor('Temporal frontend', async () => {
@@ -90,9 +94,9 @@ export async function startStack(opts: { log?: (line: string) => void } = {}): P
     const simEntry = tsEntry('sim/server.ts');
     if (Object.values(config.vendors).includes('sim') && existsSync(simEntry)) {
       // sim/server.ts writes the environment that points the adapters at it once it listens.
-      const simEnvFile = path.join(DATA_DIR, 'sim-env.json');
+      const simEnvFile = path.join(dataDir, 'sim-env.json');
       rmSync(simEnvFile, { force: true });
-      const sims = startProcess('simulators', process.execPath, ['--import', 'tsx', simEntry], { env: { ...env, SIM_ENV_FILE: simEnvFile }, logDir: LOG_DIR, echo: true });
+      const sims = startProcess('simulators', process.execPath, ['--import', 'tsx', simEntry], { env: { ...env, SIM_ENV_FILE: simEnvFile }, logDir, echo: true });
       processes.push(sims);
       await waitFor('vendor simulators', async () => existsSync(simEnvFile), 30_000, sims.exited);
       Object.assign(env, JSON.parse(readFileSync(simEnvFile, 'utf8')));
@@ -102,7 +106,7 @@ export async function startStack(opts: { log?: (line: string) => void } = {}): P
     config = loadConfig(env);
 
     const node = (name: string, rel: string) => {
-      const p = startProcess(name, process.execPath, ['--import', 'tsx', tsEntry(rel)], { env, logDir: LOG_DIR, echo: true });
+      const p = startProcess(name, process.execPath, ['--import', 'tsx', tsEntry(rel)], { env, logDir, echo: true });
       processes.push(p);
       return p;
     };

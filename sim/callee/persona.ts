@@ -62,6 +62,8 @@ export const PERSONAS = {
   silent: [{ silence: true }],
   /** Hangs up in the middle of the greeting. */
   hangs_up_early: [{ hangup: true, after: { ms: 1_500 } }],
+  /** An answering machine's greeting (the Twilio sim's `voicemail` callees use it), then silence. */
+  voicemail_greeting: [{ say: 'Please leave a message after the tone.', after: { ms: 300 } }],
 } satisfies Record<string, PersonaStep[]>;
 
 export type PersonaName = keyof typeof PERSONAS;

@@ -303,7 +303,7 @@ export async function startTwilioSim(opts: TwilioSimOptions = {}): Promise<Twili
     if (!twiml.stream || !hook) return;
     const ac = new AbortController();
     c.media = ac;
-    hook({ callSid: c.sid, accountSid: c.accountSid, streamUrl: twiml.stream.url, parameters: twiml.stream.parameters, to: c.to, from: c.from, signal: ac.signal, persona: b.kind === 'answer' ? b.persona : undefined })
+    hook({ callSid: c.sid, accountSid: c.accountSid, streamUrl: twiml.stream.url, parameters: twiml.stream.parameters, to: c.to, from: c.from, signal: ac.signal, persona: b.kind === 'answer' ? b.persona : 'voicemail_greeting' })
       .then((r) => {
         // A redirect replaced the <Connect>: the call now runs the new TwiML.
         if (c.redirects.length > 0) return;

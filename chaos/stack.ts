@@ -66,6 +66,8 @@ export async function startChaosStack(opts: ChaosStackOptions = {}): Promise<Cha
     // Drivers make many requests per key; the per-key limit is tested elsewhere.
     API_RATE_LIMIT_PER_SEC: '1000',
     API_RATE_LIMIT_BURST: '2000',
+    // No WAV per call under the working directory.
+    SIM_RECORDINGS_DIR: 'off',
     ...opts.env,
   };
   // Start with the real scripts/dev/stack.ts: what is proven here is what `npm run dev` runs.

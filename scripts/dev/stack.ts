@@ -56,7 +56,10 @@ const tsEntry = (rel: string) => path.join(ROOT, rel);
  * Brings up the whole stack on embedded defaults: Temporal dev server (SQLite under .data, Web UI,
  * search attributes registered), the database (created and migrated), the vendor simulators for
  * every vendor without credentials, the orchestrator and dialer workers, the media gateway and the
- * API. Each process logs to .data/logs/<name>.log.
+ * API. Each process logs to <dataDir>/logs/<name>.log.
+ *
+ * `dataDir` (default DATA_DIR) holds the Temporal database, secrets and logs; `env` (default
+ * process.env) is the environment the stack is configured from and its processes inherit.
  */
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const say = opts.log ?? ((l: string) => console.log(l));

@@ -9,14 +9,15 @@ import type { TwilioSim } from './server';
  *
  *   GET  /__sim/faults            the switches in force
  *   PUT  /__sim/faults            set some switches (JSON, any subset of Faults)
- *   PUT  /__sim/scenario          {default?, numbers?}: replaces the default, merges numbers
+ *   PUT  /__sim/scenario          {default?, numbers?, byLastDigit?}: replaces the default, merges the rest
  *   GET  /__sim/creates           every create request: {at, to, outcome, status, callSid, callId}
  *   GET  /__sim/calls             every call: {sid, to, status, answeredBy, duration, callId}
  */
 export const ADMIN_PREFIX = '/__sim/';
 
 const Behavior = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('answer'), afterMs: z.number().int().min(0).optional(), hangupAfterMs: z.number().int().min(0).optional() }),
+  // persona: a name or inline steps (sim/callee/persona.ts), checked where the callee plays it.
+  z.object({ kind: z.literal('answer'), afterMs: z.number().int().min(0).optional(), hangupAfterMs: z.number().int().min(0).optional(), persona: z.any().optional() }),
   z.object({ kind: z.literal('busy'), afterMs: z.number().int().min(0).optional() }),
   z.object({ kind: z.literal('no-answer') }),
   z.object({ kind: z.literal('failed'), afterMs: z.number().int().min(0).optional() }),
@@ -26,7 +27,7 @@ const Behavior = z.discriminatedUnion('kind', [
   }),
   z.object({ kind: z.literal('reject'), status: z.number().int().min(400).max(599), code: z.number().int(), message: z.string().optional() }),
 ]);
-const ScenarioPatch = z.object({ default: Behavior.optional(), numbers: z.record(z.string(), Behavior).optional() }).strict();
+const ScenarioPatch = z.object({ default: Behavior.optional(), numbers: z.record(z.string(), Behavior).optional(), byLastDigit: z.record(z.string().regex(/^\d$/), Behavior).optional() }).strict();
 const FaultsPatch = z.object({
   createErrors: z.array(z.object({ status: z.number().int().min(400).max(599), code: z.number().int().optional(), message: z.string().optional() })).optional(),
   dropCreateResponses: z.number().int().min(0).optional(),
@@ -76,6 +77,7 @@ export async function handleAdmin(sim: TwilioSim, req: http.IncomingMessage, res
       const patch = ScenarioPatch.parse(await readJson(req));
       if (patch.default) sim.scenario.default = patch.default;
       if (patch.numbers) sim.scenario.numbers = { ...sim.scenario.numbers, ...patch.numbers };
+      if (patch.byLastDigit) sim.scenario.byLastDigit = { ...sim.scenario.byLastDigit, ...patch.byLastDigit };
       return send(200, { default: sim.scenario.default ?? null, numbers: Object.keys(sim.scenario.numbers ?? {}).length });
     }
     if (what === 'creates' && req.method === 'GET') {

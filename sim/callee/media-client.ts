@@ -115,6 +115,11 @@ export class CalleeStream {
     return this.playing;
   }
 
+  /** Agent audio received and not yet played. */
+  get agentAudioQueued(): boolean {
+    return this.playQueue.some((it) => it.kind === 'audio');
+  }
+
   /** Whether the callee hears the agent mid-utterance (from speech start until its end silence). */
   get agentTalking(): boolean {
     return this.openAgent !== undefined;

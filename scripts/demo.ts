@@ -16,7 +16,7 @@ import { roster, scenarioFor } from './demo/roster';
 import { balance, createDemoAccount, topUp } from './demo/account';
 import { createCampaign, runCampaign } from './demo/campaign';
 import { progressView } from './demo/progress';
-import { callsTable, fetchCalls, totalsOf } from './demo/report';
+import { callsTable, fetchCalls, sampleConversation, totalsOf } from './demo/report';
 import { rm, usd } from './demo/format';
 import { findRecordings } from './demo/recordings';
 
@@ -104,6 +104,8 @@ try {
 
   console.log(`\nCalls (${rows.length} for ${callees.length} callees; busy and unanswered numbers are tried twice), costs in USD:\n`);
   console.log(callsTable(rows, totals));
+  const convo = sampleConversation(rows);
+  if (convo) console.log(`\n${convo}`);
   console.log(`\nBy status: ${Object.entries(totals.byStatus).map(([k, n]) => `${k.replace(/_/g, ' ')} ${n}`).join(', ')}`);
   console.log(`Provider cost ${usd(totals.providerCostMicro)} (STT ${usd(totals.sttMicro)}, LLM ${usd(totals.llmMicro)}, TTS ${usd(totals.ttsMicro)}, Twilio ${usd(totals.twilioMicro)}); charged ${usd(totals.chargedMicro)}; margin ${usd(totals.marginMicro)}`);
   console.log(`Balance: ${usd(before.available)} before, ${usd(after.available)} after (${usd(before.available - after.available)} spent, ${usd(after.held)} still held)`);

@@ -18,6 +18,7 @@ export interface CallRow {
   chargedMicro: number;
   marginMicro: number;
   transcriptTurns: number;
+  transcript: { role: string; text: string; interrupted: boolean }[];
 }
 
 export interface Totals {
@@ -66,6 +67,7 @@ export async function fetchCalls(api: Api, campaignId: string, callees: Callee[]
         chargedMicro: Number(k?.chargedAmount ?? 0),
         marginMicro: Number(k?.profitMargin ?? 0),
         transcriptTurns: Array.isArray(d.transcript) ? d.transcript.length : 0,
+        transcript: Array.isArray(d.transcript) ? d.transcript.map((t: { role: string; text: string; interrupted?: boolean }) => ({ role: t.role, text: t.text, interrupted: !!t.interrupted })) : [],
       });
     }
   }
@@ -104,4 +106,13 @@ export function callsTable(rows: CallRow[], t: Totals): string {
     usd(t.sttMicro), usd(t.llmMicro), usd(t.ttsMicro), usd(t.twilioMicro), usd(t.chargedMicro), usd(t.marginMicro),
   ]];
   return table(HEADERS, body, RIGHT, footer);
+}
+
+/** One call's transcript, as a person would read it; the first talking persona's by preference. */
+export function sampleConversation(rows: CallRow[]): string | undefined {
+  const talked = rows.filter((r) => r.transcript.length > 0);
+  const pick = talked.find((r) => r.persona === 'interrupter') ?? talked.find((r) => r.persona === 'interested') ?? talked[0];
+  if (!pick) return undefined;
+  const lines = pick.transcript.map((t) => `    ${t.role.padEnd(6)}  ${t.text}${t.interrupted ? '  [cut off]' : ''}`);
+  return `A conversation (${maskNumber(pick.to)}, ${pick.persona.replace(/_/g, ' ')}, outcome ${pick.outcome ?? 'none'}):\n${lines.join('\n')}`;
 }

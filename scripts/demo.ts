@@ -51,6 +51,8 @@ try {
   const conversations = existsSync(path.join(ROOT_DIR, 'media-gateway/server.ts'));
   env.SIM_TWILIO_SCENARIO = JSON.stringify(scenarioFor(callees, { conversations }));
   env.SIM_RECORDINGS_DIR = recordingsDir;
+  // Without a gateway a real stream would fail to connect and end each answered call at once.
+  if (!conversations) env.SIM_CALLEE = 'off';
   // Each run starts from a clean Temporal history and recordings folder, so what the UI and the
   // folder show is this run; the database keeps earlier runs under their own accounts.
   if (env.TEMPORAL_DEV_SERVER === '1') rmSync(path.join(dataDir, 'temporal.sqlite'), { force: true });

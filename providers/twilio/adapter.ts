@@ -85,3 +85,30 @@ export function createTwilioTelephony(settings: TwilioSettings, opts: { timeoutM
     },
   };
 }
+
+/** TwiML that hands a live call to `to` (the agent's transfer). */
+export function transferTwiml(to: string, callerId?: string): string {
+  const response = new twilio.twiml.VoiceResponse();
+  response.dial(callerId ? { callerId } : {}, to);
+  return response.toString();
+}
+
+/**
+ * Live-call control for the media gateway: a transfer is a REST update of the call with new
+ * TwiML, which ends the <Connect><Stream> (Twilio sends `stop`) and dials the colleague.
+ */
+export function createTwilioCallControl(settings: TwilioSettings, opts: { timeoutMs?: number } = {}) {
+  const client = twilio(settings.accountSid, settings.authToken, {
+    httpClient: rewritingHttpClient(settings.apiBase, opts.timeoutMs ?? 10_000),
+  });
+  return {
+    async transfer(callSid: string, to: string): Promise<void> {
+      if (!/^\+[1-9]\d{6,14}$/.test(to)) throw new Error('transfer number is not E.164');
+      try {
+        await client.calls(callSid).update({ twiml: transferTwiml(to, settings.fromNumber) });
+      } catch (err) {
+        throw classifyTwilioError(err);
+      }
+    },
+  };
+}

@@ -4,7 +4,7 @@ import type { AgentUtterance } from './session';
 
 /**
  * Runs a persona's steps against one stream (semantics in persona.ts). Waits are event-driven off
- * what the callee hears (decoded agent utterances) plus real-time timers; everything unblocks when
+ * what the callee hears (decoded agent utterances) and the frame clock; everything unblocks when
  * the stream ends.
  */
 
@@ -13,15 +13,13 @@ class StreamOver extends Error {}
 export async function runPersona(stream: CalleeStream, steps: PersonaStep[]): Promise<void> {
   let onAgentEnd: ((u: AgentUtterance) => void) | undefined;
   let onAgentStart: ((u: AgentUtterance) => void) | undefined;
-  const timers = new Set<NodeJS.Timeout>();
+  let onTick: ((nowMs: number) => void) | undefined;
   let abortWait: (() => void) | undefined;
   stream.on({
     agentEnd: (u) => onAgentEnd?.(u),
     agentStart: (u) => onAgentStart?.(u),
-    end: () => {
-      for (const t of timers) clearTimeout(t);
-      abortWait?.();
-    },
+    tick: (ms) => onTick?.(ms),
+    end: () => abortWait?.(),
   });
 
   const wait = <T>(arm: (resolve: (v: T) => void) => void): Promise<T> =>
@@ -33,21 +31,27 @@ export async function runPersona(stream: CalleeStream, steps: PersonaStep[]): Pr
       abortWait = undefined;
       onAgentEnd = undefined;
       onAgentStart = undefined;
+      onTick = undefined;
     });
 
-  const sleep = (ms: number) =>
+  /**
+   * Waits in media time (frames sent), not wall-clock time: under load the frame clock catches up in
+   * bursts, and persona timing must stay exact relative to what was sent and heard.
+   */
+  const sleepUntil = (atMs: number) =>
     wait<void>((resolve) => {
-      const t = setTimeout(() => {
-        timers.delete(t);
-        resolve();
-      }, ms);
-      timers.add(t);
+      if (stream.nowMs() >= atMs) return resolve();
+      onTick = (now) => {
+        if (now >= atMs) resolve();
+      };
     });
+  const sleep = (ms: number) => sleepUntil(stream.nowMs() + ms);
 
   const agentDone = () =>
     wait<void>((resolve) => {
+      // A pause inside the agent's audio (more of it already queued) is not its end of turn.
       onAgentEnd = (u) => {
-        if (!u.interrupted) resolve();
+        if (!u.interrupted && !stream.agentAudioQueued) resolve();
       };
     });
 
@@ -57,8 +61,7 @@ export async function runPersona(stream: CalleeStream, steps: PersonaStep[]): Pr
   const agentTalkingFor = async (ms: number) => {
     const open = stream.session.agent.at(-1);
     const u = open && open.endMs === undefined ? open : await wait<AgentUtterance>((resolve) => (onAgentStart = resolve));
-    const left = u.startMs + ms - stream.nowMs();
-    if (left > 0) await sleep(left);
+    await sleepUntil(u.startMs + ms);
   };
 
   try {

@@ -27,13 +27,15 @@ export type CalleeBehavior =
 
 export interface Scenario {
   numbers?: Record<string, CalleeBehavior>;
+  /** By the number's last digit ("0"–"9"), after `numbers`: an easy way to give a contact list a mix. */
+  byLastDigit?: Record<string, CalleeBehavior>;
   default?: CalleeBehavior;
 }
 
 export const DEFAULT_BEHAVIOR: CalleeBehavior = { kind: 'answer', afterMs: 50 };
 
 export function behaviorFor(scenario: Scenario, to: string): CalleeBehavior {
-  return scenario.numbers?.[to] ?? scenario.default ?? DEFAULT_BEHAVIOR;
+  return scenario.numbers?.[to] ?? scenario.byLastDigit?.[to.slice(-1)] ?? scenario.default ?? DEFAULT_BEHAVIOR;
 }
 
 /** Switches for reliability tests; all off by default. */

@@ -71,6 +71,10 @@ interface SimCall {
   timers: NodeJS.Timeout[];
   media?: AbortController;
   held: { url: string; params: Record<string, string> }[];
+  /** TwiML the call was redirected to by a REST update (e.g. a transfer's <Dial>). */
+  redirects: string[];
+  /** The number a redirect's <Dial> connected the call to. */
+  transferredTo?: string;
 }
 
 export interface TwilioSimOptions {
@@ -87,6 +91,8 @@ export interface TwilioSimOptions {
   callee?: boolean | CalleeOptions;
   /** Delay between `initiated` and `ringing`. */
   ringDelayMs?: number;
+  /** After a transfer (update with <Dial> TwiML), how long the transferred leg talks before it ends (default 1000). */
+  transferTalkMs?: number;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -297,8 +303,10 @@ export async function startTwilioSim(opts: TwilioSimOptions = {}): Promise<Twili
     if (!twiml.stream || !hook) return;
     const ac = new AbortController();
     c.media = ac;
-    hook({ callSid: c.sid, accountSid: c.accountSid, streamUrl: twiml.stream.url, parameters: twiml.stream.parameters, to: c.to, from: c.from, signal: ac.signal, persona: b.kind === 'answer' ? b.persona : undefined })
+    hook({ callSid: c.sid, accountSid: c.accountSid, streamUrl: twiml.stream.url, parameters: twiml.stream.parameters, to: c.to, from: c.from, signal: ac.signal, persona: b.kind === 'answer' ? b.persona : 'voicemail_greeting' })
       .then((r) => {
+        // A redirect replaced the <Connect>: the call now runs the new TwiML.
+        if (c.redirects.length > 0) return;
         // <Connect> ends when the stream closes; with no verbs after it the call is over.
         if ((r?.hangup ?? true) && twiml.afterConnect === '') void finish(c, 'completed');
       })
@@ -397,6 +405,7 @@ export async function startTwilioSim(opts: TwilioSimOptions = {}): Promise<Twili
         seq: 0,
         timers: [],
         held: [],
+        redirects: [],
       };
       calls.set(call.sid, call);
       entry.callSid = call.sid;
@@ -440,6 +449,20 @@ export async function startTwilioSim(opts: TwilioSimOptions = {}): Promise<Twili
     if (req.method === 'POST') {
       const params = await readForm(req);
       const status = one(params.Status);
+      const newTwiml = one(params.Twiml);
+      if (newTwiml !== undefined && status === undefined) {
+        if (call.status !== 'in-progress') return send(400, twilioError(400, 21220, 'Call is not in-progress. Cannot redirect.'));
+        // Like Twilio: the running TwiML stops (the media stream gets `stop`) and the new one runs.
+        call.redirects.push(newTwiml);
+        const dial = parseTwiml(newTwiml).dial;
+        call.media?.abort('redirect');
+        if (dial) {
+          call.transferredTo = dial;
+          log('call transferred', { callSid: call.sid, to: `…${dial.slice(-4)}` });
+          later(call, opts.transferTalkMs ?? 1_000, () => finish(call, 'completed'));
+        } else void finish(call, 'completed');
+        return send(200, resource(call));
+      }
       if (status === 'completed' || status === 'canceled') {
         if (FINAL.has(call.status)) return send(400, twilioError(400, 21220, 'Call is not in-progress. Cannot redirect.'));
         void finish(call, call.status === 'in-progress' ? 'completed' : 'canceled', 'rest');

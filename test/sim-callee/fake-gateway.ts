@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { encodeSpeech, SpeechDecoder } from '../../sim/audio';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { startTwilioSim, type TwilioSimOptions } from '../../sim/twilio/server';
@@ -128,4 +129,46 @@ export async function startSimWithCallee(opts: TwilioSimOptions) {
       if (res.status !== 200) throw new Error(`hangup failed: ${res.status}`);
     },
   };
+}
+
+/**
+ * A toy agent on a fake-gateway connection: speaks `greeting`, decodes the caller with the speech
+ * codec, answers each final transcript from `replies` (marking each reply), and, when `bargeIn`,
+ * clears its audio as soon as the caller starts speaking over it.
+ */
+export function toyAgent(c: FakeConn, opts: { greeting: string; replies?: Record<string, string>; bargeIn?: boolean }) {
+  const heard: { text: string; overAgent: boolean }[] = [];
+  const decoder = new SpeechDecoder({ endSilenceMs: 300 });
+  let speakingUntilFrame = 0;
+  let n = 0;
+  const say = (text: string) => {
+    const audio = encodeSpeech(text);
+    c.sendAudio(audio);
+    c.mark(`reply-${++n}`);
+    speakingUntilFrame = Math.max(speakingUntilFrame, c.media) + Math.ceil(audio.length / 160);
+  };
+  let seen = 0;
+  let startedOver = false;
+  const onFrame = () => {
+    const media = c.events('media');
+    for (; seen < media.length; seen++) {
+      for (const ev of decoder.feed(Buffer.from(media[seen]!.msg.media.payload, 'base64'))) {
+        if (ev.type === 'speechStart') {
+          startedOver = seen < speakingUntilFrame;
+          if (startedOver && opts.bargeIn) {
+            c.clear();
+            speakingUntilFrame = 0;
+          }
+        }
+        if (ev.type === 'final') {
+          heard.push({ text: ev.text, overAgent: startedOver });
+          const reply = opts.replies?.[ev.text];
+          if (reply) say(reply);
+        }
+      }
+    }
+  };
+  c.ws.on('message', () => onFrame());
+  say(opts.greeting);
+  return { heard };
 }

@@ -17,6 +17,7 @@ import type { CallActivities, DialerActivities, DialResult } from '../../activit
 import { CALL_ROW_REJECTED, DIAL_FAILURE, INSUFFICIENT_CREDITS, NON_RETRYABLE_DIAL_FAILURES } from '../../activities/call/types';
 import { callFinishedSignal } from '../campaign/contract';
 import {
+  callAgentQuery,
   callStateQuery,
   mediaEndedSignal,
   mediaStartedSignal,
@@ -95,6 +96,14 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
   };
 
   setHandler(callStateQuery, () => state);
+  // Queries leave no trace in history: adding this handler needs no patch.
+  setHandler(callAgentQuery, () => ({
+    callId: input.callId,
+    accountId: input.accountId,
+    ...(input.campaignId ? { campaignId: input.campaignId } : {}),
+    status: state.status,
+    agent: input.agent,
+  }));
   setHandler(telephonyStatusSignal, (ev) => {
     if (!sameCall(ev.callSid)) return log.warn('status callback for another call SID ignored', { callSid: ev.callSid });
     if (ev.answeredBy && (!state.answeredBy || state.answeredBy === 'unknown')) state.answeredBy = ev.answeredBy;

@@ -56,6 +56,7 @@ export function createCallee(opts: CalleeOptions & { authToken?: string } = {}):
         authToken: opts.authToken,
         persona: persona.name,
         agentEndSilenceMs: opts.agentEndSilenceMs,
+        record: opts.recordingsDir !== undefined,
         log: opts.log,
       },
       done,

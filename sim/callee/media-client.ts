@@ -26,6 +26,8 @@ export interface CalleeStreamOptions {
   /** Signs the handshake with X-Twilio-Signature like Twilio does. */
   authToken?: string;
   persona?: string;
+  /** Keep both sides' audio for recording() (off saves memory in benches). */
+  record?: boolean;
   /** Agent silence that ends an agent utterance for the callee (default 600 ms). */
   agentEndSilenceMs?: number;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
@@ -113,12 +115,17 @@ export class CalleeStream {
     return this.playing;
   }
 
+  /** Agent audio received and not yet played. */
+  get agentAudioQueued(): boolean {
+    return this.playQueue.some((it) => it.kind === 'audio');
+  }
+
   /** Whether the callee hears the agent mid-utterance (from speech start until its end silence). */
   get agentTalking(): boolean {
     return this.openAgent !== undefined;
   }
 
-  /** Recorded audio so far, one 160-byte µ-law frame per 20 ms on each side. */
+  /** Recorded audio so far (with `record`), one 160-byte µ-law frame per 20 ms on each side. */
   recording(): { caller: Buffer[]; agent: Buffer[] } {
     return { caller: this.callerFrames, agent: this.agentFrames };
   }
@@ -285,8 +292,10 @@ export class CalleeStream {
     this.session.framesSent++;
 
     const agentFrame = this.takeAgent();
-    this.callerFrames.push(callerFrame);
-    this.agentFrames.push(agentFrame);
+    if (this.opts.record) {
+      this.callerFrames.push(callerFrame);
+      this.agentFrames.push(agentFrame);
+    }
     for (const ev of this.decoder.feed(agentFrame)) this.onAgentSpeech(ev);
     this.frame++;
     for (const l of this.listeners) l.tick?.(this.nowMs());

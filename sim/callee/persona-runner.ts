@@ -49,8 +49,9 @@ export async function runPersona(stream: CalleeStream, steps: PersonaStep[]): Pr
 
   const agentDone = () =>
     wait<void>((resolve) => {
+      // A pause inside the agent's audio (more of it already queued) is not its end of turn.
       onAgentEnd = (u) => {
-        if (!u.interrupted) resolve();
+        if (!u.interrupted && !stream.agentAudioQueued) resolve();
       };
     });
 

@@ -8,7 +8,7 @@
  *   { say: "yes I'm interested", after?: 'agent_done' | { ms } }
  *       Speak the text. `agent_done` (the default): once the callee has heard the agent finish an
  *       utterance that a `clear` did not cut short (the agent's end of turn, heard as 600 ms of
- *       silence after its speech). `{ ms }`: that long after the previous step.
+ *       silence after its speech with no more agent audio queued). `{ ms }`: that long after the previous step.
  *   { interrupt: "wait, sorry", afterAgentMs?: 800 }
  *       Barge in: once the agent has been talking for `afterAgentMs` (the utterance in progress,
  *       else the next one), speak over it. The gateway is expected to `clear` its audio.

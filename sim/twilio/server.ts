@@ -5,6 +5,7 @@ import twilio from 'twilio';
 import { behaviorFor, noFaults, type CalleeBehavior, type Faults, type Scenario } from './scenario';
 import { parseTwiml } from './twiml';
 import { TWILIO_SIM_DEFAULTS } from '../../providers/twilio/settings';
+import { handleAdmin, ADMIN_PREFIX } from './admin';
 import { createCallee, type CalleeOptions, type MediaSession, type PersonaSpec } from '../callee';
 
 /**
@@ -53,7 +54,7 @@ export interface CallbackLogEntry {
   kind: 'status' | 'amd';
 }
 
-interface SimCall {
+export interface SimCall {
   sid: string;
   accountSid: string;
   to: string;
@@ -71,6 +72,10 @@ interface SimCall {
   timers: NodeJS.Timeout[];
   media?: AbortController;
   held: { url: string; params: Record<string, string> }[];
+  /** TwiML the call was redirected to by a REST update (e.g. a transfer's <Dial>). */
+  redirects: string[];
+  /** The number a redirect's <Dial> connected the call to. */
+  transferredTo?: string;
 }
 
 export interface TwilioSimOptions {
@@ -87,6 +92,8 @@ export interface TwilioSimOptions {
   callee?: boolean | CalleeOptions;
   /** Delay between `initiated` and `ringing`. */
   ringDelayMs?: number;
+  /** After a transfer (update with <Dial> TwiML), how long the transferred leg talks before it ends (default 1000). */
+  transferTalkMs?: number;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -105,6 +112,7 @@ export interface TwilioSim {
   readonly callbackLog: CallbackLogEntry[];
   creates(to?: string): CreateLogEntry[];
   call(sid: string): Readonly<SimCall> | undefined;
+  calls(): Readonly<SimCall>[];
   /** Resolves when the call has reached a final status and its final callback was attempted. */
   waitForEnd(sid: string, timeoutMs?: number): Promise<Readonly<SimCall>>;
   /** Environment that points the adapter at this simulator. */
@@ -299,6 +307,8 @@ export async function startTwilioSim(opts: TwilioSimOptions = {}): Promise<Twili
     c.media = ac;
     hook({ callSid: c.sid, accountSid: c.accountSid, streamUrl: twiml.stream.url, parameters: twiml.stream.parameters, to: c.to, from: c.from, signal: ac.signal, persona: b.kind === 'answer' ? b.persona : 'voicemail_greeting' })
       .then((r) => {
+        // A redirect replaced the <Connect>: the call now runs the new TwiML.
+        if (c.redirects.length > 0) return;
         // <Connect> ends when the stream closes; with no verbs after it the call is over.
         if ((r?.hangup ?? true) && twiml.afterConnect === '') void finish(c, 'completed');
       })
@@ -361,6 +371,7 @@ export async function startTwilioSim(opts: TwilioSimOptions = {}): Promise<Twili
       res.end(JSON.stringify(body));
     };
     const u = new URL(req.url ?? '/', 'http://sim');
+    if (u.pathname.startsWith(ADMIN_PREFIX)) return handleAdmin(sim, req, res, u);
     const m = /^\/2010-04-01\/Accounts\/([^/]+)\/Calls(?:\/([^/]+))?\.json$/.exec(u.pathname);
     if (!m) return send(404, twilioError(404, 20404, `The requested resource ${u.pathname} was not found`));
     if (!authorized(req, m[1]!)) return send(401, twilioError(401, 20003, 'Authenticate'));
@@ -397,6 +408,7 @@ export async function startTwilioSim(opts: TwilioSimOptions = {}): Promise<Twili
         seq: 0,
         timers: [],
         held: [],
+        redirects: [],
       };
       calls.set(call.sid, call);
       entry.callSid = call.sid;
@@ -440,6 +452,20 @@ export async function startTwilioSim(opts: TwilioSimOptions = {}): Promise<Twili
     if (req.method === 'POST') {
       const params = await readForm(req);
       const status = one(params.Status);
+      const newTwiml = one(params.Twiml);
+      if (newTwiml !== undefined && status === undefined) {
+        if (call.status !== 'in-progress') return send(400, twilioError(400, 21220, 'Call is not in-progress. Cannot redirect.'));
+        // Like Twilio: the running TwiML stops (the media stream gets `stop`) and the new one runs.
+        call.redirects.push(newTwiml);
+        const dial = parseTwiml(newTwiml).dial;
+        call.media?.abort('redirect');
+        if (dial) {
+          call.transferredTo = dial;
+          log('call transferred', { callSid: call.sid, to: `…${dial.slice(-4)}` });
+          later(call, opts.transferTalkMs ?? 1_000, () => finish(call, 'completed'));
+        } else void finish(call, 'completed');
+        return send(200, resource(call));
+      }
       if (status === 'completed' || status === 'canceled') {
         if (FINAL.has(call.status)) return send(400, twilioError(400, 21220, 'Call is not in-progress. Cannot redirect.'));
         void finish(call, call.status === 'in-progress' ? 'completed' : 'canceled', 'rest');
@@ -475,6 +501,7 @@ export async function startTwilioSim(opts: TwilioSimOptions = {}): Promise<Twili
     callbackLog,
     creates: (to) => createLog.filter((e) => !to || e.to === to),
     call: (sid) => calls.get(sid),
+    calls: () => [...calls.values()],
     async waitForEnd(sid, timeoutMs = 30_000) {
       const e = endSignal(sid);
       let t: NodeJS.Timeout | undefined;

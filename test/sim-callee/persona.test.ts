@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ULAW_SILENCE } from '../../sim/audio';
+import { encodeSpeech, ULAW_SILENCE, ulawSilence } from '../../sim/audio';
 import { PERSONAS, resolvePersona, type PersonaStep } from '../../sim/callee';
 import { decodeWav } from '../../sim/callee/wav';
 import { DEV_SCENARIO } from '../../sim/callee/dev-scenario';
@@ -67,6 +67,15 @@ describe('persona-driven callee', () => {
     await c.until(() => c.closed);
     expect(c.events('stop')).toHaveLength(1);
     expect(c.closed?.code).toBe(1000);
+  });
+
+  it('does not take a pause inside queued agent audio for the end of its turn', async () => {
+    const { sid, c } = await call([{ say: 'Yes.' }, { hangup: true, after: { ms: 100 } }]);
+    c.sendAudio(Buffer.concat([encodeSpeech('Hi.'), ulawSilence(900), encodeSpeech('Anyone there?')]));
+    await t.sim.waitForEnd(sid, 20_000);
+    const s = t.sim.mediaSessions.get(sid)!;
+    expect(s.agent.map((u) => u.text)).toEqual(['Hi.', 'Anyone there?']);
+    expect(s.caller[0]!.startMs).toBeGreaterThan(s.agent[1]!.endMs!);
   });
 
   it('interrupts the agent mid-utterance; the cleared utterance is marked interrupted', async () => {

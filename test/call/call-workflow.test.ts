@@ -348,8 +348,9 @@ describe('status callbacks', () => {
       expect(bad.status).toBe(403);
       const unsigned = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: forged });
       expect(unsigned.status).toBe(403);
-      // Replay the genuine 'initiated' callback (valid signature) after 'ringing': a regression, ignored.
-      const initiated = h.sim.callbackLog.find((c) => c.callSid === callSid && c.params.CallStatus === 'initiated')!;
+      // A validly signed 'initiated' callback after the call rang (only answered/completed are
+      // requested, so Twilio would only send one on a replay): a regression, ignored.
+      const initiated = { url: h.sim.creates(to)[0]!.params.StatusCallback as string, params: { CallSid: callSid, CallStatus: 'initiated', SequenceNumber: '0' } };
       const { default: twilio } = await import('twilio');
       const sig = twilio.getExpectedTwilioSignature(h.sim.authToken, initiated.url, initiated.params);
       const replay = await fetch(initiated.url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': sig }, body: new URLSearchParams(initiated.params) });

@@ -4,6 +4,7 @@ import { withWorker } from '../helpers/env';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { SA } from '../../lib/search-attributes';
+import { callMemo, callSearchAttributes } from '../../workflows/call/visibility';
 import { inject } from 'vitest';
 import { Worker } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
@@ -315,6 +316,37 @@ describe('lost responses and callbacks', () => {
     } finally {
       h.sim.faults.dropStatuses = [];
     }
+  });
+});
+
+describe('Temporal actions', () => {
+  it('a run started with its memo and attributes (as a campaign starts it) upserts CallStatus only at the answer and the end', async () => {
+    const to = testNumber();
+    h.sim.scenario.numbers = { [to]: { kind: 'answer', afterMs: 20, hangupAfterMs: 500 } };
+    const input = h.input(to, { attempt: 3 });
+    await run(async (tq) => {
+      const handle = await h.ctx.client.workflow.start('callWorkflow', {
+        taskQueue: tq, workflowId: `call/${input.callId}`, args: [{ ...input, dialerTaskQueue: tq }],
+        memo: { ...callMemo(input) }, typedSearchAttributes: callSearchAttributes(input, 'validating'),
+      });
+      expect((await handle.result()).status).toBe('completed');
+      const events = (await handle.fetchHistory()).events!;
+      // No memo write; the only other upsert is patched()'s TemporalChangeVersion, which is not billed.
+      expect(events.filter((e) => e.workflowPropertiesModifiedEventAttributes)).toHaveLength(0);
+      const upserts = events
+        .map((e) => e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields)
+        .filter((f) => f && !f.TemporalChangeVersion)
+        .map((f) => JSON.parse(Buffer.from(f!.CallStatus!.data!).toString()));
+      expect(upserts).toEqual(['in_progress', 'completed']);
+      // answered + completed callbacks only; credit hold inside callBegin: begin, dial, settle
+      expect(events.filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'telephonyStatus')).toHaveLength(2);
+      expect(events.filter((e) => e.activityTaskScheduledEventAttributes).map((e) => e.activityTaskScheduledEventAttributes!.activityType!.name)).toEqual(['callBegin', 'callDial', 'callSettle']);
+      const desc = await handle.describe();
+      expect(await desc.memo).toEqual({ toLast4: to.slice(-4), attempt: 3 });
+      expect(desc.typedSearchAttributes.get(SA.AccountId)).toBe(h.accountId);
+    });
+    expect(h.sim.creates(to)[0]!.params.StatusCallbackEvent).toEqual(['answered', 'completed']);
+    expect(await ledgerOps(input.callId)).toEqual(['hold', 'post']);
   });
 });
 

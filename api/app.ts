@@ -13,6 +13,7 @@ import { openApiRouter } from './openapi';
 import { adminRouter } from './routes/admin';
 import { billplzWebhooksRouter } from './routes/billplz-webhooks';
 import { rateLimitPerKey } from './rate-limit';
+import { rejectUnstorableText } from './text-guard';
 import { twilioWebhooksRouter } from './routes/twilio-webhooks';
 import { metricsHandler } from '../lib/metrics';
 import { requestLogger } from './request-log';
@@ -41,9 +42,12 @@ export function createApp(deps: AppDeps): Express {
   app.use(billplzWebhooksRouter(deps));
 
   const v1 = express.Router();
-  v1.use(express.json({ limit: '1mb' }));
+  // key and rate limit first: neither an unauthenticated nor a throttled caller can make the API
+  // read and parse a 1 MB body
   v1.use(authenticate(deps.sql, { adminKey: deps.config.ADMIN_API_KEY }));
   v1.use(rateLimitPerKey({ perSecond: deps.config.API_RATE_LIMIT_PER_SEC, burst: deps.config.API_RATE_LIMIT_BURST }));
+  v1.use(express.json({ limit: '1mb' }));
+  v1.use(rejectUnstorableText);
   v1.use(reportsRouter(deps));
   v1.use(adminRouter(deps));
   v1.use(creditsRouter(deps));

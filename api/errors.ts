@@ -40,6 +40,11 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
       res.status(400).json({ error: 'validation_failed', message: issues.map((i) => `${i.field}: ${i.message}`).join('; '), details: issues });
       return;
     }
+    // the router could not percent-decode a path parameter (e.g. %ED%A0%80, a lone surrogate)
+    if (err instanceof URIError) {
+      res.status(400).json({ error: 'malformed_path', message: 'the URL path is not valid percent-encoded UTF-8' });
+      return;
+    }
     // body-parser errors carry a status and a type
     const status = typeof err?.status === 'number' ? err.status : typeof err?.statusCode === 'number' ? err.statusCode : 500;
     if (status >= 400 && status < 500) {

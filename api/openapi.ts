@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Router } from 'express';
+import { AccountPageSchema, NewAccountSchema, NewKeySchema } from './routes/admin';
 import { AgentSchema, CallsQuerySchema, ContactsUploadSchema, NewCampaignSchema, PauseSchema, SettingsSchema } from './campaigns/schemas';
 
 /**
@@ -47,13 +48,23 @@ export function openApiDocument() {
       '/v1/campaigns/{id}/resume': { post: { summary: 'Resume dialing', parameters: [idParam], responses: { '200': ok('{ status, pauseReason }'), '409': ok('not started or finished'), ...errors } } },
       '/v1/campaigns/{id}/cancel': { post: { summary: 'Stop dialing; calls in flight finish and settle', parameters: [idParam], responses: { '200': ok('{ status, pauseReason }'), '409': ok('not started or finished'), ...errors } } },
       '/v1/campaigns/{id}/calls': { get: { summary: 'The campaign\'s calls, paginated', parameters: [idParam, ...queryParams(CallsQuerySchema)], responses: { '200': ok('{ calls, nextCursor }'), ...errors } } },
-      '/v1/calls/{id}': { get: { summary: 'A call: status, cost breakdown, transcript, outcome', parameters: [idParam], responses: { '200': ok('call'), ...errors } } },
+      '/v1/calls/{id}': { get: { summary: 'A call: status, Twilio CallSid (providerCallSid), cost breakdown, transcript, outcome', parameters: [idParam], responses: { '200': ok('call'), ...errors } } },
       '/v1/credits': { get: { summary: 'Available and held credit', responses: { '200': ok('{ available, held, currency, unit }') } } },
       '/v1/credits/statement': { get: { summary: 'Ledger statement, paginated', responses: { '200': ok('{ entries, nextCursor }') } } },
       '/v1/credits/topups': {
         post: { summary: 'Top up credit through Billplz; the payment URL is in the response', responses: { '201': ok('top-up with paymentUrl'), ...errors } },
         get: { summary: 'The account\'s top-ups', responses: { '200': ok('{ topups }') } },
       },
+      '/v1/credits/topups/{id}': { get: { summary: 'One top-up and its status', parameters: [idParam], responses: { '200': ok('top-up'), ...errors } } },
+      '/v1/admin/accounts': {
+        post: { summary: 'Admin: create an account', requestBody: body(NewAccountSchema), responses: { '201': ok('account'), ...errors, '403': ok('not an admin key') } },
+        get: { summary: 'Admin: list accounts, paginated by id', parameters: queryParams(AccountPageSchema), responses: { '200': ok('{ accounts, next }'), ...errors, '403': ok('not an admin key') } },
+      },
+      '/v1/admin/accounts/{id}': { get: { summary: 'Admin: an account with its balance and keys (prefixes only)', parameters: [idParam], responses: { '200': ok('account'), ...errors, '403': ok('not an admin key') } } },
+      '/v1/admin/accounts/{id}/keys': {
+        post: { summary: 'Admin: issue an API key for the account; the key is in this response only', parameters: [idParam], requestBody: { ...body(NewKeySchema), required: false }, responses: { '201': ok('{ id, key, prefix, role, accountId, label }'), ...errors, '403': ok('not an admin key') } },
+      },
+      '/v1/admin/keys/{id}/revoke': { post: { summary: 'Admin: revoke an API key', parameters: [idParam], responses: { '200': ok('{ id, revoked, alreadyRevoked }'), ...errors, '403': ok('not an admin key') } } },
       '/v1/reports/summary': {
         get: {
           summary: 'Calls, success and answer rates, average duration, minutes, cost / revenue / profit (total and per call) for the account over [from, to)',

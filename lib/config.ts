@@ -49,6 +49,12 @@ const EnvSchema = z.object({
   /** Secret for per-call media-stream tokens (HMAC). Generated per process in dev if unset. */
   MEDIA_TOKEN_SECRET: opt,
   MEDIA_TOKEN_TTL_SEC: int(900, 30),
+  /** Media gateway: silence that ends the caller's phrase (STT segmentation); shorter = faster turns, more cut-offs. */
+  MEDIA_STT_SEGMENTATION_SILENCE_MS: int(300, 100),
+  /** Media gateway: a model with no first token by then is abandoned for the next fallback model. */
+  MEDIA_LLM_FIRST_TOKEN_TIMEOUT_MS: int(5_000, 500),
+  /** Media gateway: silence before the agent re-prompts (then ends the call), unless the campaign sets its own. */
+  MEDIA_SILENCE_TIMEOUT_SEC: int(10, 2),
   DIALER_CALLS_PER_SECOND: z.preprocess(emptyToUndefined, z.coerce.number().positive().default(1)),
   TWILIO_ACCOUNT_SID: opt,
   TWILIO_AUTH_TOKEN: opt,

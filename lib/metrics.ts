@@ -60,7 +60,24 @@ export const turnLatency = {
   llmFirstToken: latency('aicall_turn_llm_first_token_seconds', 'STT final to first LLM token'),
   ttsFirstByte: latency('aicall_turn_tts_first_byte_seconds', 'First LLM clause sent to TTS to first audio byte'),
   voiceToVoice: latency('aicall_turn_voice_to_voice_seconds', 'End of caller speech to first agent audio frame sent'),
+  firstClause: latency('aicall_turn_first_clause_seconds', 'End of caller speech to the first complete clause of the reply'),
 };
+
+/** Media gateway: streams open now, streams closed by reason, barge-ins, undelivered signal attempts. */
+export const gatewayStreamsActive = new Gauge({ name: 'aicall_gateway_streams_active', help: 'Media streams open on this gateway', registers: [registry] });
+export const gatewayStreamsClosed = new Counter({
+  name: 'aicall_gateway_streams_closed_total',
+  help: 'Media streams closed, by reason (end_call, caller_hangup, silence_timeout, transfer, error, bad_token, malformed, unknown_call, ...)',
+  labelNames: ['reason'] as const,
+  registers: [registry],
+});
+export const gatewayBargeIns = new Counter({ name: 'aicall_gateway_barge_ins_total', help: 'Agent speech interrupted by the caller', registers: [registry] });
+export const gatewaySignalFailures = new Counter({
+  name: 'aicall_gateway_signal_failures_total',
+  help: 'Failed attempts to signal a call workflow (each is retried), by signal',
+  labelNames: ['signal'] as const,
+  registers: [registry],
+});
 
 /** Vendor failures: vendor = twilio|azure|openrouter|elevenlabs|billplz, code = vendor code or HTTP status. */
 export const providerErrors = new Counter({

@@ -3,6 +3,8 @@ import { loadConfig } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { startTwilioSim } from './twilio/server';
 import type { Scenario } from './twilio/scenario';
+import { DEV_SCENARIO } from './callee/dev-scenario';
+import { demoAgentScript } from './callee/agent-script';
 import { startBillplzSim } from './billplz/server';
 import { startAzureSpeechSim } from './azure-speech/server';
 import { startOpenRouterSim } from './openrouter/server';
@@ -20,15 +22,19 @@ const closers: (() => Promise<void>)[] = [];
 
 if (config.vendors.twilio === 'sim') {
   const port = Number(process.env.SIM_TWILIO_PORT ?? 3010);
-  // Callees in dev: SIM_TWILIO_SCENARIO (JSON, sim/twilio/scenario.ts), else everyone picks up after
-  // 1.5 s and hangs up after 30 s unless the call ends sooner.
-  const scenario = process.env.SIM_TWILIO_SCENARIO
-    ? (JSON.parse(process.env.SIM_TWILIO_SCENARIO) as Scenario)
-    : { default: { kind: 'answer' as const, afterMs: 1_500, hangupAfterMs: 30_000 } };
-  const twilio = await startTwilioSim({ port, scenario, log: (msg, fields) => log.info({ vendor: 'twilio', ...fields }, msg) });
+  // Callees in dev: SIM_TWILIO_SCENARIO (JSON, sim/twilio/scenario.ts), else the mixed set of
+  // sim/callee/dev-scenario.ts (persona by the number's last digit). Answered calls talk to the media
+  // gateway through the simulated callee; each call's stereo WAV goes to SIM_RECORDINGS_DIR.
+  const scenario = process.env.SIM_TWILIO_SCENARIO ? (JSON.parse(process.env.SIM_TWILIO_SCENARIO) as Scenario) : DEV_SCENARIO;
+  const recordingsDir = process.env.SIM_RECORDINGS_DIR === 'off' ? undefined : process.env.SIM_RECORDINGS_DIR || '.data/recordings';
+  const twilioLog = (msg: string, fields?: Record<string, unknown>) => log.info({ vendor: 'twilio', ...fields }, msg);
+  // SIM_CALLEE=off: no media session at all (answered calls last as the scenario says), for a stack
+  // without a media gateway, where a real stream would fail to connect and end every call at once.
+  const callee = process.env.SIM_CALLEE === 'off' ? undefined : { recordingsDir, log: twilioLog };
+  const twilio = await startTwilioSim({ port, scenario, log: twilioLog, callee });
   Object.assign(env, twilio.env());
   closers.push(() => twilio.close());
-  log.info({ url: twilio.url }, 'twilio simulator listening');
+  log.info({ url: twilio.url, recordingsDir }, 'twilio simulator listening');
 }
 
 if (config.vendors.billplz === 'sim') {
@@ -47,7 +53,13 @@ if (config.vendors.azure === 'sim') {
 }
 
 if (config.vendors.openrouter === 'sim') {
-  const openrouter = await startOpenRouterSim({ port: Number(process.env.SIM_OPENROUTER_PORT ?? 3012), firstTokenMs: 350, tokensPerSec: 80 });
+  const openrouter = await startOpenRouterSim({
+    port: Number(process.env.SIM_OPENROUTER_PORT ?? 3012),
+    firstTokenMs: 350,
+    tokensPerSec: 80,
+    // The agent side of the dev callees' personas: keyword rules, so every conversation ends.
+    script: demoAgentScript,
+  });
   Object.assign(env, openrouter.env());
   closers.push(() => openrouter.close());
   log.info({ url: openrouter.baseUrl }, 'openrouter simulator listening');

@@ -74,6 +74,9 @@ describe('npm run dev', () => {
       const ns = (await (await fetch(`http://127.0.0.1:${uiPort}/api/v1/namespaces`)).json()) as { namespaces: { namespaceInfo: { name: string } }[] };
       expect(ns.namespaces.map((n) => n.namespaceInfo.name)).toContain('default');
 
+      const gw = await fetch(`http://127.0.0.1:${gwPort}/healthz`);
+      expect(gw.status).toBe(200);
+
       expect((await processesWithMarker(marker)).length).toBeGreaterThan(2);
       child.kill('SIGINT');
       expect(await exited).toBe(0);

@@ -15,8 +15,8 @@ export interface CallActivityDeps {
   log: Logger;
   ledger: CallLedger;
   pricing: CallPricing;
-  /** Only hang-up runs here; dialing is the dialer queue's (activities/call/dialer.ts). */
-  telephony: Pick<Telephony, 'hangup'>;
+  /** Hang-up and status look-ups run here; dialing is the dialer queue's (activities/call/dialer.ts). */
+  telephony: Pick<Telephony, 'hangup' | 'fetchCall'>;
 }
 
 /** Activities of callWorkflow on the orchestration queue. Each is idempotent by callId. */
@@ -70,6 +70,18 @@ export function createCallActivities({ sql, log, ledger, pricing, telephony }: C
         // the call anyway and billing is capped, so a failed hang-up must not fail the settlement.
         if (te.retryable) throw ApplicationFailure.retryable(te.message, 'TelephonyUnavailable');
         log.error({ callId, callSid, err: te.message }, 'hang-up failed; relying on the TimeLimit backstop');
+      }
+    },
+
+    async callProviderStatus({ callId, callSid }) {
+      try {
+        const s = await telephony.fetchCall(callSid);
+        log.warn({ callId, callSid, status: s?.status, durationSec: s?.durationSec }, 'status callback missing; asked the provider');
+        return s;
+      } catch (err) {
+        const te = classifyTwilioError(err);
+        await noteProviderError(sql, log, { vendor: 'twilio', code: te.code ?? te.kind, httpStatus: te.httpStatus, unavailable: te.kind === 'unavailable', callId });
+        throw ApplicationFailure.create({ message: te.message, type: 'TelephonyUnavailable', nonRetryable: !te.retryable });
       }
     },
 

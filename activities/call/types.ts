@@ -2,6 +2,7 @@
  * Shapes of the call activities, shared by the activity implementations and callWorkflow
  * (type-only import in the workflow). Activities are idempotent by callId.
  */
+import type { ProviderCallStatus } from '../../providers/types';
 import type { CallInput, CallOutcome, CallTerminalStatus, CallUsage, TranscriptTurn, VoicemailPolicy } from '../../workflows/call/contract';
 
 export type ValidateNumberResult = { ok: true; e164: string } | { ok: false; reason: string };
@@ -82,6 +83,8 @@ export interface CallActivities {
   callBegin(args: CallBeginArgs): Promise<CallHoldResult | null>;
   callHold(args: { callId: string; accountId: string; maxDurationSec: number }): Promise<CallHoldResult>;
   callHangup(args: { callId: string; callSid: string }): Promise<void>;
+  /** The provider's view of the call, asked when a status callback the workflow waited for did not come. */
+  callProviderStatus(args: { callId: string; callSid: string }): Promise<ProviderCallStatus | null>;
   callFinishUnanswered(args: FinishUnansweredArgs): Promise<{ releasedMicro: number }>;
   callSettle(args: SettleArgs): Promise<SettleResult>;
 }

@@ -7,15 +7,15 @@ import { createAccount, getAccount, issueKey, listAccounts, listKeys, revokeKey 
 import { createLedger } from '../../lib/ledger';
 
 const uuid = z.uuid();
-const NewAccount = z.object({
+export const NewAccountSchema = z.object({
   name: z.string().trim().min(1).max(200),
   currency: z.string().regex(/^[A-Z]{3}$/).optional(),
   billingEmail: z.email().optional(),
   maxConcurrentCalls: z.number().int().min(1).max(10_000).optional(),
   lowBalanceThreshold: z.number().int().min(0).optional(),
 }).strict();
-const NewKey = z.object({ role: z.enum(['client', 'admin']).default('client'), label: z.string().max(200).optional() }).strict();
-const Page = z.object({ limit: z.coerce.number().int().min(1).max(500).default(100), after: uuid.optional() }).strict();
+export const NewKeySchema = z.object({ role: z.enum(['client', 'admin']).default('client'), label: z.string().max(200).optional() }).strict();
+export const AccountPageSchema = z.object({ limit: z.coerce.number().int().min(1).max(500).default(100), after: uuid.optional() }).strict();
 
 /** Platform administration: accounts and their API keys. Admin keys only. */
 export function adminRouter({ sql }: AppDeps): Router {
@@ -24,10 +24,10 @@ export function adminRouter({ sql }: AppDeps): Router {
   r.use('/admin', requireAdmin);
 
   r.post('/admin/accounts', async (req, res) => {
-    res.status(201).json(await createAccount(sql, NewAccount.parse(req.body ?? {})));
+    res.status(201).json(await createAccount(sql, NewAccountSchema.parse(req.body ?? {})));
   });
   r.get('/admin/accounts', async (req, res) => {
-    const q = Page.parse(req.query);
+    const q = AccountPageSchema.parse(req.query);
     const accounts = await listAccounts(sql, q);
     res.json({ accounts, next: accounts.length === q.limit ? accounts[accounts.length - 1]!.id : null });
   });
@@ -40,7 +40,7 @@ export function adminRouter({ sql }: AppDeps): Router {
   r.post('/admin/accounts/:id/keys', async (req, res) => {
     const id = uuid.safeParse(req.params.id);
     if (!id.success || !(await getAccount(sql, id.data))) throw notFound('account');
-    const k = NewKey.parse(req.body ?? {});
+    const k = NewKeySchema.parse(req.body ?? {});
     const issued = await issueKey(sql, { accountId: id.data, role: k.role, label: k.label });
     res.status(201).json({ ...issued, note: 'the key is shown once; store it now' });
   });

@@ -7,6 +7,7 @@ import { HttpError, notFound } from '../errors';
 import { campaignWorkflowId } from '../../lib/ids';
 import { contactsFromCsv, CsvError, normalizeContacts, type ContactInput } from '../../lib/contacts/normalize';
 import { insertContacts, reportSummary } from '../campaigns/store';
+import { rejectUnstorableText } from '../text-guard';
 import { CallsQuerySchema, ContactsUploadSchema, NewCampaignSchema, PauseSchema } from '../campaigns/schemas';
 import { cancelUpdate, pauseUpdate, resumeUpdate, type CampaignInput, type CampaignSettings } from '../../workflows/campaign/contract';
 import type { AgentConfig } from '../../workflows/call/contract';
@@ -30,6 +31,15 @@ const view = (c: CampaignRow) => ({
   contactCount: c.contact_count, createdAt: c.created_at.toISOString(), startedAt: c.started_at?.toISOString() ?? null,
   finishedAt: c.finished_at?.toISOString() ?? null,
 });
+
+// created_at::text as Postgres writes it (DateStyle ISO): "2026-11-26 01:19:51.469123+00". Date.parse
+// is far laxer ("1", "March 7" parse), and what it lets through Postgres refuses with an error.
+const PG_TIMESTAMP = /^(?!0000)(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?)([+-]\d{2})(:\d{2})?$/;
+const isoInstant = z.iso.datetime({ offset: true });
+function isPgTimestamp(s: string): boolean {
+  const m = PG_TIMESTAMP.exec(s);
+  return !!m && isoInstant.safeParse(`${m[1]}T${m[2]}${m[3]}${m[4] ?? ':00'}`).success;
+}
 
 /** Campaigns and their calls. Every query is scoped to the caller's account; other ids are 404. */
 export function campaignsRouter({ sql, temporal, config }: AppDeps): Router {
@@ -83,7 +93,7 @@ export function campaignsRouter({ sql, temporal, config }: AppDeps): Router {
     });
   });
 
-  r.post('/campaigns/:id/contacts', express.text({ type: ['text/csv', 'text/plain'], limit: '20mb' }), async (req, res) => {
+  r.post('/campaigns/:id/contacts', express.text({ type: ['text/csv', 'text/plain'], limit: '20mb' }), rejectUnstorableText, async (req, res) => {
     const c = await load(req);
     if (c.status !== 'draft') throw new HttpError(409, 'campaign_started', `contacts can be added to a draft campaign only (this one is ${c.status})`);
     let rows: ContactInput[];
@@ -160,7 +170,7 @@ export function campaignsRouter({ sql, temporal, config }: AppDeps): Router {
         parsed = undefined;
       }
       const [at, id] = Array.isArray(parsed) ? parsed : [];
-      if (typeof at !== 'string' || Number.isNaN(Date.parse(at)) || !uuid.safeParse(id).success) throw new HttpError(400, 'validation_failed', 'cursor: not a cursor from a previous page');
+      if (typeof at !== 'string' || !isPgTimestamp(at) || !uuid.safeParse(id).success) throw new HttpError(400, 'validation_failed', 'cursor: not a cursor from a previous page');
       after = { at, id: id as string };
     }
     const rows = await sql<{ id: string; to_e164: string; status: string; attempt: number; duration_sec: number | null; created_at: Date; created_key: string; contact_id: string; charged: number | null }[]>`
@@ -187,7 +197,7 @@ export function campaignsRouter({ sql, temporal, config }: AppDeps): Router {
     const transcript = await sql`select seq, role, text, interrupted, at_ms as "atMs", latency from transcript_turns where call_id = ${call.id} order by seq`;
     res.json({
       id: call.id, campaignId: call.campaign_id, contactId: call.contact_id, attempt: call.attempt, to: call.to_e164, status: call.status,
-      terminal: call.terminal, answeredBy: call.answered_by, outcome: call.outcome, error: call.error,
+      terminal: call.terminal, providerCallSid: call.provider_call_sid, answeredBy: call.answered_by, outcome: call.outcome, error: call.error,
       createdAt: call.created_at, answeredAt: call.answered_at, endedAt: call.ended_at, durationSec: call.duration_sec,
       cost: cost ? {
         priceListVersion: cost.price_list_version, azureSttCost: cost.azure_stt_cost, llmCost: cost.llm_cost, ttsCost: cost.tts_cost,

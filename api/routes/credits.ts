@@ -4,9 +4,11 @@ import type { AppDeps } from '../app';
 import { accountOf } from '../auth';
 import { createLedger } from '../../lib/ledger';
 
+// year 0 (1 BC) is a valid JS date but not a Postgres timestamp
+const instant = z.iso.datetime({ offset: true }).transform((s) => new Date(s)).refine((d) => d.getUTCFullYear() >= 1, 'must be in year 1 or later');
 const StatementQuery = z.object({
-  from: z.iso.datetime({ offset: true }).optional(),
-  to: z.iso.datetime({ offset: true }).optional(),
+  from: instant.optional(),
+  to: instant.optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
   cursor: z.string().regex(/^\d{1,15}$/, 'cursor must be the nextCursor of a previous page').optional(),
 }).strict();
@@ -27,8 +29,8 @@ export function creditsRouter({ sql }: AppDeps): Router {
     const accountId = accountOf(req);
     const q = StatementQuery.parse(req.query);
     const page = await ledger.statement(accountId, {
-      from: q.from ? new Date(q.from) : undefined,
-      to: q.to ? new Date(q.to) : undefined,
+      from: q.from,
+      to: q.to,
       limit: q.limit,
       cursor: q.cursor,
     });

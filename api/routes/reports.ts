@@ -7,7 +7,10 @@ import { accountSummary, adminSummary, type Window } from '../../lib/reports/sum
 
 const MAX_DAYS = 400;
 const DAY_MS = 86_400_000;
-const instant = z.iso.datetime({ offset: true }).or(z.iso.date()).transform((s) => new Date(s.length === 10 ? `${s}T00:00:00Z` : s));
+const instant = z.iso.datetime({ offset: true }).or(z.iso.date())
+  .transform((s) => new Date(s.length === 10 ? `${s}T00:00:00Z` : s))
+  // year 0 (1 BC) is a valid JS date but not a Postgres timestamp
+  .refine((d) => d.getUTCFullYear() >= 1, 'must be in year 1 or later');
 const Query = z.object({ from: instant.optional(), to: instant.optional() }).strict();
 
 /**

@@ -37,7 +37,7 @@ export function twilioWebhooksRouter({ temporal, config, log }: AppDeps): Router
   const verified = (req: Request): { callId: string; body: Form } => {
     const body = (req.body ?? {}) as Form;
     const signature = req.get('x-twilio-signature');
-    if (!signature || !twilio.validateRequest(authToken, signature, publicUrl(req), body)) {
+    if (!signature || !validSignature(authToken, signature, publicUrl(req), body)) {
       log.warn({ path: req.path }, 'twilio callback with a missing or bad signature rejected');
       throw new HttpError(403, 'bad_signature', 'X-Twilio-Signature does not match');
     }
@@ -85,6 +85,19 @@ export function twilioWebhooksRouter({ temporal, config, log }: AppDeps): Router
     res.status(200).end();
   });
   return r;
+}
+
+/**
+ * The SDK's check (HMAC-SHA1, compared with timingSafeEqual). It falls back to `new URL(url)`,
+ * which throws when APP_ORIGIN is unset and the caller sent a Host header no URL can hold: that is
+ * a request we cannot verify, not a server error.
+ */
+function validSignature(authToken: string, signature: string, url: string, body: Form): boolean {
+  try {
+    return twilio.validateRequest(authToken, signature, url, body);
+  } catch {
+    return false;
+  }
 }
 
 function timestamp(rfc2822: string | undefined): string {

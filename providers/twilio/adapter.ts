@@ -72,6 +72,22 @@ export function createTwilioTelephony(settings: TwilioSettings, opts: { timeoutM
       }
     },
 
+    async fetchCall(callSid) {
+      try {
+        const c = await client.calls(callSid).fetch();
+        const duration = c.duration === null || c.duration === undefined ? undefined : Number(c.duration);
+        return {
+          status: c.status,
+          ...(duration !== undefined && Number.isFinite(duration) ? { durationSec: duration } : {}),
+          ...(c.answeredBy ? { answeredBy: c.answeredBy } : {}),
+        };
+      } catch (err) {
+        const e = err as { status?: unknown; code?: unknown };
+        if (e?.status === 404 || e?.code === 20404) return null;
+        throw classifyTwilioError(err);
+      }
+    },
+
     async findCalls({ to, from, createdAfter }) {
       try {
         // Not filtered by StartTime: a call still queued at Twilio has none yet. Twilio lists newest
@@ -80,6 +96,33 @@ export function createTwilioTelephony(settings: TwilioSettings, opts: { timeoutM
         return calls
           .map((c): ProviderCall => ({ callSid: c.sid, to: c.to, from: c.from, status: c.status, createdAt: c.dateCreated }))
           .filter((c) => c.createdAt.getTime() >= createdAfter.getTime() - 1_000);
+      } catch (err) {
+        throw classifyTwilioError(err);
+      }
+    },
+  };
+}
+
+/** TwiML that hands a live call to `to` (the agent's transfer). */
+export function transferTwiml(to: string, callerId?: string): string {
+  const response = new twilio.twiml.VoiceResponse();
+  response.dial(callerId ? { callerId } : {}, to);
+  return response.toString();
+}
+
+/**
+ * Live-call control for the media gateway: a transfer is a REST update of the call with new
+ * TwiML, which ends the <Connect><Stream> (Twilio sends `stop`) and dials the colleague.
+ */
+export function createTwilioCallControl(settings: TwilioSettings, opts: { timeoutMs?: number } = {}) {
+  const client = twilio(settings.accountSid, settings.authToken, {
+    httpClient: rewritingHttpClient(settings.apiBase, opts.timeoutMs ?? 10_000),
+  });
+  return {
+    async transfer(callSid: string, to: string): Promise<void> {
+      if (!/^\+[1-9]\d{6,14}$/.test(to)) throw new Error('transfer number is not E.164');
+      try {
+        await client.calls(callSid).update({ twiml: transferTwiml(to, settings.fromNumber) });
       } catch (err) {
         throw classifyTwilioError(err);
       }

@@ -1,10 +1,16 @@
+import type { PersonaSpec } from '../callee/persona';
+
 /**
  * How the simulated callee behaves, per destination number or by default. Times are milliseconds
  * of real time after the call starts ringing.
  */
 export type CalleeBehavior =
-  /** Picks up after `afterMs`; hangs up after `hangupAfterMs` of talk if given, else stays until we hang up or the media session ends. */
-  | { kind: 'answer'; afterMs?: number; hangupAfterMs?: number }
+  /**
+   * Picks up after `afterMs`; hangs up after `hangupAfterMs` of talk if given, else stays until we hang
+   * up or the media session ends. With the simulated callee on, `persona` (a name from
+   * sim/callee/persona.ts, or inline steps) is what the person says.
+   */
+  | { kind: 'answer'; afterMs?: number; hangupAfterMs?: number; persona?: PersonaSpec }
   | { kind: 'busy'; afterMs?: number }
   /** Rings until the request's Timeout (ring timeout), then `no-answer`. */
   | { kind: 'no-answer' }
@@ -21,13 +27,15 @@ export type CalleeBehavior =
 
 export interface Scenario {
   numbers?: Record<string, CalleeBehavior>;
+  /** By the number's last digit ("0"–"9"), after `numbers`: an easy way to give a contact list a mix. */
+  byLastDigit?: Record<string, CalleeBehavior>;
   default?: CalleeBehavior;
 }
 
 export const DEFAULT_BEHAVIOR: CalleeBehavior = { kind: 'answer', afterMs: 50 };
 
 export function behaviorFor(scenario: Scenario, to: string): CalleeBehavior {
-  return scenario.numbers?.[to] ?? scenario.default ?? DEFAULT_BEHAVIOR;
+  return scenario.numbers?.[to] ?? scenario.byLastDigit?.[to.slice(-1)] ?? scenario.default ?? DEFAULT_BEHAVIOR;
 }
 
 /** Switches for reliability tests; all off by default. */

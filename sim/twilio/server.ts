@@ -5,6 +5,8 @@ import twilio from 'twilio';
 import { behaviorFor, noFaults, type CalleeBehavior, type Faults, type Scenario } from './scenario';
 import { parseTwiml } from './twiml';
 import { TWILIO_SIM_DEFAULTS } from '../../providers/twilio/settings';
+import { handleAdmin, ADMIN_PREFIX } from './admin';
+import { createCallee, type CalleeOptions, type MediaSession, type PersonaSpec } from '../callee';
 
 /**
  * A loopback Twilio: the subset of the REST API our adapter uses (create, update, fetch and list
@@ -19,12 +21,15 @@ export interface AnsweredCall {
   parameters: Record<string, string>;
   to: string;
   from: string;
-  /** Aborted when the call ends for another reason (callee or API hang-up, time limit): send `stop` and close. */
+  /** Aborted when the call ends for another reason: send `stop` and close. The reason (a string) says
+   * why: `rest` (hung up through the API), `callee` (scenario hang-up), `time_limit`, `sim_closed`. */
   signal: AbortSignal;
+  /** The scenario's persona for this number, if any (sim/callee/persona.ts). */
+  persona?: PersonaSpec;
 }
 
 /**
- * Plugged in by whoever speaks Media Streams (sim/twilio/media-stream-client.ts). Resolves when the
+ * Plugged in by whoever speaks Media Streams (the simulated callee, sim/callee, with the `callee` option). Resolves when the
  * media session has ended; `{ hangup: true }` (or a plain resolve) ends the call, as TwiML with
  * nothing after <Connect> does. `{ hangup: false }` keeps the call up (e.g. after a transfer).
  */
@@ -49,7 +54,7 @@ export interface CallbackLogEntry {
   kind: 'status' | 'amd';
 }
 
-interface SimCall {
+export interface SimCall {
   sid: string;
   accountSid: string;
   to: string;
@@ -67,6 +72,10 @@ interface SimCall {
   timers: NodeJS.Timeout[];
   media?: AbortController;
   held: { url: string; params: Record<string, string> }[];
+  /** TwiML the call was redirected to by a REST update (e.g. a transfer's <Dial>). */
+  redirects: string[];
+  /** The number a redirect's <Dial> connected the call to. */
+  transferredTo?: string;
 }
 
 export interface TwilioSimOptions {
@@ -76,8 +85,15 @@ export interface TwilioSimOptions {
   authToken?: string;
   scenario?: Scenario;
   onAnswered?: OnAnswered;
+  /**
+   * Answer media streams with the simulated callee (sim/callee): a Twilio Media Streams client
+   * driven by each number's persona. Ignored when `onAnswered` is given.
+   */
+  callee?: boolean | CalleeOptions;
   /** Delay between `initiated` and `ringing`. */
   ringDelayMs?: number;
+  /** After a transfer (update with <Dial> TwiML), how long the transferred leg talks before it ends (default 1000). */
+  transferTalkMs?: number;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -89,11 +105,14 @@ export interface TwilioSim {
   scenario: Scenario;
   faults: Faults;
   onAnswered?: OnAnswered;
+  /** The simulated callee's media sessions by CallSid (empty unless the `callee` option is on). */
+  readonly mediaSessions: Map<string, MediaSession>;
   /** Every create-call request, including failed ones: proves how many times a number was dialed. */
   readonly createLog: CreateLogEntry[];
   readonly callbackLog: CallbackLogEntry[];
   creates(to?: string): CreateLogEntry[];
   call(sid: string): Readonly<SimCall> | undefined;
+  calls(): Readonly<SimCall>[];
   /** Resolves when the call has reached a final status and its final callback was attempted. */
   waitForEnd(sid: string, timeoutMs?: number): Promise<Readonly<SimCall>>;
   /** Environment that points the adapter at this simulator. */
@@ -241,14 +260,14 @@ export async function startTwilioSim(opts: TwilioSimOptions = {}): Promise<Twili
     c.timers.push(t);
   }
 
-  async function finish(c: SimCall, status: string) {
+  async function finish(c: SimCall, status: string, why = 'callee') {
     if (FINAL.has(c.status)) return;
     for (const t of c.timers) clearTimeout(t);
     c.timers = [];
     c.endedAt = new Date();
     c.status = status;
     c.duration = c.answeredAt ? Math.ceil((c.endedAt.getTime() - c.answeredAt.getTime()) / 1000) : 0;
-    c.media?.abort();
+    c.media?.abort(why);
     log('call ended', { callSid: c.sid, status, duration: c.duration });
     try {
       await statusCallback(c, 'completed');
@@ -264,7 +283,7 @@ export async function startTwilioSim(opts: TwilioSimOptions = {}): Promise<Twili
     const amdUrl = one(c.params.AsyncAmdStatusCallback);
     const amdMode = one(c.params.MachineDetection);
     const hangupAfter = b.kind === 'answer' ? b.hangupAfterMs : b.hangupAfterMs ?? 30_000;
-    if (hangupAfter !== undefined) later(c, hangupAfter, () => finish(c, 'completed'));
+    if (hangupAfter !== undefined) later(c, hangupAfter, () => finish(c, 'completed', 'callee'));
     if (amdMode) {
       const isMachine = b.kind === 'voicemail';
       const delay = isMachine ? (amdMode === 'DetectMessageEnd' ? b.greetingMs ?? 300 : b.detectMs ?? 100) : 100;
@@ -277,17 +296,19 @@ export async function startTwilioSim(opts: TwilioSimOptions = {}): Promise<Twili
       });
     }
     await statusCallback(c, 'answered');
-    startMedia(c);
+    startMedia(c, b);
   }
 
-  function startMedia(c: SimCall) {
+  function startMedia(c: SimCall, b: Extract<CalleeBehavior, { kind: 'answer' | 'voicemail' }>) {
     const twiml = parseTwiml(one(c.params.Twiml) ?? '');
     const hook = sim.onAnswered;
     if (!twiml.stream || !hook) return;
     const ac = new AbortController();
     c.media = ac;
-    hook({ callSid: c.sid, accountSid: c.accountSid, streamUrl: twiml.stream.url, parameters: twiml.stream.parameters, to: c.to, from: c.from, signal: ac.signal })
+    hook({ callSid: c.sid, accountSid: c.accountSid, streamUrl: twiml.stream.url, parameters: twiml.stream.parameters, to: c.to, from: c.from, signal: ac.signal, persona: b.kind === 'answer' ? b.persona : 'voicemail_greeting' })
       .then((r) => {
+        // A redirect replaced the <Connect>: the call now runs the new TwiML.
+        if (c.redirects.length > 0) return;
         // <Connect> ends when the stream closes; with no verbs after it the call is over.
         if ((r?.hangup ?? true) && twiml.afterConnect === '') void finish(c, 'completed');
       })
@@ -315,7 +336,7 @@ export async function startTwilioSim(opts: TwilioSimOptions = {}): Promise<Twili
             const after = b.afterMs ?? 50;
             if (after >= timeoutSec * 1000) later(c, timeoutSec * 1000, () => finish(c, 'no-answer'));
             else later(c, after, async () => {
-              later(c, timeLimitSec * 1000, () => finish(c, 'completed'));
+              later(c, timeLimitSec * 1000, () => finish(c, 'completed', 'time_limit'));
               await answer(c, b);
             });
             break;
@@ -350,6 +371,7 @@ export async function startTwilioSim(opts: TwilioSimOptions = {}): Promise<Twili
       res.end(JSON.stringify(body));
     };
     const u = new URL(req.url ?? '/', 'http://sim');
+    if (u.pathname.startsWith(ADMIN_PREFIX)) return handleAdmin(sim, req, res, u);
     const m = /^\/2010-04-01\/Accounts\/([^/]+)\/Calls(?:\/([^/]+))?\.json$/.exec(u.pathname);
     if (!m) return send(404, twilioError(404, 20404, `The requested resource ${u.pathname} was not found`));
     if (!authorized(req, m[1]!)) return send(401, twilioError(401, 20003, 'Authenticate'));
@@ -386,6 +408,7 @@ export async function startTwilioSim(opts: TwilioSimOptions = {}): Promise<Twili
         seq: 0,
         timers: [],
         held: [],
+        redirects: [],
       };
       calls.set(call.sid, call);
       entry.callSid = call.sid;
@@ -429,9 +452,23 @@ export async function startTwilioSim(opts: TwilioSimOptions = {}): Promise<Twili
     if (req.method === 'POST') {
       const params = await readForm(req);
       const status = one(params.Status);
+      const newTwiml = one(params.Twiml);
+      if (newTwiml !== undefined && status === undefined) {
+        if (call.status !== 'in-progress') return send(400, twilioError(400, 21220, 'Call is not in-progress. Cannot redirect.'));
+        // Like Twilio: the running TwiML stops (the media stream gets `stop`) and the new one runs.
+        call.redirects.push(newTwiml);
+        const dial = parseTwiml(newTwiml).dial;
+        call.media?.abort('redirect');
+        if (dial) {
+          call.transferredTo = dial;
+          log('call transferred', { callSid: call.sid, to: `…${dial.slice(-4)}` });
+          later(call, opts.transferTalkMs ?? 1_000, () => finish(call, 'completed'));
+        } else void finish(call, 'completed');
+        return send(200, resource(call));
+      }
       if (status === 'completed' || status === 'canceled') {
         if (FINAL.has(call.status)) return send(400, twilioError(400, 21220, 'Call is not in-progress. Cannot redirect.'));
-        void finish(call, call.status === 'in-progress' ? 'completed' : 'canceled');
+        void finish(call, call.status === 'in-progress' ? 'completed' : 'canceled', 'rest');
         // Twilio answers with the resource as of the update; the final callback follows.
         return send(200, { ...resource(call), status: call.status === 'in-progress' ? 'completed' : call.status });
       }
@@ -449,6 +486,7 @@ export async function startTwilioSim(opts: TwilioSimOptions = {}): Promise<Twili
   await new Promise<void>((resolve) => server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   const url = `http://${opts.host ?? '127.0.0.1'}:${port}`;
+  const callee = opts.callee ? createCallee({ ...(opts.callee === true ? {} : opts.callee), authToken, log: (opts.callee !== true && opts.callee.log) || log }) : undefined;
 
   const sim: TwilioSim = {
     url,
@@ -457,11 +495,13 @@ export async function startTwilioSim(opts: TwilioSimOptions = {}): Promise<Twili
     authToken,
     scenario: opts.scenario ?? {},
     faults: noFaults(),
-    onAnswered: opts.onAnswered,
+    onAnswered: opts.onAnswered ?? callee?.onAnswered,
+    mediaSessions: callee?.sessions ?? new Map(),
     createLog,
     callbackLog,
     creates: (to) => createLog.filter((e) => !to || e.to === to),
     call: (sid) => calls.get(sid),
+    calls: () => [...calls.values()],
     async waitForEnd(sid, timeoutMs = 30_000) {
       const e = endSignal(sid);
       let t: NodeJS.Timeout | undefined;
@@ -474,8 +514,9 @@ export async function startTwilioSim(opts: TwilioSimOptions = {}): Promise<Twili
       closed = true;
       for (const c of calls.values()) {
         for (const t of c.timers) clearTimeout(t);
-        c.media?.abort();
+        c.media?.abort('sim_closed');
       }
+      await callee?.settle();
       await Promise.allSettled([...inflight]);
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -5,6 +5,8 @@
  */
 export interface ParsedTwiml {
   stream?: { url: string; parameters: Record<string, string> };
+  /** `<Dial>number</Dial>`: where a call update transfers the call. */
+  dial?: string;
   /** Verbs after </Connect>: when empty, the call ends as soon as the stream closes. */
   afterConnect: string;
 }
@@ -20,7 +22,8 @@ function attr(tag: string, name: string): string | undefined {
 export function parseTwiml(twiml: string): ParsedTwiml {
   const streamTag = /<Stream\b(?:[^>"]|"[^"]*")*>/.exec(twiml)?.[0];
   const afterConnect = twiml.split('</Connect>')[1]?.replace('</Response>', '').trim() ?? '';
-  if (!streamTag) return { afterConnect };
+  const dialed = /<Dial\b(?:[^>"]|"[^"]*")*>\s*([^<\s]+)\s*<\/Dial>/.exec(twiml)?.[1];
+  if (!streamTag) return { afterConnect, ...(dialed ? { dial: decode(dialed) } : {}) };
   const url = attr(streamTag, 'url') ?? '';
   const parameters: Record<string, string> = {};
   // Quoted attribute values may contain '>' (XML only requires '<' and '&' to be escaped there).

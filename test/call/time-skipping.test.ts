@@ -42,6 +42,8 @@ function fakes(dialSid: string) {
     },
     callDial: async (a) => (rec('dial', a), { outcome: 'dialed', callSid: dialSid, adopted: false }),
     callHangup: async (a) => rec('hangup', a),
+    // The provider knows nothing more than the callbacks said (these tests are about our timers).
+    callProviderStatus: async () => null,
     callFinishUnanswered: async (a) => (rec('finishUnanswered', a), { releasedMicro: 2_000_000 }),
     callSettle: async (a) => (rec('settle', a), { chargedMicro: 1, releasedMicro: 0, providerCostMicro: 0 }),
   };

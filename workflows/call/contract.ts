@@ -113,6 +113,7 @@ export interface TranscriptTurn {
   role: 'agent' | 'caller' | 'system';
   text: string;
   interrupted?: boolean;
+  /** When the turn started, in ms since the media stream started (stored as a 32-bit integer). */
   atMs?: number;
   latency?: TurnLatency;
 }
@@ -191,3 +192,18 @@ export const mediaEndedSignal = defineSignal<[MediaEndedEvent]>('mediaEnded');
 
 /** Live status, call SID, answeredBy (AMD), transcript, usage and outcome. */
 export const callStateQuery = defineQuery<CallState>('callState');
+
+/** What the media gateway needs to run a call's conversation, from the workflow's own input. */
+export interface CallAgentView {
+  callId: string;
+  accountId: string;
+  campaignId?: string;
+  /** A stream for a call that is settling or over is refused (a replayed TwiML, a late reconnect). */
+  status: CallStatus;
+  agent: AgentConfig;
+}
+/**
+ * The gateway reads the agent here rather than from Postgres: a call started without a campaign
+ * has its agent only in the workflow input, and a query also proves the call's workflow is running.
+ */
+export const callAgentQuery = defineQuery<CallAgentView>('callAgent');

@@ -19,6 +19,7 @@ import type { CallActivities, DialerActivities, DialResult } from '../../activit
 import { CALL_ROW_REJECTED, DIAL_FAILURE, INSUFFICIENT_CREDITS, NON_RETRYABLE_DIAL_FAILURES } from '../../activities/call/types';
 import { callFinishedSignal } from '../campaign/contract';
 import {
+  callAgentQuery,
   callStateQuery,
   mediaEndedSignal,
   mediaStartedSignal,
@@ -32,6 +33,7 @@ import {
   type CallStatus,
   type CallTerminalStatus,
   type MediaEndedEvent,
+  type TelephonyStatusEvent,
 } from './contract';
 import { finalImpliesAnswer, isMachine, isProviderFinal, providerRank, unansweredTerminal } from './status';
 import { callMemo, callSearchAttributes, publishedStatus } from './visibility';
@@ -49,6 +51,13 @@ const { callHangup } = proxyActivities<CallActivities>({
   startToCloseTimeout: '20 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 6 },
 });
+// Asked only when a callback did not come; bounded like the hang-up, and its failure is not the call's.
+const { callProviderStatus } = proxyActivities<CallActivities>({
+  startToCloseTimeout: '20 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 5 },
+});
+/** Workflows started before this change never asked the provider; their histories replay without it. */
+const PROVIDER_STATUS_PATCH = 'ask-provider-when-callback-missing';
 const { callValidateNumber } = proxyLocalActivities<CallActivities>({ startToCloseTimeout: '5 seconds' });
 
 function dialer(taskQueue: string) {
@@ -101,7 +110,15 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
   };
 
   setHandler(callStateQuery, () => state);
-  setHandler(telephonyStatusSignal, (ev) => {
+  // Queries leave no trace in history: adding this handler needs no patch.
+  setHandler(callAgentQuery, () => ({
+    callId: input.callId,
+    accountId: input.accountId,
+    ...(input.campaignId ? { campaignId: input.campaignId } : {}),
+    status: state.status,
+    agent: input.agent,
+  }));
+  const applyStatus = (ev: TelephonyStatusEvent) => {
     if (!sameCall(ev.callSid)) return log.warn('status callback for another call SID ignored', { callSid: ev.callSid });
     if (ev.answeredBy && (!state.answeredBy || state.answeredBy === 'unknown')) state.answeredBy = ev.answeredBy;
     const r = providerRank(ev.status);
@@ -113,7 +130,8 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
       providerFinal = { status: ev.status, durationSec: ev.durationSec };
       if (finalImpliesAnswer(ev.status)) markAnswered();
     }
-  });
+  };
+  setHandler(telephonyStatusSignal, applyStatus);
   setHandler(mediaStartedSignal, (ev) => {
     if (!sameCall(ev.callSid)) return;
     mediaStarted = true; // media flows only on an answered call
@@ -201,6 +219,23 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
     }
   };
 
+  /**
+   * Status callbacks can be lost (our API down or unreachable when Twilio posts): where the workflow
+   * would otherwise conclude without a final status — the ring window or the maximum duration passed,
+   * or the end grace after our hang-up — it asks the provider, and a final status found there is
+   * applied as if its callback had come, so the call is settled on Twilio's own duration.
+   */
+  const askProvider = async () => {
+    if (providerFinal || !state.callSid || !patched(PROVIDER_STATUS_PATCH)) return;
+    const callSid = state.callSid;
+    try {
+      const s = await callProviderStatus({ callId: input.callId, callSid });
+      if (s) applyStatus({ callSid, status: s.status, durationSec: s.durationSec, answeredBy: s.answeredBy, at: new Date().toISOString() });
+    } catch (err) {
+      log.warn('could not ask the provider for the call status; going by our own timers', { error: failureMessage(err) });
+    }
+  };
+
   const run = async (): Promise<CallResult> => {
     // 1. Validate. A local activity, so the verdict is recorded in history: a newer phone-number
     //    metadata version can never change the branch a replay takes.
@@ -275,6 +310,8 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
     // 4. Wait for an answer, a final status, or the ring window to pass.
     const answered = () => answeredAtMs !== undefined;
     await condition(() => answered() || !!providerFinal || canceled, (input.ringTimeoutSec * 1000) + ringGraceMs);
+    // Nothing heard by the end of the ring window: the call may be up, or over, with its callbacks lost.
+    if (!answered() && !providerFinal && !canceled) await askProvider();
     if (!answered()) {
       const why = canceled ? 'canceled' : providerFinal ? undefined : 'ring_window';
       if (why) {
@@ -282,6 +319,7 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
         // final status says so and the call is settled as answered below.
         await hangup();
         await condition(() => !!providerFinal, endGraceMs);
+        await askProvider();
       }
       if (!answered()) {
         if (canceled) return endUnanswered('canceled', holdKey);
@@ -300,11 +338,14 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
     let endedAtMs: number | undefined;
     if (!providerFinal) {
       await condition(() => !!providerFinal || mediaWantsHangup() || machineHangup() || canceled, Math.max(1, deadline - Date.now()));
+      // At the maximum: the callee may have hung up long ago with the final callback lost.
+      if (!providerFinal && !canceled && !machineHangup() && !mediaWantsHangup()) await askProvider();
       if (!providerFinal) {
         endReason = canceled ? 'canceled' : machineHangup() ? 'machine' : mediaWantsHangup() ? `media_${mediaEnded!.reason}` : 'max_duration';
         endedAtMs = Math.min(Date.now(), deadline);
         await hangup();
         await condition(() => !!providerFinal, endGraceMs);
+        await askProvider();
       }
     }
     endedAtMs ??= Date.now();

@@ -1,0 +1,511 @@
+import type { Logger } from 'pino';
+import type { ChatMessage, ChatModel, SpeechToText, SttSession, TextToSpeech, ToolSpec } from '../../providers/types';
+import {
+  mediaEndedSignal,
+  mediaStartedSignal,
+  outcomeSignal,
+  transcriptSignal,
+  usageSignal,
+  type AgentConfig,
+  type MediaEndReason,
+  type TranscriptTurn,
+} from '../../workflows/call/contract';
+import { gatewayBargeIns, recordProviderError, turnLatency } from '../../lib/metrics';
+import { AudioOut, type FrameSink } from '../stream/outbound';
+import { CallGoneError, type CallWorkflowPort } from '../signals/port';
+import { SignalSender } from '../signals/sender';
+import { isBackchannel } from './backchannel';
+import { phrasesFor, type Phrases } from './phrases';
+import { Reply } from './reply';
+import { Speaker, type MarkInfo } from './speaker';
+import { toolSpecs } from './tools';
+import { UsageMeter } from './usage';
+import { VoiceActivity } from './vad';
+
+/**
+ * One call's conversation, from Twilio's `start` to the end of the stream (design: Media gateway
+ * loop). Turn-taking: the caller's STT final ends their turn and starts a reply; caller speech
+ * (voice activity plus a partial that is not a back-channel) or a keypress while a reply is in
+ * flight interrupts it. Everything the workflow needs goes through the signal queue, never
+ * awaited on the audio path.
+ */
+
+export interface GatewaySettings {
+  segmentationSilenceMs: number;
+  firstTokenTimeoutMs: number;
+  defaultSilenceTimeoutSec: number;
+  dtmfDebounceMs: number;
+  maxModelRounds: number;
+  /** Voice within this window makes a partial transcript count as speech for barge-in. */
+  bargeInVoiceWindowMs: number;
+}
+
+export const DEFAULT_SETTINGS: GatewaySettings = {
+  segmentationSilenceMs: 300,
+  firstTokenTimeoutMs: 5_000,
+  defaultSilenceTimeoutSec: 10,
+  dtmfDebounceMs: 1_200,
+  maxModelRounds: 3,
+  bargeInVoiceWindowMs: 400,
+};
+
+/** Ends the call on Twilio's side when the agent transfers it (providers/twilio). */
+export interface CallTransfer {
+  transfer(callSid: string, to: string): Promise<void>;
+}
+
+export interface SessionDeps {
+  stt: SpeechToText;
+  llm: ChatModel;
+  tts: TextToSpeech;
+  port: CallWorkflowPort;
+  transfer?: CallTransfer;
+  log: Logger;
+  settings: GatewaySettings;
+}
+
+export interface SessionIo extends FrameSink {
+  close(code: number, reason: string): void;
+}
+
+/** Buffered caller audio while STT (re)connects: at most this much is kept. */
+const MAX_PENDING_AUDIO_BYTES = 8 * 5_000;
+
+export class CallSession {
+  private readonly log: Logger;
+  private readonly signals: SignalSender;
+  private readonly usage = new UsageMeter();
+  private readonly vad = new VoiceActivity();
+  private readonly out: AudioOut<MarkInfo>;
+  private agent: AgentConfig | undefined;
+  private phrases: Phrases = phrasesFor('en');
+  private tools: ToolSpec[] = [];
+  private readonly messages: ChatMessage[] = [];
+  private stt: SttSession | undefined;
+  private sttFailures = 0;
+  private pendingAudio: Buffer[] = [];
+  private pendingBytes = 0;
+  private reply: Reply | undefined;
+  private seq = 0;
+  private ending = false;
+  private silenceTimer: NodeJS.Timeout | undefined;
+  private silencePrompts = 0;
+  private idleSince = 0;
+  private lastActivity = 0;
+  private dtmf = '';
+  private dtmfTimer: NodeJS.Timeout | undefined;
+  private lastDtmfAt = 0;
+  private readonly ended: Promise<void>;
+  private resolveEnded!: () => void;
+  /** Transcript times are ms since the stream started (transcript_turns.at_ms is a 32-bit integer). */
+  private readonly startedAt = performance.now();
+
+  constructor(
+    private readonly deps: SessionDeps,
+    private readonly io: SessionIo,
+    readonly callId: string,
+    readonly streamSid: string,
+    readonly callSid: string,
+  ) {
+    this.log = deps.log.child({ callId, callSid });
+    this.out = new AudioOut<MarkInfo>(io, streamSid);
+    this.signals = new SignalSender(deps.port, callId, {
+      log: this.log,
+      onGone: () => this.finish('error', 'call workflow is gone', { silent: true, closeReason: this.agent ? 'call over' : 'unknown call' }),
+    });
+    this.ended = new Promise((r) => (this.resolveEnded = r));
+  }
+
+  /** Resolves when the session has ended and its signals were delivered (or given up on). */
+  get done(): Promise<void> {
+    return this.ended;
+  }
+
+  async start(): Promise<void> {
+    this.signals.send(mediaStartedSignal, { streamSid: this.streamSid, callSid: this.callSid, at: new Date().toISOString() });
+    let view;
+    try {
+      view = await this.deps.port.agent(this.callId);
+    } catch (err) {
+      if (err instanceof CallGoneError) return this.finish('error', err.message, { silent: true, closeReason: 'unknown call' });
+      this.log.error({ err: (err as Error).message }, 'could not read the call agent');
+      return this.finish('error', `agent unavailable: ${(err as Error).message}`, { closeReason: 'agent unavailable' });
+    }
+    if (this.ending) return;
+    if (['settling', 'completed', 'no_answer', 'busy', 'failed', 'voicemail', 'invalid_number', 'insufficient_credits', 'canceled'].includes(view.status)) {
+      return this.finish('error', `call is ${view.status}`, { silent: true, closeReason: 'call over' });
+    }
+    const agent = view.agent;
+    this.agent = agent;
+    this.log.info({ campaignId: view.campaignId, language: agent.language }, 'media stream started');
+    this.phrases = phrasesFor(agent.language);
+    this.tools = toolSpecs(agent);
+    this.messages.push({ role: 'system', content: systemPrompt(agent) });
+    this.idleSince = performance.now();
+    // The greeting does not wait for STT: the caller hears the agent as soon as TTS answers.
+    void this.startStt();
+    this.messages.push({ role: 'assistant', content: agent.firstMessage });
+    this.speakFixed(agent.firstMessage);
+  }
+
+  // ---- inbound events --------------------------------------------------------------------------
+
+  audio(ulaw: Buffer) {
+    if (this.ending) return;
+    const now = performance.now();
+    this.vad.feed(ulaw, now);
+    if (this.stt) this.stt.write(ulaw);
+    else if (this.pendingBytes < MAX_PENDING_AUDIO_BYTES) {
+      this.pendingAudio.push(ulaw);
+      this.pendingBytes += ulaw.length;
+    }
+  }
+
+  dtmfDigit(digit: string) {
+    if (this.ending || !this.agent) return;
+    this.lastActivity = this.lastDtmfAt = performance.now();
+    this.silencePrompts = 0;
+    // A keypress is the caller taking the turn: it interrupts the agent like speech does.
+    if (this.reply) this.interrupt('dtmf');
+    this.dtmf += digit;
+    clearTimeout(this.dtmfTimer);
+    if (digit === '#') this.flushDtmf();
+    else this.dtmfTimer = setTimeout(() => this.flushDtmf(), this.deps.settings.dtmfDebounceMs);
+  }
+
+  mark(name: string) {
+    const info = this.out.confirm(name);
+    info?.speaker.confirm(info);
+  }
+
+  /** Twilio's `stop`: the call ended on its side. */
+  stop() {
+    this.finish('caller_hangup', undefined, { closeReason: 'stopped' });
+  }
+
+  /** The socket closed under us (without `stop`). */
+  socketClosed(code: number) {
+    if (!this.ending) this.finish('stream_closed', `socket closed (${code})`, { socketGone: true });
+  }
+
+  /** Malformed input on this stream: the call cannot continue. */
+  protocolError(reason: string) {
+    this.finish('error', `malformed media stream: ${reason}`, { closeReason: reason, closeCode: 1008 });
+  }
+
+  /** Gateway shutdown. */
+  shutdown() {
+    this.finish('error', 'media gateway shutting down', { closeReason: 'gateway shutting down', closeCode: 1001 });
+  }
+
+  // ---- STT -------------------------------------------------------------------------------------
+
+  private async startStt() {
+    const agent = this.agent!;
+    let s: SttSession;
+    try {
+      s = await this.deps.stt.start({ language: agent.language, segmentationSilenceMs: this.deps.settings.segmentationSilenceMs });
+    } catch (err) {
+      return this.sttFailed(err as Error);
+    }
+    if (this.ending) {
+      void s.close();
+      return;
+    }
+    this.usage.useStt(s);
+    s.on('partial', (text) => this.onPartial(text));
+    s.on('final', (text) => this.onFinal(text));
+    s.on('error', (err) => {
+      if (this.stt !== s) return;
+      this.stt = undefined;
+      this.usage.retireStt();
+      void s.close();
+      this.sttFailed(err);
+    });
+    this.stt = s;
+    for (const b of this.pendingAudio) s.write(b);
+    this.pendingAudio = [];
+    this.pendingBytes = 0;
+  }
+
+  private sttFailed(err: Error) {
+    if (this.ending) return;
+    this.sttFailures++;
+    recordProviderError('azure', (err as { code?: string }).code);
+    // One reconnect per call: a second failure means the service is down, not a blip.
+    if (this.sttFailures <= 1) {
+      this.log.warn({ err: err.message }, 'STT failed; reconnecting');
+      void this.startStt();
+      return;
+    }
+    this.log.error({ err: err.message }, 'STT failed again; ending the call');
+    this.failAndEnd('azure', err.message);
+  }
+
+  private onPartial(text: string) {
+    if (this.ending) return;
+    this.lastActivity = performance.now();
+    this.silencePrompts = 0;
+    if (!this.reply || isBackchannel(text)) return;
+    if (!this.vad.voicedWithin(this.deps.settings.bargeInVoiceWindowMs, performance.now())) return;
+    this.interrupt('speech');
+  }
+
+  private onFinal(text: string) {
+    if (this.ending || !this.agent) return;
+    const now = performance.now();
+    this.lastActivity = now;
+    this.silencePrompts = 0;
+    const endOfSpeech = this.vad.lastVoiceAt > now - 5_000 ? this.vad.lastVoiceAt : now - this.deps.settings.segmentationSilenceMs;
+    if (this.reply) {
+      if (isBackchannel(text) && this.reply.speaker.audioSent) {
+        this.turn('caller', text);
+        return;
+      }
+      this.interrupt('speech');
+    }
+    this.callerTurn(text, endOfSpeech, now);
+  }
+
+  private flushDtmf() {
+    clearTimeout(this.dtmfTimer);
+    const digits = this.dtmf;
+    this.dtmf = '';
+    if (!digits || this.ending) return;
+    this.callerTurn(`[keypad] ${digits}`, this.lastDtmfAt, performance.now());
+  }
+
+  // ---- turns -----------------------------------------------------------------------------------
+
+  private turn(role: TranscriptTurn['role'], text: string, extra: Partial<TranscriptTurn> = {}): number {
+    const seq = ++this.seq;
+    this.signals.send(transcriptSignal, { seq, role, text, atMs: this.sinceStart(), ...extra });
+    return seq;
+  }
+
+  private sinceStart(at = performance.now()): number {
+    return Math.round(at - this.startedAt);
+  }
+
+  private callerTurn(text: string, endOfSpeech: number, sttFinal: number) {
+    this.turn('caller', text);
+    this.messages.push({ role: 'user', content: text });
+    const reply = this.newReply('llm');
+    reply.stamps.endOfSpeech = endOfSpeech;
+    reply.stamps.sttFinal = sttFinal;
+    void reply
+      .runModel({
+        llm: this.deps.llm,
+        agent: this.agent!,
+        tools: this.tools,
+        messages: this.messages,
+        usage: this.usage,
+        log: this.log,
+        goodbyePhrase: this.phrases.goodbye,
+        firstTokenTimeoutMs: this.deps.settings.firstTokenTimeoutMs,
+        maxRounds: this.deps.settings.maxModelRounds,
+        onOutcome: (o) => this.signals.send(outcomeSignal, o),
+      })
+      .catch((err) => {
+        reply.failure ??= { vendor: 'gateway', message: (err as Error).message };
+        reply.speaker.end();
+      });
+  }
+
+  private speakFixed(text: string, after?: () => void): Reply {
+    const reply = this.newReply('fixed', after);
+    reply.sayFixed(text);
+    return reply;
+  }
+
+  private newReply(kind: 'llm' | 'fixed', after?: () => void): Reply {
+    this.cancelSilenceTimer();
+    const abort = new AbortController();
+    let reply!: Reply;
+    const speaker = new Speaker({
+      tts: this.deps.tts,
+      voiceId: this.agent!.voiceId,
+      model: this.agent!.ttsModel,
+      out: this.out,
+      usage: this.usage,
+      log: this.log,
+      signal: abort.signal,
+      onFirstByte: () => (reply.stamps.ttsFirstByte = performance.now()),
+      onFirstFrame: () => {
+        reply.stamps.firstFrame = performance.now();
+        reply.agentSeq = ++this.seq; // the agent's turn takes its place when the caller starts hearing it
+      },
+      onPlayed: () => this.replyPlayed(reply, after),
+    });
+    reply = new Reply(speaker, abort, kind);
+    this.reply = reply;
+    speaker.sent.then(
+      () => {
+        if (this.reply === reply && reply.failure) this.failAndEnd(reply.failure.vendor, reply.failure.message, reply);
+      },
+      (err: Error) => {
+        if (this.reply === reply) this.failAndEnd('elevenlabs', err.message, reply);
+      },
+    );
+    return reply;
+  }
+
+  private agentTurn(reply: Reply, text: string, interrupted: boolean) {
+    const seq = reply.agentSeq;
+    if (seq === undefined) return;
+    const latency = reply.latency();
+    this.signals.send(transcriptSignal, { seq, role: 'agent', text, atMs: this.sinceStart(reply.stamps.firstFrame), ...(interrupted ? { interrupted: true } : {}), ...(latency ? { latency } : {}) });
+    if (latency && !interrupted) observeLatency(reply);
+  }
+
+  private replyPlayed(reply: Reply, after?: () => void) {
+    if (this.reply !== reply || this.ending) return;
+    this.reply = undefined;
+    reply.speaker.dispose();
+    this.agentTurn(reply, reply.speaker.fullText(), false);
+    this.signals.send(usageSignal, this.usage.snapshot());
+    if (reply.failure) return this.failAndEnd(reply.failure.vendor, reply.failure.message);
+    if (after) return after();
+    if (reply.endAfter?.kind === 'end_call') return this.finish('end_call', undefined, { closeReason: 'end_call' });
+    if (reply.endAfter?.kind === 'transfer') return void this.doTransfer(reply.endAfter.to);
+    this.armSilenceTimer();
+  }
+
+  /** Caller speech or a keypress while a reply is in flight: stop it where the caller stopped hearing it. */
+  private interrupt(why: 'speech' | 'dtmf') {
+    const reply = this.reply;
+    if (!reply) return;
+    this.reply = undefined;
+    const audible = reply.speaker.audioSent;
+    if (audible) this.out.clear();
+    reply.abort.abort();
+    reply.speaker.dispose();
+    if (audible) {
+      gatewayBargeIns.inc();
+      const heard = reply.speaker.spokenText();
+      this.agentTurn(reply, heard, true);
+      if (reply.kind === 'llm') reply.truncateHistory(this.messages);
+      this.log.debug({ why, heard: heard.length }, 'barge-in');
+    }
+  }
+
+  private armSilenceTimer() {
+    this.cancelSilenceTimer();
+    this.idleSince = performance.now();
+    const timeoutMs = (this.agent?.silenceTimeoutSec ?? this.deps.settings.defaultSilenceTimeoutSec) * 1000;
+    const check = () => {
+      if (this.ending || this.reply) return;
+      const now = performance.now();
+      const last = Math.max(this.idleSince, this.lastActivity, this.vad.lastVoiceAt);
+      if (now - last < timeoutMs) {
+        this.silenceTimer = setTimeout(check, timeoutMs - (now - last) + 5);
+        return;
+      }
+      this.silencePrompts++;
+      if (this.silencePrompts === 1) {
+        this.messages.push({ role: 'assistant', content: this.phrases.reprompt });
+        this.speakFixed(this.phrases.reprompt);
+      } else {
+        this.speakFixed(this.phrases.silenceGoodbye, () => this.finish('silence_timeout', undefined, { closeReason: 'silence_timeout' }));
+      }
+    };
+    this.silenceTimer = setTimeout(check, timeoutMs);
+  }
+
+  private cancelSilenceTimer() {
+    clearTimeout(this.silenceTimer);
+    this.silenceTimer = undefined;
+  }
+
+  private async doTransfer(to: string) {
+    if (!this.deps.transfer) return this.finish('error', 'transfer requested but no telephony is configured', { closeReason: 'error' });
+    try {
+      await this.deps.transfer.transfer(this.callSid, to);
+      this.finish('transfer', undefined, { closeReason: 'transfer', keepSocket: true });
+    } catch (err) {
+      recordProviderError('twilio', (err as { code?: string | number }).code);
+      this.log.error({ err: (err as Error).message }, 'transfer failed');
+      this.failAndEnd('twilio', `transfer failed: ${(err as Error).message}`);
+    }
+  }
+
+  /** A vendor failure the conversation cannot recover from: apologise (if TTS still works), then end. */
+  private failAndEnd(vendor: string, message: string, failed?: Reply) {
+    if (this.ending) return;
+    this.log.error({ vendor, err: message }, 'ending the call after a vendor failure');
+    if (failed && this.reply === failed) {
+      this.reply = undefined;
+      if (failed.speaker.audioSent) {
+        // Keep what was already said; the apology follows it.
+        this.agentTurn(failed, failed.speaker.fullText(), false);
+      }
+    } else if (this.reply) this.interrupt('speech');
+    if (vendor === 'elevenlabs') return this.finish('error', `${vendor}: ${message}`, { closeReason: 'error' });
+    const apology = this.speakFixed(this.phrases.apology, () => this.finish('error', `${vendor}: ${message}`, { closeReason: 'error' }));
+    apology.speaker.sent.catch(() => this.finish('error', `${vendor}: ${message}`, { closeReason: 'error' }));
+  }
+
+  // ---- the end ---------------------------------------------------------------------------------
+
+  /**
+   * Ends the conversation once: stops audio and vendors, sends the final usage and then
+   * mediaEnded (the workflow bills usage received before mediaEnded), and closes the stream.
+   */
+  finish(reason: MediaEndReason, detail: string | undefined, opts: { silent?: boolean; closeReason?: string; closeCode?: number; socketGone?: boolean; keepSocket?: boolean } = {}) {
+    if (this.ending) return;
+    this.ending = true;
+    this.cancelSilenceTimer();
+    clearTimeout(this.dtmfTimer);
+    if (this.reply) {
+      this.reply.abort.abort();
+      this.reply.speaker.dispose();
+      this.reply = undefined;
+    }
+    const stt = this.stt;
+    this.stt = undefined;
+    if (!opts.socketGone && !opts.keepSocket) this.io.close(opts.closeCode ?? 1000, opts.closeReason ?? reason);
+    this.log.info({ reason, detail }, 'media stream ended');
+    void (async () => {
+      // Azure bills audio sent; the session's meter is final once it is closed.
+      if (stt) await stt.close().catch(() => {});
+      this.usage.retireStt();
+      if (!opts.silent) {
+        this.signals.send(usageSignal, this.usage.snapshot());
+        this.signals.send(mediaEndedSignal, { reason, ...(detail ? { detail: detail.slice(0, 500) } : {}), at: new Date().toISOString() });
+      }
+      await this.signals.flushed();
+      this.resolveEnded();
+    })();
+  }
+
+  get endReasonPending(): boolean {
+    return this.ending;
+  }
+
+  /** Usage so far (tests, shutdown). */
+  usageSnapshot() {
+    return this.usage.snapshot();
+  }
+}
+
+function systemPrompt(agent: AgentConfig): string {
+  return [
+    agent.systemPrompt.trim(),
+    '',
+    `You are speaking on a phone call, in ${agent.language}. Keep replies short and spoken: no lists, no markdown, no emoji.`,
+    'Keypad presses from the person arrive as "[keypad] <digits>".',
+    'When the conversation is over, use end_call. Record the result with record_outcome as soon as you know it.',
+  ].join('\n');
+}
+
+function observeLatency(reply: Reply) {
+  const s = reply.stamps;
+  if (s.endOfSpeech === undefined) return;
+  const sec = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? undefined : Math.max(0, (b - a) / 1000));
+  const put = (h: { observe(v: number): void }, v: number | undefined) => v !== undefined && h.observe(v);
+  put(turnLatency.sttFinal, sec(s.endOfSpeech, s.sttFinal));
+  put(turnLatency.llmFirstToken, sec(s.sttFinal, s.llmFirstToken));
+  put(turnLatency.firstClause, sec(s.endOfSpeech, s.firstClause));
+  put(turnLatency.ttsFirstByte, sec(s.firstClauseSent, s.ttsFirstByte));
+  put(turnLatency.voiceToVoice, sec(s.endOfSpeech, s.firstFrame));
+}

@@ -1,0 +1,165 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { createApp } from '../../api/app';
+import { callActivitiesFromConfig, dialerActivitiesFromConfig } from '../../activities/call';
+import { createLedger } from '../../lib/ledger';
+import { callWorkflowId } from '../../lib/ids';
+import { mediaStreamUrl } from '../../lib/media-stream';
+import type { Config } from '../../lib/config';
+import { AzureSpeechToText, ElevenLabsTextToSpeech, OpenRouterChatModel } from '../../providers';
+import { createTwilioCallControl } from '../../providers/twilio/adapter';
+import { startTwilioSim, type TwilioSim } from '../../sim/twilio/server';
+import { startAzureSpeechSim, type AzureSpeechSim } from '../../sim/azure-speech/server';
+import { startOpenRouterSim, type OpenRouterSim, type ReplyScript } from '../../sim/openrouter/server';
+import { startElevenLabsSim, type ElevenLabsSim } from '../../sim/elevenlabs/server';
+import { startMediaGateway, type MediaGateway } from '../../media-gateway/gateway';
+import { DEFAULT_SETTINGS } from '../../media-gateway/conversation/session';
+import { temporalCallPort } from '../../media-gateway/signals/port';
+import type { CallInput, CallResult } from '../../workflows/call/contract';
+import { freePort } from '../helpers/ports';
+import { testContext, testLogger, withWorker, type TestContext } from '../helpers/env';
+import { baseAgent } from './harness';
+
+/**
+ * The whole path through a real call workflow: the workflow holds credit and dials the Twilio
+ * simulator; the simulated callee answers and opens the media stream (signed handshake, minted
+ * token) to the gateway; the gateway talks to the vendor simulators and signals the workflow in
+ * Temporal, which hangs up, settles and writes the transcript and costs to Postgres.
+ */
+
+const script: ReplyScript = (messages) => {
+  const last = [...messages].reverse().find((m) => m.role === 'user')?.content ?? '';
+  if (last.includes('human')) return { text: 'Sure, one moment.', toolCalls: [{ name: 'transfer_call', arguments: { reason: 'asked for a person' } }] };
+  if (last.includes('interested')) {
+    return { text: 'Wonderful.', toolCalls: [{ name: 'record_outcome', arguments: { result: 'interested' } }, { name: 'end_call', arguments: { goodbye: 'Goodbye.' } }] };
+  }
+  return { text: 'We have a new plan for you.' };
+};
+
+let ctx: TestContext;
+let sim: TwilioSim;
+let azure: AzureSpeechSim;
+let openrouter: OpenRouterSim;
+let elevenlabs: ElevenLabsSim;
+let gateway: MediaGateway;
+let api: http.Server;
+let activities: Record<string, unknown>;
+let accountId: string;
+
+beforeAll(async () => {
+  ctx = await testContext();
+  const log = testLogger();
+  [azure, openrouter, elevenlabs] = await Promise.all([
+    startAzureSpeechSim({ finalLatencyMs: 20 }),
+    startOpenRouterSim({ script, firstTokenMs: 30, tokensPerSec: 400 }),
+    startElevenLabsSim({ firstByteMs: 20 }),
+  ]);
+  sim = await startTwilioSim({ callee: true, transferTalkMs: 500 });
+  const gwPort = await freePort();
+  api = http.createServer();
+  await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
+  const config: Config = {
+    ...ctx.config,
+    APP_ORIGIN: `http://127.0.0.1:${(api.address() as AddressInfo).port}`,
+    MEDIA_PUBLIC_URL: `ws://127.0.0.1:${gwPort}`,
+    MEDIA_TOKEN_SECRET: 'e2e-media-secret',
+    TWILIO_API_BASE: sim.url,
+  };
+  api.on('request', createApp({ sql: ctx.sql, temporal: ctx.client, config, log }));
+  gateway = await startMediaGateway({
+    deps: {
+      stt: new AzureSpeechToText({ key: azure.key, endpoint: azure.endpoint }),
+      llm: new OpenRouterChatModel({ apiKey: openrouter.apiKey, baseURL: openrouter.baseUrl }),
+      tts: new ElevenLabsTextToSpeech({ apiKey: elevenlabs.apiKey, baseUrl: elevenlabs.env().ELEVENLABS_BASE_URL! }),
+      port: temporalCallPort(ctx.client),
+      transfer: createTwilioCallControl({ accountSid: sim.accountSid, authToken: sim.authToken, fromNumber: '+15005550006', apiBase: sim.url }),
+      log,
+      settings: DEFAULT_SETTINGS,
+    },
+    mediaTokenSecret: config.MEDIA_TOKEN_SECRET!,
+    // The simulated callee signs the handshake as Twilio does: verify it.
+    twilioAuthToken: sim.authToken,
+    publicUrl: mediaStreamUrl(config.MEDIA_PUBLIC_URL!),
+    port: gwPort,
+    log,
+  });
+  activities = { ...callActivitiesFromConfig({ sql: ctx.sql, config, log }), ...dialerActivitiesFromConfig({ sql: ctx.sql, config, log }) };
+  const [a] = await ctx.sql<{ id: string }[]>`insert into accounts (name) values ('gateway e2e') returning id`;
+  accountId = a!.id;
+  await createLedger(ctx.sql).credit({ accountId, amount: 10_000_000, key: `test-credit/${accountId}`, reason: 'gateway e2e' });
+});
+
+afterAll(async () => {
+  await gateway?.close(2_000);
+  await sim?.close();
+  await Promise.all([azure?.close(), openrouter?.close(), elevenlabs?.close()]);
+  api?.closeAllConnections();
+  await new Promise<void>((r) => (api ? api.close(() => r()) : r()));
+});
+
+let n = 0;
+const number = () => `+1415555${String((process.pid * 31 + ++n) % 10_000).padStart(4, '0')}`;
+
+async function runCall(to: string, over: Partial<CallInput> = {}): Promise<CallResult> {
+  const input: CallInput = {
+    callId: randomUUID(),
+    accountId,
+    attempt: 1,
+    to,
+    maxDurationSec: 60,
+    ringTimeoutSec: 5,
+    voicemailPolicy: 'hangup',
+    agent: baseAgent({ transferNumber: '+60312345678' }),
+    timeouts: { ringGraceSec: 3, endGraceSec: 5 },
+    ...over,
+  };
+  return withWorker({ activities }, async (taskQueue) => {
+    const handle = await ctx.client.workflow.start('callWorkflow', { taskQueue, workflowId: callWorkflowId(input.callId), args: [{ ...input, dialerTaskQueue: taskQueue }] });
+    return (await handle.result()) as CallResult;
+  });
+}
+
+describe('gateway with a real call workflow', () => {
+  it('a conversation ending with end_call: the workflow hangs up, settles the usage and stores the transcript', async () => {
+    const to = number();
+    sim.scenario.numbers = { [to]: { kind: 'answer', afterMs: 50, persona: [{ say: 'Hello?' }, { say: 'Yes, I am interested.' }] } };
+    const result = await runCall(to);
+    expect(result.status).toBe('completed');
+    expect(result.outcome).toEqual({ result: 'interested' });
+    const turns = await ctx.sql<{ seq: number; role: string; text: string; latency: any }[]>`
+      select seq, role, text, latency from transcript_turns where call_id = ${result.callId} order by seq`;
+    expect(turns.map((t) => `${t.role}: ${t.text}`)).toEqual([
+      'agent: Hello, this is Aina from Acme.',
+      'caller: Hello?',
+      'agent: We have a new plan for you.',
+      'caller: Yes, I am interested.',
+      'agent: Wonderful. Goodbye.',
+    ]);
+    expect(turns[2]!.latency.firstFrameMs).toBeGreaterThan(0);
+    const [cost] = await ctx.sql<{ stt_audio_ms: number; prompt_tokens: number; completion_tokens: number; tts_characters: number; llm_reported_cost: number | null }[]>`
+      select stt_audio_ms, prompt_tokens, completion_tokens, tts_characters, llm_reported_cost from call_costs where call_id = ${result.callId}`;
+    expect(cost!.stt_audio_ms).toBeGreaterThan(1000);
+    expect(cost!.prompt_tokens).toBeGreaterThan(0);
+    expect(cost!.completion_tokens).toBeGreaterThan(0);
+    expect(cost!.llm_reported_cost).toBeGreaterThan(0);
+    const ttsChars = elevenlabs.streams.filter((s) => s.voiceId === 'voice-aina').reduce((k, s) => k + s.characters, 0);
+    expect(cost!.tts_characters).toBe(ttsChars);
+    const media = [...sim.mediaSessions.values()].find((m) => m.caller.some((c) => c.text === 'Hello?'))!;
+    expect(media.end?.by).toBe('gateway');
+  });
+
+  it('transfer_call: the call is redirected to the campaign transfer number and stays up until the transferred leg ends', async () => {
+    const to = number();
+    sim.scenario.numbers = { [to]: { kind: 'answer', afterMs: 50, persona: [{ say: 'Can I talk to a human?' }] } };
+    const result = await runCall(to);
+    expect(result.status).toBe('completed');
+    const [row] = await ctx.sql<{ provider_call_sid: string }[]>`select provider_call_sid from calls where id = ${result.callId}`;
+    const call = sim.call(row!.provider_call_sid)!;
+    expect(call.transferredTo).toBe('+60312345678');
+    expect(call.redirects[0]).toContain('<Dial');
+    const turns = await ctx.sql<{ text: string }[]>`select text from transcript_turns where call_id = ${result.callId} order by seq`;
+    expect(turns.map((t) => t.text)).toEqual(['Hello, this is Aina from Acme.', 'Can I talk to a human?', 'Sure, one moment.']);
+  });
+});

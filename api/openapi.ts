@@ -48,7 +48,7 @@ export function openApiDocument() {
       '/v1/campaigns/{id}/resume': { post: { summary: 'Resume dialing', parameters: [idParam], responses: { '200': ok('{ status, pauseReason }'), '409': ok('not started or finished'), ...errors } } },
       '/v1/campaigns/{id}/cancel': { post: { summary: 'Stop dialing; calls in flight finish and settle', parameters: [idParam], responses: { '200': ok('{ status, pauseReason }'), '409': ok('not started or finished'), ...errors } } },
       '/v1/campaigns/{id}/calls': { get: { summary: 'The campaign\'s calls, paginated', parameters: [idParam, ...queryParams(CallsQuerySchema)], responses: { '200': ok('{ calls, nextCursor }'), ...errors } } },
-      '/v1/calls/{id}': { get: { summary: 'A call: status, cost breakdown, transcript, outcome', parameters: [idParam], responses: { '200': ok('call'), ...errors } } },
+      '/v1/calls/{id}': { get: { summary: 'A call: status, Twilio CallSid (providerCallSid), cost breakdown, transcript, outcome', parameters: [idParam], responses: { '200': ok('call'), ...errors } } },
       '/v1/credits': { get: { summary: 'Available and held credit', responses: { '200': ok('{ available, held, currency, unit }') } } },
       '/v1/credits/statement': { get: { summary: 'Ledger statement, paginated', responses: { '200': ok('{ entries, nextCursor }') } } },
       '/v1/credits/topups': {

@@ -16,9 +16,9 @@ import { roster, scenarioFor } from './demo/roster';
 import { balance, createDemoAccount, topUp } from './demo/account';
 import { createCampaign, runCampaign } from './demo/campaign';
 import { progressView } from './demo/progress';
-import { callsTable, fetchCalls, totalsOf } from './demo/report';
+import { callsTable, fetchCalls, sampleConversation, totalsOf } from './demo/report';
 import { rm, usd } from './demo/format';
-import { findRecordings } from './demo/recordings';
+import { awaitRecordings } from './demo/recordings';
 
 const TOP_UP_SEN = 20_000; // RM 200.00
 
@@ -102,14 +102,21 @@ try {
     await temporal.connection.close();
   }
   const callsUrl = `${ui}/workflows?query=${encodeURIComponent(`CampaignId="${campaignId}"`)}`;
-  const recordings = findRecordings(recordingsDir);
+  const answered = rows.filter((r) => r.callSid && (r.status === 'completed' || r.status === 'voicemail')).map((r) => r.callSid!);
+  const recordings = conversations ? await awaitRecordings(recordingsDir, answered) : [];
+  const recordingOf = (r: { callSid: string | null }) => (r.callSid && recordings.includes(`${r.callSid}.wav`) ? `${r.callSid}.wav` : undefined);
 
   console.log(`\nCalls (${rows.length} for ${callees.length} callees; busy and unanswered numbers are tried twice), costs in USD:\n`);
   console.log(callsTable(rows, totals));
+  const convo = sampleConversation(rows, (r) => {
+    const f = recordingOf(r);
+    return f && path.join(recordingsDir, f);
+  });
+  if (convo) console.log(`\n${convo}`);
   console.log(`\nBy status: ${Object.entries(totals.byStatus).map(([k, n]) => `${k.replace(/_/g, ' ')} ${n}`).join(', ')}`);
   console.log(`Provider cost ${usd(totals.providerCostMicro)} (STT ${usd(totals.sttMicro)}, LLM ${usd(totals.llmMicro)}, TTS ${usd(totals.ttsMicro)}, Twilio ${usd(totals.twilioMicro)}); charged ${usd(totals.chargedMicro)}; margin ${usd(totals.marginMicro)}`);
   console.log(`Balance: ${usd(before.available)} before, ${usd(after.available)} after (${usd(before.available - after.available)} spent, ${usd(after.held)} still held)`);
-  if (recordings.length) console.log(`Recordings: ${recordings.length} stereo WAV files (left: callee, right: agent) in ${recordingsDir}`);
+  if (recordings.length) console.log(`Recordings: ${recordings.length} stereo WAV files (left: callee, right: agent), named by Twilio CallSid, in ${recordingsDir}`);
   else console.log(`Recordings: none in ${recordingsDir}${conversations ? '' : ' (no media gateway in this checkout, so no call audio: answered calls end after a fixed time)'}`);
   console.log(`Temporal UI: the campaign ${campaignUrl}`);
   console.log(`             its calls    ${callsUrl}`);
@@ -121,8 +128,12 @@ try {
     topUp: { id: t.topUpId, billId: t.billId, amountSen: t.amountSen, creditMicro: t.creditMicro },
     balance: { before, after },
     totals,
-    calls: rows.map(({ id, to, persona, attempt, status, outcome, durationSec, sttMicro, llmMicro, ttsMicro, twilioMicro, providerCostMicro, chargedMicro, marginMicro, transcriptTurns }) =>
-      ({ id, toLast4: to.slice(-4), persona, attempt, status, outcome, durationSec, sttMicro, llmMicro, ttsMicro, twilioMicro, providerCostMicro, chargedMicro, marginMicro, transcriptTurns })),
+    calls: rows.map((r) => ({
+      id: r.id, callSid: r.callSid, toLast4: r.to.slice(-4), persona: r.persona, attempt: r.attempt, status: r.status, outcome: r.outcome,
+      durationSec: r.durationSec, sttMicro: r.sttMicro, llmMicro: r.llmMicro, ttsMicro: r.ttsMicro, twilioMicro: r.twilioMicro,
+      providerCostMicro: r.providerCostMicro, chargedMicro: r.chargedMicro, marginMicro: r.marginMicro, transcriptTurns: r.transcriptTurns,
+      recording: recordingOf(r) ?? null,
+    })),
     recordings: { dir: recordingsDir, files: recordings },
     temporalUi: { campaign: campaignUrl, calls: callsUrl },
     api: origin,

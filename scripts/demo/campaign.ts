@@ -3,14 +3,17 @@ import type { Callee } from './roster';
 import { balance } from './account';
 import type { ProgressSnapshot, ProgressView } from './progress';
 
-/** The agent every demo call runs: a short renewal call with three outcomes the callees can reach. */
+/**
+ * The agent every demo call runs: a short sales call with three outcomes the callees can reach. On
+ * the simulators its "LLM" is sim/callee/agent-script.ts (keyword rules that match the personas).
+ */
 export const DEMO_AGENT = {
   systemPrompt:
-    'You are Aisyah, a friendly agent for Sinar Fibre calling existing customers about upgrading their home internet ' +
-    'from 100 Mbps to 500 Mbps for RM 20 more a month. Keep every reply to one or two short sentences. If they are ' +
-    'interested, confirm and record the outcome "interested"; if they ask to be called later, agree a time and record ' +
-    '"callback"; if they decline, thank them and record "not_interested". Then end the call politely.',
-  firstMessage: 'Hi, this is Aisyah from Sinar Fibre. Do you have a minute to hear about a faster plan for the same line?',
+    'You are Aisyah, a friendly agent for Sinar Bank calling existing customers about a new savings plan with ' +
+    '4% a year. Keep every reply to one or two short sentences. If they are interested, record the outcome ' +
+    '"interested"; if they ask to be called later, agree a time and record "callback" with that time; if they ' +
+    'decline, record "not_interested". Then say goodbye and end the call.',
+  firstMessage: 'Hi, this is Aisyah from Sinar Bank. Do you have a minute?',
   language: 'en-US',
   voiceId: 'demo-aisyah',
   llmModel: 'meta-llama/llama-3.1-70b-instruct',

@@ -9,3 +9,17 @@ export function findRecordings(dir: string): string[] {
     .map((f) => f.split(path.sep).join('/'))
     .sort();
 }
+
+/**
+ * Waits (briefly) until every answered call's recording is there: the callee writes a call's WAV
+ * just after the call ends, so the last ones can land a moment after the campaign completes.
+ */
+export async function awaitRecordings(dir: string, callSids: string[], timeoutMs = 5_000): Promise<string[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const files = findRecordings(dir);
+    const have = new Set(files);
+    if (callSids.every((sid) => have.has(`${sid}.wav`)) || Date.now() > deadline) return files;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

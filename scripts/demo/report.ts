@@ -4,6 +4,8 @@ import { table, usd } from './format';
 
 export interface CallRow {
   id: string;
+  /** Twilio's CallSid; the simulated callee names the call's recording after it. */
+  callSid: string | null;
   to: string;
   persona: string;
   attempt: number;
@@ -18,6 +20,7 @@ export interface CallRow {
   chargedMicro: number;
   marginMicro: number;
   transcriptTurns: number;
+  transcript: { role: string; text: string; interrupted: boolean }[];
 }
 
 export interface Totals {
@@ -52,6 +55,7 @@ export async function fetchCalls(api: Api, campaignId: string, callees: Callee[]
       const k = d.cost;
       rows.push({
         id: d.id,
+        callSid: d.providerCallSid ?? null,
         to: d.to,
         persona: personaOf.get(d.to) ?? '?',
         attempt: d.attempt,
@@ -66,6 +70,7 @@ export async function fetchCalls(api: Api, campaignId: string, callees: Callee[]
         chargedMicro: Number(k?.chargedAmount ?? 0),
         marginMicro: Number(k?.profitMargin ?? 0),
         transcriptTurns: Array.isArray(d.transcript) ? d.transcript.length : 0,
+        transcript: Array.isArray(d.transcript) ? d.transcript.map((t: { role: string; text: string; interrupted?: boolean }) => ({ role: t.role, text: t.text, interrupted: !!t.interrupted })) : [],
       });
     }
   }
@@ -104,4 +109,15 @@ export function callsTable(rows: CallRow[], t: Totals): string {
     usd(t.sttMicro), usd(t.llmMicro), usd(t.ttsMicro), usd(t.twilioMicro), usd(t.chargedMicro), usd(t.marginMicro),
   ]];
   return table(HEADERS, body, RIGHT, footer);
+}
+
+/** One call's transcript, as a person would read it; the first talking persona's by preference. */
+export function sampleConversation(rows: CallRow[], recordingOf: (r: CallRow) => string | undefined): string | undefined {
+  const talked = rows.filter((r) => r.transcript.length > 0);
+  const pick = talked.find((r) => r.persona === 'interrupter') ?? talked.find((r) => r.persona === 'interested') ?? talked[0];
+  if (!pick) return undefined;
+  const lines = pick.transcript.map((t) => `    ${t.role.padEnd(6)}  ${t.text}${t.interrupted ? '  [cut off]' : ''}`);
+  const rec = recordingOf(pick);
+  return `A conversation (${maskNumber(pick.to)}, ${pick.persona.replace(/_/g, ' ')}, outcome ${pick.outcome ?? 'none'}):\n${lines.join('\n')}` +
+    (rec ? `\n    listen: ${rec}` : '');
 }

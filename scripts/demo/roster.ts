@@ -8,7 +8,7 @@ import type { PersonaName } from '../../sim/callee/persona';
  * which otherwise hang up after a fixed time so the demo still shows answered, billed calls.
  */
 export type Persona =
-  | 'interested' | 'not_interested' | 'callback' | 'interrupter' | 'silent' | 'hangs_up_early'
+  | 'interested' | 'not_interested' | 'callback' | 'interrupter' | 'backchanneler' | 'silent' | 'hangs_up_early'
   | 'busy' | 'no_answer' | 'voicemail' | 'failed';
 
 export interface Callee {
@@ -21,7 +21,7 @@ export interface Callee {
 const ORDER: Persona[] = [
   'interested', 'busy', 'not_interested', 'voicemail', 'no_answer', 'callback',
   'interrupter', 'silent', 'hangs_up_early', 'failed', 'interested', 'not_interested',
-  'busy', 'interrupter', 'voicemail', 'no_answer', 'callback', 'interested', 'not_interested', 'interested',
+  'busy', 'interrupter', 'voicemail', 'no_answer', 'callback', 'interested', 'not_interested', 'backchanneler',
 ];
 
 const NAMES = ['Aminah', 'Raj', 'Mei Ling', 'Farid', 'Siti', 'Kumar', 'Wei Jie', 'Nurul', 'Daniel', 'Priya',
@@ -32,7 +32,7 @@ const NAMES = ['Aminah', 'Raj', 'Mei Ling', 'Farid', 'Siti', 'Kumar', 'Wei Jie',
  * when there is no conversation to end the call: no media gateway in the stack.
  */
 const TALK_MS = {
-  interested: 9_000, not_interested: 5_000, callback: 7_000, interrupter: 8_000, silent: 6_000, hangs_up_early: 2_500,
+  interested: 9_000, not_interested: 5_000, callback: 7_000, interrupter: 8_000, backchanneler: 9_000, silent: 6_000, hangs_up_early: 2_500,
 } satisfies Partial<Record<PersonaName & Persona, number>>;
 type Talking = keyof typeof TALK_MS;
 

@@ -133,6 +133,7 @@ describe('campaign API', () => {
         expect(rest.nextCursor).toBeNull();
         const one = (await local.call('GET', `/v1/calls/${calls.calls[0].id}`, { key: a.apiKey })).body;
         expect(one.status).toBe('completed');
+        expect(one.providerCallSid).toMatch(/^CA[0-9a-f]{32}$/);
         expect(one.cost.chargedAmount).toBe(one.cost.totalProviderCost + one.cost.profitMargin);
         expect(one.cost.priceListVersion).toMatch(/^pl_/);
         const other = await createTestAccount(h.ctx.sql, { withKey: true });

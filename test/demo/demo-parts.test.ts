@@ -37,7 +37,7 @@ describe('demo parts', () => {
     const callees = roster(20);
     const report = normalizeContacts(callees.map((c, i) => ({ phone: c.phone, line: i + 1 })), 'MY');
     expect(report.accepted.length).toBe(20);
-    expect(new Set(callees.map((c) => c.persona))).toEqual(new Set(['interested', 'not_interested', 'callback', 'interrupter', 'silent', 'hangs_up_early', 'busy', 'no_answer', 'voicemail', 'failed']));
+    expect(new Set(callees.map((c) => c.persona))).toEqual(new Set(['interested', 'not_interested', 'callback', 'interrupter', 'backchanneler', 'silent', 'hangs_up_early', 'busy', 'no_answer', 'voicemail', 'failed']));
     const scenario = scenarioFor(callees, { conversations: false });
     const kind = (p: string) => scenario.numbers![callees.find((c) => c.persona === p)!.phone]!.kind;
     expect([kind('busy'), kind('no_answer'), kind('voicemail'), kind('failed'), kind('interested')]).toEqual(['busy', 'no-answer', 'voicemail', 'failed', 'answer']);

@@ -9,6 +9,7 @@ import { createSql, withDatabase } from '../../lib/db';
 import { dropDatabase } from '../../lib/migrate';
 import { freePort } from '../helpers/ports';
 import { usd } from '../../scripts/demo/format';
+import { decodeWav } from '../../sim/callee/wav';
 
 /** PIDs of live processes whose environment carries `marker` (children inherit it). */
 async function processesWithMarker(marker: string): Promise<number[]> {
@@ -30,6 +31,12 @@ const PERSONA_STATUS: Record<string, string> = {
   interested: 'completed', not_interested: 'completed', callback: 'completed',
   busy: 'busy', no_answer: 'no_answer', voicemail: 'voicemail',
 };
+/** What the agent records after talking with each persona (sim/callee's agent script). */
+const PERSONA_OUTCOME: Record<string, string | null> = {
+  interested: 'interested', not_interested: 'not_interested', callback: 'callback', busy: null, no_answer: null, voicemail: null,
+};
+
+const energy = (samples: Int16Array) => samples.reduce((a, x) => a + Math.abs(x), 0) / Math.max(1, samples.length);
 
 describe('npm run demo', () => {
   it('runs a reduced campaign to completion and prints totals that equal the database', async () => {
@@ -85,7 +92,33 @@ describe('npm run demo', () => {
         expect(c.attempt).toBe(db!.attempt);
         expect(db!.to_e164.endsWith(c.toLast4)).toBe(true);
         expect(c.status, c.persona).toBe(PERSONA_STATUS[c.persona]);
+        expect(c.outcome, c.persona).toBe(PERSONA_OUTCOME[c.persona]);
       }
+
+      // Conversations: transcripts as printed, and a stereo recording of every answered call.
+      const turns = await sql<{ call_id: string; n: number }[]>`
+        select call_id, count(*)::int as n from transcript_turns where call_id in ${sql(calls.map((c) => c.id))} group by call_id`;
+      const turnsOf = new Map(turns.map((t) => [t.call_id, t.n]));
+      for (const c of r.calls) {
+        expect(c.transcriptTurns, c.persona).toBe(turnsOf.get(c.id) ?? 0);
+        if (c.status === 'completed') expect(c.transcriptTurns, c.persona).toBeGreaterThanOrEqual(3);
+        if (c.status !== 'completed' && c.status !== 'voicemail') {
+          expect(c.recording).toBeNull();
+          continue;
+        }
+        expect(c.recording, c.persona).toBe(`${c.callSid}.wav`);
+        const wav = decodeWav(await readFile(path.join(r.recordings.dir, c.recording)));
+        expect(wav.sampleRate).toBe(8000);
+        expect(wav.channels).toHaveLength(2);
+        expect(wav.channels[1]!.length / 8000, c.persona).toBeGreaterThan(1);
+        // The agent speaks on every answered call; a person (not the machine) answers it too.
+        expect(energy(wav.channels[1]!), `${c.persona} agent channel`).toBeGreaterThan(100);
+        if (c.status === 'completed') expect(energy(wav.channels[0]!), `${c.persona} callee channel`).toBeGreaterThan(10);
+      }
+      expect(r.recordings.files.length).toBe(r.calls.filter((c: { recording: string | null }) => c.recording).length);
+      expect(out).toContain(`Recordings: ${r.recordings.files.length} stereo WAV files`);
+      // Every vendor was used and costed: speech to text, the LLM, text to speech, Twilio.
+      for (const k of ['sttMicro', 'llmMicro', 'ttsMicro', 'twilioMicro']) expect(r.totals[k], k).toBeGreaterThan(0);
       // Six callees, one of each kind: busy and unanswered numbers are tried twice.
       expect(new Set(r.calls.map((c: { persona: string }) => c.persona))).toEqual(new Set(Object.keys(PERSONA_STATUS)));
       expect(r.totals.calls).toBe(8);

@@ -207,6 +207,8 @@ describe('Billplz redirect back to /billing/return', () => {
         if (r.status !== 431) {
           expect(r.contentType).toMatch(/^text\/html/);
           expect(r.text).toMatch(/<h1>[^<]+<\/h1>/);
+          // nothing from the query is reflected into the page (no markup injection)
+          expect(r.text).not.toMatch(/<script|alert\(|\.\.\/|constructor|__proto__/);
         }
         if (!signIt) expect(r.status).toBe(400);
       }),

@@ -48,8 +48,8 @@ export function routeLabel(req: Request, path: string): string {
 /**
  * One log line per request, when it finishes: method, the path with anything but ids and words
  * masked (never the query string, which can carry tokens and phone numbers), the matched route,
- * status, duration, and the ids it concerns. Headers and bodies are never logged: they hold API keys, Twilio signatures and
- * phone numbers.
+ * status, duration, and the ids it concerns. Headers and bodies are never logged: they hold API
+ * keys, Twilio signatures and phone numbers.
  */
 export function requestLogger(log: Logger): RequestHandler {
   return (req, res, next) => {
@@ -70,8 +70,8 @@ export function requestLogger(log: Logger): RequestHandler {
 }
 
 /**
- * The path with every segment that is neither a UUID nor a word (a letter, then at most two digits in a row) replaced
- * by `:x`, so a phone number or an email a caller put in the path never reaches a log line.
+ * The path with every segment that is neither a UUID nor a word (a letter first, never three digits
+ * in a row) replaced by `:x`, so a phone number or an email a caller put in a path is never logged.
  */
 export function safePath(path: string): string {
   return path

@@ -1,10 +1,11 @@
 import {
-  ParentClosePolicy, allHandlersFinished, condition, continueAsNew, log, proxyActivities, proxyLocalActivities, setHandler, startChild, uuid4, workflowInfo,
+  ParentClosePolicy, allHandlersFinished, condition, continueAsNew, log, patched, proxyActivities, proxyLocalActivities, setHandler, startChild, uuid4, workflowInfo,
 } from '@temporalio/workflow';
 import type { CampaignActivities, ContactResult, ContactToCall } from '../../activities/campaign';
 import { TASK_QUEUES, callWorkflowId } from '../../lib/ids';
 import { SA } from '../../lib/search-attributes';
 import type { CallInput } from '../call/contract';
+import { callMemo, callSearchAttributes } from '../call/visibility';
 import {
   callFinishedSignal, cancelUpdate, pauseUpdate, progressQuery, resumeUpdate,
   type CampaignCarry, type CampaignControlResult, type CampaignInput, type CampaignProgress, type CampaignStatus, type RetryItem,
@@ -66,6 +67,12 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignPr
   let alertPending = false;
   let windowOpenUntil = 0;
   const wfId = workflowInfo().workflowId;
+  // Memo and every search attribute set at startChild (free) instead of upserted by the call (billed).
+  const fullStartAttributes = patched('fewer-call-actions');
+  // A child can finish and report before this workflow sees its start confirmed (a zero-length call,
+  // a loaded server): it must already be in flight then, or its report is taken for a duplicate and
+  // the campaign waits for it forever.
+  const inFlightBeforeStart = patched('campaign-inflight-before-start');
 
   const progress = (): CampaignProgress => ({
     campaignId: input.campaignId, status, pauseReason, inFlight: inFlight.size, pendingRetries: retries.length,
@@ -186,7 +193,9 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignPr
       taskQueue: input.callTaskQueue ?? TASK_QUEUES.orchestration,
       args: [callInput],
       parentClosePolicy: ParentClosePolicy.ABANDON,
-      typedSearchAttributes: [{ key: SA.AccountId, value: input.accountId }, { key: SA.CampaignId, value: input.campaignId }],
+      ...(fullStartAttributes
+        ? { memo: { ...callMemo(callInput) }, typedSearchAttributes: callSearchAttributes(callInput, 'validating') }
+        : { typedSearchAttributes: [{ key: SA.AccountId, value: input.accountId }, { key: SA.CampaignId, value: input.campaignId }] }),
     });
   }
 
@@ -252,13 +261,15 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignPr
     const failedStarts: string[] = [];
     await Promise.all(go.map(async ({ it, callId }) => {
       try {
+        if (inFlightBeforeStart) inFlight.set(callId, it);
         await startCall(it, callId);
-        inFlight.set(callId, it);
+        if (!inFlightBeforeStart) inFlight.set(callId, it);
         started.push({ contactId: it.contactId, attempt: it.attempt });
         counters.attemptsStarted++;
         callsThisRun++;
       } catch (err) {
         log.error('could not start a call', { callId, error: String(err) });
+        inFlight.delete(callId);
         failedStarts.push(callId);
         putBack([it]);
       }

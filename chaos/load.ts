@@ -57,7 +57,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
   };
   const t0 = Date.now();
-  const cs = await startChaosStack({ env, keep: o.keep, databaseServerUrl: o.databaseServerUrl });
+  const cs = await startChaosStack({ env, keep: o.keep, databaseServerUrl: o.databaseServerUrl, temporalInMemory: true });
   try {
     log(`stack up in ${((Date.now() - t0) / 1000).toFixed(1)} s (logs in ${cs.dataDir}/logs)`);
     const api = new ApiClient(cs.apiUrl);

@@ -21,6 +21,13 @@ export interface CallActivityDeps {
 
 /** Activities of callWorkflow on the orchestration queue. Each is idempotent by callId. */
 export function createCallActivities({ sql, log, ledger, pricing, telephony }: CallActivityDeps): CallActivities {
+  const hold = (callId: string, accountId: string, maxDurationSec: number) =>
+    sql.begin(async (tx) => {
+      const held = await ledger.hold({ accountId, amountMicro: pricing.holdAmountFor(maxDurationSec), key: ledgerKeys.callHold(callId) }, tx);
+      await tx`update calls set hold_amount = ${held.amountMicro}, hold_key = ${held.holdKey}, updated_at = now() where id = ${callId}`;
+      return held;
+    });
+
   return {
     async callValidateNumber({ to, defaultRegion }) {
       const raw = to.trim();
@@ -31,7 +38,7 @@ export function createCallActivities({ sql, log, ledger, pricing, telephony }: C
       return { ok: true, e164: parsed.number };
     },
 
-    async callBegin({ input, toE164 }) {
+    async callBegin({ input, toE164, holdForSec }) {
       try {
         await sql`
         insert into calls (id, account_id, campaign_id, contact_id, attempt, to_e164, status)
@@ -45,15 +52,12 @@ export function createCallActivities({ sql, log, ledger, pricing, telephony }: C
         if (code === '23503' || code === '23505') throw ApplicationFailure.nonRetryable(`call row rejected: ${(err as Error).message}`, CALL_ROW_REJECTED);
         throw err;
       }
+      // A retry after the row was written only re-runs the hold, which is idempotent by its key.
+      return holdForSec !== undefined && toE164 ? hold(input.callId, input.accountId, holdForSec) : null;
     },
 
     async callHold({ callId, accountId, maxDurationSec }) {
-      const amountMicro = pricing.holdAmountFor(maxDurationSec);
-      return sql.begin(async (tx) => {
-        const hold = await ledger.hold({ accountId, amountMicro, key: ledgerKeys.callHold(callId) }, tx);
-        await tx`update calls set hold_amount = ${hold.amountMicro}, hold_key = ${hold.holdKey}, updated_at = now() where id = ${callId}`;
-        return hold;
-      });
+      return hold(callId, accountId, maxDurationSec);
     },
 
     async callHangup({ callId, callSid }) {

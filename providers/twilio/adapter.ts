@@ -45,7 +45,8 @@ export function createTwilioTelephony(settings: TwilioSettings, opts: { timeoutM
           twiml: streamTwiml(req),
           statusCallback: req.statusCallbackUrl,
           statusCallbackMethod: 'POST',
-          statusCallbackEvent: ['initiated', 'ringing', 'answered', 'completed'],
+          // Each callback is a signal to the call workflow, a billed Temporal action: only what it acts on.
+          statusCallbackEvent: ['answered', 'completed'],
           timeout: req.ringTimeoutSec,
           timeLimit: req.timeLimitSec,
           ...(req.machineDetection

@@ -11,6 +11,7 @@ import {
   setHandler,
   upsertMemo,
   upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import { TASK_QUEUES } from '../../lib/ids';
 import { SA } from '../../lib/search-attributes';
@@ -35,6 +36,7 @@ import {
   type TelephonyStatusEvent,
 } from './contract';
 import { finalImpliesAnswer, isMachine, isProviderFinal, providerRank, unansweredTerminal } from './status';
+import { callMemo, callSearchAttributes, publishedStatus } from './visibility';
 
 const DEFAULT_RING_GRACE_SEC = 60;
 const DEFAULT_END_GRACE_SEC = 20;
@@ -80,6 +82,9 @@ function dialer(taskQueue: string) {
  * runs its compensation (hang up, void or settle) to completion.
  */
 export async function callWorkflow(input: CallInput): Promise<CallResult> {
+  // Fewer billed actions per call: attributes and memo taken from the start when the campaign set
+  // them, CallStatus upserted only at the answer and the end, credit hold in the callBegin activity.
+  const fewerActions = patched('fewer-call-actions');
   const state: CallState = {
     callId: input.callId,
     status: 'validating',
@@ -159,19 +164,28 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
   function setStatus(status: CallStatus) {
     if (state.status === status) return;
     state.status = status;
-    upsertSearchAttributes([{ key: SA.CallStatus, value: status }]);
+    if (!fewerActions || publishedStatus(status)) upsertSearchAttributes([{ key: SA.CallStatus, value: status }]);
   }
 
   CancellationScope.current().cancelRequested.catch(() => {
     canceled = true;
   });
 
-  upsertMemo({ toLast4: input.to.replace(/\D/g, '').slice(-4), attempt: input.attempt });
-  upsertSearchAttributes([
-    { key: SA.AccountId, value: input.accountId },
-    ...(input.campaignId ? [{ key: SA.CampaignId, value: input.campaignId }] : []),
-    { key: SA.CallStatus, value: state.status },
-  ]);
+  if (fewerActions) {
+    // Upsert only what the start did not already carry (a campaign child carries it all).
+    const info = workflowInfo();
+    const memo = callMemo(input);
+    if (info.memo?.toLast4 !== memo.toLast4 || info.memo?.attempt !== memo.attempt) upsertMemo({ ...memo });
+    const missing = callSearchAttributes(input, state.status).filter((p) => info.typedSearchAttributes.get(p.key) !== p.value);
+    if (missing.length) upsertSearchAttributes(missing);
+  } else {
+    upsertMemo({ toLast4: input.to.replace(/\D/g, '').slice(-4), attempt: input.attempt });
+    upsertSearchAttributes([
+      { key: SA.AccountId, value: input.accountId },
+      ...(input.campaignId ? [{ key: SA.CampaignId, value: input.campaignId }] : []),
+      { key: SA.CallStatus, value: state.status },
+    ]);
+  }
 
   const ringGraceMs = (input.timeouts?.ringGraceSec ?? DEFAULT_RING_GRACE_SEC) * 1000;
   const endGraceMs = (input.timeouts?.endGraceSec ?? DEFAULT_END_GRACE_SEC) * 1000;
@@ -227,28 +241,47 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
     //    metadata version can never change the branch a replay takes.
     const v = await callValidateNumber({ to: input.to, defaultRegion: input.defaultRegion });
     const { agent: _agent, ...rowInput } = input;
-    try {
-      await acts.callBegin({ input: rowInput, toE164: v.ok ? v.e164 : null });
-    } catch (err) {
-      if (failureType(err) !== CALL_ROW_REJECTED) throw err;
-      // No row, no hold, no dial: report the failure so a campaign's window does not wait forever.
-      return finish({ status: 'failed', durationSec: 0, chargedMicro: 0, providerCostMicro: 0, error: failureMessage(err) });
-    }
-    if (!v.ok) return endUnanswered('invalid_number', undefined, v.reason);
-    if (canceled) return endUnanswered('canceled', undefined);
-
-    // 2. Hold credits for the longest the call may last.
-    setStatus('holding');
-    let holdKey: string;
-    try {
-      holdKey = (await acts.callHold({ callId: input.callId, accountId: input.accountId, maxDurationSec: input.maxDurationSec })).holdKey;
-    } catch (err) {
+    // No row, no hold, no dial: report the failure so a campaign's window does not wait forever.
+    const rowRejected = (err: unknown) => finish({ status: 'failed', durationSec: 0, chargedMicro: 0, providerCostMicro: 0, error: failureMessage(err) });
+    const holdRefused = (err: unknown) => {
       if (failureType(err) === INSUFFICIENT_CREDITS) return endUnanswered('insufficient_credits', undefined, 'insufficient credits for the call maximum');
       // Any other refusal (e.g. a reused key) is final too; nothing is held, so nothing to undo.
       if (err instanceof ActivityFailure) return endUnanswered('failed', undefined, `hold refused: ${failureMessage(err)}`);
       throw err;
+    };
+    let holdKey: string;
+    if (fewerActions) {
+      // 1+2. Record the call and hold credits for the longest it may last, in one activity.
+      if (v.ok) setStatus('holding');
+      let held: { holdKey: string } | null;
+      try {
+        held = await acts.callBegin({ input: rowInput, toE164: v.ok ? v.e164 : null, holdForSec: input.maxDurationSec });
+      } catch (err) {
+        if (failureType(err) === CALL_ROW_REJECTED) return rowRejected(err);
+        return holdRefused(err);
+      }
+      if (!v.ok) return endUnanswered('invalid_number', undefined, v.reason);
+      if (canceled) return endUnanswered('canceled', held?.holdKey);
+      holdKey = held!.holdKey;
+    } else {
+      try {
+        await acts.callBegin({ input: rowInput, toE164: v.ok ? v.e164 : null });
+      } catch (err) {
+        if (failureType(err) !== CALL_ROW_REJECTED) throw err;
+        return rowRejected(err);
+      }
+      if (!v.ok) return endUnanswered('invalid_number', undefined, v.reason);
+      if (canceled) return endUnanswered('canceled', undefined);
+
+      // 2. Hold credits for the longest the call may last.
+      setStatus('holding');
+      try {
+        holdKey = (await acts.callHold({ callId: input.callId, accountId: input.accountId, maxDurationSec: input.maxDurationSec })).holdKey;
+      } catch (err) {
+        return holdRefused(err);
+      }
+      if (canceled) return endUnanswered('canceled', holdKey);
     }
-    if (canceled) return endUnanswered('canceled', holdKey);
 
     // 3. Dial (rate-limited dialer queue; idempotent, see activities/call/dialer.ts).
     setStatus('dialing');
@@ -267,7 +300,12 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
       await hangup();
       return endUnanswered(type === DIAL_FAILURE.invalidNumber ? 'invalid_number' : 'failed', holdKey, `dial failed: ${failureMessage(err)}`);
     }
-    if (dial.outcome === 'dialed') state.callSid = dial.callSid;
+    if (dial.outcome === 'dialed') {
+      state.callSid = dial.callSid;
+      // Only `answered` and `completed` callbacks are requested (each is a signal, a billed action):
+      // a created call is ringing, or about to, until one of them arrives.
+      if (fewerActions) setStatus('ringing');
+    }
 
     // 4. Wait for an answer, a final status, or the ring window to pass.
     const answered = () => answeredAtMs !== undefined;

@@ -1,5 +1,5 @@
 import {
-  ParentClosePolicy, allHandlersFinished, condition, continueAsNew, log, proxyActivities, proxyLocalActivities, setHandler, startChild, uuid4, workflowInfo,
+  ParentClosePolicy, allHandlersFinished, condition, continueAsNew, log, patched, proxyActivities, proxyLocalActivities, setHandler, startChild, uuid4, workflowInfo,
 } from '@temporalio/workflow';
 import type { CampaignActivities, ContactResult, ContactToCall } from '../../activities/campaign';
 import { TASK_QUEUES, callWorkflowId } from '../../lib/ids';
@@ -17,6 +17,8 @@ const acts = proxyActivities<CampaignActivities>({
 const { campaignWindow } = proxyLocalActivities<CampaignActivities>({ startToCloseTimeout: '5 seconds' });
 
 const PAGE = 200;
+/** patched(): runs recorded before this change keep adding calls to inFlight after their start. */
+const INFLIGHT_BEFORE_START = 'campaign-inflight-before-start';
 /** How long to wait before asking again when the account's concurrent-call limit is reached. */
 const SLOT_POLL_MS = 3_000;
 
@@ -251,14 +253,21 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignPr
     putBack(planned.filter((p) => !granted.has(p.callId)).map((p) => p.it));
     const failedStarts: string[] = [];
     await Promise.all(go.map(async ({ it, callId }) => {
+      // A call is in flight from before its start is requested: when this worker falls behind, the
+      // child's start and its callFinished report reach us in one activation, and the report's
+      // handler runs before the code after `await startCall` — a call not yet in flight would have
+      // its report dropped and the campaign would wait for it for ever.
+      const earlyInFlight = patched(INFLIGHT_BEFORE_START);
+      if (earlyInFlight) inFlight.set(callId, it);
       try {
         await startCall(it, callId);
-        inFlight.set(callId, it);
+        if (!earlyInFlight) inFlight.set(callId, it);
         started.push({ contactId: it.contactId, attempt: it.attempt });
         counters.attemptsStarted++;
         callsThisRun++;
       } catch (err) {
         log.error('could not start a call', { callId, error: String(err) });
+        inFlight.delete(callId);
         failedStarts.push(callId);
         putBack([it]);
       }

@@ -36,6 +36,15 @@ export interface ProviderCall {
   createdAt: Date;
 }
 
+/** A call as the provider sees it now (Twilio's call resource). */
+export interface ProviderCallStatus {
+  /** Twilio's status: queued, ringing, in-progress, completed, busy, no-answer, failed, canceled */
+  status: string;
+  /** Seconds from answer to end, once the call has ended. */
+  durationSec?: number;
+  answeredBy?: string;
+}
+
 export interface Telephony {
   /** One REST create: never retried inside (the caller owns idempotency, see activities/dialer.ts). */
   dial(req: DialRequest): Promise<{ callSid: string }>;
@@ -43,6 +52,8 @@ export interface Telephony {
   hangup(callSid: string): Promise<void>;
   /** Calls from `from` to `to` created at or after `createdAfter`: finds a call whose create response was lost. */
   findCalls(q: { to: string; from: string; createdAfter: Date }): Promise<ProviderCall[]>;
+  /** The call's current state at the provider; null when the provider does not know the SID. */
+  fetchCall(callSid: string): Promise<ProviderCallStatus | null>;
 }
 
 // ---- Speech to text (Azure) -----------------------------------------------------------------

@@ -15,12 +15,19 @@ export interface CallActivityDeps {
   log: Logger;
   ledger: CallLedger;
   pricing: CallPricing;
-  /** Only hang-up runs here; dialing is the dialer queue's (activities/call/dialer.ts). */
-  telephony: Pick<Telephony, 'hangup'>;
+  /** Hang-up and status look-ups run here; dialing is the dialer queue's (activities/call/dialer.ts). */
+  telephony: Pick<Telephony, 'hangup' | 'fetchCall'>;
 }
 
 /** Activities of callWorkflow on the orchestration queue. Each is idempotent by callId. */
 export function createCallActivities({ sql, log, ledger, pricing, telephony }: CallActivityDeps): CallActivities {
+  const hold = (callId: string, accountId: string, maxDurationSec: number) =>
+    sql.begin(async (tx) => {
+      const held = await ledger.hold({ accountId, amountMicro: pricing.holdAmountFor(maxDurationSec), key: ledgerKeys.callHold(callId) }, tx);
+      await tx`update calls set hold_amount = ${held.amountMicro}, hold_key = ${held.holdKey}, updated_at = now() where id = ${callId}`;
+      return held;
+    });
+
   return {
     async callValidateNumber({ to, defaultRegion }) {
       const raw = to.trim();
@@ -31,7 +38,7 @@ export function createCallActivities({ sql, log, ledger, pricing, telephony }: C
       return { ok: true, e164: parsed.number };
     },
 
-    async callBegin({ input, toE164 }) {
+    async callBegin({ input, toE164, holdForSec }) {
       try {
         await sql`
         insert into calls (id, account_id, campaign_id, contact_id, attempt, to_e164, status)
@@ -45,15 +52,12 @@ export function createCallActivities({ sql, log, ledger, pricing, telephony }: C
         if (code === '23503' || code === '23505') throw ApplicationFailure.nonRetryable(`call row rejected: ${(err as Error).message}`, CALL_ROW_REJECTED);
         throw err;
       }
+      // A retry after the row was written only re-runs the hold, which is idempotent by its key.
+      return holdForSec !== undefined && toE164 ? hold(input.callId, input.accountId, holdForSec) : null;
     },
 
     async callHold({ callId, accountId, maxDurationSec }) {
-      const amountMicro = pricing.holdAmountFor(maxDurationSec);
-      return sql.begin(async (tx) => {
-        const hold = await ledger.hold({ accountId, amountMicro, key: ledgerKeys.callHold(callId) }, tx);
-        await tx`update calls set hold_amount = ${hold.amountMicro}, hold_key = ${hold.holdKey}, updated_at = now() where id = ${callId}`;
-        return hold;
-      });
+      return hold(callId, accountId, maxDurationSec);
     },
 
     async callHangup({ callId, callSid }) {
@@ -66,6 +70,18 @@ export function createCallActivities({ sql, log, ledger, pricing, telephony }: C
         // the call anyway and billing is capped, so a failed hang-up must not fail the settlement.
         if (te.retryable) throw ApplicationFailure.retryable(te.message, 'TelephonyUnavailable');
         log.error({ callId, callSid, err: te.message }, 'hang-up failed; relying on the TimeLimit backstop');
+      }
+    },
+
+    async callProviderStatus({ callId, callSid }) {
+      try {
+        const s = await telephony.fetchCall(callSid);
+        log.warn({ callId, callSid, status: s?.status, durationSec: s?.durationSec }, 'status callback missing; asked the provider');
+        return s;
+      } catch (err) {
+        const te = classifyTwilioError(err);
+        await noteProviderError(sql, log, { vendor: 'twilio', code: te.code ?? te.kind, httpStatus: te.httpStatus, unavailable: te.kind === 'unavailable', callId });
+        throw ApplicationFailure.create({ message: te.message, type: 'TelephonyUnavailable', nonRetryable: !te.retryable });
       }
     },
 

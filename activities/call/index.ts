@@ -30,13 +30,13 @@ export interface CallWiringDeps {
 export function callActivitiesFromConfig({ sql, config, log, ledger, pricing, telephony }: CallWiringDeps) {
   let t = telephony;
   // Built lazily: a worker without Twilio configuration can still run every other workflow.
-  const lazy: Telephony['hangup'] = (sid) => (t ??= createTwilioTelephony(twilioSettings(config))).hangup(sid);
+  const twilio = () => (t ??= createTwilioTelephony(twilioSettings(config)));
   return createCallActivities({
     sql,
     log,
     ledger: ledger ?? callLedger(sql),
     pricing: pricing ?? callPricing(loadPriceList(config.PRICE_LIST_JSON)),
-    telephony: { hangup: lazy },
+    telephony: { hangup: (sid) => twilio().hangup(sid), fetchCall: (sid) => twilio().fetchCall(sid) },
   });
 }
 

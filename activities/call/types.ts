@@ -2,6 +2,7 @@
  * Shapes of the call activities, shared by the activity implementations and callWorkflow
  * (type-only import in the workflow). Activities are idempotent by callId.
  */
+import type { ProviderCallStatus } from '../../providers/types';
 import type { CallInput, CallOutcome, CallTerminalStatus, CallUsage, TranscriptTurn, VoicemailPolicy } from '../../workflows/call/contract';
 
 export type ValidateNumberResult = { ok: true; e164: string } | { ok: false; reason: string };
@@ -9,6 +10,8 @@ export type ValidateNumberResult = { ok: true; e164: string } | { ok: false; rea
 export interface CallBeginArgs {
   input: Omit<CallInput, 'agent'>;
   toE164: string | null;
+  /** Also hold credits for this many seconds (only with a valid number): saves an activity per call. */
+  holdForSec?: number;
 }
 
 export interface CallHoldResult {
@@ -76,9 +79,12 @@ export interface SettleResult {
 
 export interface CallActivities {
   callValidateNumber(args: { to: string; defaultRegion?: string }): Promise<ValidateNumberResult>;
-  callBegin(args: CallBeginArgs): Promise<void>;
+  /** The hold when `holdForSec` was given and the number is valid, else null. */
+  callBegin(args: CallBeginArgs): Promise<CallHoldResult | null>;
   callHold(args: { callId: string; accountId: string; maxDurationSec: number }): Promise<CallHoldResult>;
   callHangup(args: { callId: string; callSid: string }): Promise<void>;
+  /** The provider's view of the call, asked when a status callback the workflow waited for did not come. */
+  callProviderStatus(args: { callId: string; callSid: string }): Promise<ProviderCallStatus | null>;
   callFinishUnanswered(args: FinishUnansweredArgs): Promise<{ releasedMicro: number }>;
   callSettle(args: SettleArgs): Promise<SettleResult>;
 }

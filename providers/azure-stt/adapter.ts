@@ -21,6 +21,12 @@ export interface AzureSttOptions {
   endpoint?: string;
   /** Used when a session does not set its own. */
   defaultSegmentationSilenceMs?: number;
+  /**
+   * Audio per WebSocket message to the service, ms (default 20: every Twilio frame at once). The
+   * SDK's push stream otherwise holds audio back until it has 100 ms, which delays the end of
+   * every caller turn by up to 100 ms (50 on average). 0 keeps the SDK's own chunking.
+   */
+  sendChunkMs?: number;
 }
 
 export class SttError extends Error {
@@ -100,6 +106,18 @@ class AzureSttSession extends EventEmitter implements SttSession {
   }
 }
 
+/**
+ * The push stream buffers writes into fixed chunks of avgBytesPerSec / 10 (ChunkedArrayBufferStream's
+ * `privTargetChunkSize`) and passes a write through untouched when it is exactly that size. Setting
+ * the target to our frame size makes every write go out at once. Internal to the SDK, so it is
+ * checked: if the field is not there (another SDK version), the SDK's 100 ms chunking stays.
+ */
+function setPushChunk(push: sdk.PushAudioInputStream, ms: number) {
+  if (ms <= 0) return;
+  const stream = (push as unknown as { privStream?: { privTargetChunkSize?: unknown } }).privStream;
+  if (stream && typeof stream.privTargetChunkSize === 'number') stream.privTargetChunkSize = Math.round(ms * ULAW_BYTES_PER_MS);
+}
+
 export class AzureSpeechToText implements SpeechToText {
   constructor(private readonly opts: AzureSttOptions) {
     if (!opts.endpoint && !opts.region) throw new Error('AzureSpeechToText needs an endpoint or a region');
@@ -114,6 +132,7 @@ export class AzureSpeechToText implements SpeechToText {
     if (silence !== undefined) config.setProperty(sdk.PropertyId.Speech_SegmentationSilenceTimeoutMs, String(silence));
     const format = sdk.AudioStreamFormat.getWaveFormat(8000, 8, 1, sdk.AudioFormatTag.MuLaw);
     const push = sdk.AudioInputStream.createPushStream(format);
+    setPushChunk(push, this.opts.sendChunkMs ?? 20);
     const recognizer = new sdk.SpeechRecognizer(config, sdk.AudioConfig.fromStreamInput(push));
     const session = new AzureSttSession(recognizer, push);
     await new Promise<void>((resolve, reject) =>

@@ -45,7 +45,8 @@ export function createTwilioTelephony(settings: TwilioSettings, opts: { timeoutM
           twiml: streamTwiml(req),
           statusCallback: req.statusCallbackUrl,
           statusCallbackMethod: 'POST',
-          statusCallbackEvent: ['initiated', 'ringing', 'answered', 'completed'],
+          // Each callback is a signal to the call workflow, a billed Temporal action: only what it acts on.
+          statusCallbackEvent: ['answered', 'completed'],
           timeout: req.ringTimeoutSec,
           timeLimit: req.timeLimitSec,
           ...(req.machineDetection
@@ -67,6 +68,22 @@ export function createTwilioTelephony(settings: TwilioSettings, opts: { timeoutM
         await client.calls(callSid).update({ status: 'completed' });
       } catch (err) {
         if (isAlreadyEnded(err)) return;
+        throw classifyTwilioError(err);
+      }
+    },
+
+    async fetchCall(callSid) {
+      try {
+        const c = await client.calls(callSid).fetch();
+        const duration = c.duration === null || c.duration === undefined ? undefined : Number(c.duration);
+        return {
+          status: c.status,
+          ...(duration !== undefined && Number.isFinite(duration) ? { durationSec: duration } : {}),
+          ...(c.answeredBy ? { answeredBy: c.answeredBy } : {}),
+        };
+      } catch (err) {
+        const e = err as { status?: unknown; code?: unknown };
+        if (e?.status === 404 || e?.code === 20404) return null;
         throw classifyTwilioError(err);
       }
     },

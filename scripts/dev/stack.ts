@@ -21,9 +21,23 @@ export interface Stack {
   urls: Record<string, string>;
   adminKey: string;
   processes: ManagedProcess[];
-  /** Resolves with the first process that exits on its own. */
+  /** Resolves with the first process that exits on its own (of those started by startStack). */
   firstExit: Promise<ManagedProcess>;
+  /** Names of the application processes that `restart` can start again (worker, dialer, media-gateway, api). */
+  restartable: string[];
+  /** Starts `name` again (after it died or was killed) with the same command and environment; resolves when it is ready. */
+  restart(name: string): Promise<ManagedProcess>;
   stop(): Promise<void>;
+}
+
+export interface StackOptions {
+  log?: (line: string) => void;
+  /** The environment the stack is configured from and its processes inherit (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** Where logs, the Temporal SQLite file and dev secrets go (default DATA_DIR). */
+  dataDir?: string;
+  /** Do not echo child warnings to our stderr (drivers that kill processes on purpose). */
+  quiet?: boolean;
 }
 
 /** Dev secrets are generated once and kept under .data so restarts keep working tokens and keys. */
@@ -47,10 +61,11 @@ const tsEntry = (rel: string) => path.join(ROOT, rel);
  * `dataDir` (default DATA_DIR) holds the Temporal database, secrets and logs; `env` (default
  * process.env) is the environment the stack is configured from and its processes inherit.
  */
-export async function startStack(opts: { log?: (line: string) => void; dataDir?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Stack> {
+export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const say = opts.log ?? ((l: string) => console.log(l));
   const dataDir = opts.dataDir ?? DATA_DIR;
   const logDir = path.join(dataDir, 'logs');
+  const echo = !opts.quiet;
   const secrets = devSecrets(dataDir);
   const baseEnv: NodeJS.ProcessEnv = { ...(opts.env ?? process.env) };
   for (const [k, v] of Object.entries(secrets)) baseEnv[k] ??= v;
@@ -96,7 +111,7 @@ export async function startStack(opts: { log?: (line: string) => void; dataDir?:
       // sim/server.ts writes the environment that points the adapters at it once it listens.
       const simEnvFile = path.join(dataDir, 'sim-env.json');
       rmSync(simEnvFile, { force: true });
-      const sims = startProcess('simulators', process.execPath, ['--import', 'tsx', simEntry], { env: { ...env, SIM_ENV_FILE: simEnvFile }, logDir, echo: true });
+      const sims = startProcess('simulators', process.execPath, ['--import', 'tsx', simEntry], { env: { ...env, SIM_ENV_FILE: simEnvFile }, logDir, echo });
       processes.push(sims);
       await waitFor('vendor simulators', async () => existsSync(simEnvFile), 30_000, sims.exited);
       Object.assign(env, JSON.parse(readFileSync(simEnvFile, 'utf8')));
@@ -105,9 +120,13 @@ export async function startStack(opts: { log?: (line: string) => void; dataDir?:
     env.MEDIA_PUBLIC_URL ??= `ws://127.0.0.1:${config.MEDIA_GATEWAY_PORT}`;
     config = loadConfig(env);
 
+    const entries = new Map<string, string>();
     const node = (name: string, rel: string) => {
-      const p = startProcess(name, process.execPath, ['--import', 'tsx', tsEntry(rel)], { env, logDir, echo: true });
-      processes.push(p);
+      entries.set(name, rel);
+      const p = startProcess(name, process.execPath, ['--import', 'tsx', tsEntry(rel)], { env, logDir, echo });
+      const i = processes.findIndex((q) => q.name === name);
+      if (i >= 0) processes[i] = p;
+      else processes.push(p);
       return p;
     };
     const worker = node('worker', 'workers/orchestrator.ts');
@@ -136,7 +155,24 @@ export async function startStack(opts: { log?: (line: string) => void; dataDir?:
     }
 
     const firstExit = Promise.race(processes.map((p) => p.exited.then(() => p)));
-    return { config, env, urls, adminKey: env.ADMIN_API_KEY!, processes, firstExit, stop };
+    // What "ready" means for a process started again: it answers on its HTTP port (the workers serve
+    // /metrics once their Temporal worker exists); a process without one is given a moment.
+    const probe = (what: string, url: string) => (p: ManagedProcess) => waitFor(what, httpOk(url), 120_000, p.exited);
+    const ready: Record<string, (p: ManagedProcess) => Promise<void>> = {
+      api: probe('API', `http://127.0.0.1:${config.API_PORT}/healthz`),
+      worker: probe('worker', `http://127.0.0.1:${config.WORKER_METRICS_PORT}/metrics`),
+      ...(config.DIALER_METRICS_PORT ? { dialer: probe('dialer', `http://127.0.0.1:${config.DIALER_METRICS_PORT}/metrics`) } : {}),
+    };
+    const restart = async (name: string) => {
+      const rel = entries.get(name);
+      if (!rel) throw new Error(`no process named ${name} to restart (have ${[...entries.keys()].join(', ')})`);
+      const old = processes.find((p) => p.name === name);
+      if (old && old.child.exitCode === null && old.child.signalCode === null) throw new Error(`${name} is still running`);
+      const p = node(name, rel);
+      await (ready[name]?.(p) ?? new Promise((r) => setTimeout(r, 500)));
+      return p;
+    };
+    return { config, env, urls, adminKey: env.ADMIN_API_KEY!, processes, firstExit, restartable: [...entries.keys()], restart, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -5,6 +5,7 @@ import twilio from 'twilio';
 import { behaviorFor, noFaults, type CalleeBehavior, type Faults, type Scenario } from './scenario';
 import { parseTwiml } from './twiml';
 import { TWILIO_SIM_DEFAULTS } from '../../providers/twilio/settings';
+import { handleAdmin, ADMIN_PREFIX } from './admin';
 import { createCallee, type CalleeOptions, type MediaSession, type PersonaSpec } from '../callee';
 
 /**
@@ -53,7 +54,7 @@ export interface CallbackLogEntry {
   kind: 'status' | 'amd';
 }
 
-interface SimCall {
+export interface SimCall {
   sid: string;
   accountSid: string;
   to: string;
@@ -111,6 +112,7 @@ export interface TwilioSim {
   readonly callbackLog: CallbackLogEntry[];
   creates(to?: string): CreateLogEntry[];
   call(sid: string): Readonly<SimCall> | undefined;
+  calls(): Readonly<SimCall>[];
   /** Resolves when the call has reached a final status and its final callback was attempted. */
   waitForEnd(sid: string, timeoutMs?: number): Promise<Readonly<SimCall>>;
   /** Environment that points the adapter at this simulator. */
@@ -369,6 +371,7 @@ export async function startTwilioSim(opts: TwilioSimOptions = {}): Promise<Twili
       res.end(JSON.stringify(body));
     };
     const u = new URL(req.url ?? '/', 'http://sim');
+    if (u.pathname.startsWith(ADMIN_PREFIX)) return handleAdmin(sim, req, res, u);
     const m = /^\/2010-04-01\/Accounts\/([^/]+)\/Calls(?:\/([^/]+))?\.json$/.exec(u.pathname);
     if (!m) return send(404, twilioError(404, 20404, `The requested resource ${u.pathname} was not found`));
     if (!authorized(req, m[1]!)) return send(401, twilioError(401, 20003, 'Authenticate'));
@@ -498,6 +501,7 @@ export async function startTwilioSim(opts: TwilioSimOptions = {}): Promise<Twili
     callbackLog,
     creates: (to) => createLog.filter((e) => !to || e.to === to),
     call: (sid) => calls.get(sid),
+    calls: () => [...calls.values()],
     async waitForEnd(sid, timeoutMs = 30_000) {
       const e = endSignal(sid);
       let t: NodeJS.Timeout | undefined;

@@ -34,10 +34,16 @@ function fakes(dialSid: string) {
   const rec = (name: string, args: unknown) => void calls.push({ name, args });
   const acts: CallActivities & DialerActivities = {
     callValidateNumber: async ({ to }) => ({ ok: true, e164: to }),
-    callBegin: async (a) => rec('begin', a),
     callHold: async (a) => (rec('hold', a), { holdKey: `call/${a.callId}:hold`, amountMicro: 2_000_000 }),
+    // The hold rides with callBegin when asked (one activity): recorded as its own step here.
+    callBegin: async (a) => {
+      rec('begin', a);
+      return a.holdForSec !== undefined && a.toE164 ? acts.callHold({ callId: a.input.callId, accountId: a.input.accountId, maxDurationSec: a.holdForSec }) : null;
+    },
     callDial: async (a) => (rec('dial', a), { outcome: 'dialed', callSid: dialSid, adopted: false }),
     callHangup: async (a) => rec('hangup', a),
+    // The provider knows nothing more than the callbacks said (these tests are about our timers).
+    callProviderStatus: async () => null,
     callFinishUnanswered: async (a) => (rec('finishUnanswered', a), { releasedMicro: 2_000_000 }),
     callSettle: async (a) => (rec('settle', a), { chargedMicro: 1, releasedMicro: 0, providerCostMicro: 0 }),
   };

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { campaignWorkflowId } from '../../lib/ids';
+import { SA } from '../../lib/search-attributes';
 import { createCampaignActivities } from '../../activities/campaign';
 import { createLedger } from '../../lib/ledger';
 import { withWorker, testLogger } from '../helpers/env';
@@ -76,6 +77,13 @@ describe('campaignWorkflow', () => {
     expect(row!.status).toBe('completed');
     const leases = await h.ctx.sql`select 1 from call_leases where campaign_id = ${campaignId}`;
     expect(leases).toHaveLength(0);
+    // children start with their memo and attributes, so they never write the memo themselves
+    const child = h.ctx.client.workflow.getHandle(`call/${byContact.get(contactIds[2]!)![1]!.id}`);
+    const desc = await child.describe();
+    expect(await desc.memo).toEqual({ toLast4: phones[2]!.slice(-4), attempt: 2 });
+    expect(desc.typedSearchAttributes.get(SA.CampaignId)).toBe(campaignId);
+    expect(desc.typedSearchAttributes.get(SA.CallStatus)).toBe('busy');
+    expect((await child.fetchHistory()).events!.filter((e) => e.workflowPropertiesModifiedEventAttributes)).toHaveLength(0);
   });
 
   it('pause, resume and cancel are updates; cancel lets calls in flight finish and settle', async () => {

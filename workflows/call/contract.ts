@@ -15,6 +15,7 @@ export type CallTerminalStatus =
   | 'insufficient_credits'
   | 'canceled';
 
+/** `ringing`: the provider created the call and no answer has come yet (no `ringing` callback is requested). */
 export type CallLiveStatus = 'validating' | 'holding' | 'dialing' | 'ringing' | 'in_progress' | 'settling';
 export type CallStatus = CallLiveStatus | CallTerminalStatus;
 

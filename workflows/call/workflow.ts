@@ -5,11 +5,13 @@ import {
   condition,
   getExternalWorkflowHandle,
   log,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
   upsertMemo,
   upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import { TASK_QUEUES } from '../../lib/ids';
 import { SA } from '../../lib/search-attributes';
@@ -31,8 +33,10 @@ import {
   type CallStatus,
   type CallTerminalStatus,
   type MediaEndedEvent,
+  type TelephonyStatusEvent,
 } from './contract';
 import { finalImpliesAnswer, isMachine, isProviderFinal, providerRank, unansweredTerminal } from './status';
+import { callMemo, callSearchAttributes, publishedStatus } from './visibility';
 
 const DEFAULT_RING_GRACE_SEC = 60;
 const DEFAULT_END_GRACE_SEC = 20;
@@ -47,6 +51,13 @@ const { callHangup } = proxyActivities<CallActivities>({
   startToCloseTimeout: '20 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 6 },
 });
+// Asked only when a callback did not come; bounded like the hang-up, and its failure is not the call's.
+const { callProviderStatus } = proxyActivities<CallActivities>({
+  startToCloseTimeout: '20 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 5 },
+});
+/** Workflows started before this change never asked the provider; their histories replay without it. */
+const PROVIDER_STATUS_PATCH = 'ask-provider-when-callback-missing';
 const { callValidateNumber } = proxyLocalActivities<CallActivities>({ startToCloseTimeout: '5 seconds' });
 
 function dialer(taskQueue: string) {
@@ -71,6 +82,9 @@ function dialer(taskQueue: string) {
  * runs its compensation (hang up, void or settle) to completion.
  */
 export async function callWorkflow(input: CallInput): Promise<CallResult> {
+  // Fewer billed actions per call: attributes and memo taken from the start when the campaign set
+  // them, CallStatus upserted only at the answer and the end, credit hold in the callBegin activity.
+  const fewerActions = patched('fewer-call-actions');
   const state: CallState = {
     callId: input.callId,
     status: 'validating',
@@ -104,7 +118,7 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
     status: state.status,
     agent: input.agent,
   }));
-  setHandler(telephonyStatusSignal, (ev) => {
+  const applyStatus = (ev: TelephonyStatusEvent) => {
     if (!sameCall(ev.callSid)) return log.warn('status callback for another call SID ignored', { callSid: ev.callSid });
     if (ev.answeredBy && (!state.answeredBy || state.answeredBy === 'unknown')) state.answeredBy = ev.answeredBy;
     const r = providerRank(ev.status);
@@ -116,7 +130,8 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
       providerFinal = { status: ev.status, durationSec: ev.durationSec };
       if (finalImpliesAnswer(ev.status)) markAnswered();
     }
-  });
+  };
+  setHandler(telephonyStatusSignal, applyStatus);
   setHandler(mediaStartedSignal, (ev) => {
     if (!sameCall(ev.callSid)) return;
     mediaStarted = true; // media flows only on an answered call
@@ -149,19 +164,28 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
   function setStatus(status: CallStatus) {
     if (state.status === status) return;
     state.status = status;
-    upsertSearchAttributes([{ key: SA.CallStatus, value: status }]);
+    if (!fewerActions || publishedStatus(status)) upsertSearchAttributes([{ key: SA.CallStatus, value: status }]);
   }
 
   CancellationScope.current().cancelRequested.catch(() => {
     canceled = true;
   });
 
-  upsertMemo({ toLast4: input.to.replace(/\D/g, '').slice(-4), attempt: input.attempt });
-  upsertSearchAttributes([
-    { key: SA.AccountId, value: input.accountId },
-    ...(input.campaignId ? [{ key: SA.CampaignId, value: input.campaignId }] : []),
-    { key: SA.CallStatus, value: state.status },
-  ]);
+  if (fewerActions) {
+    // Upsert only what the start did not already carry (a campaign child carries it all).
+    const info = workflowInfo();
+    const memo = callMemo(input);
+    if (info.memo?.toLast4 !== memo.toLast4 || info.memo?.attempt !== memo.attempt) upsertMemo({ ...memo });
+    const missing = callSearchAttributes(input, state.status).filter((p) => info.typedSearchAttributes.get(p.key) !== p.value);
+    if (missing.length) upsertSearchAttributes(missing);
+  } else {
+    upsertMemo({ toLast4: input.to.replace(/\D/g, '').slice(-4), attempt: input.attempt });
+    upsertSearchAttributes([
+      { key: SA.AccountId, value: input.accountId },
+      ...(input.campaignId ? [{ key: SA.CampaignId, value: input.campaignId }] : []),
+      { key: SA.CallStatus, value: state.status },
+    ]);
+  }
 
   const ringGraceMs = (input.timeouts?.ringGraceSec ?? DEFAULT_RING_GRACE_SEC) * 1000;
   const endGraceMs = (input.timeouts?.endGraceSec ?? DEFAULT_END_GRACE_SEC) * 1000;
@@ -195,33 +219,69 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
     }
   };
 
+  /**
+   * Status callbacks can be lost (our API down or unreachable when Twilio posts): where the workflow
+   * would otherwise conclude without a final status — the ring window or the maximum duration passed,
+   * or the end grace after our hang-up — it asks the provider, and a final status found there is
+   * applied as if its callback had come, so the call is settled on Twilio's own duration.
+   */
+  const askProvider = async () => {
+    if (providerFinal || !state.callSid || !patched(PROVIDER_STATUS_PATCH)) return;
+    const callSid = state.callSid;
+    try {
+      const s = await callProviderStatus({ callId: input.callId, callSid });
+      if (s) applyStatus({ callSid, status: s.status, durationSec: s.durationSec, answeredBy: s.answeredBy, at: new Date().toISOString() });
+    } catch (err) {
+      log.warn('could not ask the provider for the call status; going by our own timers', { error: failureMessage(err) });
+    }
+  };
+
   const run = async (): Promise<CallResult> => {
     // 1. Validate. A local activity, so the verdict is recorded in history: a newer phone-number
     //    metadata version can never change the branch a replay takes.
     const v = await callValidateNumber({ to: input.to, defaultRegion: input.defaultRegion });
     const { agent: _agent, ...rowInput } = input;
-    try {
-      await acts.callBegin({ input: rowInput, toE164: v.ok ? v.e164 : null });
-    } catch (err) {
-      if (failureType(err) !== CALL_ROW_REJECTED) throw err;
-      // No row, no hold, no dial: report the failure so a campaign's window does not wait forever.
-      return finish({ status: 'failed', durationSec: 0, chargedMicro: 0, providerCostMicro: 0, error: failureMessage(err) });
-    }
-    if (!v.ok) return endUnanswered('invalid_number', undefined, v.reason);
-    if (canceled) return endUnanswered('canceled', undefined);
-
-    // 2. Hold credits for the longest the call may last.
-    setStatus('holding');
-    let holdKey: string;
-    try {
-      holdKey = (await acts.callHold({ callId: input.callId, accountId: input.accountId, maxDurationSec: input.maxDurationSec })).holdKey;
-    } catch (err) {
+    // No row, no hold, no dial: report the failure so a campaign's window does not wait forever.
+    const rowRejected = (err: unknown) => finish({ status: 'failed', durationSec: 0, chargedMicro: 0, providerCostMicro: 0, error: failureMessage(err) });
+    const holdRefused = (err: unknown) => {
       if (failureType(err) === INSUFFICIENT_CREDITS) return endUnanswered('insufficient_credits', undefined, 'insufficient credits for the call maximum');
       // Any other refusal (e.g. a reused key) is final too; nothing is held, so nothing to undo.
       if (err instanceof ActivityFailure) return endUnanswered('failed', undefined, `hold refused: ${failureMessage(err)}`);
       throw err;
+    };
+    let holdKey: string;
+    if (fewerActions) {
+      // 1+2. Record the call and hold credits for the longest it may last, in one activity.
+      if (v.ok) setStatus('holding');
+      let held: { holdKey: string } | null;
+      try {
+        held = await acts.callBegin({ input: rowInput, toE164: v.ok ? v.e164 : null, holdForSec: input.maxDurationSec });
+      } catch (err) {
+        if (failureType(err) === CALL_ROW_REJECTED) return rowRejected(err);
+        return holdRefused(err);
+      }
+      if (!v.ok) return endUnanswered('invalid_number', undefined, v.reason);
+      if (canceled) return endUnanswered('canceled', held?.holdKey);
+      holdKey = held!.holdKey;
+    } else {
+      try {
+        await acts.callBegin({ input: rowInput, toE164: v.ok ? v.e164 : null });
+      } catch (err) {
+        if (failureType(err) !== CALL_ROW_REJECTED) throw err;
+        return rowRejected(err);
+      }
+      if (!v.ok) return endUnanswered('invalid_number', undefined, v.reason);
+      if (canceled) return endUnanswered('canceled', undefined);
+
+      // 2. Hold credits for the longest the call may last.
+      setStatus('holding');
+      try {
+        holdKey = (await acts.callHold({ callId: input.callId, accountId: input.accountId, maxDurationSec: input.maxDurationSec })).holdKey;
+      } catch (err) {
+        return holdRefused(err);
+      }
+      if (canceled) return endUnanswered('canceled', holdKey);
     }
-    if (canceled) return endUnanswered('canceled', holdKey);
 
     // 3. Dial (rate-limited dialer queue; idempotent, see activities/call/dialer.ts).
     setStatus('dialing');
@@ -240,11 +300,18 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
       await hangup();
       return endUnanswered(type === DIAL_FAILURE.invalidNumber ? 'invalid_number' : 'failed', holdKey, `dial failed: ${failureMessage(err)}`);
     }
-    if (dial.outcome === 'dialed') state.callSid = dial.callSid;
+    if (dial.outcome === 'dialed') {
+      state.callSid = dial.callSid;
+      // Only `answered` and `completed` callbacks are requested (each is a signal, a billed action):
+      // a created call is ringing, or about to, until one of them arrives.
+      if (fewerActions) setStatus('ringing');
+    }
 
     // 4. Wait for an answer, a final status, or the ring window to pass.
     const answered = () => answeredAtMs !== undefined;
     await condition(() => answered() || !!providerFinal || canceled, (input.ringTimeoutSec * 1000) + ringGraceMs);
+    // Nothing heard by the end of the ring window: the call may be up, or over, with its callbacks lost.
+    if (!answered() && !providerFinal && !canceled) await askProvider();
     if (!answered()) {
       const why = canceled ? 'canceled' : providerFinal ? undefined : 'ring_window';
       if (why) {
@@ -252,6 +319,7 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
         // final status says so and the call is settled as answered below.
         await hangup();
         await condition(() => !!providerFinal, endGraceMs);
+        await askProvider();
       }
       if (!answered()) {
         if (canceled) return endUnanswered('canceled', holdKey);
@@ -270,11 +338,14 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
     let endedAtMs: number | undefined;
     if (!providerFinal) {
       await condition(() => !!providerFinal || mediaWantsHangup() || machineHangup() || canceled, Math.max(1, deadline - Date.now()));
+      // At the maximum: the callee may have hung up long ago with the final callback lost.
+      if (!providerFinal && !canceled && !machineHangup() && !mediaWantsHangup()) await askProvider();
       if (!providerFinal) {
         endReason = canceled ? 'canceled' : machineHangup() ? 'machine' : mediaWantsHangup() ? `media_${mediaEnded!.reason}` : 'max_duration';
         endedAtMs = Math.min(Date.now(), deadline);
         await hangup();
         await condition(() => !!providerFinal, endGraceMs);
+        await askProvider();
       }
     }
     endedAtMs ??= Date.now();

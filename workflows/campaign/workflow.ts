@@ -5,6 +5,7 @@ import type { CampaignActivities, ContactResult, ContactToCall } from '../../act
 import { TASK_QUEUES, callWorkflowId } from '../../lib/ids';
 import { SA } from '../../lib/search-attributes';
 import type { CallInput } from '../call/contract';
+import { callMemo, callSearchAttributes } from '../call/visibility';
 import {
   callFinishedSignal, cancelUpdate, pauseUpdate, progressQuery, resumeUpdate,
   type CampaignCarry, type CampaignControlResult, type CampaignInput, type CampaignProgress, type CampaignStatus, type RetryItem,
@@ -68,6 +69,8 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignPr
   let alertPending = false;
   let windowOpenUntil = 0;
   const wfId = workflowInfo().workflowId;
+  // Memo and every search attribute set at startChild (free) instead of upserted by the call (billed).
+  const fullStartAttributes = patched('fewer-call-actions');
 
   const progress = (): CampaignProgress => ({
     campaignId: input.campaignId, status, pauseReason, inFlight: inFlight.size, pendingRetries: retries.length,
@@ -188,7 +191,9 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignPr
       taskQueue: input.callTaskQueue ?? TASK_QUEUES.orchestration,
       args: [callInput],
       parentClosePolicy: ParentClosePolicy.ABANDON,
-      typedSearchAttributes: [{ key: SA.AccountId, value: input.accountId }, { key: SA.CampaignId, value: input.campaignId }],
+      ...(fullStartAttributes
+        ? { memo: { ...callMemo(callInput) }, typedSearchAttributes: callSearchAttributes(callInput, 'validating') }
+        : { typedSearchAttributes: [{ key: SA.AccountId, value: input.accountId }, { key: SA.CampaignId, value: input.campaignId }] }),
     });
   }
 

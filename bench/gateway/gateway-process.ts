@@ -1,0 +1,51 @@
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { TurnLatency } from '../../workflows/call/contract';
+import { createLogger } from '../../lib/logger';
+import { AzureSpeechToText, ElevenLabsTextToSpeech, OpenRouterChatModel } from '../../providers';
+import { SIM_CREDENTIALS } from '../../providers/sim-credentials';
+import { startMediaGateway } from '../../media-gateway/gateway';
+import { DEFAULT_SETTINGS } from '../../media-gateway/conversation/session';
+import type { CallWorkflowPort } from '../../media-gateway/signals/port';
+import { GREETING, SEGMENTATION_SILENCE_MS } from './script';
+
+/**
+ * Child process of bench:gateway: the real gateway (media-gateway/gateway.ts and everything under
+ * it, the real vendor adapters) pointed at the simulators. Temporal is replaced by a port that
+ * answers the agent query and drops signals: a call sends about ten signals in its life, far from
+ * the 50-frames-a-second audio path this benchmark measures.
+ */
+const urls = JSON.parse(process.argv[2]!) as { azureEndpoint: string; openrouterBaseUrl: string; elevenlabsBaseUrl: string };
+// Per-turn stage stamps from the transcript signals, served to the driver for "where the time goes".
+const latencies: TurnLatency[] = [];
+const port: CallWorkflowPort = {
+  async signal(_callId, def, arg) {
+    const l = (arg as { latency?: TurnLatency; interrupted?: boolean }).latency;
+    if (def.name === 'transcript' && l && !(arg as { interrupted?: boolean }).interrupted) latencies.push(l);
+  },
+  async agent(callId) {
+    return {
+      callId,
+      accountId: randomUUID(),
+      status: 'in_progress',
+      agent: { systemPrompt: 'Bench agent.', firstMessage: GREETING, language: 'en-US', voiceId: 'bench', llmModel: 'bench/model', silenceTimeoutSec: 30 },
+    };
+  },
+};
+const gateway = await startMediaGateway({
+  deps: {
+    stt: new AzureSpeechToText({ key: SIM_CREDENTIALS.azureSpeechKey, endpoint: urls.azureEndpoint, sendChunkMs: process.env.BENCH_STT_CHUNK_MS ? Number(process.env.BENCH_STT_CHUNK_MS) : undefined }),
+    llm: new OpenRouterChatModel({ apiKey: SIM_CREDENTIALS.openrouterApiKey, baseURL: urls.openrouterBaseUrl }),
+    tts: new ElevenLabsTextToSpeech({ apiKey: SIM_CREDENTIALS.elevenlabsApiKey, baseUrl: urls.elevenlabsBaseUrl }),
+    port,
+    log: createLogger('bench-gateway', 'warn'),
+    settings: { ...DEFAULT_SETTINGS, segmentationSilenceMs: SEGMENTATION_SILENCE_MS },
+  },
+  mediaTokenSecret: process.env.BENCH_MEDIA_SECRET!,
+  log: createLogger('bench-gateway', 'warn'),
+});
+const stats = createServer((_req, res) => res.end(JSON.stringify(latencies.splice(0))));
+await new Promise<void>((r) => stats.listen(0, '127.0.0.1', r));
+console.log(JSON.stringify({ url: gateway.url, statsUrl: `http://127.0.0.1:${(stats.address() as AddressInfo).port}` }));
+process.on('SIGTERM', () => void gateway.close(1_000).then(() => process.exit(0)));

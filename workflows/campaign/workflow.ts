@@ -18,8 +18,6 @@ const acts = proxyActivities<CampaignActivities>({
 const { campaignWindow } = proxyLocalActivities<CampaignActivities>({ startToCloseTimeout: '5 seconds' });
 
 const PAGE = 200;
-/** patched(): runs recorded before this change keep adding calls to inFlight after their start. */
-const INFLIGHT_BEFORE_START = 'campaign-inflight-before-start';
 /** How long to wait before asking again when the account's concurrent-call limit is reached. */
 const SLOT_POLL_MS = 3_000;
 
@@ -71,6 +69,10 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignPr
   const wfId = workflowInfo().workflowId;
   // Memo and every search attribute set at startChild (free) instead of upserted by the call (billed).
   const fullStartAttributes = patched('fewer-call-actions');
+  // A child can finish and report before this workflow sees its start confirmed (a zero-length call,
+  // a loaded server): it must already be in flight then, or its report is taken for a duplicate and
+  // the campaign waits for it forever.
+  const inFlightBeforeStart = patched('campaign-inflight-before-start');
 
   const progress = (): CampaignProgress => ({
     campaignId: input.campaignId, status, pauseReason, inFlight: inFlight.size, pendingRetries: retries.length,
@@ -258,15 +260,10 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignPr
     putBack(planned.filter((p) => !granted.has(p.callId)).map((p) => p.it));
     const failedStarts: string[] = [];
     await Promise.all(go.map(async ({ it, callId }) => {
-      // A call is in flight from before its start is requested: when this worker falls behind, the
-      // child's start and its callFinished report reach us in one activation, and the report's
-      // handler runs before the code after `await startCall` — a call not yet in flight would have
-      // its report dropped and the campaign would wait for it for ever.
-      const earlyInFlight = patched(INFLIGHT_BEFORE_START);
-      if (earlyInFlight) inFlight.set(callId, it);
       try {
+        if (inFlightBeforeStart) inFlight.set(callId, it);
         await startCall(it, callId);
-        if (!earlyInFlight) inFlight.set(callId, it);
+        if (!inFlightBeforeStart) inFlight.set(callId, it);
         started.push({ contactId: it.contactId, attempt: it.attempt });
         counters.attemptsStarted++;
         callsThisRun++;

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
 import type { Sql } from '../lib/db';
 import { HttpError } from './errors';
@@ -44,12 +44,13 @@ function presentedKey(req: Request): string | undefined {
  * accepted as an admin without a database row, so a fresh deployment can create its first account.
  */
 export function authenticate(sql: Sql, opts: { adminKey?: string } = {}): RequestHandler {
-  const adminHash = opts.adminKey ? hashKey(opts.adminKey) : undefined;
+  const adminHash = opts.adminKey ? Buffer.from(hashKey(opts.adminKey)) : undefined;
   return async (req, _res, next) => {
     const key = presentedKey(req);
     if (!key) return next(new HttpError(401, 'unauthenticated', 'missing API key (Authorization: Bearer <key>)'));
     const hash = hashKey(key);
-    if (adminHash && hash === adminHash) {
+    // constant-time, though only digests are compared: timing would reveal digest bytes, not key bytes
+    if (adminHash && timingSafeEqual(Buffer.from(hash), adminHash)) {
       req.auth = { keyId: 'config-admin', role: 'admin', accountId: null };
       return next();
     }

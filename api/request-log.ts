@@ -1,4 +1,4 @@
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { httpRequests } from '../lib/metrics';
 
@@ -31,15 +31,25 @@ export function idsOf(path: string, query: unknown): Record<string, string> {
   return ids;
 }
 
-/** The path with every id-like segment replaced, for a low-cardinality metrics label. */
-export function routeLabel(path: string): string {
-  return path.replace(/\/[0-9a-f]{8}-[0-9a-f-]{27}(?=\/|$)/gi, '/:id').replace(/\/\d+(?=\/|$)/g, '/:n').slice(0, 100);
+/**
+ * The route a request matched, as registered (`/v1/campaigns/:id`), or `(unmatched)`. Used as the
+ * metrics label and the logged path: a bounded set of values whatever paths callers invent (raw
+ * paths made a new time series per path, and put whatever a caller wrote there, phone numbers
+ * included, into logs and the public /metrics).
+ */
+export function routeLabel(req: Request, path: string): string {
+  const pattern = (req.route as { path?: unknown } | undefined)?.path;
+  if (typeof pattern !== 'string') return '(unmatched)';
+  // the /v1 router's routes are registered without their mount point
+  // (req.path is relative to the router by then, so the caller passes the path it saw on arrival)
+  return /^\/v1\//i.test(path) ? `/v1${pattern}` : pattern;
 }
 
 /**
- * One log line per request, when it finishes: method, path (never the query string, which can
- * carry tokens and phone numbers), status, duration, and the ids it concerns. Headers and bodies
- * are never logged: they hold API keys, Twilio signatures and phone numbers.
+ * One log line per request, when it finishes: method, the path with anything but ids and words
+ * masked (never the query string, which can carry tokens and phone numbers), the matched route,
+ * status, duration, and the ids it concerns. Headers and bodies are never logged: they hold API keys, Twilio signatures and
+ * phone numbers.
  */
 export function requestLogger(log: Logger): RequestHandler {
   return (req, res, next) => {
@@ -49,11 +59,28 @@ export function requestLogger(log: Logger): RequestHandler {
     res.on('finish', () => {
       const ms = performance.now() - start;
       const accountId = req.auth?.accountId ?? undefined;
-      const line = { ...(accountId ? { accountId } : {}), method: req.method, path, status: res.statusCode, ms: Math.round(ms) };
+      const route = routeLabel(req, path);
+      const line = { ...(accountId ? { accountId } : {}), method: req.method, path: safePath(path), route, status: res.statusCode, ms: Math.round(ms) };
       const level = res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info';
       req.log![level](line, 'request');
-      if (path !== '/metrics') httpRequests.observe({ method: req.method, route: routeLabel(path), status: String(res.statusCode) }, ms / 1000);
+      if (path !== '/metrics') httpRequests.observe({ method: methodLabel(req.method), route, status: String(res.statusCode) }, ms / 1000);
     });
     next();
   };
 }
+
+/**
+ * The path with every segment that is neither a UUID nor a word (a letter, then at most two digits in a row) replaced
+ * by `:x`, so a phone number or an email a caller put in the path never reaches a log line.
+ */
+export function safePath(path: string): string {
+  return path
+    .split('/')
+    .map((seg) => (seg === '' || UUID.test(seg) || (/^[a-z][a-z0-9_.-]{0,39}$/i.test(seg) && !/\d{3}/.test(seg)) ? seg : ':x'))
+    .join('/')
+    .slice(0, 300);
+}
+
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+/** Node accepts any token as a method; the label set stays bounded. */
+const methodLabel = (m: string) => (METHODS.has(m) ? m : 'OTHER');

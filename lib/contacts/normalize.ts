@@ -72,6 +72,9 @@ const PHONE_COLUMNS = ['phone', 'phone_number', 'number', 'mobile', 'msisdn'];
 
 export class CsvError extends Error {}
 
+/** The JSON upload's limit (ContactsUploadSchema) applies to CSV too. */
+export const MAX_CSV_CONTACTS = 50_000;
+
 /**
  * Contacts from CSV with a header row. The phone column is any of phone, phone_number, number,
  * mobile, msisdn; `name` is the name; every other column becomes a variable for the agent's script.
@@ -87,11 +90,14 @@ export function contactsFromCsv(text: string): ContactInput[] {
       trim: true,
       info: true,
       max_record_size: 10_000,
+      // one past the limit, so an oversized upload is refused without parsing all of it
+      to: MAX_CSV_CONTACTS + 1,
     });
   } catch (err) {
     throw new CsvError(`CSV could not be read: ${(err as Error).message}`);
   }
   if (!records.length) return [];
+  if (records.length > MAX_CSV_CONTACTS) throw new CsvError(`CSV has more than ${MAX_CSV_CONTACTS} contacts; split it into several uploads`);
   const cols = Object.keys(records[0]!.record);
   const phoneCol = cols.find((c) => PHONE_COLUMNS.includes(c));
   if (!phoneCol) throw new CsvError(`CSV needs a phone column (one of ${PHONE_COLUMNS.join(', ')}); found ${cols.join(', ') || 'none'}`);

@@ -69,6 +69,10 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignPr
   const wfId = workflowInfo().workflowId;
   // Memo and every search attribute set at startChild (free) instead of upserted by the call (billed).
   const fullStartAttributes = patched('fewer-call-actions');
+  // A child can finish and report before this workflow sees its start confirmed (a zero-length call,
+  // a loaded server): it must already be in flight then, or its report is taken for a duplicate and
+  // the campaign waits for it forever.
+  const inFlightBeforeStart = patched('campaign-inflight-before-start');
 
   const progress = (): CampaignProgress => ({
     campaignId: input.campaignId, status, pauseReason, inFlight: inFlight.size, pendingRetries: retries.length,
@@ -255,23 +259,17 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignPr
     const go = planned.filter((p) => granted.has(p.callId));
     putBack(planned.filter((p) => !granted.has(p.callId)).map((p) => p.it));
     const failedStarts: string[] = [];
-    // A child that starts and finishes while this workflow's task is held up (its worker killed)
-    // reports in the same activation as its start: the report's signal handler runs before the code
-    // after `await startCall`, so the call must be in flight before the await or the report is
-    // taken for a duplicate and the contact is never finished (found by npm run chaos).
-    const earlyInFlight = patched('in-flight-before-child-start');
     await Promise.all(go.map(async ({ it, callId }) => {
       try {
-        if (earlyInFlight) inFlight.set(callId, it);
+        if (inFlightBeforeStart) inFlight.set(callId, it);
         await startCall(it, callId);
-        // (With the patch, a report that came with the start has already taken it out again.)
-        if (!earlyInFlight) inFlight.set(callId, it);
+        if (!inFlightBeforeStart) inFlight.set(callId, it);
         started.push({ contactId: it.contactId, attempt: it.attempt });
         counters.attemptsStarted++;
         callsThisRun++;
       } catch (err) {
-        inFlight.delete(callId);
         log.error('could not start a call', { callId, error: String(err) });
+        inFlight.delete(callId);
         failedStarts.push(callId);
         putBack([it]);
       }

@@ -30,7 +30,7 @@ try {
 }
 const gateway = await startMediaGateway({
   deps: {
-    stt: createSpeechToText(config),
+    stt: createSpeechToText(config, { sendChunkMs: config.MEDIA_STT_CHUNK_MS }),
     llm: createChatModel(config),
     tts: createTextToSpeech(config),
     port: temporalCallPort(temporal),

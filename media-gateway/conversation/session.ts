@@ -19,6 +19,7 @@ import { phrasesFor, type Phrases } from './phrases';
 import { Reply } from './reply';
 import { Speaker, type MarkInfo } from './speaker';
 import { toolSpecs } from './tools';
+import { TtsWarmer } from './tts-warm';
 import { UsageMeter } from './usage';
 import { VoiceActivity } from './vad';
 
@@ -38,6 +39,8 @@ export interface GatewaySettings {
   maxModelRounds: number;
   /** Voice within this window makes a partial transcript count as speech for barge-in. */
   bargeInVoiceWindowMs: number;
+  /** Keep one TTS connection open ahead of the next reply (conversation/tts-warm.ts). */
+  ttsPrewarm: boolean;
 }
 
 export const DEFAULT_SETTINGS: GatewaySettings = {
@@ -47,6 +50,7 @@ export const DEFAULT_SETTINGS: GatewaySettings = {
   dtmfDebounceMs: 1_200,
   maxModelRounds: 3,
   bargeInVoiceWindowMs: 400,
+  ttsPrewarm: true,
 };
 
 /** Ends the call on Twilio's side when the agent transfers it (providers/twilio). */
@@ -82,6 +86,7 @@ export class CallSession {
   private tools: ToolSpec[] = [];
   private readonly messages: ChatMessage[] = [];
   private stt: SttSession | undefined;
+  private warmer: TtsWarmer | undefined;
   private sttFailures = 0;
   private pendingAudio: Buffer[] = [];
   private pendingBytes = 0;
@@ -141,11 +146,13 @@ export class CallSession {
     this.phrases = phrasesFor(agent.language);
     this.tools = toolSpecs(agent);
     this.messages.push({ role: 'system', content: systemPrompt(agent) });
+    if (this.deps.settings.ttsPrewarm) this.warmer = new TtsWarmer(this.deps.tts, { voiceId: agent.voiceId, model: agent.ttsModel });
     this.idleSince = performance.now();
     // The greeting does not wait for STT: the caller hears the agent as soon as TTS answers.
     void this.startStt();
     this.messages.push({ role: 'assistant', content: agent.firstMessage });
     this.speakFixed(agent.firstMessage);
+    this.warmer?.warm();
   }
 
   // ---- inbound events --------------------------------------------------------------------------
@@ -153,7 +160,8 @@ export class CallSession {
   audio(ulaw: Buffer) {
     if (this.ending) return;
     const now = performance.now();
-    this.vad.feed(ulaw, now);
+    // The caller talking means a reply is coming: make sure a TTS connection is ready for it.
+    if (this.vad.feed(ulaw, now) && this.warmer?.needed(now)) this.warmer.warm(now);
     if (this.stt) this.stt.write(ulaw);
     else if (this.pendingBytes < MAX_PENDING_AUDIO_BYTES) {
       this.pendingAudio.push(ulaw);
@@ -336,6 +344,13 @@ export class CallSession {
         reply.agentSeq = ++this.seq; // the agent's turn takes its place when the caller starts hearing it
       },
       onPlayed: () => this.replyPlayed(reply, after),
+      takeWarm: this.warmer
+        ? (signal) => {
+            const s = this.warmer!.take(signal);
+            this.warmer!.warm();
+            return s;
+          }
+        : undefined,
     });
     reply = new Reply(speaker, abort, kind);
     this.reply = reply;
@@ -456,6 +471,8 @@ export class CallSession {
     this.ending = true;
     this.cancelSilenceTimer();
     clearTimeout(this.dtmfTimer);
+    this.warmer?.discard();
+    this.warmer = undefined;
     if (this.reply) {
       this.reply.abort.abort();
       this.reply.speaker.dispose();

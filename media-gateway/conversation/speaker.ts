@@ -44,6 +44,8 @@ export interface SpeakerDeps {
   onFirstFrame?: () => void;
   /** Everything sent has been confirmed played (or the confirmation is overdue). */
   onPlayed?: () => void;
+  /** A TTS connection opened ahead of time, for the first clause (conversation/tts-warm.ts). */
+  takeWarm?: (signal: AbortSignal) => Promise<TtsStream> | undefined;
 }
 
 /** Marks lost on a broken stream must not hold a finished utterance forever. */
@@ -137,11 +139,12 @@ export class Speaker {
     w?.();
   }
 
-  private open(i: number): Promise<TtsStream> {
+  private open(i: number, fresh = false): Promise<TtsStream> {
     const c = this.clauses[i]!;
     if (!c.stream) {
       const { tts, voiceId, model, signal, usage } = this.deps;
-      c.stream = tts.open({ voiceId, model, signal }).then((s) => {
+      const warm = i === 0 && !fresh ? this.deps.takeWarm?.(signal) : undefined;
+      c.stream = (warm ?? tts.open({ voiceId, model, signal })).then((s) => {
         // ElevenLabs bills what it receives: the adapter's trailing space (words must end with one) included.
         usage.ttsCharacters += Array.from(c.text).length + (/\s$/.test(c.text) ? 0 : 1);
         s.sendText(c.text);
@@ -180,7 +183,7 @@ export class Speaker {
     let paused = i === 0;
     for (let attempt = 1; ; attempt++) {
       try {
-        const s = await this.open(i);
+        const s = await this.open(i, attempt > 1);
         for await (const chunk of s.audio) {
           if (signal.aborted) return;
           if (!paused) {

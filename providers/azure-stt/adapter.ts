@@ -128,6 +128,10 @@ export class AzureSpeechToText implements SpeechToText {
       ? sdk.SpeechConfig.fromEndpoint(new URL(this.opts.endpoint), this.opts.key)
       : sdk.SpeechConfig.fromSubscription(this.opts.key, this.opts.region!);
     config.speechRecognitionLanguage = opts.language;
+    // After 5 s of audio the SDK paces its sends (one timer per chunk, meant for files read faster
+    // than real time). Our audio arrives in real time already; under load those timers fire late and
+    // the SDK falls behind for good, delaying every later turn. Live audio is never throttled.
+    config.setProperty('SPEECH-TransmitLengthBeforThrottleMs', String(24 * 3600 * 1000));
     const silence = opts.segmentationSilenceMs ?? this.opts.defaultSegmentationSilenceMs;
     if (silence !== undefined) config.setProperty(sdk.PropertyId.Speech_SegmentationSilenceTimeoutMs, String(silence));
     const format = sdk.AudioStreamFormat.getWaveFormat(8000, 8, 1, sdk.AudioFormatTag.MuLaw);

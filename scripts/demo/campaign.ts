@@ -18,7 +18,7 @@ export const DEMO_AGENT = {
   voiceId: 'demo-aisyah',
   llmModel: 'meta-llama/llama-3.1-70b-instruct',
   outcomes: ['interested', 'not_interested', 'callback'],
-  silenceTimeoutSec: 8,
+  silenceTimeoutSec: 5,
 };
 
 export interface CampaignSettingsInput {

@@ -36,6 +36,8 @@ export interface StackOptions {
   env?: NodeJS.ProcessEnv;
   /** Where logs, the Temporal SQLite file and dev secrets go (default DATA_DIR). */
   dataDir?: string;
+  /** Temporal dev server without its SQLite file (faster; nothing survives a restart of the server). */
+  temporalInMemory?: boolean;
   /** Do not echo child warnings to our stderr (drivers that kill processes on purpose). */
   quiet?: boolean;
 }
@@ -86,7 +88,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     const urls: Record<string, string> = {};
     if (startTemporal) {
       const [host, port] = config.TEMPORAL_ADDRESS.split(':');
-      const args = ['server', 'start-dev', '--db-filename', path.join(dataDir, 'temporal.sqlite'), '--ip', host ?? '127.0.0.1', '--port', port ?? '7233',
+      const db = opts.temporalInMemory ? [] : ['--db-filename', path.join(dataDir, 'temporal.sqlite')];
+      const args = ['server', 'start-dev', ...db, '--ip', host ?? '127.0.0.1', '--port', port ?? '7233',
         '--ui-port', String(config.TEMPORAL_UI_PORT), '--ui-disable-news-fetch', '--log-level', 'warn', '--namespace', config.TEMPORAL_NAMESPACE];
       for (const [k, t] of Object.entries(SEARCH_ATTRIBUTE_DEFS)) args.push('--search-attribute', `${k}=${t}`);
       const temporal = startProcess('temporal', temporalCliPath(), args, { logDir });

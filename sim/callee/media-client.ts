@@ -138,7 +138,8 @@ export class CalleeStream {
     if (this.opts.authToken) headers['x-twilio-signature'] = twilio.getExpectedTwilioSignature(this.opts.authToken, this.opts.streamUrl, {});
     let ws: WebSocket;
     try {
-      ws = new WebSocket(this.opts.streamUrl, { headers, handshakeTimeout: 10_000 });
+      // Generous: on a loaded test machine a loopback handshake can take seconds, and a timeout here ends the call.
+      ws = new WebSocket(this.opts.streamUrl, { headers, handshakeTimeout: 30_000 });
     } catch (err) {
       return this.finish({ by: 'error', atMs: 0, detail: (err as Error).message });
     }
@@ -232,17 +233,12 @@ export class CalleeStream {
       this.session.agentBytesReceived += buf.length;
       if (buf.length) this.playQueue.push({ kind: 'audio', buf, off: 0 });
     } else if (msg.event === 'mark') {
-      const rec: MarkRecord = { name: msg.mark.name, receivedMs: this.elapsedMs(), cleared: false };
+      const rec: MarkRecord = { name: msg.mark.name, receivedMs: this.nowMs(), cleared: false };
       this.session.marks.push(rec);
       this.playQueue.push({ kind: 'mark', rec });
     } else {
       this.clear();
     }
-  }
-
-  /** Real time since the stream opened; for events that arrive between frames. */
-  private elapsedMs(): number {
-    return Math.round(performance.now() - this.t0);
   }
 
   private clear(): void {
@@ -254,14 +250,15 @@ export class CalleeStream {
     }
     this.playQueue.length = 0;
     this.dueMarks = [];
-    const atMs = this.elapsedMs();
+    // Takes effect from the next frame: media time nowMs() is where the agent channel goes quiet.
+    const atMs = this.nowMs();
     this.session.clears.push({ atMs, droppedBytes: dropped, marks: marks.map((m) => m.name) });
     if (dropped > 0 && this.openAgent) this.openAgent.interrupted = true;
     for (const m of marks) this.echoMark(m, true);
   }
 
   private echoMark(m: MarkRecord, cleared: boolean): void {
-    m.echoedMs = cleared ? this.elapsedMs() : this.nowMs();
+    m.echoedMs = this.nowMs();
     m.cleared = cleared;
     this.send({ event: 'mark', sequenceNumber: this.nextSeq(), streamSid: this.session.streamSid, mark: { name: m.name } });
   }

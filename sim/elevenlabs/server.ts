@@ -18,7 +18,7 @@ import { encodeSpeech, speechDurationMs, ulawSilence } from '../audio';
 export interface ElevenLabsSimOptions {
   port?: number;
   apiKey?: string;
-  /** Delay before the first audio of a stream (eleven_flash_v2_5 ~75 ms, turbo ~300 ms). */
+  /** Delay from a stream's first text to its first audio (eleven_flash_v2_5 ~75 ms, turbo ~300 ms). */
   firstByteMs?: number;
   /** Audio bytes per message (default 3200 = 400 ms of µ-law). */
   chunkBytes?: number;
@@ -83,7 +83,10 @@ export async function startElevenLabsSim(opts: ElevenLabsSimOptions = {}): Promi
     let buffer = '';
     let audioSent = 0;
     let prevEndedSentence: boolean | undefined;
-    let queue = new Promise<void>((r) => setTimeout(r, opts.firstByteMs ?? 0));
+    // Time to first byte counts from the first text to synthesise, as ElevenLabs measures it: an
+    // idle connection opened ahead of time does not get its latency for free.
+    let queue = Promise.resolve();
+    let firstGeneration = true;
     const fail = (code: number, message: string, error: string) => {
       if (ws.readyState !== ws.OPEN) return;
       ws.send(JSON.stringify({ message, error, code }));
@@ -93,6 +96,11 @@ export async function startElevenLabsSim(opts: ElevenLabsSimOptions = {}): Promi
 
     const synthesise = (text: string, final: boolean) => {
       const t = text.trim();
+      if (firstGeneration && t) {
+        firstGeneration = false;
+        const ms = opts.firstByteMs ?? 0;
+        queue = queue.then(() => new Promise<void>((r) => setTimeout(r, ms)));
+      }
       queue = queue.then(() => {
         if (ws.readyState !== ws.OPEN || rec.closedBy) return;
         if (t) {

@@ -15,7 +15,9 @@ const script: ReplyScript = (messages) => {
 
 let h: GatewayHarness;
 beforeAll(async () => {
-  h = await startGatewayHarness({ script });
+  // Isolation, not latency, is under test: the SDK's own 100 ms audio chunks (a fifth of the STT
+  // messages) keep 50 callees, the simulators and the gateway in one process within a small CI box.
+  h = await startGatewayHarness({ script, sttChunkMs: 0 });
 });
 afterAll(async () => {
   await h?.close();

@@ -98,6 +98,8 @@ export interface HarnessOptions {
   transfer?: CallTransfer;
   twilioAuthToken?: string;
   port?: number;
+  /** Azure SDK send chunk (adapter default 20 ms; 0 = the SDK's 100 ms). */
+  sttChunkMs?: number;
 }
 
 export interface TestCall {
@@ -132,7 +134,7 @@ export async function startGatewayHarness(opts: HarnessOptions = {}): Promise<Ga
   const log = testLogger();
   const gateway = await startMediaGateway({
     deps: {
-      stt: new AzureSpeechToText({ key: azure.key, endpoint: azure.endpoint }),
+      stt: new AzureSpeechToText({ key: azure.key, endpoint: azure.endpoint, sendChunkMs: opts.sttChunkMs }),
       llm: new OpenRouterChatModel({ apiKey: openrouter.apiKey, baseURL: openrouter.baseUrl, retryBaseMs: 20, maxAttempts: 2 }),
       tts: new ElevenLabsTextToSpeech({ apiKey: elevenlabs.apiKey, baseUrl: elevenlabs.env().ELEVENLABS_BASE_URL! }),
       port: workflows,

@@ -90,17 +90,18 @@ describe('simulated Twilio Media Streams client', () => {
     const sentAt = c.media;
     const echoes = await c.until(() => c.events('mark').length === 2 && c.events('mark'));
     expect(echoes.map((e) => e.msg.mark.name)).toEqual(['empty', 'after-1s']);
-    expect(echoes[0]!.mediaBefore - sentAt).toBeLessThanOrEqual(2);
+    // Long before the 50 frames of audio could have played (slack for frame bursts under load).
+    expect(echoes[0]!.mediaBefore - sentAt).toBeLessThanOrEqual(15);
     // 50 frames of playback happen in lockstep with 50 caller frames.
     expect(echoes[1]!.mediaBefore - sentAt).toBeGreaterThanOrEqual(50);
-    expect(echoes[1]!.mediaBefore - sentAt).toBeLessThanOrEqual(53);
+    expect(echoes[1]!.mediaBefore - sentAt).toBeLessThanOrEqual(75);
     expect(echoes[1]!.msg).toEqual({ event: 'mark', sequenceNumber: expect.stringMatching(/^\d+$/), streamSid: c.streamSid, mark: { name: 'after-1s' } });
     const s = t.sim.mediaSessions.get(sid)!;
     expect(s.marks.map((m) => ({ name: m.name, cleared: m.cleared }))).toEqual([
       { name: 'empty', cleared: false },
       { name: 'after-1s', cleared: false },
     ]);
-    expect(s.marks[1]!.echoedMs! - s.marks[1]!.receivedMs).toBeGreaterThanOrEqual(960);
+    expect(s.marks[1]!.echoedMs! - s.marks[1]!.receivedMs).toBeGreaterThanOrEqual(940);
     expect(s.agentBytesPlayed).toBe(8000);
     await t.hangup(sid);
   });
@@ -116,14 +117,15 @@ describe('simulated Twilio Media Streams client', () => {
     c.clear();
     const echoes = await c.until(() => c.events('mark').length === 2 && c.events('mark'));
     expect(echoes.map((e) => e.msg.mark.name)).toEqual(['m1', 'm2']);
-    for (const e of echoes) expect(e.mediaBefore - before).toBeLessThanOrEqual(2);
+    // At once: well before the seconds of audio still queued could have played (slack for bursts under load).
+    for (const e of echoes) expect(e.mediaBefore - before).toBeLessThanOrEqual(15);
     await c.frames(40); // the utterance's end silence, so the callee closes it
     const s = t.sim.mediaSessions.get(sid)!;
     expect(s.clears).toHaveLength(1);
     expect(s.clears[0]!.marks).toEqual(['m1', 'm2']);
     expect(s.clears[0]!.droppedBytes).toBeGreaterThan(0);
     expect(s.agentBytesPlayed + s.clears[0]!.droppedBytes).toBe(s.agentBytesReceived);
-    expect(s.marks.every((m) => m.cleared)).toBe(true);
+    expect(s.marks.every((m) => m.cleared && m.echoedMs === s.clears[0]!.atMs)).toBe(true);
     // What the callee heard: the start of the first sentence, cut.
     expect(s.agent).toHaveLength(1);
     expect(s.agent[0]!.interrupted).toBe(true);

@@ -69,6 +69,10 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignPr
   const wfId = workflowInfo().workflowId;
   // Memo and every search attribute set at startChild (free) instead of upserted by the call (billed).
   const fullStartAttributes = patched('fewer-call-actions');
+  // A child can finish and report before this workflow sees its start confirmed (a zero-length call,
+  // a loaded server): it must already be in flight then, or its report is taken for a duplicate and
+  // the campaign waits for it forever.
+  const inFlightBeforeStart = patched('campaign-inflight-before-start');
 
   const progress = (): CampaignProgress => ({
     campaignId: input.campaignId, status, pauseReason, inFlight: inFlight.size, pendingRetries: retries.length,
@@ -257,13 +261,15 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignPr
     const failedStarts: string[] = [];
     await Promise.all(go.map(async ({ it, callId }) => {
       try {
+        if (inFlightBeforeStart) inFlight.set(callId, it);
         await startCall(it, callId);
-        inFlight.set(callId, it);
+        if (!inFlightBeforeStart) inFlight.set(callId, it);
         started.push({ contactId: it.contactId, attempt: it.attempt });
         counters.attemptsStarted++;
         callsThisRun++;
       } catch (err) {
         log.error('could not start a call', { callId, error: String(err) });
+        inFlight.delete(callId);
         failedStarts.push(callId);
         putBack([it]);
       }

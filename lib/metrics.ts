@@ -86,8 +86,20 @@ export const providerErrors = new Counter({
   labelNames: ['vendor', 'code'] as const,
   registers: [registry],
 });
+export type ProviderErrorObserver = (vendor: string, code: string | number | undefined) => void;
+const providerErrorObservers = new Set<ProviderErrorObserver>();
+/**
+ * For a process whose vendor failures are counted deep in its own loop (the media gateway): it
+ * registers one observer that also journals them for the provider-burst alert. Processes that call
+ * noteProviderError already journal, so they must not register one.
+ */
+export function observeProviderErrors(observer: ProviderErrorObserver): () => void {
+  providerErrorObservers.add(observer);
+  return () => providerErrorObservers.delete(observer);
+}
 export function recordProviderError(vendor: string, code: string | number | undefined) {
   providerErrors.inc({ vendor, code: code === undefined ? 'unknown' : String(code) });
+  for (const observe of providerErrorObservers) observe(vendor, code);
 }
 
 /** Ledger operations by op (credit|hold|post|void) and result (ok or the refusal's code). */

@@ -1,4 +1,6 @@
 import { loadConfig } from '../lib/config';
+import { createSql } from '../lib/db';
+import { journalObservedProviderErrors } from '../lib/provider-errors';
 import { createLogger } from '../lib/logger';
 import { connectTemporal } from '../lib/temporal';
 import { mediaStreamUrl } from '../lib/media-stream';
@@ -22,6 +24,9 @@ if (!config.MEDIA_TOKEN_SECRET) {
 }
 
 const temporal = await connectTemporal(config);
+// Only for the provider-burst alert: vendor faults seen mid-call are journalled like the dialer's.
+const sql = createSql(config.DATABASE_URL, { max: 2, debugName: 'aicall-media-gateway' });
+journalObservedProviderErrors(sql, log);
 let transfer;
 try {
   transfer = createTwilioCallControl(twilioSettings(config));
@@ -58,7 +63,7 @@ const stop = async () => {
   if (stopping) return;
   stopping = true;
   await gateway.close(10_000);
-  await temporal.connection.close();
+  await Promise.allSettled([temporal.connection.close(), sql.end({ timeout: 5 })]);
   process.exit(0);
 };
 process.once('SIGINT', () => void stop());

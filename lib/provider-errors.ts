@@ -37,7 +37,7 @@ async function journalProviderError(sql: Sql, log: Logger, e: ProviderError): Pr
  * Azure's CancellationErrorCode names, ElevenLabs adapter codes, the gateway's own stall timeout.
  */
 const PROVIDER_FAULT_CODES = new Set([
-  'ConnectionFailure', 'ServiceTimeout', 'ServiceError', 'StartFailed', // azure
+  'ConnectionFailure', 'ServiceTimeout', 'ServiceError', 'StartFailed', 'ConnectionLost', // azure
   'closed', 'connect', 'vendor', // elevenlabs
   'first_token_timeout', // openrouter: no first token in time
 ]);

@@ -38,6 +38,7 @@ export interface MediaGateway {
 export async function startMediaGateway(opts: MediaGatewayOptions): Promise<MediaGateway> {
   const path = opts.path ?? MEDIA_STREAM_PATH;
   const sessions = new Set<CallSession>();
+  const liveCalls = new Map<string, CallSession>();
   const registry = metricsRegistry();
   const server = createServer((req, res) => {
     const p = (req.url ?? '/').split('?')[0];
@@ -74,8 +75,13 @@ export async function startMediaGateway(opts: MediaGatewayOptions): Promise<Medi
           startTimeoutMs: opts.startTimeoutMs,
           onSession: (s) => {
             sessions.add(s);
-            void s.done.then(() => sessions.delete(s));
+            liveCalls.set(s.callId, s);
+            void s.done.then(() => {
+              sessions.delete(s);
+              if (liveCalls.get(s.callId) === s) liveCalls.delete(s.callId);
+            });
           },
+          hasLiveSession: (callId) => liveCalls.has(callId),
         },
         opts.log,
       );

@@ -44,6 +44,7 @@ const ULAW_BYTES_PER_MS = 8;
 class AzureSttSession extends EventEmitter implements SttSession {
   private bytes = 0;
   private closed = false;
+  private failed = false;
   private pendingError: SttError | undefined;
 
   constructor(
@@ -61,12 +62,23 @@ class AzureSttSession extends EventEmitter implements SttSession {
     recognizer.canceled = (_s, e) => {
       if (e.reason !== sdk.CancellationReason.Error) return;
       const code = sdk.CancellationErrorCode[e.errorCode] ?? String(e.errorCode);
-      const err = new SttError(`Azure STT cancelled (${code}): ${e.errorDetails}`, code);
-      // The SDK can cancel before start() has returned (e.g. a refused key): keep the error until
-      // someone listens, rather than emitting an unhandled 'error' that would crash the process.
-      if (this.listenerCount('error') > 0) this.emit('error', err);
-      else this.pendingError = err;
+      this.fail(new SttError(`Azure STT cancelled (${code}): ${e.errorDetails}`, code));
     };
+    // A connection lost mid-call (close 1006) is not a cancellation: the SDK reconnects lazily and,
+    // depending on where in a turn it was, may never deliver another result. A fresh session is
+    // the one recovery we can vouch for, so a lost connection is an error for the caller to act on.
+    sdk.Connection.fromRecognizer(recognizer).disconnected = () => {
+      if (!this.closed) this.fail(new SttError('Azure STT connection lost', 'ConnectionLost'));
+    };
+  }
+
+  private fail(err: SttError) {
+    if (this.failed) return;
+    this.failed = true;
+    // The SDK can fail before start() has returned (e.g. a refused key): keep the error until
+    // someone listens, rather than emitting an unhandled 'error' that would crash the process.
+    if (this.listenerCount('error') > 0) this.emit('error', err);
+    else this.pendingError = err;
   }
 
   override on<E extends keyof SttEvents>(event: E, listener: SttEvents[E]): this {

@@ -79,7 +79,10 @@ describe('media gateway conversation', () => {
     expect(usage.ttsCharacters).toBe(ttsChars);
     expect(usage.ttsCharacters).toBeGreaterThanOrEqual(spoken.join('').replace(/ /g, '').length);
     const sttBytes = h.azure.sessions.reduce((n, s) => n + s.audioBytes, 0);
-    expect(Math.abs(usage.sttAudioMs - sttBytes / 8)).toBeLessThan(100);
+    // Metered as written to the SDK: never less than Azure received; more only by the tail the SDK
+    // had not sent when the session closed (a few frames; ~220 ms seen on a saturated box).
+    expect(usage.sttAudioMs).toBeGreaterThanOrEqual(Math.floor(sttBytes / 8));
+    expect(usage.sttAudioMs - sttBytes / 8).toBeLessThan(1_000);
     const names = h.workflows.of(call.callId).map((s) => s.name);
     expect(names[0]).toBe('mediaStarted');
     expect(names.at(-1)).toBe('mediaEnded');

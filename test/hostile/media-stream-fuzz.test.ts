@@ -166,6 +166,29 @@ describe('media stream fuzz', () => {
   });
 });
 
+describe('a replayed media token', () => {
+  it('cannot open a second stream for a call that is live: 1008, and the live call carries on untouched', async () => {
+    const callId = randomUUID();
+    const token = mintMediaToken(SECRET, callId, 600);
+    const live = h.call([{ say: 'Goodbye.' }], { callId, token });
+    await waitForSession(callId);
+    const r = await stream(h.gateway.url, [connected, startFrame(callId, token)]);
+    expect([r.code, r.reason]).toEqual([1008, 'call already streaming']);
+    const e = await h.waitEnded(live);
+    expect(e.reason).toBe('end_call');
+    expect(h.workflows.of(callId).filter((s) => s.name === 'mediaStarted')).toHaveLength(1);
+    expect(lines(h.workflows.transcript(callId))).toEqual(['agent: Hello, this is Aina from Acme.', 'caller: Goodbye.', 'agent: Noted.']);
+  });
+});
+
+async function waitForSession(callId: string) {
+  for (let i = 0; i < 300; i++) {
+    if ([...h.gateway.sessions].some((s) => s.callId === callId)) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`no session for ${callId}`);
+}
+
 describe('slow and silent clients', () => {
   it('a client that connects and never sends start is closed 1008 "no start event"', async () => {
     const r = await stream(bare.url, [], { waitMs: 5_000 });

@@ -89,26 +89,28 @@ describe('Azure STT adapter against the Speech simulator (real SDK)', () => {
     await session.close();
   });
 
-  it('a dropped connection is re-opened by the SDK and recognition goes on with continuous offsets', async () => {
+  it('a connection lost mid-call is one ConnectionLost error, and a fresh session recognises on', async () => {
+    // The SDK would reconnect lazily on its own, but from some points of a turn it never delivers
+    // another result (seen in the gateway's tests): the adapter reports the loss instead.
     const stt = new AzureSpeechToText({ key: sim.key, endpoint: sim.endpoint });
     const session = await stt.start({ language: 'en-US' });
     const got = collect(session);
-    const a = Buffer.concat([encodeSpeech('first part'), ulawSilence(700)]);
-    await speak(session, a);
+    await speak(session, Buffer.concat([encodeSpeech('first part'), ulawSilence(700)]));
     await until(() => got.finals.length === 1, 'first final');
-    const attemptsBefore = sim.connectionAttempts;
     sim.dropConnections();
-    const gap = ulawSilence(300);
-    await speak(session, gap);
-    const b = Buffer.concat([encodeSpeech('second part'), ulawSilence(700)]);
-    await speak(session, b);
-    await until(() => got.finals.length === 2, 'second final');
-    expect(got.finals[1]!.text).toBe('second part');
-    expect(sim.connectionAttempts).toBe(attemptsBefore + 1);
-    // Azure offsets are per session audio: the second phrase starts where it was spoken.
-    expect(Math.abs(got.finals[1]!.offsetMs - (a.length + gap.length) / 8)).toBeLessThanOrEqual(120);
-    expect(got.errors).toEqual([]);
+    await until(() => got.errors.length > 0, 'connection lost');
+    await speak(session, ulawSilence(300));
+    expect(got.errors).toHaveLength(1);
+    expect(got.errors[0]).toBeInstanceOf(SttError);
+    expect((got.errors[0] as SttError).code).toBe('ConnectionLost');
     await session.close();
+    const fresh = await stt.start({ language: 'en-US' });
+    const again = collect(fresh);
+    await speak(fresh, Buffer.concat([encodeSpeech('second part'), ulawSilence(700)]));
+    await until(() => again.finals.length === 1, 'final on the fresh session');
+    expect(again.finals[0]!.text).toBe('second part');
+    expect(again.errors).toEqual([]);
+    await fresh.close();
   });
 
   it('a connection dropped mid-call that cannot be re-established surfaces as an error event', async () => {

@@ -6,6 +6,7 @@ import { billplzSettings } from '../../providers/billplz/settings';
 import { verifyBillplzCallback, verifyBillplzRedirect } from '../../providers/billplz/signature';
 import { billCallbackSignal, type BillPaidEvent } from '../../workflows/topup/contract';
 import type { topUpWorkflow } from '../../workflows/topup/workflow';
+import { unstorableText } from '../text-guard';
 
 /**
  * Billplz's server-to-server callback and the payer's redirect back. The callback is trusted only
@@ -50,6 +51,8 @@ export function billplzWebhooksRouter({ sql, temporal, config, log }: AppDeps): 
     const page = (status: number, title: string, body: string) =>
       res.status(status).type('html').send(`<!doctype html><meta charset="utf-8"><title>${title}</title><h1>${title}</h1><p>${body}</p>`);
     if (!redirect) return page(400, 'Invalid link', 'This payment link is not valid.');
+    // Signed, but with text no bill id of ours can hold (NUL, a lone surrogate): Postgres would refuse the lookup.
+    if (unstorableText(redirect.id)) return page(404, 'Unknown payment', 'We have no record of this payment.');
     const [t] = await sql<{ status: string; amount_sen: number }[]>`select status, amount_sen from topups where bill_id = ${redirect.id}`;
     if (!t) return page(404, 'Unknown payment', 'We have no record of this payment.');
     const rm = `RM ${(t.amount_sen / 100).toFixed(2)}`;

@@ -1,26 +1,14 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createServer } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { createSql, withDatabase, type Sql } from '../lib/db';
 import { dropDatabase } from '../lib/migrate';
+import { freePort } from '../lib/net/free-port';
 import { connectTemporal } from '../lib/temporal';
 import { startStack, type Stack } from '../scripts/dev/stack';
 import { SimControl } from './sim-control';
-
-/** A TCP port free on 127.0.0.1 right now. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 export interface ChaosStack {
   stack: Stack;

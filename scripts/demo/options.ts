@@ -1,6 +1,6 @@
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { freePort, isPortFree } from '../../lib/net/free-port';
 import { loadConfig } from '../../lib/config';
 import { withDatabase } from '../../lib/db';
 
@@ -43,25 +43,6 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): DemoOption
   };
 }
 
-async function isFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const srv = createServer();
-    srv.once('error', () => resolve(false));
-    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
-  });
-}
-
-async function anyFreePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 /** The stack's ports with their usual defaults (lib/config.ts, sim/server.ts). */
 const PORTS: [string, number][] = [
   ['TEMPORAL_UI_PORT', 8233], ['API_PORT', 3000], ['MEDIA_GATEWAY_PORT', 3001], ['WORKER_METRICS_PORT', 9464],
@@ -80,8 +61,8 @@ export async function demoEnvironment(env: NodeJS.ProcessEnv): Promise<{ env: No
   const taken = new Set<number>();
   const pick = async (name: string, def: number) => {
     let port = def;
-    if (taken.has(port) || !(await isFree(port))) {
-      do port = await anyFreePort();
+    if (taken.has(port) || !(await isPortFree(port))) {
+      do port = await freePort();
       while (taken.has(port));
       moved.push(`${name} ${def}→${port}`);
     }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -8,22 +8,8 @@ import { inject } from 'vitest';
 import { withDatabase } from '../lib/db';
 import { dropDatabase } from '../lib/migrate';
 import { freePort } from './helpers/ports';
+import { processesWithMarker } from './helpers/processes';
 
-/** PIDs of live processes whose environment carries `marker` (children inherit it). */
-async function processesWithMarker(marker: string): Promise<number[]> {
-  const pids: number[] = [];
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const env = await readFile(`/proc/${entry}/environ`, 'latin1');
-      const stat = await readFile(`/proc/${entry}/stat`, 'latin1');
-      if (env.includes(marker) && !/\) Z /.test(stat)) pids.push(Number(entry));
-    } catch {
-      // gone, or not ours to read
-    }
-  }
-  return pids;
-}
 
 describe('npm run dev', () => {
   it('brings the stack up on embedded defaults, reports health, and Ctrl-C leaves no process behind', async () => {

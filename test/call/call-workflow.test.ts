@@ -5,8 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { SA } from '../../lib/search-attributes';
 import { callMemo, callSearchAttributes } from '../../workflows/call/visibility';
-import { inject } from 'vitest';
-import { Worker } from '@temporalio/worker';
+import { expectReplays } from '../helpers/replay';
 import { temporal } from '@temporalio/proto';
 import { charge, recordHistory, recordedHistories, runCall, startCallHarness, testNumber, type CallHarness } from './harness';
 
@@ -417,16 +416,7 @@ describe('status callbacks', () => {
 describe('replay', () => {
   it('every history recorded above replays deterministically against the current workflow code', async () => {
     expect(recordedHistories.length).toBeGreaterThanOrEqual(15);
-    const results = Worker.runReplayHistories(
-      { workflowBundle: { codePath: inject('workflowBundlePath') } },
-      recordedHistories.map(({ workflowId, history }) => ({ workflowId, history })),
-    );
-    let n = 0;
-    for await (const r of results) {
-      expect(r.error, `${r.workflowId}: ${r.error?.message}`).toBeUndefined();
-      n++;
-    }
-    expect(n).toBe(recordedHistories.length);
+    await expectReplays(recordedHistories);
     // RECORD_CALL_HISTORIES=1 refreshes the fixtures that test/call/replay.test.ts replays forever after.
     if (process.env.RECORD_CALL_HISTORIES) {
       const dir = new URL('./histories/', import.meta.url);

@@ -1,7 +1,5 @@
-import { describe, expect, it, inject } from 'vitest';
-import { readdirSync, readFileSync } from 'node:fs';
-import { Worker } from '@temporalio/worker';
-import { temporal } from '@temporalio/proto';
+import { describe, expect, it } from 'vitest';
+import { expectHistoriesReplay, historyFiles } from '../helpers/replay';
 
 /**
  * Histories recorded from real runs, as binary protobuf (RECORD_CALL_HISTORIES=1 npx vitest run test/call/call-workflow.test.ts)
@@ -9,7 +7,7 @@ import { temporal } from '@temporalio/proto';
  */
 describe('callWorkflow recorded histories', () => {
   const dir = new URL('./histories/', import.meta.url);
-  const files = readdirSync(dir).filter((f) => f.endsWith('.binpb')).sort();
+  const files = historyFiles(dir);
 
   it('has fixtures for the terminal statuses', () => {
     for (const s of ['completed', 'busy', 'no_answer', 'failed', 'voicemail', 'invalid_number', 'insufficient_credits']) {
@@ -18,12 +16,6 @@ describe('callWorkflow recorded histories', () => {
   });
 
   it('replay deterministically against the current workflow code', async () => {
-    const histories = files.map((f) => ({ workflowId: f.replace(/\.binpb$/, ''), history: temporal.api.history.v1.History.decode(readFileSync(new URL(f, dir))) }));
-    let n = 0;
-    for await (const r of Worker.runReplayHistories({ workflowBundle: { codePath: inject('workflowBundlePath') } }, histories)) {
-      expect(r.error, `${r.workflowId}: ${r.error?.message}`).toBeUndefined();
-      n++;
-    }
-    expect(n).toBe(files.length);
+    await expectHistoriesReplay(dir, files);
   });
 });

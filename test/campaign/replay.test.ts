@@ -1,7 +1,5 @@
-import { describe, expect, it, inject } from 'vitest';
-import { readdirSync, readFileSync } from 'node:fs';
-import { Worker } from '@temporalio/worker';
-import { temporal } from '@temporalio/proto';
+import { describe, expect, it } from 'vitest';
+import { expectHistoriesReplay, historyFiles } from '../helpers/replay';
 
 /**
  * campaignWorkflow histories recorded from real runs must keep replaying against the current code
@@ -13,16 +11,10 @@ import { temporal } from '@temporalio/proto';
  */
 describe('campaignWorkflow recorded histories', () => {
   const dir = new URL('./histories/', import.meta.url);
-  const files = readdirSync(dir).filter((f) => f.endsWith('.binpb')).sort();
+  const files = historyFiles(dir);
 
   it('replay deterministically against the current workflow code', async () => {
     expect(files).toEqual(['report-with-start-before-patch.binpb', 'report-with-start-patched.binpb']);
-    const histories = files.map((f) => ({ workflowId: f.replace(/\.binpb$/, ''), history: temporal.api.history.v1.History.decode(readFileSync(new URL(f, dir))) }));
-    let n = 0;
-    for await (const r of Worker.runReplayHistories({ workflowBundle: { codePath: inject('workflowBundlePath') } }, histories)) {
-      expect(r.error, `${r.workflowId}: ${r.error?.message}`).toBeUndefined();
-      n++;
-    }
-    expect(n).toBe(files.length);
+    await expectHistoriesReplay(dir, files);
   });
 });

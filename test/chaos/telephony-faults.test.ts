@@ -1,8 +1,8 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it, inject } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
-import { Worker } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
 import { withWorker } from '../helpers/env';
+import { expectReplays } from '../helpers/replay';
 import { ledgerViolations } from '../helpers/ledger-invariants';
 import { noFaults } from '../../sim/twilio/scenario';
 import { charge, recordedHistories, runCall, startCallHarness, testNumber, type CallHarness } from '../call/harness';
@@ -221,12 +221,7 @@ describe('status callbacks lost', () => {
 describe('replay', () => {
   it('every history above replays against the current workflow code', async () => {
     expect(recordedHistories.length).toBeGreaterThanOrEqual(12);
-    let n = 0;
-    for await (const r of Worker.runReplayHistories({ workflowBundle: { codePath: inject('workflowBundlePath') } }, recordedHistories.map(({ workflowId, history }) => ({ workflowId, history })))) {
-      expect(r.error, `${r.workflowId}: ${r.error?.message}`).toBeUndefined();
-      n++;
-    }
-    expect(n).toBe(recordedHistories.length);
+    await expectReplays(recordedHistories);
     // RECORD_CALL_HISTORIES=1 keeps the runs that asked the provider as fixtures test/call/replay.test.ts replays forever after.
     if (process.env.RECORD_CALL_HISTORIES) {
       for (const { name, history } of recordedHistories) {

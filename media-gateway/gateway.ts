@@ -38,7 +38,6 @@ export interface MediaGateway {
 export async function startMediaGateway(opts: MediaGatewayOptions): Promise<MediaGateway> {
   const path = opts.path ?? MEDIA_STREAM_PATH;
   const sessions = new Set<CallSession>();
-  const liveCalls = new Map<string, CallSession>();
   const registry = metricsRegistry();
   const server = createServer((req, res) => {
     const p = (req.url ?? '/').split('?')[0];
@@ -75,13 +74,10 @@ export async function startMediaGateway(opts: MediaGatewayOptions): Promise<Medi
           startTimeoutMs: opts.startTimeoutMs,
           onSession: (s) => {
             sessions.add(s);
-            liveCalls.set(s.callId, s);
-            void s.done.then(() => {
-              sessions.delete(s);
-              if (liveCalls.get(s.callId) === s) liveCalls.delete(s.callId);
-            });
+            void s.done.then(() => sessions.delete(s));
           },
-          hasLiveSession: (callId) => liveCalls.has(callId),
+          // A scan, not a second index: starts are rare next to frames, and sessions stay the one record.
+          hasLiveSession: (callId) => [...sessions].some((s) => s.callId === callId),
         },
         opts.log,
       );

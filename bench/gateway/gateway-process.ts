@@ -32,6 +32,10 @@ const port: CallWorkflowPort = {
       agent: { systemPrompt: 'Bench agent.', firstMessage: GREETING, language: 'en-US', voiceId: 'bench', llmModel: 'bench/model', silenceTimeoutSec: 30 },
     };
   },
+  // Never asked: bench calls carry no voicemail policy, so the gateway greets at once.
+  async amd() {
+    return { status: 'in_progress' as const };
+  },
 };
 const gateway = await startMediaGateway({
   deps: {

@@ -14,6 +14,7 @@ import { gatewayBargeIns, recordProviderError, turnLatency } from '../../lib/met
 import { AudioOut, type FrameSink } from '../stream/outbound';
 import { CallGoneError, type CallWorkflowPort } from '../signals/port';
 import { SignalSender } from '../signals/sender';
+import { AmdWatch, amdVerdict, type AmdVerdict } from './amd';
 import { isBackchannel } from './backchannel';
 import { phrasesFor, type Phrases } from './phrases';
 import { Reply } from './reply';
@@ -41,6 +42,10 @@ export interface GatewaySettings {
   bargeInVoiceWindowMs: number;
   /** Keep one TTS connection open ahead of the next reply (conversation/tts-warm.ts). */
   ttsPrewarm: boolean;
+  /** leave_message calls only: how often the AMD verdict is asked of the workflow (conversation/amd.ts)… */
+  amdPollMs: number;
+  /** …and for how long at most (Twilio's own AMD gives up at 30 s, MachineDetectionTimeout). */
+  amdPollCapMs: number;
 }
 
 export const DEFAULT_SETTINGS: GatewaySettings = {
@@ -51,6 +56,8 @@ export const DEFAULT_SETTINGS: GatewaySettings = {
   maxModelRounds: 3,
   bargeInVoiceWindowMs: 400,
   ttsPrewarm: true,
+  amdPollMs: 750,
+  amdPollCapMs: 40_000,
 };
 
 /** Ends the call on Twilio's side when the agent transfers it (providers/twilio). */
@@ -100,6 +107,11 @@ export class CallSession {
   private dtmf = '';
   private dtmfTimer: NodeJS.Timeout | undefined;
   private lastDtmfAt = 0;
+  /** leave_message call, AMD undecided: the greeting is held; the caller is transcribed, not answered. */
+  private screening = false;
+  /** The voicemail message is playing to a machine: nothing on the line interrupts it. */
+  private leavingMessage = false;
+  private amdWatch: AmdWatch | undefined;
   private readonly ended: Promise<void>;
   private resolveEnded!: () => void;
   /** Transcript times are ms since the stream started (transcript_turns.at_ms is a 32-bit integer). */
@@ -150,9 +162,67 @@ export class CallSession {
     this.idleSince = performance.now();
     // The greeting does not wait for STT: the caller hears the agent as soon as TTS answers.
     void this.startStt();
+    // Only leave_message calls wait for AMD: a hangup-policy call is hung up by its workflow on a
+    // machine verdict, so its gateway greets at once and never polls.
+    const verdict = view.voicemailPolicy === 'leave_message' ? amdVerdict(view.answeredBy) : 'human';
+    if (verdict === 'undecided') return this.screen();
+    this.onAmd(verdict, view.answeredBy);
+  }
+
+  // ---- answering machines (leave_message calls) ------------------------------------------------
+
+  /**
+   * Holds the greeting until AMD decides (design choice: a machine's greeting is never talked over,
+   * and nothing is spent on TTS or the model for it; a person who answers waits for Twilio's human
+   * verdict, which comes after their "hello" and ~1.2 s of silence, or `unknown` after 5 s of it).
+   * What is said meanwhile is transcribed and kept for the model, not answered.
+   */
+  private screen() {
+    this.screening = true;
+    this.log.info('leave_message call: greeting held until AMD decides');
+    // The first thing said (greeting or message) gets a ready TTS connection.
+    this.warmer?.warm();
+    const s = this.deps.settings;
+    this.amdWatch = new AmdWatch({
+      port: this.deps.port,
+      callId: this.callId,
+      log: this.log,
+      pollMs: s.amdPollMs,
+      capMs: s.amdPollCapMs,
+      // No verdict by the cap (a lost AMD callback): a machine already seen gets the message, anyone
+      // else the greeting, since a person must not be left in silence.
+      onVerdict: (v, by) => this.onAmd(v !== 'undecided' ? v : by === 'machine_start' ? 'machine' : 'human', by),
+      onOver: (why, gone) => this.finish('error', why, { silent: gone, closeReason: 'call over' }),
+    });
+  }
+
+  private onAmd(verdict: Exclude<AmdVerdict, 'undecided'>, answeredBy: string | undefined) {
+    if (this.ending) return;
+    this.screening = false;
+    this.amdWatch?.stop();
+    if (verdict === 'human') return this.greet();
+    if (verdict === 'fax') return this.finish('end_call', `${answeredBy}: no message left`, { closeReason: 'fax' });
+    this.leaveMessage(answeredBy);
+  }
+
+  private greet() {
+    const agent = this.agent!;
     this.messages.push({ role: 'assistant', content: agent.firstMessage });
     this.speakFixed(agent.firstMessage);
     this.warmer?.warm();
+  }
+
+  /** The machine's greeting is over and it records (machine_end_*): say the message once, then end. */
+  private leaveMessage(answeredBy: string | undefined) {
+    // Anything still playing was meant for a person; the recording gets the message alone.
+    if (this.reply) this.interrupt('machine');
+    clearTimeout(this.dtmfTimer);
+    this.dtmf = '';
+    const text = this.agent!.voicemailMessage?.trim();
+    if (!text) return this.finish('end_call', `${answeredBy}: no voicemailMessage configured`, { closeReason: 'end_call' });
+    this.leavingMessage = true;
+    this.log.info({ answeredBy }, 'leaving the voicemail message');
+    this.speakFixed(text, () => this.finish('voicemail_left', undefined, { closeReason: 'voicemail_left' }));
   }
 
   // ---- inbound events --------------------------------------------------------------------------
@@ -170,7 +240,7 @@ export class CallSession {
   }
 
   dtmfDigit(digit: string) {
-    if (this.ending || !this.agent) return;
+    if (this.ending || !this.agent || this.leavingMessage) return;
     this.lastActivity = this.lastDtmfAt = performance.now();
     this.silencePrompts = 0;
     // A keypress is the caller taking the turn: it interrupts the agent like speech does.
@@ -251,7 +321,7 @@ export class CallSession {
   }
 
   private onPartial(text: string) {
-    if (this.ending) return;
+    if (this.ending || this.leavingMessage) return;
     this.lastActivity = performance.now();
     this.silencePrompts = 0;
     if (!this.reply || isBackchannel(text)) return;
@@ -260,7 +330,8 @@ export class CallSession {
   }
 
   private onFinal(text: string) {
-    if (this.ending || !this.agent) return;
+    // A machine recording the message has nothing to say; line noise must not cut the message.
+    if (this.ending || !this.agent || this.leavingMessage) return;
     const now = performance.now();
     this.lastActivity = now;
     this.silencePrompts = 0;
@@ -298,6 +369,8 @@ export class CallSession {
   private callerTurn(text: string, endOfSpeech: number, sttFinal: number) {
     this.turn('caller', text);
     this.messages.push({ role: 'user', content: text });
+    // Screening: a machine's greeting (or a person's "hello?") is kept, not answered; AMD decides who speaks.
+    if (this.screening) return;
     const reply = this.newReply('llm');
     reply.stamps.endOfSpeech = endOfSpeech;
     reply.stamps.sttFinal = sttFinal;
@@ -386,8 +459,8 @@ export class CallSession {
     this.armSilenceTimer();
   }
 
-  /** Caller speech or a keypress while a reply is in flight: stop it where the caller stopped hearing it. */
-  private interrupt(why: 'speech' | 'dtmf') {
+  /** Caller speech or a keypress while a reply is in flight (or a machine verdict): stop it where the caller stopped hearing it. */
+  private interrupt(why: 'speech' | 'dtmf' | 'machine') {
     const reply = this.reply;
     if (!reply) return;
     this.reply = undefined;
@@ -396,7 +469,7 @@ export class CallSession {
     reply.abort.abort();
     reply.speaker.dispose();
     if (audible) {
-      gatewayBargeIns.inc();
+      if (why !== 'machine') gatewayBargeIns.inc();
       const heard = reply.speaker.spokenText();
       this.agentTurn(reply, heard, true);
       if (reply.kind === 'llm') reply.truncateHistory(this.messages);
@@ -469,6 +542,7 @@ export class CallSession {
   finish(reason: MediaEndReason, detail: string | undefined, opts: { silent?: boolean; closeReason?: string; closeCode?: number; socketGone?: boolean; keepSocket?: boolean } = {}) {
     if (this.ending) return;
     this.ending = true;
+    this.amdWatch?.stop();
     this.cancelSilenceTimer();
     clearTimeout(this.dtmfTimer);
     this.warmer?.discard();

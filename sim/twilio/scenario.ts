@@ -17,9 +17,11 @@ export type CalleeBehavior =
   /** The carrier fails the call after `afterMs`. */
   | { kind: 'failed'; afterMs?: number }
   /**
-   * An answering machine: answers after `afterMs`; async AMD reports `machine_start` (mode Enable) after
-   * `detectMs`, or `machine_end_beep` (mode DetectMessageEnd) after `greetingMs`; the machine hangs up
-   * after `hangupAfterMs` (recording limit).
+   * An answering machine: answers after `afterMs` and plays the `voicemail_greeting` persona; async AMD
+   * reports `machine_start` (mode Enable) after `detectMs` (default 100), or `machine_end_beep` (mode
+   * DetectMessageEnd, the only AMD callback in that mode, as at Twilio) after `greetingMs` (default: the
+   * greeting's length plus a beep, MACHINE_GREETING_MS in server.ts); the machine hangs up after
+   * `hangupAfterMs` (recording limit, default 30 s).
    */
   | { kind: 'voicemail'; afterMs?: number; detectMs?: number; greetingMs?: number; hangupAfterMs?: number }
   /** The REST create itself fails with this Twilio error (e.g. 400 / 21211 for an invalid number). */

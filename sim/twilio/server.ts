@@ -7,6 +7,26 @@ import { parseTwiml } from './twiml';
 import { TWILIO_SIM_DEFAULTS } from '../../providers/twilio/settings';
 import { handleAdmin, ADMIN_PREFIX } from './admin';
 import { createCallee, type CalleeOptions, type MediaSession, type PersonaSpec } from '../callee';
+import { PERSONAS, type PersonaStep } from '../callee/persona';
+import { speechDurationMs } from '../audio/speech';
+
+/**
+ * Twilio's DetectMessageEnd posts `machine_end_beep` once the machine's greeting is over and its
+ * beep has sounded. The default follows the greeting the simulated machine actually plays
+ * (PERSONAS.voicemail_greeting, from the stream's start) plus a beep, so the verdict never comes
+ * while the greeting is still playing.
+ */
+const BEEP_MS = 500;
+export const MACHINE_GREETING_MS = Math.ceil(stepsMs(PERSONAS.voicemail_greeting)) + BEEP_MS;
+
+function stepsMs(steps: PersonaStep[]): number {
+  let ms = 0;
+  for (const s of steps) {
+    if ('say' in s) ms += (typeof s.after === 'object' ? s.after.ms : 0) + speechDurationMs(s.say);
+    else if ('silence' in s && typeof s.silence === 'object') ms += s.silence.ms;
+  }
+  return ms;
+}
 
 /**
  * A loopback Twilio: the subset of the REST API our adapter uses (create, update, fetch and list
@@ -286,7 +306,7 @@ export async function startTwilioSim(opts: TwilioSimOptions = {}): Promise<Twili
     if (hangupAfter !== undefined) later(c, hangupAfter, () => finish(c, 'completed', 'callee'));
     if (amdMode) {
       const isMachine = b.kind === 'voicemail';
-      const delay = isMachine ? (amdMode === 'DetectMessageEnd' ? b.greetingMs ?? 300 : b.detectMs ?? 100) : 100;
+      const delay = isMachine ? (amdMode === 'DetectMessageEnd' ? b.greetingMs ?? MACHINE_GREETING_MS : b.detectMs ?? 100) : 100;
       later(c, delay, async () => {
         if (FINAL.has(c.status)) return;
         c.answeredBy = !isMachine ? 'human' : amdMode === 'DetectMessageEnd' ? 'machine_end_beep' : 'machine_start';

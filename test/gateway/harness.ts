@@ -12,7 +12,7 @@ import type { MediaSession } from '../../sim/callee/session';
 import { startMediaGateway, type MediaGateway } from '../../media-gateway/gateway';
 import { DEFAULT_SETTINGS, type CallTransfer, type GatewaySettings } from '../../media-gateway/conversation/session';
 import { CallGoneError, type CallWorkflowPort } from '../../media-gateway/signals/port';
-import type { AgentConfig, CallAgentView, CallUsage, MediaEndedEvent, TranscriptTurn, CallOutcome } from '../../workflows/call/contract';
+import type { AgentConfig, CallAgentView, CallAmdView, CallUsage, VoicemailPolicy, MediaEndedEvent, TranscriptTurn, CallOutcome } from '../../workflows/call/contract';
 import { testLogger } from '../helpers/env';
 
 /**
@@ -36,6 +36,8 @@ export class FakeWorkflows implements CallWorkflowPort {
   /** Signals fail (as if Temporal were unreachable) while > 0, counting down. */
   failSignals = 0;
   gone = new Set<string>();
+  /** Queries asked, per callId and query name (`callAgent`, `callAmd`). */
+  readonly queries = new Map<string, { callAgent: number; callAmd: number }>();
 
   async signal<T>(callId: string, def: SignalDefinition<[T]>, arg: T): Promise<void> {
     if (this.gone.has(callId) || !this.views.has(callId)) throw new CallGoneError(`no workflow for ${callId}`);
@@ -49,9 +51,32 @@ export class FakeWorkflows implements CallWorkflowPort {
   }
 
   async agent(callId: string): Promise<CallAgentView> {
+    this.count(callId).callAgent++;
     const v = this.views.get(callId);
     if (!v || this.gone.has(callId)) throw new CallGoneError(`no workflow for ${callId}`);
     return v;
+  }
+
+  async amd(callId: string): Promise<CallAmdView> {
+    this.count(callId).callAmd++;
+    const v = this.views.get(callId);
+    if (!v || this.gone.has(callId)) throw new CallGoneError(`no workflow for ${callId}`);
+    return { status: v.status, ...(v.answeredBy ? { answeredBy: v.answeredBy } : {}) };
+  }
+
+  /** What the AMD callback would do: the workflow records the verdict (the gateway finds it by polling). */
+  setAnsweredBy(callId: string, answeredBy: string) {
+    this.views.get(callId)!.answeredBy = answeredBy;
+  }
+
+  queriesOf(callId: string): { callAgent: number; callAmd: number } {
+    return { ...this.count(callId) };
+  }
+
+  private count(callId: string) {
+    let q = this.queries.get(callId);
+    if (!q) this.queries.set(callId, (q = { callAgent: 0, callAmd: 0 }));
+    return q;
   }
 
   of(callId: string, name?: string): Recorded[] {
@@ -118,7 +143,7 @@ export interface GatewayHarness {
   openrouter: OpenRouterSim;
   elevenlabs: ElevenLabsSim;
   workflows: FakeWorkflows;
-  call(steps: PersonaStep[], opts?: { agent?: Partial<AgentConfig>; callId?: string; token?: string; register?: boolean; authToken?: string }): TestCall;
+  call(steps: PersonaStep[], opts?: { agent?: Partial<AgentConfig>; callId?: string; token?: string; register?: boolean; authToken?: string; voicemailPolicy?: VoicemailPolicy }): TestCall;
   /** Resolves when the gateway has signalled mediaEnded for the call and the stream is closed. */
   waitEnded(call: TestCall, timeoutMs?: number): Promise<MediaEndedEvent>;
   close(): Promise<void>;
@@ -158,7 +183,9 @@ export async function startGatewayHarness(opts: HarnessOptions = {}): Promise<Ga
     workflows,
     call(steps, o = {}) {
       const callId = o.callId ?? randomUUID();
-      if (o.register !== false) workflows.views.set(callId, { callId, accountId: randomUUID(), status: 'in_progress', agent: baseAgent(o.agent) });
+      if (o.register !== false) {
+        workflows.views.set(callId, { callId, accountId: randomUUID(), status: 'in_progress', agent: baseAgent(o.agent), ...(o.voicemailPolicy ? { voicemailPolicy: o.voicemailPolicy } : {}) });
+      }
       const ac = new AbortController();
       let streamUrl = gateway.url;
       if (opts.twilioAuthToken) streamUrl = `ws://127.0.0.1:${gateway.port}/twilio/stream`;

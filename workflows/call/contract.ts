@@ -148,7 +148,7 @@ export interface CallState {
   status: CallStatus;
   callSid?: string;
   answeredAt?: string;
-  /** From async AMD: `human`, `machine_start`, `machine_end_beep`, … The gateway may poll this to leave a voicemail. */
+  /** From async AMD: `human`, `machine_start`, `machine_end_beep`, … (the gateway polls `callAmd` for it on leave_message calls). */
   answeredBy?: string;
   transcript: TranscriptTurn[];
   usage: CallUsage;
@@ -168,6 +168,9 @@ export interface CallState {
  *   - mediaEnded with any reason except `transfer`: the workflow hangs up (hang-up of an ended call
  *     is a no-op). `transfer` keeps the call up until the provider ends it or the max duration.
  *   - answeredBy machine_* / fax with voicemailPolicy `hangup`: the workflow hangs up; status voicemail.
+ *     With `leave_message` (AMD mode DetectMessageEnd) the workflow does not hang up on a machine: the
+ *     gateway, polling `callAmd`, speaks agent.voicemailMessage after the machine_end_* verdict (the
+ *     beep) and sends mediaEnded `voicemail_left` (or `end_call` for a fax), and the workflow hangs up then.
  *   - the max-duration timer: the workflow hangs up; billed seconds are capped at maxDurationSec.
  *   - workflow cancellation: before answer → hang up, void, status canceled; after answer → hang up,
  *     settle what was used, status canceled.
@@ -202,9 +205,27 @@ export interface CallAgentView {
   /** A stream for a call that is settling or over is refused (a replayed TwiML, a late reconnect). */
   status: CallStatus;
   agent: AgentConfig;
+  /**
+   * The call's voicemail policy. `leave_message` makes the gateway hold its greeting and poll
+   * `callAmd` until AMD decides. Absent from workflows started before it: treated as `hangup`.
+   */
+  voicemailPolicy?: VoicemailPolicy;
+  /** The AMD verdict already received when the stream started, if any. */
+  answeredBy?: string;
 }
 /**
  * The gateway reads the agent here rather than from Postgres: a call started without a campaign
  * has its agent only in the workflow input, and a query also proves the call's workflow is running.
  */
 export const callAgentQuery = defineQuery<CallAgentView>('callAgent');
+
+/** The AMD verdict so far; small on purpose, since the gateway polls it (every ~750 ms, ≤ 40 s). */
+export interface CallAmdView {
+  status: CallStatus;
+  answeredBy?: string;
+}
+/**
+ * Polled by the gateway on `leave_message` calls only, from the stream's start until AMD has a
+ * verdict or the gateway's cap passes. Queries leave no trace in history; no patch needed.
+ */
+export const callAmdQuery = defineQuery<CallAmdView>('callAmd');

@@ -20,6 +20,7 @@ import { CALL_ROW_REJECTED, DIAL_FAILURE, INSUFFICIENT_CREDITS, NON_RETRYABLE_DI
 import { callFinishedSignal } from '../campaign/contract';
 import {
   callAgentQuery,
+  callAmdQuery,
   callStateQuery,
   mediaEndedSignal,
   mediaStartedSignal,
@@ -117,7 +118,10 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
     ...(input.campaignId ? { campaignId: input.campaignId } : {}),
     status: state.status,
     agent: input.agent,
+    voicemailPolicy: input.voicemailPolicy,
+    ...(state.answeredBy ? { answeredBy: state.answeredBy } : {}),
   }));
+  setHandler(callAmdQuery, () => ({ status: state.status, ...(state.answeredBy ? { answeredBy: state.answeredBy } : {}) }));
   const applyStatus = (ev: TelephonyStatusEvent) => {
     if (!sameCall(ev.callSid)) return log.warn('status callback for another call SID ignored', { callSid: ev.callSid });
     if (ev.answeredBy && (!state.answeredBy || state.answeredBy === 'unknown')) state.answeredBy = ev.answeredBy;

@@ -162,4 +162,33 @@ describe('gateway with a real call workflow', () => {
     const turns = await ctx.sql<{ text: string }[]>`select text from transcript_turns where call_id = ${result.callId} order by seq`;
     expect(turns.map((t) => t.text)).toEqual(['Hello, this is Aina from Acme.', 'Can I talk to a human?', 'Sure, one moment.']);
   });
+
+  it('voicemail policy leave_message: the machine greeting plays out, the message is left after the beep, status voicemail with its costs', async () => {
+    const to = number();
+    // The simulated machine plays its greeting; Twilio's DetectMessageEnd posts machine_end_beep after it.
+    sim.scenario.numbers = { [to]: { kind: 'voicemail', afterMs: 50, hangupAfterMs: 30_000 } };
+    const message = 'Hi, this is Aina from Acme. Please call us back.';
+    const result = await runCall(to, { voicemailPolicy: 'leave_message', agent: baseAgent({ voiceId: 'voice-vm', voicemailMessage: message }) });
+    expect(result.status).toBe('voicemail');
+    const [row] = await ctx.sql<{ status: string; answered_by: string; provider_call_sid: string }[]>`
+      select status, answered_by, provider_call_sid from calls where id = ${result.callId}`;
+    expect(row).toMatchObject({ status: 'voicemail', answered_by: 'machine_end_beep' });
+    expect(sim.creates(to)[0]!.params.MachineDetection).toBe('DetectMessageEnd');
+    const agentTurns = await ctx.sql<{ text: string }[]>`select text from transcript_turns where call_id = ${result.callId} and role = 'agent' order by seq`;
+    expect(agentTurns.map((t) => t.text)).toEqual([message]);
+    // What the machine recorded: the message alone, after its greeting; then the gateway ended the stream.
+    const media = sim.mediaSessions.get(row!.provider_call_sid)!;
+    expect(media.agent.map((u) => u.text)).toEqual([message]);
+    expect(media.agent[0]!.startMs).toBeGreaterThan(media.caller[0]!.endMs!);
+    expect(media.end?.by).toBe('gateway');
+    // Billed as any answered call: telephony seconds, STT, and the message's TTS characters.
+    const [cost] = await ctx.sql<{ tts_characters: number; tts_cost: number; charged_amount: number }[]>`
+      select tts_characters, tts_cost, charged_amount from call_costs where call_id = ${result.callId}`;
+    const ttsChars = elevenlabs.streams.filter((s) => s.voiceId === 'voice-vm').reduce((k, s) => k + s.characters, 0);
+    expect(cost!.tts_characters).toBe(ttsChars);
+    expect(cost!.tts_characters).toBeGreaterThanOrEqual(message.length);
+    expect(cost!.tts_cost).toBeGreaterThan(0);
+    expect(cost!.charged_amount).toBe(result.chargedMicro);
+    expect(result.chargedMicro).toBeGreaterThan(0);
+  });
 });

@@ -11,7 +11,7 @@ import { startGatewayHarness, lines, type GatewayHarness, type TestCall } from '
  * The real workflow and Twilio simulator path is in e2e.test.ts.
  */
 
-const MESSAGE = 'Hi, this is Aina from Acme. Please call us back.';
+const MESSAGE = 'Hi, Aina from Acme. Call us back.';
 const script: ReplyScript = (messages) => {
   const last = [...messages].reverse().find((m) => m.role === 'user')?.content ?? '';
   if (last.includes('interested')) {
@@ -102,11 +102,11 @@ describe('leave_message calls', () => {
 
 describe('hangup calls', () => {
   it('never poll: the greeting goes out at once and the only query is callAgent', async () => {
-    const call = h.call([{ say: 'Yes, I am interested.' }], { voicemailPolicy: 'hangup', agent: { voicemailMessage: MESSAGE } });
+    const call = h.call([{ hangup: true }], { voicemailPolicy: 'hangup', agent: { voicemailMessage: MESSAGE } });
     // Even with a machine verdict in the workflow: a hangup call is the workflow's to hang up.
     h.workflows.setAnsweredBy(call.callId, 'machine_start');
     const ended = await h.waitEnded(call);
-    expect(ended.reason).toBe('end_call');
+    expect(ended.reason).toBe('caller_hangup');
     expect(lines(h.workflows.transcript(call.callId))[0]).toBe('agent: Hello, this is Aina from Acme.');
     expect(h.workflows.queriesOf(call.callId)).toEqual({ callAgent: 1, callAmd: 0 });
   });

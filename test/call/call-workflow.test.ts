@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { callStateQuery, mediaEndedSignal, mediaStartedSignal, outcomeSignal, transcriptSignal, usageSignal } from '../../workflows/call/contract';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { attachMediaUpdate, callStateQuery, MEDIA_REFUSED, mediaEndedSignal, mediaStartedSignal, outcomeSignal, transcriptSignal, usageSignal } from '../../workflows/call/contract';
 import { withWorker } from '../helpers/env';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
@@ -315,6 +316,61 @@ describe('lost responses and callbacks', () => {
     } finally {
       h.sim.faults.dropStatuses = [];
     }
+  });
+});
+
+describe('one media stream per call (attachMedia)', () => {
+  /** The attach's rejection type, or 'accepted'. */
+  const attachOutcome = (p: Promise<unknown>) =>
+    p.then(
+      () => 'accepted',
+      (err) => (err instanceof WorkflowUpdateFailedError ? (err.cause as { type?: string } | undefined)?.type : `unexpected ${String(err)}`),
+    );
+
+  it('the first stream holds the call; its retries get the same answer; another stream, a replayed start and its mediaEnded are refused', async () => {
+    const to = testNumber();
+    h.sim.scenario.numbers = { [to]: { kind: 'answer', afterMs: 20 } };
+    const input = h.input(to);
+    h.gateway.set(to, async (call, handle) => {
+      const at = new Date().toISOString();
+      const mine = { streamSid: 'MZheld', callSid: call.callSid, attachId: 'attach-1', at };
+      const view = await handle.executeUpdate(attachMediaUpdate, { args: [mine], updateId: 'media/attach-1' });
+      expect(view).toMatchObject({ callId: input.callId, accountId: h.accountId, agent: input.agent });
+      // A retry after a lost response (same update id): the server answers from its record.
+      expect(await handle.executeUpdate(attachMediaUpdate, { args: [mine], updateId: 'media/attach-1' })).toEqual(view);
+      // The same request under another update id reaches the workflow: its validator says yes again.
+      expect((await handle.executeUpdate(attachMediaUpdate, { args: [mine], updateId: 'media/attach-1-again' })).agent).toEqual(input.agent);
+      // A second stream (a replayed token, here or on another gateway), and a replayed `start`
+      // (same streamSid, another socket's attachId): refused.
+      expect(await attachOutcome(handle.executeUpdate(attachMediaUpdate, { args: [{ ...mine, streamSid: 'MZother', attachId: 'attach-2' }] }))).toBe(MEDIA_REFUSED.alreadyStreaming);
+      expect(await attachOutcome(handle.executeUpdate(attachMediaUpdate, { args: [{ ...mine, attachId: 'attach-3' }] }))).toBe(MEDIA_REFUSED.alreadyStreaming);
+      // A refused stream's mediaEnded cannot end the call: voicemail_left would have made it a voicemail.
+      await handle.signal(mediaEndedSignal, { reason: 'voicemail_left', at, streamSid: 'MZother' });
+      await handle.signal(transcriptSignal, { seq: 1, role: 'agent', text: 'Hello.' });
+      await handle.signal(mediaEndedSignal, { reason: 'end_call', at: new Date().toISOString(), streamSid: 'MZheld' });
+    });
+    const { result, handle } = await run((tq) => runCall(h, tq, input, 'attach-media'));
+    expect(result.status).toBe('completed');
+    expect(await ledgerOps(input.callId)).toEqual(['hold', 'post']);
+    // Two accepted attaches (the deduplicated retry left nothing), each with its completion; refusals leave no event.
+    const accepted = (await handle.fetchHistory()).events!.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
+    expect(accepted.map((e) => e.workflowExecutionUpdateAcceptedEventAttributes!.acceptedRequest!.meta!.updateId)).toEqual(['media/attach-1', 'media/attach-1-again']);
+    // Over: the workflow is gone, so a late stream is told so (the gateway closes it "unknown call").
+    await expect(handle.executeUpdate(attachMediaUpdate, { args: [{ streamSid: 'MZlate', callSid: 'CA', attachId: 'attach-4', at: new Date().toISOString() }] })).rejects.toBeInstanceOf(WorkflowNotFoundError);
+  });
+
+  it('an older gateway\'s mediaStarted holds the call too: a newer gateway cannot attach a second stream beside it', async () => {
+    const to = testNumber();
+    h.sim.scenario.numbers = { [to]: { kind: 'answer', afterMs: 20 } };
+    h.gateway.set(to, async (call, handle) => {
+      await handle.signal(mediaStartedSignal, { streamSid: 'MZold', callSid: call.callSid, at: new Date().toISOString() });
+      const replay = { streamSid: 'MZnew', callSid: call.callSid, attachId: 'attach-new', at: new Date().toISOString() };
+      expect(await attachOutcome(handle.executeUpdate(attachMediaUpdate, { args: [replay] }))).toBe(MEDIA_REFUSED.alreadyStreaming);
+      // The older gateway's mediaEnded names no stream and is believed, as before.
+      await handle.signal(mediaEndedSignal, { reason: 'end_call', at: new Date().toISOString() });
+    });
+    const { result } = await run((tq) => runCall(h, tq, h.input(to), 'media-started-then-attach'));
+    expect(result.status).toBe('completed');
   });
 });
 

@@ -3,7 +3,7 @@
  * API (Twilio status webhook), the media gateway and the campaign workflow — keep it free of
  * anything but types and definitions.
  */
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 
 export type CallTerminalStatus =
   | 'completed'
@@ -141,6 +141,12 @@ export interface MediaEndedEvent {
   reason: MediaEndReason;
   detail?: string;
   at: string;
+  /**
+   * The stream that ended. When set, the workflow keeps the event only if that stream holds the
+   * call's media (attachMedia or mediaStarted): a stream that never got the call cannot end it.
+   * Older gateways leave it out and are believed, as before.
+   */
+  streamSid?: string;
 }
 
 export interface CallState {
@@ -161,7 +167,10 @@ export interface CallState {
  * - Routing: every signal goes to workflow id `call/<callId>`. A signal to a finished call fails with
  *   WorkflowNotFoundError: the call is over — the gateway should close the stream and stop.
  * - A call counts as answered at the first of: telephonyStatus `in-progress`, telephonyStatus
- *   `completed` (only reachable through an answer), or mediaStarted. The max-duration timer starts then.
+ *   `completed` (only reachable through an answer), or an accepted attachMedia (or mediaStarted from
+ *   an older gateway). The max-duration timer starts then.
+ * - One media stream per call: the first stream to attach holds the call (see attachMediaUpdate);
+ *   the gateway sends transcript, usage, outcome and mediaEnded only for a stream that holds it.
  * - What ends the call:
  *   - telephonyStatus with a final status (completed, busy, no-answer, failed, canceled): the provider
  *     ended it; nothing is hung up.
@@ -175,7 +184,7 @@ export interface CallState {
  *   - workflow cancellation: before answer → hang up, void, status canceled; after answer → hang up,
  *     settle what was used, status canceled.
  * - After the call ends, the workflow waits up to timeouts.endGraceSec for Twilio's final status (for
- *   CallDuration) and, if mediaStarted was seen, for mediaEnded. Send the final usage BEFORE mediaEnded:
+ *   CallDuration) and, if a stream attached, for mediaEnded. Send the final usage BEFORE mediaEnded:
  *   usage arriving after settlement is not billed.
  * - Terminal status: voicemail if AMD reported a machine or mediaEnded.reason is voicemail_left;
  *   canceled if canceled; else completed (answered), or busy / no_answer / failed from the final status.
@@ -183,7 +192,10 @@ export interface CallState {
 
 /** Twilio status/AMD callbacks, forwarded by the API. Applied only if they move the call forward. */
 export const telephonyStatusSignal = defineSignal<[TelephonyStatusEvent]>('telephonyStatus');
-/** Twilio's `start` arrived on the media stream: proof of answer. */
+/**
+ * Twilio's `start` arrived on the media stream: proof of answer. Sent by gateways older than
+ * attachMedia (kept for them); its streamSid takes the media claim if none is held yet.
+ */
 export const mediaStartedSignal = defineSignal<[MediaStartedEvent]>('mediaStarted');
 /** One per turn; re-sending a turn with the same seq replaces it (idempotent). At most 2,000 turns kept. */
 export const transcriptSignal = defineSignal<[TranscriptTurn]>('transcript');
@@ -214,8 +226,9 @@ export interface CallAgentView {
   answeredBy?: string;
 }
 /**
- * The gateway reads the agent here rather than from Postgres: a call started without a campaign
- * has its agent only in the workflow input, and a query also proves the call's workflow is running.
+ * The agent view without claiming the media (what attachMedia returns). Gateways before
+ * attachMedia read it here, rather than from Postgres: a call started without a campaign has its
+ * agent only in the workflow input. Kept for them; no history event, so it costs nothing to keep.
  */
 export const callAgentQuery = defineQuery<CallAgentView>('callAgent');
 
@@ -229,3 +242,36 @@ export interface CallAmdView {
  * verdict or the gateway's cap passes. Queries leave no trace in history; no patch needed.
  */
 export const callAmdQuery = defineQuery<CallAmdView>('callAmd');
+
+/** A media stream asking to carry the call's conversation. */
+export interface MediaAttachRequest {
+  streamSid: string;
+  callSid: string;
+  /**
+   * Minted by the gateway once per WebSocket, reused by its retries of this request. The same
+   * streamSid with another attachId is not a retry but a replayed `start` (streamSid travels in
+   * the clear next to the token), and is refused like any other second stream.
+   */
+  attachId: string;
+  at: string;
+}
+
+/** ApplicationFailure types an attachMedia rejection carries (validator, or the handler's own re-check). */
+export const MEDIA_REFUSED = {
+  /** Another stream already holds the call: a replayed token or start, possibly on another gateway. */
+  alreadyStreaming: 'MediaAlreadyAttached',
+  /** The call is ending or over (settling, terminal, canceled, ended at the provider, or its media already ended). */
+  callOver: 'CallNotAnswerable',
+  /** The stream names a different Twilio call than the one this workflow dialed. */
+  otherCall: 'MediaForAnotherCall',
+} as const;
+
+/**
+ * The media stream claims the call and gets its agent, in one round trip (design: one stream per
+ * call, the workflow is the authority across gateway instances). The first stream to attach holds
+ * the call for good; the same stream re-attaching (same streamSid and attachId: a retry after a
+ * lost response) gets the same answer again. Everything else is rejected by the validator, which
+ * leaves no event in history. An accepted attach is what mediaStarted was: proof of answer.
+ * Idempotent on the server too when retried with the same update id (`media/<attachId>`).
+ */
+export const attachMediaUpdate = defineUpdate<CallAgentView, [MediaAttachRequest]>('attachMedia');

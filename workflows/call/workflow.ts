@@ -19,6 +19,7 @@ import type { CallActivities, DialerActivities, DialResult } from '../../activit
 import { CALL_ROW_REJECTED, DIAL_FAILURE, INSUFFICIENT_CREDITS, NON_RETRYABLE_DIAL_FAILURES } from '../../activities/call/types';
 import { callFinishedSignal } from '../campaign/contract';
 import {
+  attachMediaUpdate,
   callAgentQuery,
   callAmdQuery,
   callStateQuery,
@@ -28,6 +29,7 @@ import {
   telephonyStatusSignal,
   transcriptSignal,
   usageSignal,
+  type CallAgentView,
   type CallInput,
   type CallResult,
   type CallState,
@@ -36,6 +38,7 @@ import {
   type MediaEndedEvent,
   type TelephonyStatusEvent,
 } from './contract';
+import { endsHeldStream, judgeAttach, type MediaClaim } from './media-claim';
 import { finalImpliesAnswer, isMachine, isProviderFinal, providerRank, unansweredTerminal } from './status';
 import { callMemo, callSearchAttributes, publishedStatus } from './visibility';
 
@@ -95,7 +98,8 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
   let rank = -1;
   let providerFinal: { status: string; durationSec?: number } | undefined;
   let answeredAtMs: number | undefined;
-  let mediaStarted = false;
+  /** The one media stream that carries this call; set once, never moved (design: media claim). */
+  let mediaClaim: MediaClaim | undefined;
   let mediaEnded: MediaEndedEvent | undefined;
   let canceled = false;
 
@@ -111,8 +115,7 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
   };
 
   setHandler(callStateQuery, () => state);
-  // Queries leave no trace in history: adding this handler needs no patch.
-  setHandler(callAgentQuery, () => ({
+  const agentView = (): CallAgentView => ({
     callId: input.callId,
     accountId: input.accountId,
     ...(input.campaignId ? { campaignId: input.campaignId } : {}),
@@ -120,7 +123,9 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
     agent: input.agent,
     voicemailPolicy: input.voicemailPolicy,
     ...(state.answeredBy ? { answeredBy: state.answeredBy } : {}),
-  }));
+  });
+  // Queries leave no trace in history: adding these handlers needs no patch.
+  setHandler(callAgentQuery, agentView);
   setHandler(callAmdQuery, () => ({ status: state.status, ...(state.answeredBy ? { answeredBy: state.answeredBy } : {}) }));
   const applyStatus = (ev: TelephonyStatusEvent) => {
     if (!sameCall(ev.callSid)) return log.warn('status callback for another call SID ignored', { callSid: ev.callSid });
@@ -136,11 +141,35 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
     }
   };
   setHandler(telephonyStatusSignal, applyStatus);
+  // Older gateways: their stream takes the claim if it is free, so a newer gateway cannot attach a second one.
   setHandler(mediaStartedSignal, (ev) => {
     if (!sameCall(ev.callSid)) return;
-    mediaStarted = true; // media flows only on an answered call
-    markAnswered();
+    mediaClaim ??= { streamSid: ev.streamSid };
+    markAnswered(); // media flows only on an answered call
   });
+  // No patch: the handler issues no command, and histories written before it hold no attachMedia.
+  // Rejections (validator) leave no event; an accepted attach is one, as the signal it replaces.
+  const attachContext = () => ({ status: state.status, callSid: state.callSid, over: !!providerFinal || !!mediaEnded || canceled });
+  setHandler(
+    attachMediaUpdate,
+    (req) => {
+      // Re-judged here too: another attach accepted in the same workflow task may have got there first.
+      const v = judgeAttach(mediaClaim, req, attachContext());
+      if (!v.ok) throw ApplicationFailure.create({ type: v.type, message: v.message, nonRetryable: true });
+      if (!v.repeat) {
+        sameCall(req.callSid);
+        mediaClaim = { streamSid: req.streamSid, attachId: req.attachId };
+        markAnswered();
+      }
+      return agentView();
+    },
+    {
+      validator: (req) => {
+        const v = judgeAttach(mediaClaim, req, attachContext());
+        if (!v.ok) throw ApplicationFailure.create({ type: v.type, message: v.message, nonRetryable: true });
+      },
+    },
+  );
   setHandler(transcriptSignal, (turn) => {
     const i = state.transcript.findIndex((t) => t.seq === turn.seq);
     if (i >= 0) state.transcript[i] = turn;
@@ -162,6 +191,8 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
     state.outcome = o;
   });
   setHandler(mediaEndedSignal, (ev) => {
+    // A stream that never held the call (refused, or unsure after a failed attach) cannot end it.
+    if (!endsHeldStream(mediaClaim, ev.streamSid)) return log.warn('mediaEnded from a stream that does not hold the call ignored', { streamSid: ev.streamSid });
     mediaEnded ??= ev;
   });
 
@@ -354,7 +385,7 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
     }
     endedAtMs ??= Date.now();
     // Final usage comes with or just before mediaEnded; give the gateway a moment after the hang-up.
-    if (mediaStarted && !mediaEnded) await condition(() => !!mediaEnded, endGraceMs);
+    if (mediaClaim && !mediaEnded) await condition(() => !!mediaEnded, endGraceMs);
 
     // 6. Settle: Twilio's duration when we have it, else our own measure; never past the maximum
     //    (the hold covers exactly maxDurationSec at the charge rate).

@@ -76,8 +76,6 @@ export async function startMediaGateway(opts: MediaGatewayOptions): Promise<Medi
             sessions.add(s);
             void s.done.then(() => sessions.delete(s));
           },
-          // A scan, not a second index: starts are rare next to frames, and sessions stay the one record.
-          hasLiveSession: (callId) => [...sessions].some((s) => s.callId === callId),
         },
         opts.log,
       );

@@ -13,8 +13,8 @@ import { GREETING, SEGMENTATION_SILENCE_MS } from './script';
 /**
  * Child process of bench:gateway: the real gateway (media-gateway/gateway.ts and everything under
  * it, the real vendor adapters) pointed at the simulators. Temporal is replaced by a port that
- * answers the agent query and drops signals: a call sends about ten signals in its life, far from
- * the 50-frames-a-second audio path this benchmark measures.
+ * grants every media claim (attachMedia) and drops signals: a call makes one attach and about ten
+ * signals in its life, far from the 50-frames-a-second audio path this benchmark measures.
  */
 const urls = JSON.parse(process.argv[2]!) as { azureEndpoint: string; openrouterBaseUrl: string; elevenlabsBaseUrl: string };
 // Per-turn stage stamps from the transcript signals, served to the driver for "where the time goes".
@@ -24,7 +24,8 @@ const port: CallWorkflowPort = {
     const l = (arg as { latency?: TurnLatency; interrupted?: boolean }).latency;
     if (def.name === 'transcript' && l && !(arg as { interrupted?: boolean }).interrupted) latencies.push(l);
   },
-  async agent(callId) {
+  // Every stream is the call's first: the driver never replays one.
+  async attachMedia(callId) {
     return {
       callId,
       accountId: randomUUID(),

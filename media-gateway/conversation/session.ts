@@ -1,18 +1,19 @@
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ChatMessage, ChatModel, SpeechToText, SttSession, TextToSpeech, ToolSpec } from '../../providers/types';
 import {
   mediaEndedSignal,
-  mediaStartedSignal,
   outcomeSignal,
   transcriptSignal,
   usageSignal,
   type AgentConfig,
+  type CallAgentView,
   type MediaEndReason,
   type TranscriptTurn,
 } from '../../workflows/call/contract';
 import { gatewayBargeIns, recordProviderError, turnLatency } from '../../lib/metrics';
 import { AudioOut, type FrameSink } from '../stream/outbound';
-import { CallGoneError, type CallWorkflowPort } from '../signals/port';
+import { CallGoneError, MediaRefusedError, type CallWorkflowPort } from '../signals/port';
 import { SignalSender } from '../signals/sender';
 import { AmdWatch, amdVerdict, type AmdVerdict } from './amd';
 import { isBackchannel } from './backchannel';
@@ -116,6 +117,14 @@ export class CallSession {
   private resolveEnded!: () => void;
   /** Transcript times are ms since the stream started (transcript_turns.at_ms is a 32-bit integer). */
   private readonly startedAt = performance.now();
+  /** This WebSocket's claim on the call: the same id on every retry, a new one on any other socket. */
+  private readonly attachId = randomUUID();
+  /**
+   * How the attach ended: `held` (this stream carries the call), `refused`, or `unknown` (Temporal
+   * not reached in time). Only a stream that may hold the call signals the workflow.
+   */
+  private readonly attached: Promise<'held' | 'refused' | 'unknown'>;
+  private settleAttach!: (v: 'held' | 'refused' | 'unknown') => void;
 
   constructor(
     private readonly deps: SessionDeps,
@@ -131,6 +140,7 @@ export class CallSession {
       onGone: () => this.finish('error', 'call workflow is gone', { silent: true, closeReason: this.agent ? 'call over' : 'unknown call' }),
     });
     this.ended = new Promise((r) => (this.resolveEnded = r));
+    this.attached = new Promise((r) => (this.settleAttach = r));
   }
 
   /** Resolves when the session has ended and its signals were delivered (or given up on). */
@@ -138,16 +148,33 @@ export class CallSession {
     return this.ended;
   }
 
+  /**
+   * Claims the call for this stream (attachMedia: the workflow is the one authority on which stream
+   * carries a call, across gateway instances), then greets. Nothing is metered before the claim:
+   * no STT, LLM or TTS session exists until the workflow said yes.
+   */
   async start(): Promise<void> {
-    this.signals.send(mediaStartedSignal, { streamSid: this.streamSid, callSid: this.callSid, at: new Date().toISOString() });
-    let view;
+    let view: CallAgentView;
     try {
-      view = await this.deps.port.agent(this.callId);
+      view = await this.deps.port.attachMedia(this.callId, { streamSid: this.streamSid, callSid: this.callSid, attachId: this.attachId, at: new Date().toISOString() });
     } catch (err) {
-      if (err instanceof CallGoneError) return this.finish('error', err.message, { silent: true, closeReason: 'unknown call' });
-      this.log.error({ err: (err as Error).message }, 'could not read the call agent');
+      if (err instanceof CallGoneError) {
+        this.settleAttach('refused');
+        return this.finish('error', err.message, { silent: true, closeReason: 'unknown call' });
+      }
+      if (err instanceof MediaRefusedError) {
+        this.settleAttach('refused');
+        if (err.refusal !== 'call over') this.log.warn({ streamSid: this.streamSid, reason: err.message }, 'media stream refused by the call workflow');
+        // A call that is over ends normally (1000), as before; a second or foreign stream is a policy violation.
+        return this.finish('error', err.message, { silent: true, closeReason: err.refusal, closeCode: err.refusal === 'call over' ? 1000 : 1008 });
+      }
+      // Whether the claim was taken is unknown: the final mediaEnded names this stream, and the
+      // workflow keeps it only if this stream does hold the call (then it hangs up, as it should).
+      this.settleAttach('unknown');
+      this.log.error({ err: (err as Error).message }, 'could not attach the media stream to the call');
       return this.finish('error', `agent unavailable: ${(err as Error).message}`, { closeReason: 'agent unavailable' });
     }
+    this.settleAttach('held');
     if (this.ending) return;
     if (['settling', 'completed', 'no_answer', 'busy', 'failed', 'voicemail', 'invalid_number', 'insufficient_credits', 'canceled'].includes(view.status)) {
       return this.finish('error', `call is ${view.status}`, { silent: true, closeReason: 'call over' });
@@ -560,9 +587,10 @@ export class CallSession {
       // Azure bills audio sent; the session's meter is final once it is closed.
       if (stt) await stt.close().catch(() => {});
       this.usage.retireStt();
-      if (!opts.silent) {
+      // Ended while the attach was in flight (a stop, a closed socket): signal only if it was not refused.
+      if (!opts.silent && (await this.attached) !== 'refused') {
         this.signals.send(usageSignal, this.usage.snapshot());
-        this.signals.send(mediaEndedSignal, { reason, ...(detail ? { detail: detail.slice(0, 500) } : {}), at: new Date().toISOString() });
+        this.signals.send(mediaEndedSignal, { reason, ...(detail ? { detail: detail.slice(0, 500) } : {}), at: new Date().toISOString(), streamSid: this.streamSid });
       }
       await this.signals.flushed();
       this.resolveEnded();

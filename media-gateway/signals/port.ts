@@ -1,13 +1,18 @@
-import { QueryNotRegisteredError, WorkflowNotFoundError, type Client } from '@temporalio/client';
-import type { QueryDefinition, SignalDefinition } from '@temporalio/common';
+import { QueryNotRegisteredError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { ApplicationFailure, type SignalDefinition } from '@temporalio/common';
 import { callWorkflowId } from '../../lib/ids';
-import { callAgentQuery, callAmdQuery, type CallAgentView, type CallAmdView } from '../../workflows/call/contract';
+import { attachMediaUpdate, callAmdQuery, MEDIA_REFUSED, type CallAgentView, type CallAmdView, type MediaAttachRequest } from '../../workflows/call/contract';
 
-/** The gateway's only view of Temporal: signal a call's workflow, read its agent and AMD verdict. Tests fake it. */
+/** The gateway's only view of Temporal: claim a call's media (and read its agent), signal its workflow, poll AMD. Tests fake it. */
 export interface CallWorkflowPort {
   signal<T>(callId: string, def: SignalDefinition<[T]>, arg: T): Promise<void>;
-  agent(callId: string): Promise<CallAgentView>;
-  /** Polled on leave_message calls only (conversation/amd-watch.ts). */
+  /**
+   * Claims the call for this stream and returns its agent. Throws CallGoneError (no running
+   * workflow), MediaRefusedError (the workflow said no) or, when Temporal could not be reached
+   * in time, any other error: then whether the claim was taken is unknown.
+   */
+  attachMedia(callId: string, req: MediaAttachRequest): Promise<CallAgentView>;
+  /** Polled on leave_message calls only (conversation/amd.ts), after the attach. */
   amd(callId: string): Promise<CallAmdView>;
 }
 
@@ -16,34 +21,95 @@ export class CallGoneError extends Error {
   override name = 'CallGoneError';
 }
 
-export function temporalCallPort(client: Client, opts: { queryTimeoutMs?: number } = {}): CallWorkflowPort {
-  const gone = (err: unknown, callId: string, query: string) => {
-    if (err instanceof WorkflowNotFoundError) return new CallGoneError(`no running workflow for call ${callId}`);
-    // Only the agent query proves a workflow too old to serve this gateway; callAmd is asked only of
-    // workflows whose view named a voicemail policy (new code), so a miss there is a mixed deploy: retried.
-    if (err instanceof QueryNotRegisteredError && query === callAgentQuery.name) return new CallGoneError(`workflow of call ${callId} does not answer ${query} (started by an older worker?)`);
-    return err;
-  };
-  const query = async <R>(callId: string, def: QueryDefinition<R, []>): Promise<R> => {
-    const ac = new AbortController();
-    const t = setTimeout(() => ac.abort(), opts.queryTimeoutMs ?? 5_000);
-    try {
-      return await client.withAbortSignal(ac.signal, () => client.workflow.getHandle(callWorkflowId(callId)).query(def));
-    } catch (err) {
-      throw gone(err, callId, def.name);
-    } finally {
-      clearTimeout(t);
-    }
-  };
+/** Close reasons of a refused attach, as the stream's close frame carries them. */
+export type MediaRefusal = 'call already streaming' | 'call over' | 'stream for another call';
+
+/** The call's workflow refused this stream: another stream holds the call, or the call is over. */
+export class MediaRefusedError extends Error {
+  override name = 'MediaRefusedError';
+  constructor(
+    readonly refusal: MediaRefusal,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface TemporalCallPortOptions {
+  /** How long one attach may take in all, retries included (default 10 s); the caller hears silence meanwhile. */
+  attachTimeoutMs?: number;
+  /** Each attempt's own limit (default 5 s): a lost response is retried with the same update id. */
+  attachAttemptMs?: number;
+  /** The callAmd query's limit (default 5 s). */
+  queryTimeoutMs?: number;
+}
+
+export function temporalCallPort(client: Client, opts: TemporalCallPortOptions = {}): CallWorkflowPort {
   return {
     async signal(callId, def, arg) {
       try {
         await client.workflow.getHandle(callWorkflowId(callId)).signal(def, arg);
       } catch (err) {
-        throw gone(err, callId, '');
+        if (err instanceof WorkflowNotFoundError) throw new CallGoneError(`no running workflow for call ${callId}`);
+        throw err;
       }
     },
-    agent: (callId) => query(callId, callAgentQuery),
-    amd: (callId) => query(callId, callAmdQuery),
+    async attachMedia(callId, req) {
+      const handle = client.workflow.getHandle(callWorkflowId(callId));
+      // One update id per stream: the server answers a retry of an accepted attach from its record
+      // (no second event, no second action) instead of running it again.
+      const updateId = `media/${req.attachId}`;
+      const deadline = Date.now() + (opts.attachTimeoutMs ?? 10_000);
+      for (let delay = 100; ; delay = Math.min(delay * 2, 1_000)) {
+        const ac = new AbortController();
+        const t = setTimeout(() => ac.abort(), Math.max(1, Math.min(opts.attachAttemptMs ?? 5_000, deadline - Date.now())));
+        try {
+          return await client.withAbortSignal(ac.signal, () => handle.executeUpdate(attachMediaUpdate, { args: [req], updateId }));
+        } catch (err) {
+          const final = attachFailure(err, callId);
+          if (final) throw final;
+          if (Date.now() + delay >= deadline) throw err;
+        } finally {
+          clearTimeout(t);
+        }
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    },
+    async amd(callId) {
+      const ac = new AbortController();
+      const t = setTimeout(() => ac.abort(), opts.queryTimeoutMs ?? 5_000);
+      try {
+        return await client.withAbortSignal(ac.signal, () => client.workflow.getHandle(callWorkflowId(callId)).query(callAmdQuery));
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) throw new CallGoneError(`no running workflow for call ${callId}`);
+        // Asked only of workflows that accepted attachMedia (new code): a miss is a mixed deploy, retried by the watcher.
+        if (err instanceof QueryNotRegisteredError) throw new Error(`workflow of call ${callId} does not answer callAmd yet`);
+        throw err;
+      } finally {
+        clearTimeout(t);
+      }
+    },
   };
+}
+
+/** The gateway's error for an attachMedia rejection of `type` (MEDIA_REFUSED), if it is one. */
+export function mediaRefusal(type: string | null | undefined, message: string): MediaRefusedError | undefined {
+  if (type === MEDIA_REFUSED.alreadyStreaming) return new MediaRefusedError('call already streaming', message);
+  if (type === MEDIA_REFUSED.callOver) return new MediaRefusedError('call over', message);
+  if (type === MEDIA_REFUSED.otherCall) return new MediaRefusedError('stream for another call', message);
+  return undefined;
+}
+
+/** The error to stop on, or undefined when the attach may be tried again (Temporal unreachable or slow). */
+function attachFailure(err: unknown, callId: string): Error | undefined {
+  if (err instanceof WorkflowNotFoundError) return new CallGoneError(`no running workflow for call ${callId}`);
+  if (!(err instanceof WorkflowUpdateFailedError)) return undefined;
+  const cause = err.cause;
+  if (cause instanceof ApplicationFailure) {
+    const refused = mediaRefusal(cause.type, cause.message);
+    if (refused) return refused;
+    // A worker older than attachMedia rejects it as unknown: such a workflow cannot be claimed, so it is not served.
+    if (/no registered handler for update/i.test(cause.message)) return new CallGoneError(`workflow of call ${callId} does not accept attachMedia (started by an older worker?)`);
+  }
+  return new Error(`attachMedia failed: ${cause?.message ?? err.message}`);
 }

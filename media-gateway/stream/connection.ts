@@ -17,8 +17,6 @@ export interface ConnectionOptions {
   /** Close a socket that has not sent a valid `start` by then. */
   startTimeoutMs?: number;
   onSession?: (s: CallSession) => void;
-  /** Whether this call already has a live stream here: a token is valid for its whole TTL, so a replayed one must not open a second session. */
-  hasLiveSession?: (callId: string) => boolean;
 }
 
 export function handleConnection(ws: WebSocket, opts: ConnectionOptions, log: Logger): void {
@@ -77,7 +75,8 @@ export function handleConnection(ws: WebSocket, opts: ConnectionOptions, log: Lo
           if (session) return fail('second start event');
           const check = checkStartParameters(opts.mediaTokenSecret, ev.start.customParameters);
           if (!check.ok) return refuse(1008, check.reason);
-          if (opts.hasLiveSession?.(check.identity.callId)) return refuse(1008, 'call already streaming');
+          // A token is valid for its whole TTL, so a replayed one passes here: which stream carries
+          // the call is the call workflow's to say (the session's attachMedia), on any gateway.
           const fmt = ev.start.mediaFormat;
           if (fmt && (fmt.encoding !== 'audio/x-mulaw' || Number(fmt.sampleRate) !== 8000)) return refuse(1007, `unsupported media format ${fmt.encoding}/${fmt.sampleRate}`);
           clearTimeout(startTimer);
@@ -132,6 +131,6 @@ export function handleConnection(ws: WebSocket, opts: ConnectionOptions, log: Lo
 function reasonLabel(reason: string): string {
   if (reason.startsWith('media token') || reason.includes('callId parameter')) return 'bad_token';
   if (/^(bad |frame |binary|second start|unsupported|malformed)/.test(reason)) return 'malformed';
-  const known = ['end_call', 'caller_hangup', 'silence_timeout', 'transfer', 'error', 'stopped', 'unknown call', 'call over', 'no start event', 'gateway shutting down', 'call already streaming'];
+  const known = ['end_call', 'caller_hangup', 'silence_timeout', 'transfer', 'error', 'stopped', 'unknown call', 'call over', 'no start event', 'gateway shutting down', 'call already streaming', 'stream for another call', 'agent unavailable'];
   return known.includes(reason) ? reason.replace(/ /g, '_') : 'other';
 }

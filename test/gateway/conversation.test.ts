@@ -84,7 +84,7 @@ describe('media gateway conversation', () => {
     expect(usage.sttAudioMs).toBeGreaterThanOrEqual(Math.floor(sttBytes / 8));
     expect(usage.sttAudioMs - sttBytes / 8).toBeLessThan(1_000);
     const names = h.workflows.of(call.callId).map((s) => s.name);
-    expect(names[0]).toBe('mediaStarted');
+    expect(names[0]).toBe('attachMedia');
     expect(names.at(-1)).toBe('mediaEnded');
     expect(names.at(-2)).toBe('usage');
     // The gateway closed the stream after the goodbye played.

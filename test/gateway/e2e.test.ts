@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import WebSocket from 'ws';
+import twilio from 'twilio';
 import { createApp } from '../../api/app';
 import { callActivitiesFromConfig, dialerActivitiesFromConfig } from '../../activities/call';
 import { createLedger } from '../../lib/ledger';
@@ -11,13 +13,14 @@ import type { Config } from '../../lib/config';
 import { AzureSpeechToText, ElevenLabsTextToSpeech, OpenRouterChatModel } from '../../providers';
 import { createTwilioCallControl } from '../../providers/twilio/adapter';
 import { startTwilioSim, type TwilioSim } from '../../sim/twilio/server';
+import { parseTwiml } from '../../sim/twilio/twiml';
 import { startAzureSpeechSim, type AzureSpeechSim } from '../../sim/azure-speech/server';
 import { startOpenRouterSim, type OpenRouterSim, type ReplyScript } from '../../sim/openrouter/server';
 import { startElevenLabsSim, type ElevenLabsSim } from '../../sim/elevenlabs/server';
 import { startMediaGateway, type MediaGateway } from '../../media-gateway/gateway';
 import { DEFAULT_SETTINGS } from '../../media-gateway/conversation/session';
 import { temporalCallPort } from '../../media-gateway/signals/port';
-import type { CallInput, CallResult } from '../../workflows/call/contract';
+import { callStateQuery, type CallInput, type CallResult } from '../../workflows/call/contract';
 import { freePort } from '../helpers/ports';
 import { testContext, testLogger, withWorker, type TestContext } from '../helpers/env';
 import { baseAgent } from './harness';
@@ -44,6 +47,7 @@ let azure: AzureSpeechSim;
 let openrouter: OpenRouterSim;
 let elevenlabs: ElevenLabsSim;
 let gateway: MediaGateway;
+let config: Config;
 let api: http.Server;
 let activities: Record<string, unknown>;
 let accountId: string;
@@ -60,7 +64,7 @@ beforeAll(async () => {
   const gwPort = await freePort();
   api = http.createServer();
   await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
-  const config: Config = {
+  config = {
     ...ctx.config,
     APP_ORIGIN: `http://127.0.0.1:${(api.address() as AddressInfo).port}`,
     MEDIA_PUBLIC_URL: `ws://127.0.0.1:${gwPort}`,
@@ -68,7 +72,17 @@ beforeAll(async () => {
     TWILIO_API_BASE: sim.url,
   };
   api.on('request', createApp({ sql: ctx.sql, temporal: ctx.client, config, log }));
-  gateway = await startMediaGateway({
+  gateway = await startGateway(gwPort);
+  activities = { ...callActivitiesFromConfig({ sql: ctx.sql, config, log }), ...dialerActivitiesFromConfig({ sql: ctx.sql, config, log }) };
+  const [a] = await ctx.sql<{ id: string }[]>`insert into accounts (name) values ('gateway e2e') returning id`;
+  accountId = a!.id;
+  await createLedger(ctx.sql).credit({ accountId, amount: 10_000_000, key: `test-credit/${accountId}`, reason: 'gateway e2e' });
+});
+
+/** A gateway instance on `port`; every instance serves the same public URL, as behind one load balancer. */
+function startGateway(port: number): Promise<MediaGateway> {
+  const log = testLogger();
+  return startMediaGateway({
     deps: {
       stt: new AzureSpeechToText({ key: azure.key, endpoint: azure.endpoint }),
       llm: new OpenRouterChatModel({ apiKey: openrouter.apiKey, baseURL: openrouter.baseUrl }),
@@ -82,14 +96,10 @@ beforeAll(async () => {
     // The simulated callee signs the handshake as Twilio does: verify it.
     twilioAuthToken: sim.authToken,
     publicUrl: mediaStreamUrl(config.MEDIA_PUBLIC_URL!),
-    port: gwPort,
+    port,
     log,
   });
-  activities = { ...callActivitiesFromConfig({ sql: ctx.sql, config, log }), ...dialerActivitiesFromConfig({ sql: ctx.sql, config, log }) };
-  const [a] = await ctx.sql<{ id: string }[]>`insert into accounts (name) values ('gateway e2e') returning id`;
-  accountId = a!.id;
-  await createLedger(ctx.sql).credit({ accountId, amount: 10_000_000, key: `test-credit/${accountId}`, reason: 'gateway e2e' });
-});
+}
 
 afterAll(async () => {
   await gateway?.close(2_000);
@@ -102,7 +112,7 @@ afterAll(async () => {
 let n = 0;
 const number = () => `+1415555${String((process.pid * 31 + ++n) % 10_000).padStart(4, '0')}`;
 
-async function runCall(to: string, over: Partial<CallInput> = {}): Promise<CallResult> {
+async function runCall(to: string, over: Partial<CallInput> = {}, whileLive?: (callId: string) => Promise<void>): Promise<CallResult> {
   const input: CallInput = {
     callId: randomUUID(),
     accountId,
@@ -117,6 +127,7 @@ async function runCall(to: string, over: Partial<CallInput> = {}): Promise<CallR
   };
   return withWorker({ activities }, async (taskQueue) => {
     const handle = await ctx.client.workflow.start('callWorkflow', { taskQueue, workflowId: callWorkflowId(input.callId), args: [{ ...input, dialerTaskQueue: taskQueue }] });
+    await whileLive?.(input.callId);
     return (await handle.result()) as CallResult;
   });
 }
@@ -192,3 +203,78 @@ describe('gateway with a real call workflow', () => {
     expect(result.chargedMicro).toBeGreaterThan(0);
   });
 });
+
+describe('a replayed media token with two gateway instances', () => {
+  it('a second stream on another gateway is refused 1008 by the call workflow; the live call, its transcript and its usage are untouched', async () => {
+    const gateway2 = await startGateway(await freePort());
+    try {
+      const to = number();
+      // Silent for a while after the greeting, so the call is surely live when the replays arrive.
+      sim.scenario.numbers = { [to]: { kind: 'answer', afterMs: 50, persona: [{ silence: { ms: 1_500 } }, { say: 'Hello?' }, { say: 'Yes, I am interested.' }] } };
+      const refused: { code: number; reason: string }[] = [];
+      const result = await runCall(to, { agent: baseAgent({ voiceId: 'voice-replayed' }) }, async (callId) => {
+        // The live stream holds the call once its greeting is in the workflow's transcript.
+        const handle = ctx.client.workflow.getHandle(callWorkflowId(callId));
+        await expect.poll(async () => (await handle.query(callStateQuery)).transcript.length, { timeout: 20_000 }).toBeGreaterThan(0);
+        const live = sim.calls().find((c) => c.to === to)!;
+        const stream = parseTwiml(String(live.params.Twiml)).stream!;
+        const session = sim.mediaSessions.get(live.sid)!;
+        // What a replay can carry: the captured handshake signature (Twilio signs the URL only),
+        // the same token, and a `start` with a new streamSid or the captured one.
+        const signature = twilio.getExpectedTwilioSignature(sim.authToken, stream.url, {});
+        for (const streamSid of ['MZ' + randomBytes(16).toString('hex'), session.streamSid]) {
+          refused.push(await replay(`ws://127.0.0.1:${gateway2.port}/twilio/stream`, signature, { streamSid, callSid: live.sid, parameters: stream.parameters }));
+        }
+      });
+      expect(refused).toEqual([
+        { code: 1008, reason: 'call already streaming' },
+        { code: 1008, reason: 'call already streaming' },
+      ]);
+      expect(result.status).toBe('completed');
+      expect(result.outcome).toEqual({ result: 'interested' });
+      const turns = await ctx.sql<{ role: string; text: string }[]>`select role, text from transcript_turns where call_id = ${result.callId} order by seq`;
+      expect(turns.map((t) => `${t.role}: ${t.text}`)).toEqual([
+        'agent: Hello, this is Aina from Acme.',
+        'caller: Hello?',
+        'agent: We have a new plan for you.',
+        'caller: Yes, I am interested.',
+        'agent: Wonderful. Goodbye.',
+      ]);
+      // One agent spoke: the characters billed are those of the live stream's TTS, and nothing was
+      // synthesised for the refused ones (each would have greeted first).
+      const [cost] = await ctx.sql<{ tts_characters: number; stt_audio_ms: number }[]>`select tts_characters, stt_audio_ms from call_costs where call_id = ${result.callId}`;
+      const streams = elevenlabs.streams.filter((s) => s.voiceId === 'voice-replayed');
+      expect(cost!.tts_characters).toBe(streams.reduce((k, s) => k + s.characters, 0));
+      expect(streams.filter((s) => s.text.includes('Hello'))).toHaveLength(1);
+      expect(cost!.stt_audio_ms).toBeGreaterThan(1000);
+      // One accepted attach in the call's history; the refusals left none.
+      const history = await ctx.client.workflow.getHandle(callWorkflowId(result.callId)).fetchHistory();
+      expect(history.events!.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes)).toHaveLength(1);
+      expect(gateway2.sessions.size).toBe(0);
+    } finally {
+      await gateway2.close(2_000);
+    }
+  });
+});
+
+/** A raw Media Streams client: the handshake and a `start`, then waits for the gateway to close it. */
+function replay(url: string, signature: string, start: { streamSid: string; callSid: string; parameters: Record<string, string> }): Promise<{ code: number; reason: string }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { headers: { 'x-twilio-signature': signature } });
+    ws.on('unexpected-response', (_req, res) => reject(new Error(`handshake refused: ${res.statusCode}`)));
+    ws.on('open', () => {
+      ws.send(JSON.stringify({ event: 'connected', protocol: 'Call', version: '1.0.0' }));
+      ws.send(JSON.stringify({
+        event: 'start',
+        sequenceNumber: '1',
+        streamSid: start.streamSid,
+        start: {
+          streamSid: start.streamSid, accountSid: sim.accountSid, callSid: start.callSid, tracks: ['inbound'],
+          customParameters: start.parameters, mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 },
+        },
+      }));
+    });
+    ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() }));
+    ws.on('error', () => {});
+  });
+}

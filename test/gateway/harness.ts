@@ -11,8 +11,9 @@ import type { PersonaStep } from '../../sim/callee/persona';
 import type { MediaSession } from '../../sim/callee/session';
 import { startMediaGateway, type MediaGateway } from '../../media-gateway/gateway';
 import { DEFAULT_SETTINGS, type CallTransfer, type GatewaySettings } from '../../media-gateway/conversation/session';
-import { CallGoneError, type CallWorkflowPort } from '../../media-gateway/signals/port';
-import type { AgentConfig, CallAgentView, CallAmdView, CallUsage, VoicemailPolicy, MediaEndedEvent, TranscriptTurn, CallOutcome } from '../../workflows/call/contract';
+import { CallGoneError, mediaRefusal, type CallWorkflowPort } from '../../media-gateway/signals/port';
+import type { AgentConfig, CallAgentView, CallAmdView, CallUsage, MediaAttachRequest, VoicemailPolicy, MediaEndedEvent, TranscriptTurn, CallOutcome } from '../../workflows/call/contract';
+import { judgeAttach, type MediaClaim } from '../../workflows/call/media-claim';
 import { testLogger } from '../helpers/env';
 
 /**
@@ -29,15 +30,23 @@ export interface Recorded {
   at: number;
 }
 
-/** Stands in for Temporal: the agent per callId, and every signal in the order received. */
+/**
+ * Stands in for Temporal: the agent per callId, the media claim judged by the workflow's own rule
+ * (workflows/call/media-claim.ts), and every accepted attach and signal in the order received.
+ */
 export class FakeWorkflows implements CallWorkflowPort {
   readonly views = new Map<string, CallAgentView>();
   readonly signals = new Map<string, Recorded[]>();
+  readonly claims = new Map<string, MediaClaim>();
   /** Signals fail (as if Temporal were unreachable) while > 0, counting down. */
   failSignals = 0;
   gone = new Set<string>();
-  /** Queries asked, per callId and query name (`callAgent`, `callAmd`). */
-  readonly queries = new Map<string, { callAgent: number; callAmd: number }>();
+  /** Temporal calls made, per callId: attaches asked (accepted or not) and `callAmd` queries. */
+  readonly queries = new Map<string, { attachMedia: number; callAmd: number }>();
+  /** Calls whose attach fails as if Temporal were unreachable (the outcome is unknown to the gateway). */
+  attachUnreachable = new Set<string>();
+  /** How long each attach takes to answer. */
+  attachDelayMs = 0;
 
   async signal<T>(callId: string, def: SignalDefinition<[T]>, arg: T): Promise<void> {
     if (this.gone.has(callId) || !this.views.has(callId)) throw new CallGoneError(`no workflow for ${callId}`);
@@ -50,10 +59,20 @@ export class FakeWorkflows implements CallWorkflowPort {
     this.signals.set(callId, list);
   }
 
-  async agent(callId: string): Promise<CallAgentView> {
-    this.count(callId).callAgent++;
+  async attachMedia(callId: string, req: MediaAttachRequest): Promise<CallAgentView> {
+    this.count(callId).attachMedia++;
+    if (this.attachDelayMs) await new Promise((r) => setTimeout(r, this.attachDelayMs));
     const v = this.views.get(callId);
     if (!v || this.gone.has(callId)) throw new CallGoneError(`no workflow for ${callId}`);
+    if (this.attachUnreachable.has(callId)) throw new Error('14 UNAVAILABLE: connection refused');
+    const verdict = judgeAttach(this.claims.get(callId), req, { status: v.status, over: !!this.ended(callId) });
+    if (!verdict.ok) throw mediaRefusal(verdict.type, verdict.message)!;
+    if (!verdict.repeat) {
+      this.claims.set(callId, { streamSid: req.streamSid, attachId: req.attachId });
+      const list = this.signals.get(callId) ?? [];
+      list.push({ name: 'attachMedia', arg: structuredClone(req), at: Date.now() });
+      this.signals.set(callId, list);
+    }
     return v;
   }
 
@@ -69,13 +88,13 @@ export class FakeWorkflows implements CallWorkflowPort {
     this.views.get(callId)!.answeredBy = answeredBy;
   }
 
-  queriesOf(callId: string): { callAgent: number; callAmd: number } {
+  queriesOf(callId: string): { attachMedia: number; callAmd: number } {
     return { ...this.count(callId) };
   }
 
   private count(callId: string) {
     let q = this.queries.get(callId);
-    if (!q) this.queries.set(callId, (q = { callAgent: 0, callAmd: 0 }));
+    if (!q) this.queries.set(callId, (q = { attachMedia: 0, callAmd: 0 }));
     return q;
   }
 

@@ -141,7 +141,34 @@ describe('media stream endpoint', () => {
     expect(r.reason).toBe('stopped');
     await new Promise((res) => setTimeout(res, 200));
     expect(h.workflows.ended(callId)?.reason).toBe('caller_hangup');
-    expect(h.workflows.of(callId, 'mediaStarted')[0]!.arg).toMatchObject({ callSid: 'CA' + 'b'.repeat(32), streamSid: 'MZ' + 'a'.repeat(32) });
+    expect(h.workflows.of(callId, 'attachMedia')[0]!.arg).toMatchObject({ callSid: 'CA' + 'b'.repeat(32), streamSid: 'MZ' + 'a'.repeat(32) });
+  });
+
+  it('an attach whose outcome is unknown (Temporal unreachable) closes the stream, and its mediaEnded names the stream so only a holder ends the call', async () => {
+    const callId = randomUUID();
+    h.workflows.views.set(callId, { callId, accountId: randomUUID(), status: 'in_progress', agent: (await import('./harness')).baseAgent() });
+    h.workflows.attachUnreachable.add(callId);
+    const r = await raw([connected, start(callId, mintMediaToken(SECRET, callId, 600))]);
+    expect(r).toMatchObject({ code: 1000, reason: 'agent unavailable' });
+    await expect.poll(() => h.workflows.ended(callId)).toMatchObject({ reason: 'error', streamSid: 'MZ' + 'a'.repeat(32) });
+    // Nothing ran: no greeting was synthesised, no audio metered.
+    expect(h.workflows.lastUsage(callId)).toEqual({ sttAudioMs: 0, promptTokens: 0, completionTokens: 0, ttsCharacters: 0 });
+  });
+
+  it('a stream that stops while its attach is in flight and is then refused signals nothing', async () => {
+    const callId = randomUUID();
+    h.workflows.views.set(callId, { callId, accountId: randomUUID(), status: 'in_progress', agent: (await import('./harness')).baseAgent() });
+    h.workflows.claims.set(callId, { streamSid: 'MZlive', attachId: 'live' });
+    h.workflows.attachDelayMs = 300;
+    try {
+      const r = await raw([connected, start(callId, mintMediaToken(SECRET, callId, 600)), { event: 'stop', sequenceNumber: '2', streamSid: 'MZ', stop: { accountSid: 'AC', callSid: 'CA' } }]);
+      expect(r).toMatchObject({ code: 1000, reason: 'stopped' });
+      const session = [...h.gateway.sessions].find((s) => s.callId === callId);
+      await session?.done;
+      expect(h.workflows.of(callId)).toEqual([]);
+    } finally {
+      h.workflows.attachDelayMs = 0;
+    }
   });
 
   it('checks X-Twilio-Signature on the handshake when configured', async () => {
@@ -155,7 +182,7 @@ describe('media stream endpoint', () => {
       // The simulated callee signs like Twilio: the call goes through.
       const call = signed.call([{ hangup: true, after: { ms: 300 } }], { authToken: 'tw-secret' });
       expect((await signed.waitEnded(call)).reason).toBe('caller_hangup');
-      expect(signed.workflows.of(call.callId, 'mediaStarted')).toHaveLength(1);
+      expect(signed.workflows.of(call.callId, 'attachMedia')).toHaveLength(1);
     } finally {
       await signed.close();
     }

@@ -62,7 +62,7 @@ describe('leave_message calls', () => {
     expect(usage.ttsCharacters).toBeGreaterThanOrEqual(MESSAGE.length);
     expect(usage.ttsCharacters).toBe(ttsCharsFor('voice-vm'));
     expect(usage.sttAudioMs).toBeGreaterThan(0);
-    expect(h.workflows.queriesOf(call.callId).callAgent).toBe(1);
+    expect(h.workflows.queriesOf(call.callId).attachMedia).toBe(1);
   });
 
   it('a person: the greeting waits for the human verdict, then the call converses as usual and polling stops', async () => {
@@ -96,19 +96,19 @@ describe('leave_message calls', () => {
     expect(machine.media.agent.map((u) => u.text)).toEqual([MESSAGE]);
     expect((await h.waitEnded(fax)).reason).toBe('end_call');
     expect(fax.media.agent).toEqual([]);
-    for (const c of [machine, fax]) expect(h.workflows.queriesOf(c.callId)).toEqual({ callAgent: 1, callAmd: 0 });
+    for (const c of [machine, fax]) expect(h.workflows.queriesOf(c.callId)).toEqual({ attachMedia: 1, callAmd: 0 });
   });
 });
 
 describe('hangup calls', () => {
-  it('never poll: the greeting goes out at once and the only query is callAgent', async () => {
+  it('never poll: the greeting goes out at once and the only Temporal call is attachMedia', async () => {
     const call = h.call([{ hangup: true }], { voicemailPolicy: 'hangup', agent: { voicemailMessage: MESSAGE } });
     // Even with a machine verdict in the workflow: a hangup call is the workflow's to hang up.
     h.workflows.setAnsweredBy(call.callId, 'machine_start');
     const ended = await h.waitEnded(call);
     expect(ended.reason).toBe('caller_hangup');
     expect(lines(h.workflows.transcript(call.callId))[0]).toBe('agent: Hello, this is Aina from Acme.');
-    expect(h.workflows.queriesOf(call.callId)).toEqual({ callAgent: 1, callAmd: 0 });
+    expect(h.workflows.queriesOf(call.callId)).toEqual({ attachMedia: 1, callAmd: 0 });
   });
 });
 

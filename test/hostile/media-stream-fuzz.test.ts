@@ -168,6 +168,8 @@ describe('media stream fuzz', () => {
   });
 });
 
+// The refusal comes from the call's media claim (here the fake port applying the workflow's rule);
+// across two gateway instances and a real workflow: test/gateway/e2e.test.ts.
 describe('a replayed media token', () => {
   it('cannot open a second stream for a call that is live: 1008, and the live call carries on untouched', async () => {
     const callId = randomUUID();
@@ -178,7 +180,7 @@ describe('a replayed media token', () => {
     expect([r.code, r.reason]).toEqual([1008, 'call already streaming']);
     const e = await h.waitEnded(live);
     expect(e.reason).toBe('end_call');
-    expect(h.workflows.of(callId).filter((s) => s.name === 'mediaStarted')).toHaveLength(1);
+    expect(h.workflows.of(callId).filter((s) => s.name === 'attachMedia')).toHaveLength(1);
     expect(lines(h.workflows.transcript(callId))).toEqual(['agent: Hello, this is Aina from Acme.', 'caller: Goodbye.', 'agent: Noted.']);
   });
 });

@@ -43,7 +43,9 @@ wss.on('connection', (ws) => {
     for (const ev of decoder.feed(data)) {
       if (ev.type !== 'final') continue;
       const r = replyFor(ev.text);
-      say(r.text, STT_PROCESSING_MS + LATENCY.llmFirstTokenMs + LATENCY.ttsFirstByteMs, r.end);
+      // Timed from the end of speech, as the Azure simulator times its finals (sim/azure-speech/server.ts).
+      const overshootMs = Math.max(0, decoder.positionMs - (ev.voiceEndMs + SEGMENTATION_SILENCE_MS));
+      say(r.text, Math.max(0, STT_PROCESSING_MS - overshootMs) + LATENCY.llmFirstTokenMs + LATENCY.ttsFirstByteMs, r.end);
     }
   });
 });
@@ -57,4 +59,10 @@ console.log(
     peerUrl: `ws://127.0.0.1:${(peer.address() as AddressInfo).port}`,
   }),
 );
-process.on('SIGTERM', () => process.exit(0));
+process.on('SIGTERM', () => {
+  // For "where the time goes": how many messages the gateway's STT sessions sent.
+  const msgs = azure.sessions.reduce((n, s) => n + s.audioMessages, 0);
+  const sec = azure.sessions.reduce((n, s) => n + s.audioBytes, 0) / 8000;
+  if (sec > 0) console.error(`Azure simulator: ${msgs} audio messages for ${sec.toFixed(0)} s of audio (${(msgs / sec).toFixed(1)} per audio second)`);
+  process.exit(0);
+});

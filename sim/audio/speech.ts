@@ -121,9 +121,10 @@ export function encodeSpeech(text: string): Buffer {
 export type SpeechEvent =
   | { type: 'speechStart'; offsetMs: number }
   | { type: 'partial'; text: string; offsetMs: number; durationMs: number }
-  | { type: 'final'; text: string; offsetMs: number; durationMs: number }
+  /** `voiceEndMs`: where the voice stopped, to the sample (offset + duration is to the 10 ms block). */
+  | { type: 'final'; text: string; offsetMs: number; durationMs: number; voiceEndMs: number }
   /** Voice was heard but no character survived (e.g. cut right after the preamble). */
-  | { type: 'noMatch'; offsetMs: number; durationMs: number };
+  | { type: 'noMatch'; offsetMs: number; durationMs: number; voiceEndMs: number };
 
 export interface SpeechDecoderOptions {
   /** Silence that ends an utterance (default 500 ms). */
@@ -134,6 +135,7 @@ const COEF_LOW = LOW.map((f) => 2 * Math.cos((2 * Math.PI * f) / SAMPLE_RATE));
 const COEF_HIGH = HIGH.map((f) => 2 * Math.cos((2 * Math.PI * f) / SAMPLE_RATE));
 // Mean square below this is silence: a symbol's flat part is ~(6000·0.7)² ≈ 1.8e7.
 const SILENCE_MEAN_SQUARE = 300 * 300;
+const VOICE_AMPLITUDE = 300;
 
 function goertzel(x: Float32Array, coef: number): number {
   let s1 = 0;
@@ -172,6 +174,7 @@ export class SpeechDecoder {
   private inUtterance = false;
   private uttStartBlock = 0;
   private lastVoicedBlock = 0;
+  private voiceEndSample = 0;
   private votes = new Uint16Array(64);
   private runActive = false;
   private text = '';
@@ -235,6 +238,10 @@ export class SpeechDecoder {
       events.push({ type: 'speechStart', offsetMs: this.blocks * 10 });
     }
     this.lastVoicedBlock = this.blocks;
+    // The last loud sample: simulators time their answers from the end of speech, not from the block grid.
+    let n = BLOCK - 1;
+    while (n > 0 && Math.abs(x[n]!) < VOICE_AMPLITUDE) n--;
+    this.voiceEndSample = this.blocks * BLOCK + n + 1;
     this.runActive = true;
     const lo = dominant(x, COEF_LOW);
     const hi = lo < 0 ? -1 : dominant(x, COEF_HIGH);
@@ -286,7 +293,7 @@ export class SpeechDecoder {
   }
 
   private endUtterance(events: SpeechEvent[]): void {
-    const timing = this.timing();
+    const timing = { ...this.timing(), voiceEndMs: (this.voiceEndSample * 1000) / SAMPLE_RATE };
     if (this.text) events.push({ type: 'final', text: this.text, ...timing });
     else events.push({ type: 'noMatch', ...timing });
     this.inUtterance = false;

@@ -29,6 +29,8 @@ export interface AzureSpeechSession {
   language: string | undefined;
   segmentationSilenceMs: number;
   audioBytes: number;
+  /** `audio` messages received that carried audio (not the WAVE header alone, not the end-of-stream marker). */
+  audioMessages: number;
   phrases: string[];
   closed: boolean;
 }
@@ -95,6 +97,7 @@ export async function startAzureSpeechSim(opts: AzureSpeechSimOptions = {}): Pro
       language: u.searchParams.get('language') ?? undefined,
       segmentationSilenceMs: querySilence ?? opts.defaultSegmentationSilenceMs ?? 500,
       audioBytes: 0,
+      audioMessages: 0,
       phrases: [],
       closed: false,
     };
@@ -149,6 +152,7 @@ export async function startAzureSpeechSim(opts: AzureSpeechSimOptions = {}): Pro
       }
       const endOfAudio = msg.body.length === 0;
       session.audioBytes += audio.length;
+      if (audio.length > 0) session.audioMessages++;
       const events = [...t.decoder.feed(audio), ...(endOfAudio ? t.decoder.flush() : [])];
       for (const ev of events) {
         const offset = ev.offsetMs * TICKS_PER_MS;
@@ -160,8 +164,14 @@ export async function startAzureSpeechSim(opts: AzureSpeechSimOptions = {}): Pro
               ? { RecognitionStatus: 'Success', DisplayText: ev.text, Offset: offset, Duration: ev.durationMs * TICKS_PER_MS }
               : { RecognitionStatus: 'NoMatch', Offset: offset, Duration: ev.durationMs * TICKS_PER_MS };
           if (ev.type === 'final') session.phrases.push(ev.text);
-          // Phrases leave in order, each after the processing latency.
-          t.pending = t.pending.then(() => new Promise((r) => setTimeout(r, latency))).then(() => send('speech.phrase', t.requestId, body));
+          // A phrase is due `latency` after the segmentation silence has passed in the audio. The
+          // message that completed it may carry audio beyond that point (20 ms frames, 10 ms analysis
+          // blocks): that audio's real time has already gone by, so it is taken off the wait. The
+          // service's latency is then counted from the end of speech, not from our framing grid.
+          const overshootMs = t.decoder.positionMs - (ev.voiceEndMs + session.segmentationSilenceMs);
+          const wait = Math.max(0, latency - Math.max(0, overshootMs));
+          // Phrases leave in order.
+          t.pending = t.pending.then(() => new Promise((r) => setTimeout(r, wait))).then(() => send('speech.phrase', t.requestId, body));
         }
       }
       if (endOfAudio) {

@@ -1,9 +1,9 @@
-import OpenAI from 'openai';
-import type { ChatCompletionChunk, ChatCompletionCreateParamsStreaming, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import type { ChatDelta, ChatMessage, ChatModel, ChatRequest } from '../types';
+import { ConnectionError, HttpStatusError, ssePostJson } from './sse-post';
 
 /**
- * ChatModel on OpenRouter through the `openai` package (OpenRouter is OpenAI-compatible).
+ * ChatModel on OpenRouter's OpenAI-compatible streaming chat completions (POST
+ * /chat/completions with `stream: true`, server-sent events; transport in ./sse-post.ts).
  *
  * - Usage accounting: OpenRouter sends token counts and `cost` (USD credits) in a last chunk with
  *   empty `choices`. Its docs now say this is always on and `usage: {include: true}` is
@@ -44,24 +44,38 @@ export function usdToMicro(usd: number): number {
   return Math.round(usd * 1_000_000);
 }
 
-function toParams(m: ChatMessage): ChatCompletionMessageParam {
+/** The wire shapes this adapter reads and writes (OpenAI's chat completions, as OpenRouter speaks them). */
+type WireMessage =
+  | { role: 'system' | 'user'; content: string }
+  | { role: 'assistant'; content: string | null; tool_calls?: { id: string; type: 'function'; function: { name: string; arguments: string } }[] }
+  | { role: 'tool'; tool_call_id: string; content: string };
+interface WireChunk {
+  model?: string;
+  choices?: {
+    delta?: { content?: string | null; tool_calls?: { index: number; id?: string; function?: { name?: string; arguments?: string } }[] };
+    finish_reason?: string | null;
+  }[];
+  usage?: { prompt_tokens: number; completion_tokens: number; cost?: number } | null;
+  /** OpenRouter reports an error after the stream has started as a chunk carrying `error`. */
+  error?: { message?: string; code?: number | string };
+}
+
+function toWire(m: ChatMessage): WireMessage {
   if (m.role === 'tool') return { role: 'tool', tool_call_id: m.toolCallId ?? '', content: m.content };
-  if (m.role === 'assistant' && m.toolCalls?.length) {
+  if (m.role === 'assistant') {
+    if (!m.toolCalls?.length) return { role: 'assistant', content: m.content };
     return {
       role: 'assistant',
       content: m.content || null,
       tool_calls: m.toolCalls.map((t) => ({ id: t.id, type: 'function' as const, function: { name: t.name, arguments: t.arguments } })),
     };
   }
-  return { role: m.role, content: m.content } as ChatCompletionMessageParam;
+  return { role: m.role, content: m.content };
 }
 
 function isRetryable(err: unknown): boolean {
-  if (err instanceof OpenAI.APIConnectionError) return true; // includes timeouts
-  if (err instanceof OpenAI.APIError) {
-    const s = err.status;
-    return s === 408 || s === 429 || (s !== undefined && s >= 500);
-  }
+  if (err instanceof ConnectionError) return true; // includes timeouts
+  if (err instanceof HttpStatusError) return err.status === 408 || err.status === 429 || err.status >= 500;
   return false;
 }
 
@@ -72,18 +86,19 @@ const sleep = (ms: number, signal?: AbortSignal) =>
   });
 
 export class OpenRouterChatModel implements ChatModel {
-  private readonly client: OpenAI;
+  private readonly url: string;
+  private readonly headers: Record<string, string>;
+  private readonly timeoutMs: number;
   private readonly maxAttempts: number;
   private readonly retryBaseMs: number;
 
   constructor(opts: OpenRouterOptions) {
-    this.client = new OpenAI({
-      apiKey: opts.apiKey,
-      baseURL: opts.baseURL,
-      maxRetries: 0, // our own policy below: the SDK's would also retry mid-stream failures' requests
-      timeout: opts.timeoutMs ?? 30_000,
-      defaultHeaders: opts.appName ? { 'HTTP-Referer': 'https://aicall.local', 'X-Title': opts.appName } : undefined,
-    });
+    this.url = `${opts.baseURL.replace(/\/+$/, '')}/chat/completions`;
+    this.headers = {
+      authorization: `Bearer ${opts.apiKey}`,
+      ...(opts.appName ? { 'HTTP-Referer': 'https://aicall.local', 'X-Title': opts.appName } : {}),
+    };
+    this.timeoutMs = opts.timeoutMs ?? 30_000;
     this.maxAttempts = opts.maxAttempts ?? 3;
     this.retryBaseMs = opts.retryBaseMs ?? 250;
   }
@@ -92,26 +107,27 @@ export class OpenRouterChatModel implements ChatModel {
     const params = {
       model: req.model,
       ...(req.fallbackModels?.length ? { models: [req.model, ...req.fallbackModels] } : {}),
-      messages: req.messages.map(toParams),
+      messages: req.messages.map(toWire),
       ...(req.tools?.length
         ? { tools: req.tools.map((t) => ({ type: 'function' as const, function: { name: t.name, description: t.description, parameters: t.parameters } })) }
         : {}),
       stream: true,
       usage: { include: true },
-    } as ChatCompletionCreateParamsStreaming;
+    };
 
     let yielded = false;
     for (let attempt = 1; ; attempt++) {
       if (req.signal?.aborted) return;
       try {
-        const stream = await this.client.chat.completions.create(params, { signal: req.signal });
         const calls = new Map<number, { id: string; name: string; arguments: string }>();
         const flushCalls = function* (): Generator<ChatDelta> {
           for (const [, c] of [...calls.entries()].sort((a, b) => a[0] - b[0])) yield { type: 'tool_call', ...c };
           calls.clear();
         };
         let model: string | undefined;
-        for await (const chunk of stream as AsyncIterable<ChatCompletionChunk>) {
+        for await (const raw of ssePostJson(this.url, params, { headers: this.headers, signal: req.signal, timeoutMs: this.timeoutMs })) {
+          const chunk = raw as WireChunk;
+          if (chunk.error) throw new ChatModelError(`OpenRouter failed mid-stream: ${chunk.error.message ?? chunk.error.code ?? 'error'}`, undefined, false);
           model = chunk.model || model;
           for (const choice of chunk.choices ?? []) {
             const d = choice.delta;
@@ -129,7 +145,7 @@ export class OpenRouterChatModel implements ChatModel {
             }
             if (choice.finish_reason) yield* flushCalls();
           }
-          const usage = chunk.usage as (OpenAI.CompletionUsage & { cost?: number }) | undefined | null;
+          const usage = chunk.usage;
           if (usage) {
             yield* flushCalls();
             yield {
@@ -144,8 +160,9 @@ export class OpenRouterChatModel implements ChatModel {
         yield* flushCalls();
         return;
       } catch (err) {
-        if (req.signal?.aborted || err instanceof OpenAI.APIUserAbortError) return;
-        const status = err instanceof OpenAI.APIError ? err.status : undefined;
+        if (req.signal?.aborted) return;
+        if (err instanceof ChatModelError) throw err;
+        const status = err instanceof HttpStatusError ? err.status : undefined;
         const retryable = isRetryable(err);
         if (yielded || !retryable || attempt >= this.maxAttempts) {
           const reason = yielded ? 'failed mid-stream' : attempt > 1 ? `failed after ${attempt} attempts` : 'failed';

@@ -29,6 +29,11 @@ export type OpenRouterFault =
   | { kind: 'status'; status: number }
   /** Destroy the connection after this many content chunks. */
   | { kind: 'cut'; afterChunks: number }
+  /**
+   * After this many content chunks, an error event as OpenRouter sends one once streaming has
+   * begun (HTTP is already 200): a chunk with a top-level `error` and finish_reason "error".
+   */
+  | { kind: 'midStreamError'; afterChunks: number; code?: number; message?: string }
   /** Extra delay before the first token. */
   | { kind: 'slow'; firstTokenMs: number };
 
@@ -177,6 +182,7 @@ export async function startOpenRouterSim(opts: OpenRouterSimOptions = {}): Promi
     await sleep((opts.firstTokenMs ?? 0) + (fault?.kind === 'slow' ? fault.firstTokenMs : 0));
     const interval = 1000 / (opts.tokensPerSec ?? 200);
     const cutAfter = fault?.kind === 'cut' ? fault.afterChunks : Infinity;
+    const errorAfter = fault?.kind === 'midStreamError' ? fault.afterChunks : Infinity;
     let sent = 0;
     const chunks: { delta: Record<string, unknown> }[] = [];
     pieces(text).forEach((p, i) => chunks.push({ delta: i === 0 ? { role: 'assistant', content: p } : { content: p } }));
@@ -187,6 +193,11 @@ export async function startOpenRouterSim(opts: OpenRouterSimOptions = {}): Promi
     for (const c of chunks) {
       if (closed) return;
       if (sent >= cutAfter) return void res.destroy();
+      if (sent >= errorAfter && fault?.kind === 'midStreamError') {
+        const error = { code: fault.code ?? 502, message: fault.message ?? 'Provider returned error' };
+        res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, error, choices: [{ index: 0, delta: { content: '' }, finish_reason: 'error' }] })}\n\n`);
+        return void res.end();
+      }
       send(c.delta);
       sent++;
       if (interval > 0) await sleep(interval);

@@ -113,6 +113,20 @@ describe('OpenRouter ChatModel against the simulator', () => {
     expect(text(got)).not.toBe('You said: a rather long message to cut');
   });
 
+  it('an error event after the stream has started surfaces as a failure, not as the end of the reply', async () => {
+    const before = sim.requests.length;
+    sim.failNext({ kind: 'midStreamError', afterChunks: 2, message: 'Upstream model went away' });
+    const got: ChatDelta[] = [];
+    const err = await (async () => {
+      for await (const d of model.stream({ model: 'm', messages: [{ role: 'user', content: 'a rather long message to break' }] })) got.push(d);
+    })().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ChatModelError);
+    expect((err as Error).message).toContain('Upstream model went away');
+    expect((err as ChatModelError).retryable).toBe(false);
+    expect(text(got).length).toBeGreaterThan(0);
+    expect(sim.requests.length - before).toBe(1);
+  });
+
   it('abort mid-stream ends the stream early (barge-in)', async () => {
     const slow = new OpenRouterChatModel({ apiKey: sim.apiKey, baseURL: sim.baseUrl });
     const ac = new AbortController();

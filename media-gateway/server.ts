@@ -35,7 +35,7 @@ try {
 }
 const gateway = await startMediaGateway({
   deps: {
-    stt: createSpeechToText(config, { sendChunkMs: config.MEDIA_STT_CHUNK_MS }),
+    stt: createSpeechToText(config, { maxHoldMs: config.MEDIA_STT_MAX_HOLD_MS }),
     llm: createChatModel(config),
     tts: createTextToSpeech(config),
     port: temporalCallPort(temporal),

@@ -19,7 +19,7 @@ type TtsConfig = Pick<Config, 'vendors' | 'ELEVENLABS_API_KEY' | 'ELEVENLABS_BAS
 const REAL_OPENROUTER = /^https:\/\/openrouter\.ai(\/|$)/;
 const REAL_ELEVENLABS = /^https:\/\/api\.elevenlabs\.io(\/|$)/;
 
-export function createSpeechToText(config: SttConfig, opts: { defaultSegmentationSilenceMs?: number; sendChunkMs?: number } = {}): SpeechToText {
+export function createSpeechToText(config: SttConfig, opts: { defaultSegmentationSilenceMs?: number; maxHoldMs?: number } = {}): SpeechToText {
   if (config.vendors.azure === 'live') {
     return new AzureSpeechToText({
       key: config.AZURE_SPEECH_KEY!,

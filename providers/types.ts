@@ -71,8 +71,13 @@ export interface SttEvents {
 }
 
 export interface SttSession {
-  /** µ-law 8 kHz mono, as Twilio sends it. */
-  write(ulaw: Buffer): void;
+  /**
+   * µ-law 8 kHz mono, as Twilio sends it. `canWait`: nothing is waiting on this audio's
+   * transcript right now, so the session may gather it with the next writes into one message to
+   * the service (every message costs CPU; see media-gateway/conversation/stt-pacing.ts). A write
+   * without it goes out at once, after anything held.
+   */
+  write(ulaw: Buffer, canWait?: boolean): void;
   on<E extends keyof SttEvents>(event: E, listener: SttEvents[E]): this;
   close(): Promise<void>;
   /** Audio seconds sent so far, in ms (what Azure bills). */

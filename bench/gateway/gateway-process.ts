@@ -40,7 +40,7 @@ const port: CallWorkflowPort = {
 };
 const gateway = await startMediaGateway({
   deps: {
-    stt: new AzureSpeechToText({ key: SIM_CREDENTIALS.azureSpeechKey, endpoint: urls.azureEndpoint, sendChunkMs: process.env.BENCH_STT_CHUNK_MS ? Number(process.env.BENCH_STT_CHUNK_MS) : undefined }),
+    stt: new AzureSpeechToText({ key: SIM_CREDENTIALS.azureSpeechKey, endpoint: urls.azureEndpoint, maxHoldMs: process.env.BENCH_STT_MAX_HOLD_MS ? Number(process.env.BENCH_STT_MAX_HOLD_MS) : undefined }),
     llm: new OpenRouterChatModel({ apiKey: SIM_CREDENTIALS.openrouterApiKey, baseURL: urls.openrouterBaseUrl }),
     tts: new ElevenLabsTextToSpeech({ apiKey: SIM_CREDENTIALS.elevenlabsApiKey, baseUrl: urls.elevenlabsBaseUrl }),
     port,

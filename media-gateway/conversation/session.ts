@@ -23,6 +23,7 @@ import { Speaker, type MarkInfo } from './speaker';
 import { toolSpecs } from './tools';
 import { TtsWarmer } from './tts-warm';
 import { UsageMeter } from './usage';
+import { sttCanWait } from './stt-pacing';
 import { VoiceActivity } from './vad';
 
 /**
@@ -96,6 +97,8 @@ export class CallSession {
   private stt: SttSession | undefined;
   private warmer: TtsWarmer | undefined;
   private sttFailures = 0;
+  /** performance.now() of the last STT final (conversation/stt-pacing.ts). */
+  private lastFinalAt = -Infinity;
   private pendingAudio: Buffer[] = [];
   private pendingBytes = 0;
   private reply: Reply | undefined;
@@ -257,10 +260,20 @@ export class CallSession {
   audio(ulaw: Buffer) {
     if (this.ending) return;
     const now = performance.now();
+    const voiced = this.vad.feed(ulaw, now);
     // The caller talking means a reply is coming: make sure a TTS connection is ready for it.
-    if (this.vad.feed(ulaw, now) && this.warmer?.needed(now)) this.warmer.warm(now);
-    if (this.stt) this.stt.write(ulaw);
-    else if (this.pendingBytes < MAX_PENDING_AUDIO_BYTES) {
+    if (voiced && this.warmer?.needed(now)) this.warmer.warm(now);
+    if (this.stt) {
+      const lastVoiceAt = this.vad.lastVoiceAt;
+      const canWait = sttCanWait({
+        voiced,
+        sinceVoiceMs: now - lastVoiceAt,
+        finalSinceVoice: this.lastFinalAt > lastVoiceAt,
+        agentBusy: !!this.reply,
+        segmentationSilenceMs: this.deps.settings.segmentationSilenceMs,
+      });
+      this.stt.write(ulaw, canWait);
+    } else if (this.pendingBytes < MAX_PENDING_AUDIO_BYTES) {
       this.pendingAudio.push(ulaw);
       this.pendingBytes += ulaw.length;
     }
@@ -328,7 +341,8 @@ export class CallSession {
       this.sttFailed(err);
     });
     this.stt = s;
-    for (const b of this.pendingAudio) s.write(b);
+    // What arrived while STT was connecting goes in few messages; the next live frame decides whether it waits.
+    for (const b of this.pendingAudio) s.write(b, true);
     this.pendingAudio = [];
     this.pendingBytes = 0;
   }
@@ -360,6 +374,7 @@ export class CallSession {
     // A machine recording the message has nothing to say; line noise must not cut the message.
     if (this.ending || !this.agent || this.leavingMessage) return;
     const now = performance.now();
+    this.lastFinalAt = now;
     this.lastActivity = now;
     this.silencePrompts = 0;
     const endOfSpeech = this.vad.lastVoiceAt > now - 5_000 ? this.vad.lastVoiceAt : now - this.deps.settings.segmentationSilenceMs;

@@ -22,11 +22,11 @@ export interface AzureSttOptions {
   /** Used when a session does not set its own. */
   defaultSegmentationSilenceMs?: number;
   /**
-   * Audio per WebSocket message to the service, ms (default 20: every Twilio frame at once). The
-   * SDK's push stream otherwise holds audio back until it has 100 ms, which delays the end of
-   * every caller turn by up to 100 ms (50 on average). 0 keeps the SDK's own chunking.
+   * The most audio a session gathers into one message when the writer says it can wait, ms
+   * (default 100, the SDK's own chunk). 0 sends every write at once. Audio the writer needs
+   * recognised soon always goes at once, after anything held (see SttSession.write).
    */
-  sendChunkMs?: number;
+  maxHoldMs?: number;
 }
 
 export class SttError extends Error {
@@ -41,8 +41,25 @@ export class SttError extends Error {
 
 const ULAW_BYTES_PER_MS = 8;
 
+/**
+ * The push stream's chunker (ChunkedArrayBufferStream, internal to the SDK) cuts writes into fixed
+ * chunks of avgBytesPerSec / 10 (`privTargetChunkSize`), and passes a write through untouched when
+ * nothing is pending and it is exactly that size. Setting the size to each write's length makes
+ * every write one message to the service, so this adapter decides what goes together. Checked at
+ * run time: with another SDK version (no such field), the SDK's 100 ms chunking stays, which is
+ * correct but delays the end of each caller turn by up to 100 ms.
+ */
+type Chunker = { privTargetChunkSize: number };
+function chunkerOf(push: sdk.PushAudioInputStream): Chunker | undefined {
+  const stream = (push as unknown as { privStream?: { privTargetChunkSize?: unknown } }).privStream;
+  return stream && typeof stream.privTargetChunkSize === 'number' ? (stream as Chunker) : undefined;
+}
+
 class AzureSttSession extends EventEmitter implements SttSession {
   private bytes = 0;
+  private held: Buffer[] = [];
+  private heldBytes = 0;
+  private readonly chunker: Chunker | undefined;
   private closed = false;
   private failed = false;
   private pendingError: SttError | undefined;
@@ -50,8 +67,10 @@ class AzureSttSession extends EventEmitter implements SttSession {
   constructor(
     private readonly recognizer: sdk.SpeechRecognizer,
     private readonly push: sdk.PushAudioInputStream,
+    private readonly maxHoldBytes: number,
   ) {
     super();
+    this.chunker = chunkerOf(push);
     recognizer.recognizing = (_s, e) => {
       if (e.result.text) this.emit('partial', e.result.text);
     };
@@ -95,15 +114,33 @@ class AzureSttSession extends EventEmitter implements SttSession {
     return this.bytes / ULAW_BYTES_PER_MS;
   }
 
-  write(ulaw: Buffer): void {
+  write(ulaw: Buffer, canWait = false): void {
     if (this.closed || ulaw.length === 0) return;
     this.bytes += ulaw.length;
-    // The SDK keeps the ArrayBuffer it is given: hand it a copy of exactly these bytes.
-    this.push.write(ulaw.buffer.slice(ulaw.byteOffset, ulaw.byteOffset + ulaw.length) as ArrayBuffer);
+    this.held.push(ulaw);
+    this.heldBytes += ulaw.length;
+    if (canWait && this.heldBytes < this.maxHoldBytes) return;
+    this.flush();
+  }
+
+  private flush() {
+    if (this.heldBytes === 0) return;
+    // The SDK keeps the ArrayBuffer it is given: hand it a fresh one holding exactly these bytes.
+    const chunk = new Uint8Array(this.heldBytes);
+    let at = 0;
+    for (const b of this.held) {
+      chunk.set(b, at);
+      at += b.length;
+    }
+    this.held = [];
+    this.heldBytes = 0;
+    if (this.chunker) this.chunker.privTargetChunkSize = chunk.length;
+    this.push.write(chunk.buffer);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
+    this.flush();
     this.closed = true;
     this.push.close();
     // A dead connection must not stall call teardown: give the SDK a bounded time to finish.
@@ -116,18 +153,6 @@ class AzureSttSession extends EventEmitter implements SttSession {
     });
     this.recognizer.close();
   }
-}
-
-/**
- * The push stream buffers writes into fixed chunks of avgBytesPerSec / 10 (ChunkedArrayBufferStream's
- * `privTargetChunkSize`) and passes a write through untouched when it is exactly that size. Setting
- * the target to our frame size makes every write go out at once. Internal to the SDK, so it is
- * checked: if the field is not there (another SDK version), the SDK's 100 ms chunking stays.
- */
-function setPushChunk(push: sdk.PushAudioInputStream, ms: number) {
-  if (ms <= 0) return;
-  const stream = (push as unknown as { privStream?: { privTargetChunkSize?: unknown } }).privStream;
-  if (stream && typeof stream.privTargetChunkSize === 'number') stream.privTargetChunkSize = Math.round(ms * ULAW_BYTES_PER_MS);
 }
 
 export class AzureSpeechToText implements SpeechToText {
@@ -148,9 +173,8 @@ export class AzureSpeechToText implements SpeechToText {
     if (silence !== undefined) config.setProperty(sdk.PropertyId.Speech_SegmentationSilenceTimeoutMs, String(silence));
     const format = sdk.AudioStreamFormat.getWaveFormat(8000, 8, 1, sdk.AudioFormatTag.MuLaw);
     const push = sdk.AudioInputStream.createPushStream(format);
-    setPushChunk(push, this.opts.sendChunkMs ?? 20);
     const recognizer = new sdk.SpeechRecognizer(config, sdk.AudioConfig.fromStreamInput(push));
-    const session = new AzureSttSession(recognizer, push);
+    const session = new AzureSttSession(recognizer, push, Math.round((this.opts.maxHoldMs ?? 200) * ULAW_BYTES_PER_MS));
     await new Promise<void>((resolve, reject) =>
       recognizer.startContinuousRecognitionAsync(resolve, (e) => reject(new SttError(`Azure STT did not start: ${e}`, 'StartFailed'))),
     );

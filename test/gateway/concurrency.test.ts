@@ -15,9 +15,7 @@ const script: ReplyScript = (messages) => {
 
 let h: GatewayHarness;
 beforeAll(async () => {
-  // Isolation, not latency, is under test: the SDK's own 100 ms audio chunks (a fifth of the STT
-  // messages) keep 50 callees, the simulators and the gateway in one process within a small CI box.
-  h = await startGatewayHarness({ script, sttChunkMs: 0 });
+  h = await startGatewayHarness({ script });
 });
 afterAll(async () => {
   await h?.close();

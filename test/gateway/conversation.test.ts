@@ -83,6 +83,10 @@ describe('media gateway conversation', () => {
     // had not sent when the session closed (a few frames; ~220 ms seen on a saturated box).
     expect(usage.sttAudioMs).toBeGreaterThanOrEqual(Math.floor(sttBytes / 8));
     expect(usage.sttAudioMs - sttBytes / 8).toBeLessThan(1_000);
+    // Audio nobody was waiting on went to Azure in gathered messages (conversation/stt-pacing.ts):
+    // far fewer than one per 20 ms frame (50 per second), yet every turn above ended on time.
+    const sttMessages = h.azure.sessions.reduce((n, s) => n + s.audioMessages, 0);
+    expect(sttMessages / (sttBytes / 8000)).toBeLessThan(25);
     const names = h.workflows.of(call.callId).map((s) => s.name);
     expect(names[0]).toBe('attachMedia');
     expect(names.at(-1)).toBe('mediaEnded');

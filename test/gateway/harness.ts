@@ -142,8 +142,8 @@ export interface HarnessOptions {
   transfer?: CallTransfer;
   twilioAuthToken?: string;
   port?: number;
-  /** Azure SDK send chunk (adapter default 20 ms; 0 = the SDK's 100 ms). */
-  sttChunkMs?: number;
+  /** Most audio the STT adapter gathers into one message (adapter default 100 ms; 0 = every frame alone). */
+  sttMaxHoldMs?: number;
 }
 
 export interface TestCall {
@@ -178,7 +178,7 @@ export async function startGatewayHarness(opts: HarnessOptions = {}): Promise<Ga
   const log = testLogger();
   const gateway = await startMediaGateway({
     deps: {
-      stt: new AzureSpeechToText({ key: azure.key, endpoint: azure.endpoint, sendChunkMs: opts.sttChunkMs }),
+      stt: new AzureSpeechToText({ key: azure.key, endpoint: azure.endpoint, maxHoldMs: opts.sttMaxHoldMs }),
       llm: new OpenRouterChatModel({ apiKey: openrouter.apiKey, baseURL: openrouter.baseUrl, retryBaseMs: 20, maxAttempts: 2 }),
       tts: new ElevenLabsTextToSpeech({ apiKey: elevenlabs.apiKey, baseUrl: elevenlabs.env().ELEVENLABS_BASE_URL! }),
       port: workflows,

@@ -7,6 +7,7 @@ import { SignalSender } from '../../media-gateway/signals/sender';
 import { CallGoneError } from '../../media-gateway/signals/port';
 import { mediaEndedSignal, transcriptSignal, usageSignal } from '../../workflows/call/contract';
 import { parseInbound, ProtocolError, quickMediaPayload } from '../../media-gateway/stream/protocol';
+import { END_OF_TURN_LEAD_MS, END_OF_TURN_MARGIN_MS, sttCanWait } from '../../media-gateway/conversation/stt-pacing';
 import { FakeWorkflows, baseAgent } from './harness';
 import { testLogger } from '../helpers/env';
 
@@ -103,5 +104,26 @@ describe('protocol', () => {
     expect(quickMediaPayload(f.replace('f/8=', 'f/8=\\"'))).toBeUndefined();
     expect(() => parseInbound('{"event":"media","media":{"payload":"%%"}}')).toThrow(ProtocolError);
     expect(parseInbound('{"event":"brand-new","x":1}')).toEqual({ event: 'unknown', name: 'brand-new' });
+  });
+});
+
+describe('STT pacing', () => {
+  const base = { voiced: false, sinceVoiceMs: Infinity, finalSinceVoice: false, agentBusy: false, segmentationSilenceMs: 300 };
+  it('silence and speech nobody waits on can be held', () => {
+    expect(sttCanWait(base)).toBe(true);
+    expect(sttCanWait({ ...base, voiced: true, sinceVoiceMs: 0 })).toBe(true);
+    expect(sttCanWait({ ...base, agentBusy: true })).toBe(true);
+  });
+  it('speech over the agent goes at once: its partial decides a barge-in', () => {
+    expect(sttCanWait({ ...base, voiced: true, sinceVoiceMs: 0, agentBusy: true })).toBe(false);
+  });
+  it('around the end of the turn frames go at once until the final has come', () => {
+    const at = (sinceVoiceMs: number, finalSinceVoice = false) => sttCanWait({ ...base, sinceVoiceMs, finalSinceVoice });
+    expect(at(20)).toBe(true); // the service is still far from its segmentation point
+    expect(at(300 - END_OF_TURN_LEAD_MS)).toBe(false);
+    expect(at(300)).toBe(false);
+    expect(at(300 + END_OF_TURN_MARGIN_MS)).toBe(false);
+    expect(at(300 + END_OF_TURN_MARGIN_MS + 20)).toBe(true);
+    expect(at(320, true)).toBe(true); // the final came: nothing waits on this audio any more
   });
 });

@@ -78,6 +78,32 @@ describe('Azure STT adapter against the Speech simulator (real SDK)', () => {
     await long.close();
   });
 
+  it('audio that can wait goes in messages of up to maxHoldMs; urgent audio goes at once, after what was held', async () => {
+    const stt = new AzureSpeechToText({ key: sim.key, endpoint: sim.endpoint, maxHoldMs: 100 });
+    const session = await stt.start({ language: 'en-US', segmentationSilenceMs: 300 });
+    const got = collect(session);
+    const text = 'batched but whole';
+    const speech = encodeSpeech(text);
+    await until(() => sim.sessions.at(-1)?.closed === false, 'connected');
+    const s = sim.sessions.at(-1)!;
+    // 1 s of silence and the speech, all allowed to wait: 100 ms (800-byte) messages.
+    const waitable = Buffer.concat([ulawSilence(1000), speech]);
+    for (let i = 0; i < waitable.length; i += 160) session.write(waitable.subarray(i, i + 160), true);
+    await until(() => s.audioBytes >= Math.floor(waitable.length / 800) * 800, 'held audio sent');
+    expect(s.audioMessages).toBe(Math.floor(waitable.length / 800));
+    expect(got.finals).toEqual([]);
+    // The end of the turn: every frame alone, the first one carrying what was still held.
+    const before = s.audioMessages;
+    const tail = ulawSilence(600);
+    for (let i = 0; i < tail.length; i += 160) session.write(tail.subarray(i, i + 160));
+    await until(() => got.finals.length === 1, 'final');
+    expect(got.finals[0]!.text).toBe(text);
+    await until(() => s.audioBytes === waitable.length + tail.length, 'all audio sent');
+    expect(s.audioMessages - before).toBe(tail.length / 160);
+    expect(session.audioMs).toBe((waitable.length + tail.length) / 8);
+    await session.close();
+  });
+
   it('a wrong key surfaces as an error event', async () => {
     const stt = new AzureSpeechToText({ key: 'wrong-key', endpoint: sim.endpoint });
     const session = await stt.start({ language: 'en-US' });

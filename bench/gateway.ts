@@ -11,7 +11,7 @@
  * configured 850 ms it is the gateway's overhead. CPU: the child's user+system time
  * (/proc/<pid>/stat) over the run, per second of call. Prints figures; the last line is JSON.
  *
- *   npm run bench:gateway -- --calls 200 --ramp-ms 4000
+ *   npm run bench:gateway -- --calls 200 --ramp-ms 4000 --rounds 2
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -23,6 +23,7 @@ import WebSocket from 'ws';
 import { mintMediaToken } from '../lib/media-token';
 import { encodeSpeech, ULAW_SILENCE } from '../sim/audio';
 import { CALLER_LINES, CONFIGURED_MS } from './gateway/script';
+import { GATEWAY_NODE_FLAGS } from '../media-gateway/node-flags';
 
 const arg = (name: string, def: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -30,13 +31,18 @@ const arg = (name: string, def: number) => {
 };
 const CALLS = arg('calls', 200);
 const RAMP_MS = arg('ramp-ms', 4_000);
+// Gateway and relay runs alternate, pooled over the rounds: CPU time on a shared 2-core box drifts
+// by ±15% between runs, and alternating keeps the drift from landing on one side of the ratio.
+const ROUNDS = arg('rounds', 2);
 const SECRET = randomBytes(32).toString('base64url');
 const ROOT = new URL('../', import.meta.url).pathname;
 
 function child(script: string, args: string[]): Promise<{ proc: ChildProcess; info: any }> {
   // BENCH_PROFILE=<dir> writes a V8 CPU profile of the gateway process there (open it in Chrome DevTools).
   const prof = process.env.BENCH_PROFILE && script.includes('gateway-process') ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE] : [];
-  const proc = spawn(process.execPath, [...prof, '--import', 'tsx', `${ROOT}${script}`, ...args], {
+  // The gateway runs with its production flags; the relay gets the same, so the floor is like for like.
+  const flags = script.includes('gateway-process') || script.includes('relay') ? GATEWAY_NODE_FLAGS : [];
+  const proc = spawn(process.execPath, [...flags, ...prof, '--import', 'tsx', `${ROOT}${script}`, ...args], {
     env: { ...process.env, BENCH_MEDIA_SECRET: SECRET, LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -211,19 +217,19 @@ async function run(url: string, pid: number, label: string, simsPid: number) {
       `(${((cpu / wall) * 100).toFixed(0)}% of a core); simulators ${((simsCpu / wall) * 100).toFixed(0)}% of a core; driver frame clock late by up to ${lateMax.toFixed(0)} ms`,
   );
   for (const c of calls) if (c.open) c['ws'].terminate();
-  return { cpuPerCallSec: cpu / callSec, v2v, complete };
+  return { cpu, callSec, v2v, complete };
 }
 
 const pct = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? NaN;
 
 /** Stage percentiles from the gateway's own per-turn stamps (ms after the end of speech as the gateway heard it). */
 async function stages(statsUrl: string) {
-  const ls = (await (await fetch(statsUrl)).json()) as Record<string, number>[];
+  const { turns: ls, loop } = (await (await fetch(statsUrl)).json()) as { turns: Record<string, number>[]; loop: Record<string, number> };
   const stat = (k: string) => {
     const xs = ls.map((l) => l[k]).filter((x): x is number => typeof x === 'number').sort((a, b) => a - b);
     return `${pct(xs, 50)}/${pct(xs, 99)}`;
   };
-  return { turns: ls.length, sttFinal: stat('sttFinalMs'), llmFirstToken: stat('llmFirstTokenMs'), firstClause: stat('firstClauseMs'), ttsFirstByte: stat('ttsFirstByteMs'), firstFrame: stat('firstFrameMs') };
+  return { loop, turns: ls.length, sttFinal: stat('sttFinalMs'), llmFirstToken: stat('llmFirstTokenMs'), firstClause: stat('firstClauseMs'), ttsFirstByte: stat('ttsFirstByteMs'), firstFrame: stat('firstFrameMs') };
 }
 
 const sims = await child('bench/gateway/sims.ts', []);
@@ -232,9 +238,21 @@ const relay = await child('bench/gateway/relay.ts', [sims.info.peerUrl]);
 try {
   console.log(`bench:gateway — ${CALLS} calls ramped over ${RAMP_MS} ms; configured vendor latency ${CONFIGURED_MS} ms per turn`);
   console.log(`load average before: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} on ${availableParallelism()} cores`);
-  const g = await run(gw.info.url, gw.proc.pid!, 'gateway', sims.proc.pid!);
+  await stages(gw.info.statsUrl); // drops start-up from the event-loop figures
+  const pool = (xs: Awaited<ReturnType<typeof run>>[]) => {
+    const cpu = xs.reduce((n, x) => n + x.cpu, 0);
+    const callSec = xs.reduce((n, x) => n + x.callSec, 0);
+    return { cpuPerCallSec: cpu / callSec, v2v: xs.flatMap((x) => x.v2v).sort((a, b) => a - b) };
+  };
+  const gs = [];
+  const rs = [];
+  for (let i = 1; i <= ROUNDS; i++) {
+    gs.push(await run(gw.info.url, gw.proc.pid!, `gateway (round ${i})`, sims.proc.pid!));
+    rs.push(await run(relay.info.url, relay.proc.pid!, `relay   (round ${i})`, sims.proc.pid!));
+  }
   const st = await stages(gw.info.statsUrl);
-  const r = await run(relay.info.url, relay.proc.pid!, 'relay  ', sims.proc.pid!);
+  const g = pool(gs);
+  const r = pool(rs);
   console.log(`load average after: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
   const over = g.v2v.map((v) => v - CONFIGURED_MS);
   const relayOver = r.v2v.map((v) => v - CONFIGURED_MS);
@@ -244,6 +262,7 @@ try {
     `gateway stages, ms after the end of speech it heard, p50/p99 over ${st.turns} turns (configured: final 300, first token +400 = 700, first byte +150 = 850): ` +
       `STT final ${st.sttFinal}, LLM first token ${st.llmFirstToken}, first clause ${st.firstClause}, TTS first byte ${st.ttsFirstByte}, first frame sent ${st.firstFrame}`,
   );
+  console.log(`gateway event loop delay (1 ms resolution): p50 ${st.loop.p50!.toFixed(1)} p99 ${st.loop.p99!.toFixed(1)} max ${st.loop.max!.toFixed(1)} ms`);
   const ratio = g.cpuPerCallSec / r.cpuPerCallSec;
   console.log(`CPU per call-second: gateway ${g.cpuPerCallSec.toFixed(2)} ms, relay ${r.cpuPerCallSec.toFixed(2)} ms, ratio ${ratio.toFixed(2)}`);
   console.log(

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
 import type { TurnLatency } from '../../workflows/call/contract';
 import { createLogger } from '../../lib/logger';
@@ -50,7 +51,14 @@ const gateway = await startMediaGateway({
   mediaTokenSecret: process.env.BENCH_MEDIA_SECRET!,
   log: createLogger('bench-gateway', 'warn'),
 });
-const stats = createServer((_req, res) => res.end(JSON.stringify(latencies.splice(0))));
+// Event-loop delay: how long a ready timer or socket waited for the loop (queueing, GC pauses).
+const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+loopDelay.enable();
+const stats = createServer((_req, res) => {
+  const loop = { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 };
+  loopDelay.reset();
+  res.end(JSON.stringify({ turns: latencies.splice(0), loop }));
+});
 await new Promise<void>((r) => stats.listen(0, '127.0.0.1', r));
 console.log(JSON.stringify({ url: gateway.url, statsUrl: `http://127.0.0.1:${(stats.address() as AddressInfo).port}` }));
 process.on('SIGTERM', () => void gateway.close(1_000).then(() => process.exit(0)));

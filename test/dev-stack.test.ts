@@ -65,7 +65,8 @@ describe('npm run dev', () => {
 
       expect((await processesWithMarker(marker)).length).toBeGreaterThan(2);
       child.kill('SIGINT');
-      expect(await exited).toBe(0);
+      // On failure the dev script's own output says which process ended first, and why.
+      expect(await exited, out).toBe(0);
       expect(await processesWithMarker(marker)).toEqual([]);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');

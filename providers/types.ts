@@ -68,6 +68,8 @@ export interface SttEvents {
   partial: (text: string) => void;
   final: (text: string, timing: { offsetMs: number; durationMs: number }) => void;
   error: (err: Error) => void;
+  /** The service answered something that is not a transcript (speech start, no match): it is alive. */
+  activity: () => void;
 }
 
 export interface SttSession {

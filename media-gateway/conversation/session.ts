@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { ChatMessage, ChatModel, SpeechToText, SttSession, TextToSpeech, ToolSpec } from '../../providers/types';
+import type { ChatMessage, ChatModel, SpeechToText, TextToSpeech, ToolSpec } from '../../providers/types';
 import {
   mediaEndedSignal,
   outcomeSignal,
@@ -23,7 +23,7 @@ import { Speaker, type MarkInfo } from './speaker';
 import { toolSpecs } from './tools';
 import { TtsWarmer } from './tts-warm';
 import { UsageMeter } from './usage';
-import { sttCanWait } from './stt-pacing';
+import { SttLink } from './stt-link';
 import { VoiceActivity } from './vad';
 
 /**
@@ -36,6 +36,8 @@ import { VoiceActivity } from './vad';
 
 export interface GatewaySettings {
   segmentationSilenceMs: number;
+  /** Caller voice (ms) the STT service may leave wholly unanswered before its session is replaced (conversation/stt-link.ts). */
+  sttStallVoiceMs: number;
   firstTokenTimeoutMs: number;
   defaultSilenceTimeoutSec: number;
   dtmfDebounceMs: number;
@@ -52,6 +54,7 @@ export interface GatewaySettings {
 
 export const DEFAULT_SETTINGS: GatewaySettings = {
   segmentationSilenceMs: 300,
+  sttStallVoiceMs: 2_000,
   firstTokenTimeoutMs: 5_000,
   defaultSilenceTimeoutSec: 10,
   dtmfDebounceMs: 1_200,
@@ -81,9 +84,6 @@ export interface SessionIo extends FrameSink {
   close(code: number, reason: string): void;
 }
 
-/** Buffered caller audio while STT (re)connects: at most this much is kept. */
-const MAX_PENDING_AUDIO_BYTES = 8 * 5_000;
-
 export class CallSession {
   private readonly log: Logger;
   private readonly signals: SignalSender;
@@ -94,13 +94,8 @@ export class CallSession {
   private phrases: Phrases = phrasesFor('en');
   private tools: ToolSpec[] = [];
   private readonly messages: ChatMessage[] = [];
-  private stt: SttSession | undefined;
+  private stt: SttLink | undefined;
   private warmer: TtsWarmer | undefined;
-  private sttFailures = 0;
-  /** performance.now() of the last STT final (conversation/stt-pacing.ts). */
-  private lastFinalAt = -Infinity;
-  private pendingAudio: Buffer[] = [];
-  private pendingBytes = 0;
   private reply: Reply | undefined;
   private seq = 0;
   private ending = false;
@@ -191,7 +186,7 @@ export class CallSession {
     if (this.deps.settings.ttsPrewarm) this.warmer = new TtsWarmer(this.deps.tts, { voiceId: agent.voiceId, model: agent.ttsModel });
     this.idleSince = performance.now();
     // The greeting does not wait for STT: the caller hears the agent as soon as TTS answers.
-    void this.startStt();
+    this.startStt();
     // Only leave_message calls wait for AMD: a hangup-policy call is hung up by its workflow on a
     // machine verdict, so its gateway greets at once and never polls.
     const verdict = view.voicemailPolicy === 'leave_message' ? amdVerdict(view.answeredBy) : 'human';
@@ -263,20 +258,7 @@ export class CallSession {
     const voiced = this.vad.feed(ulaw, now);
     // The caller talking means a reply is coming: make sure a TTS connection is ready for it.
     if (voiced && this.warmer?.needed(now)) this.warmer.warm(now);
-    if (this.stt) {
-      const lastVoiceAt = this.vad.lastVoiceAt;
-      const canWait = sttCanWait({
-        voiced,
-        sinceVoiceMs: now - lastVoiceAt,
-        finalSinceVoice: this.lastFinalAt > lastVoiceAt,
-        agentBusy: !!this.reply,
-        segmentationSilenceMs: this.deps.settings.segmentationSilenceMs,
-      });
-      this.stt.write(ulaw, canWait);
-    } else if (this.pendingBytes < MAX_PENDING_AUDIO_BYTES) {
-      this.pendingAudio.push(ulaw);
-      this.pendingBytes += ulaw.length;
-    }
+    this.stt?.write(ulaw, { now, voiced, lastVoiceAt: this.vad.lastVoiceAt, agentBusy: !!this.reply });
   }
 
   dtmfDigit(digit: string) {
@@ -318,47 +300,20 @@ export class CallSession {
 
   // ---- STT -------------------------------------------------------------------------------------
 
-  private async startStt() {
-    const agent = this.agent!;
-    let s: SttSession;
-    try {
-      s = await this.deps.stt.start({ language: agent.language, segmentationSilenceMs: this.deps.settings.segmentationSilenceMs });
-    } catch (err) {
-      return this.sttFailed(err as Error);
-    }
-    if (this.ending) {
-      void s.close();
-      return;
-    }
-    this.usage.useStt(s);
-    s.on('partial', (text) => this.onPartial(text));
-    s.on('final', (text) => this.onFinal(text));
-    s.on('error', (err) => {
-      if (this.stt !== s) return;
-      this.stt = undefined;
-      this.usage.retireStt();
-      void s.close();
-      this.sttFailed(err);
+  private startStt() {
+    const settings = this.deps.settings;
+    this.stt = new SttLink({
+      stt: this.deps.stt,
+      usage: this.usage,
+      log: this.log,
+      language: this.agent!.language,
+      segmentationSilenceMs: settings.segmentationSilenceMs,
+      stallVoiceMs: settings.sttStallVoiceMs,
+      onPartial: (text) => this.onPartial(text),
+      onFinal: (text) => this.onFinal(text),
+      onFatal: (err) => this.failAndEnd('azure', err.message),
     });
-    this.stt = s;
-    // What arrived while STT was connecting goes in few messages; the next live frame decides whether it waits.
-    for (const b of this.pendingAudio) s.write(b, true);
-    this.pendingAudio = [];
-    this.pendingBytes = 0;
-  }
-
-  private sttFailed(err: Error) {
-    if (this.ending) return;
-    this.sttFailures++;
-    recordProviderError('azure', (err as { code?: string }).code);
-    // One reconnect per call: a second failure means the service is down, not a blip.
-    if (this.sttFailures <= 1) {
-      this.log.warn({ err: err.message }, 'STT failed; reconnecting');
-      void this.startStt();
-      return;
-    }
-    this.log.error({ err: err.message }, 'STT failed again; ending the call');
-    this.failAndEnd('azure', err.message);
+    this.stt.start();
   }
 
   private onPartial(text: string) {
@@ -374,7 +329,6 @@ export class CallSession {
     // A machine recording the message has nothing to say; line noise must not cut the message.
     if (this.ending || !this.agent || this.leavingMessage) return;
     const now = performance.now();
-    this.lastFinalAt = now;
     this.lastActivity = now;
     this.silencePrompts = 0;
     const endOfSpeech = this.vad.lastVoiceAt > now - 5_000 ? this.vad.lastVoiceAt : now - this.deps.settings.segmentationSilenceMs;
@@ -600,8 +554,7 @@ export class CallSession {
     this.log.info({ reason, detail }, 'media stream ended');
     void (async () => {
       // Azure bills audio sent; the session's meter is final once it is closed.
-      if (stt) await stt.close().catch(() => {});
-      this.usage.retireStt();
+      if (stt) await stt.close();
       // Ended while the attach was in flight (a stop, a closed socket): signal only if it was not refused.
       if (!opts.silent && (await this.attached) !== 'refused') {
         this.signals.send(usageSignal, this.usage.snapshot());

@@ -74,8 +74,9 @@ class AzureSttSession extends EventEmitter implements SttSession {
     recognizer.recognizing = (_s, e) => {
       if (e.result.text) this.emit('partial', e.result.text);
     };
+    recognizer.speechStartDetected = () => this.emit('activity');
     recognizer.recognized = (_s, e) => {
-      if (e.result.reason !== sdk.ResultReason.RecognizedSpeech || !e.result.text) return;
+      if (e.result.reason !== sdk.ResultReason.RecognizedSpeech || !e.result.text) return void this.emit('activity');
       this.emit('final', e.result.text, { offsetMs: Math.round(e.result.offset / 10_000), durationMs: Math.round(e.result.duration / 10_000) });
     };
     recognizer.canceled = (_s, e) => {

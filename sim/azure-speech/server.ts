@@ -31,6 +31,8 @@ export interface AzureSpeechSession {
   audioBytes: number;
   /** `audio` messages received that carried audio (not the WAVE header alone, not the end-of-stream marker). */
   audioMessages: number;
+  /** Partial hypotheses sent, in order. */
+  hypotheses: string[];
   phrases: string[];
   closed: boolean;
 }
@@ -99,6 +101,7 @@ export async function startAzureSpeechSim(opts: AzureSpeechSimOptions = {}): Pro
       audioBytes: 0,
       audioMessages: 0,
       phrases: [],
+      hypotheses: [],
       closed: false,
     };
     sessions.push(session);
@@ -157,7 +160,10 @@ export async function startAzureSpeechSim(opts: AzureSpeechSimOptions = {}): Pro
       for (const ev of events) {
         const offset = ev.offsetMs * TICKS_PER_MS;
         if (ev.type === 'speechStart') send('speech.startDetected', t.requestId, { Offset: offset });
-        else if (ev.type === 'partial') send('speech.hypothesis', t.requestId, { Text: ev.text, Offset: offset, Duration: ev.durationMs * TICKS_PER_MS });
+        else if (ev.type === 'partial') {
+          session.hypotheses.push(ev.text);
+          send('speech.hypothesis', t.requestId, { Text: ev.text, Offset: offset, Duration: ev.durationMs * TICKS_PER_MS });
+        }
         else {
           const body =
             ev.type === 'final'

@@ -110,10 +110,7 @@ describe('vendor failures mid-call', () => {
     }
   });
 
-  // Known flake (issue 6, open): in the full suite, about one run in three, a call whose Azure
-  // connection is dropped never ends — not reproduced alone (4 parallel runs green). Retried so it
-  // still fails if recovery is broken, not just unlucky; the root cause is still to be found.
-  it('STT connection dropped: the session reconnects and the next turn is heard', { retry: 2 }, async () => {
+  it('STT connection dropped: the session reconnects and the next turn is heard', async () => {
     const call = h.call([{ say: 'Hello?' }, { say: 'Bye.' }]);
     // Drop while the caller is listening to the greeting.
     await new Promise((r) => setTimeout(r, 1_000));
@@ -131,10 +128,24 @@ describe('vendor failures mid-call', () => {
     expect(usage.sttAudioMs).toBeGreaterThan(3_000);
   });
 
-  // Known flake (issue 6, open): in the full suite, about one run in three, a call whose Azure
-  // connection is dropped never ends — not reproduced alone (4 parallel runs green). Retried so it
-  // still fails if recovery is broken, not just unlucky; the root cause is still to be found.
-  it('STT down for good: apology, then mediaEnded error', { retry: 2 }, async () => {
+  it('STT connection dropped mid-sentence: the new session is given the sentence again and hears it whole', async () => {
+    const line = 'I would like to hear more about the plan you offer.';
+    const before = h.azure.sessions.length; // the simulator's sessions of earlier tests stay listed
+    const call = h.call([{ say: line }, { say: 'Bye.' }]);
+    const mine = () => h.azure.sessions.slice(before);
+    // Drop once the service has heard part of the line (its partials), before its final.
+    const deadline = Date.now() + 20_000;
+    while (!mine().some((s) => s.hypotheses.some((p) => p.startsWith('I would like'))) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(mine().flatMap((s) => s.phrases)).toEqual([]);
+    h.azure.dropConnections();
+    expect((await h.waitEnded(call)).reason).toBe('end_call');
+    const callerLines = h.workflows.transcript(call.callId).filter((t) => t.role === 'caller').map((t) => t.text);
+    expect(callerLines).toEqual([line, 'Bye.']);
+  });
+
+  it('STT down for good: apology, then mediaEnded error', async () => {
     const call = h.call([{ silence: true }], { agent: { silenceTimeoutSec: 60 } });
     await new Promise((r) => setTimeout(r, 800));
     h.azure.refuseConnections(true);

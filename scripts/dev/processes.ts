@@ -16,8 +16,11 @@ export function startProcess(name: string, cmd: string, args: string[], opts: { 
   mkdirSync(opts.logDir, { recursive: true });
   const log = createWriteStream(path.join(opts.logDir, `${name}.log`), { flags: 'a' });
   const child = spawn(cmd, args, { env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  child.stdout!.pipe(log);
-  child.stderr!.pipe(log);
+  // Two sources into one file: neither may end it (the other's last lines would be a write after
+  // end, an unhandled error that crashed `npm run dev` on Ctrl-C); it ends when both are done.
+  child.stdout!.pipe(log, { end: false });
+  child.stderr!.pipe(log, { end: false });
+  child.once('close', () => log.end());
   if (opts.echo) {
     // The full logs are in the file; the terminal only gets warnings and errors.
     const important = /"level":(40|50|60)|\b(WARN|ERROR|FATAL)\b|Error:/;

@@ -23,7 +23,6 @@ import WebSocket from 'ws';
 import { mintMediaToken } from '../lib/media-token';
 import { encodeSpeech, ULAW_SILENCE } from '../sim/audio';
 import { CALLER_LINES, CONFIGURED_MS } from './gateway/script';
-import { GATEWAY_NODE_FLAGS } from '../media-gateway/node-flags';
 
 const arg = (name: string, def: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -40,8 +39,8 @@ const ROOT = new URL('../', import.meta.url).pathname;
 function child(script: string, args: string[]): Promise<{ proc: ChildProcess; info: any }> {
   // BENCH_PROFILE=<dir> writes a V8 CPU profile of the gateway process there (open it in Chrome DevTools).
   const prof = process.env.BENCH_PROFILE && script.includes('gateway-process') ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE] : [];
-  // The gateway runs with its production flags; the relay gets the same, so the floor is like for like.
-  const flags = script.includes('gateway-process') || script.includes('relay') ? GATEWAY_NODE_FLAGS : [];
+  // BENCH_NODE_FLAGS (e.g. "--max-semi-space-size=32") go to the gateway and the relay alike, for GC experiments.
+  const flags = (script.includes('gateway-process') || script.includes('relay')) && process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(' ') : [];
   const proc = spawn(process.execPath, [...flags, ...prof, '--import', 'tsx', `${ROOT}${script}`, ...args], {
     env: { ...process.env, BENCH_MEDIA_SECRET: SECRET, LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -224,12 +223,16 @@ const pct = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.floor((
 
 /** Stage percentiles from the gateway's own per-turn stamps (ms after the end of speech as the gateway heard it). */
 async function stages(statsUrl: string) {
-  const { turns: ls, loop } = (await (await fetch(statsUrl)).json()) as { turns: Record<string, number>[]; loop: Record<string, number> };
+  const { turns: ls, loop, gc } = (await (await fetch(statsUrl)).json()) as {
+    turns: Record<string, number>[];
+    loop: Record<string, number>;
+    gc: Record<string, { count: number; totalMs: number; maxMs: number }>;
+  };
   const stat = (k: string) => {
     const xs = ls.map((l) => l[k]).filter((x): x is number => typeof x === 'number').sort((a, b) => a - b);
     return `${pct(xs, 50)}/${pct(xs, 99)}`;
   };
-  return { loop, turns: ls.length, sttFinal: stat('sttFinalMs'), llmFirstToken: stat('llmFirstTokenMs'), firstClause: stat('firstClauseMs'), ttsFirstByte: stat('ttsFirstByteMs'), firstFrame: stat('firstFrameMs') };
+  return { loop, gc, turns: ls.length, sttFinal: stat('sttFinalMs'), llmFirstToken: stat('llmFirstTokenMs'), firstClause: stat('firstClauseMs'), ttsFirstByte: stat('ttsFirstByteMs'), firstFrame: stat('firstFrameMs') };
 }
 
 const sims = await child('bench/gateway/sims.ts', []);
@@ -263,6 +266,8 @@ try {
       `STT final ${st.sttFinal}, LLM first token ${st.llmFirstToken}, first clause ${st.firstClause}, TTS first byte ${st.ttsFirstByte}, first frame sent ${st.firstFrame}`,
   );
   console.log(`gateway event loop delay (1 ms resolution): p50 ${st.loop.p50!.toFixed(1)} p99 ${st.loop.p99!.toFixed(1)} max ${st.loop.max!.toFixed(1)} ms`);
+  const gcLine = Object.entries(st.gc).map(([k, g]) => `${k} ${g.count}× ${g.totalMs.toFixed(0)} ms (longest ${g.maxMs.toFixed(1)})`);
+  console.log(`gateway GC pauses over the gateway rounds: ${gcLine.join(', ') || 'none reported'}`);
   const ratio = g.cpuPerCallSec / r.cpuPerCallSec;
   console.log(`CPU per call-second: gateway ${g.cpuPerCallSec.toFixed(2)} ms, relay ${r.cpuPerCallSec.toFixed(2)} ms, ratio ${ratio.toFixed(2)}`);
   console.log(

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
 import type { TurnLatency } from '../../workflows/call/contract';
 import { createLogger } from '../../lib/logger';
@@ -54,10 +54,24 @@ const gateway = await startMediaGateway({
 // Event-loop delay: how long a ready timer or socket waited for the loop (queueing, GC pauses).
 const loopDelay = monitorEventLoopDelay({ resolution: 1 });
 loopDelay.enable();
+// Garbage-collection pauses by kind (minor = scavenge, major = mark-compact, incremental marking).
+const gcKinds: Record<number, string> = { 1: 'minor', 2: 'major', 4: 'incremental', 8: 'weakcb' };
+let gcs: { kind: string; ms: number }[] = [];
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) gcs.push({ kind: gcKinds[(e as unknown as { detail?: { kind?: number } }).detail?.kind ?? 0] ?? 'other', ms: e.duration });
+}).observe({ entryTypes: ['gc'] });
 const stats = createServer((_req, res) => {
   const loop = { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 };
   loopDelay.reset();
-  res.end(JSON.stringify({ turns: latencies.splice(0), loop }));
+  const gc: Record<string, { count: number; totalMs: number; maxMs: number }> = {};
+  for (const g of gcs) {
+    const k = (gc[g.kind] ??= { count: 0, totalMs: 0, maxMs: 0 });
+    k.count++;
+    k.totalMs += g.ms;
+    k.maxMs = Math.max(k.maxMs, g.ms);
+  }
+  gcs = [];
+  res.end(JSON.stringify({ turns: latencies.splice(0), loop, gc }));
 });
 await new Promise<void>((r) => stats.listen(0, '127.0.0.1', r));
 console.log(JSON.stringify({ url: gateway.url, statsUrl: `http://127.0.0.1:${(stats.address() as AddressInfo).port}` }));

@@ -9,7 +9,6 @@ import { temporalCliPath } from '../../lib/temporal-bin';
 import { SEARCH_ATTRIBUTE_DEFS } from '../../lib/search-attributes';
 import { checkPostgres } from './postgres';
 import { httpOk, startProcess, stopProcess, waitFor, type ManagedProcess } from './processes';
-import { GATEWAY_NODE_FLAGS } from '../../media-gateway/node-flags';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 // AICALL_DATA_DIR lets tests run a second stack beside a developer's.
@@ -124,10 +123,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     env.MEDIA_PUBLIC_URL ??= `ws://127.0.0.1:${config.MEDIA_GATEWAY_PORT}`;
     config = loadConfig(env);
 
-    const entries = new Map<string, { rel: string; flags: string[] }>();
-    const node = (name: string, rel: string, flags: string[] = []) => {
-      entries.set(name, { rel, flags });
-      const p = startProcess(name, process.execPath, [...flags, '--import', 'tsx', tsEntry(rel)], { env, logDir, echo });
+    const entries = new Map<string, string>();
+    const node = (name: string, rel: string) => {
+      entries.set(name, rel);
+      const p = startProcess(name, process.execPath, ['--import', 'tsx', tsEntry(rel)], { env, logDir, echo });
       const i = processes.findIndex((q) => q.name === name);
       if (i >= 0) processes[i] = p;
       else processes.push(p);
@@ -136,7 +135,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     const worker = node('worker', 'workers/orchestrator.ts');
     if (existsSync(tsEntry('workers/dialer.ts'))) node('dialer', 'workers/dialer.ts');
     if (existsSync(tsEntry('media-gateway/server.ts'))) {
-      const gw = node('media-gateway', 'media-gateway/server.ts', GATEWAY_NODE_FLAGS);
+      const gw = node('media-gateway', 'media-gateway/server.ts');
       urls['Media gateway'] = `${env.MEDIA_PUBLIC_URL}`;
       void gw;
     }
@@ -168,11 +167,11 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       ...(config.DIALER_METRICS_PORT ? { dialer: probe('dialer', `http://127.0.0.1:${config.DIALER_METRICS_PORT}/metrics`) } : {}),
     };
     const restart = async (name: string) => {
-      const entry = entries.get(name);
-      if (!entry) throw new Error(`no process named ${name} to restart (have ${[...entries.keys()].join(', ')})`);
+      const rel = entries.get(name);
+      if (!rel) throw new Error(`no process named ${name} to restart (have ${[...entries.keys()].join(', ')})`);
       const old = processes.find((p) => p.name === name);
       if (old && old.child.exitCode === null && old.child.signalCode === null) throw new Error(`${name} is still running`);
-      const p = node(name, entry.rel, entry.flags);
+      const p = node(name, rel);
       await (ready[name]?.(p) ?? new Promise((r) => setTimeout(r, 500)));
       return p;
     };

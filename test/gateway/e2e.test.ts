@@ -32,6 +32,15 @@ import { baseAgent } from './harness';
  * Temporal, which hangs up, settles and writes the transcript and costs to Postgres.
  */
 
+/** The transcript of the scripted call with the interested caller, as stored. */
+const INTERESTED_CALL = [
+  'agent: Hello, this is Aina from Acme.',
+  'caller: Hello?',
+  'agent: We have a new plan for you.',
+  'caller: Yes, I am interested.',
+  'agent: Wonderful. Goodbye.',
+];
+
 const script: ReplyScript = (messages) => {
   const last = [...messages].reverse().find((m) => m.role === 'user')?.content ?? '';
   if (last.includes('human')) return { text: 'Sure, one moment.', toolCalls: [{ name: 'transfer_call', arguments: { reason: 'asked for a person' } }] };
@@ -141,13 +150,7 @@ describe('gateway with a real call workflow', () => {
     expect(result.outcome).toEqual({ result: 'interested' });
     const turns = await ctx.sql<{ seq: number; role: string; text: string; latency: any }[]>`
       select seq, role, text, latency from transcript_turns where call_id = ${result.callId} order by seq`;
-    expect(turns.map((t) => `${t.role}: ${t.text}`)).toEqual([
-      'agent: Hello, this is Aina from Acme.',
-      'caller: Hello?',
-      'agent: We have a new plan for you.',
-      'caller: Yes, I am interested.',
-      'agent: Wonderful. Goodbye.',
-    ]);
+    expect(turns.map((t) => `${t.role}: ${t.text}`)).toEqual(INTERESTED_CALL);
     expect(turns[2]!.latency.firstFrameMs).toBeGreaterThan(0);
     const [cost] = await ctx.sql<{ stt_audio_ms: number; prompt_tokens: number; completion_tokens: number; tts_characters: number; llm_reported_cost: number | null }[]>`
       select stt_audio_ms, prompt_tokens, completion_tokens, tts_characters, llm_reported_cost from call_costs where call_id = ${result.callId}`;
@@ -233,13 +236,7 @@ describe('a replayed media token with two gateway instances', () => {
       expect(result.status).toBe('completed');
       expect(result.outcome).toEqual({ result: 'interested' });
       const turns = await ctx.sql<{ role: string; text: string }[]>`select role, text from transcript_turns where call_id = ${result.callId} order by seq`;
-      expect(turns.map((t) => `${t.role}: ${t.text}`)).toEqual([
-        'agent: Hello, this is Aina from Acme.',
-        'caller: Hello?',
-        'agent: We have a new plan for you.',
-        'caller: Yes, I am interested.',
-        'agent: Wonderful. Goodbye.',
-      ]);
+      expect(turns.map((t) => `${t.role}: ${t.text}`)).toEqual(INTERESTED_CALL);
       // One agent spoke: the characters billed are those of the live stream's TTS, and nothing was
       // synthesised for the refused ones (each would have greeted first).
       const [cost] = await ctx.sql<{ tts_characters: number; stt_audio_ms: number }[]>`select tts_characters, stt_audio_ms from call_costs where call_id = ${result.callId}`;

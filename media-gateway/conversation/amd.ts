@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { TERMINAL_STATUSES, type CallStatus } from '../../workflows/call/contract';
+import { isCallOver, type CallStatus } from '../../workflows/call/contract';
 import { CallGoneError, type CallWorkflowPort } from '../signals/port';
 
 /**
@@ -79,7 +79,7 @@ export class AmdWatch {
       return this.schedule();
     }
     if (this.stopped) return;
-    if (view.status === 'settling' || (TERMINAL_STATUSES as readonly string[]).includes(view.status)) {
+    if (isCallOver(view.status)) {
       this.stop();
       return this.o.onOver(`call is ${view.status}`, false);
     }

@@ -8,6 +8,7 @@ import {
   usageSignal,
   type AgentConfig,
   type CallAgentView,
+  isCallOver,
   type MediaEndReason,
   type TranscriptTurn,
 } from '../../workflows/call/contract';
@@ -174,7 +175,7 @@ export class CallSession {
     }
     this.settleAttach('held');
     if (this.ending) return;
-    if (['settling', 'completed', 'no_answer', 'busy', 'failed', 'voicemail', 'invalid_number', 'insufficient_credits', 'canceled'].includes(view.status)) {
+    if (isCallOver(view.status)) {
       return this.finish('error', `call is ${view.status}`, { silent: true, closeReason: 'call over' });
     }
     const agent = view.agent;

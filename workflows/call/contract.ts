@@ -23,6 +23,11 @@ export const TERMINAL_STATUSES: readonly CallTerminalStatus[] = [
   'completed', 'no_answer', 'busy', 'failed', 'voicemail', 'invalid_number', 'insufficient_credits', 'canceled',
 ];
 
+/** Settling or ended: no media stream may start or go on. */
+export function isCallOver(status: CallStatus): boolean {
+  return status === 'settling' || (TERMINAL_STATUSES as readonly string[]).includes(status);
+}
+
 /** What the media gateway needs to run the conversation; lives on the campaign. */
 export interface AgentConfig {
   systemPrompt: string;

@@ -2,7 +2,7 @@
  * Which media stream may carry a call: the rule behind attachMedia, pure so the workflow's
  * validator and the gateway tests' in-memory port judge alike.
  */
-import { MEDIA_REFUSED, TERMINAL_STATUSES, type CallStatus, type MediaAttachRequest } from './contract';
+import { isCallOver, MEDIA_REFUSED, type CallStatus, type MediaAttachRequest } from './contract';
 
 /** The stream that holds the call. `attachId` is absent when an older gateway's mediaStarted took it. */
 export interface MediaClaim {
@@ -24,7 +24,7 @@ export function judgeAttach(claim: MediaClaim | undefined, req: MediaAttachReque
   // The holder asking again gets the same yes, whatever happened since: its first answer may
   // have been lost, and the gateway then learns the status from the view it returns.
   if (claim && claim.streamSid === req.streamSid && claim.attachId !== undefined && claim.attachId === req.attachId) return { ok: true, repeat: true };
-  if (ctx.over || ctx.status === 'settling' || (TERMINAL_STATUSES as readonly string[]).includes(ctx.status)) {
+  if (ctx.over || isCallOver(ctx.status)) {
     return { ok: false, type: MEDIA_REFUSED.callOver, message: 'call over' };
   }
   if (claim) return { ok: false, type: MEDIA_REFUSED.alreadyStreaming, message: 'call already streaming' };

@@ -44,8 +44,7 @@ wss.on('connection', (ws) => {
       if (ev.type !== 'final') continue;
       const r = replyFor(ev.text);
       // Timed from the end of speech, as the Azure simulator times its finals (sim/azure-speech/server.ts).
-      const overshootMs = Math.max(0, decoder.positionMs - (ev.voiceEndMs + SEGMENTATION_SILENCE_MS));
-      say(r.text, Math.max(0, STT_PROCESSING_MS - overshootMs) + LATENCY.llmFirstTokenMs + LATENCY.ttsFirstByteMs, r.end);
+      say(r.text, decoder.waitFor(ev, STT_PROCESSING_MS) + LATENCY.llmFirstTokenMs + LATENCY.ttsFirstByteMs, r.end);
     }
   });
 });

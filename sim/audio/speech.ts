@@ -192,6 +192,18 @@ export class SpeechDecoder {
     return this.blocks * 10 + (this.fill * 1000) / SAMPLE_RATE;
   }
 
+  /**
+   * How long to wait before answering an utterance that `ev` ended, for the answer to come
+   * `latencyMs` after its segmentation silence passed. That point is counted from the end of the
+   * voice, to the sample; audio already fed beyond it (20 ms frames, 10 ms blocks) has had its real
+   * time, so it is taken off the wait: a simulator's latency runs from the end of speech, not from
+   * our framing grid.
+   */
+  waitFor(ev: { voiceEndMs: number }, latencyMs: number): number {
+    const pastMs = this.positionMs - (ev.voiceEndMs + this.endSilenceBlocks * 10);
+    return Math.max(0, latencyMs - Math.max(0, pastMs));
+  }
+
   feed(ulaw: Uint8Array): SpeechEvent[] {
     const events: SpeechEvent[] = [];
     for (let i = 0; i < ulaw.length; i++) {

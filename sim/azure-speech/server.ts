@@ -170,12 +170,8 @@ export async function startAzureSpeechSim(opts: AzureSpeechSimOptions = {}): Pro
               ? { RecognitionStatus: 'Success', DisplayText: ev.text, Offset: offset, Duration: ev.durationMs * TICKS_PER_MS }
               : { RecognitionStatus: 'NoMatch', Offset: offset, Duration: ev.durationMs * TICKS_PER_MS };
           if (ev.type === 'final') session.phrases.push(ev.text);
-          // A phrase is due `latency` after the segmentation silence has passed in the audio. The
-          // message that completed it may carry audio beyond that point (20 ms frames, 10 ms analysis
-          // blocks): that audio's real time has already gone by, so it is taken off the wait. The
-          // service's latency is then counted from the end of speech, not from our framing grid.
-          const overshootMs = t.decoder.positionMs - (ev.voiceEndMs + session.segmentationSilenceMs);
-          const wait = Math.max(0, latency - Math.max(0, overshootMs));
+          // Due `latency` after the segmentation silence passed, counted from the end of speech.
+          const wait = t.decoder.waitFor(ev, latency);
           // Phrases leave in order.
           t.pending = t.pending.then(() => new Promise((r) => setTimeout(r, wait))).then(() => send('speech.phrase', t.requestId, body));
         }

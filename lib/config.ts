@@ -52,7 +52,7 @@ const EnvSchema = z.object({
   /** Media gateway: silence that ends the caller's phrase (STT segmentation); shorter = faster turns, more cut-offs. */
   MEDIA_STT_SEGMENTATION_SILENCE_MS: int(300, 100),
   /** Media gateway: the most caller audio gathered into one message to Azure while nothing waits on its transcript, ms (0 = every 20 ms frame alone: ~5× the STT messages and CPU). */
-  MEDIA_STT_MAX_HOLD_MS: int(100, 0),
+  MEDIA_STT_MAX_HOLD_MS: int(200, 0),
   /** Media gateway: a model with no first token by then is abandoned for the next fallback model. */
   MEDIA_LLM_FIRST_TOKEN_TIMEOUT_MS: int(5_000, 500),
   /** Media gateway: silence before the agent re-prompts (then ends the call), unless the campaign sets its own. */

@@ -23,7 +23,7 @@ export interface AzureSttOptions {
   defaultSegmentationSilenceMs?: number;
   /**
    * The most audio a session gathers into one message when the writer says it can wait, ms
-   * (default 100, the SDK's own chunk). 0 sends every write at once. Audio the writer needs
+   * (default 200, what bench:gateway measured). 0 sends every write at once. Audio the writer needs
    * recognised soon always goes at once, after anything held (see SttSession.write).
    */
   maxHoldMs?: number;

@@ -181,8 +181,6 @@ export class SttLink {
     if (stalled) {
       recordProviderError('azure', 'Stalled');
       this.o.log.warn({ err: err.message }, 'STT stalled; replacing the session');
-      this.pending = [];
-      this.pendingBytes = 0;
       void this.connect();
       return;
     }
@@ -203,9 +201,8 @@ export class SttLink {
       return;
     }
     this.o.log.warn({ err: err.message, code }, 'STT failed; replacing the session');
-    // Audio from here on waits in `pending` (and in `speech`, for the replay).
-    this.pending = [];
-    this.pendingBytes = 0;
+    // Audio from here on waits in `pending` (and in `speech`, for the replay). `pending` is empty
+    // after a session that ran, and after a connect that failed it keeps what came meanwhile.
     void this.connect();
   }
 }

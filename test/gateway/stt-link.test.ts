@@ -153,9 +153,11 @@ describe('STT link', () => {
     const { stt, got, link, send } = setup();
     stt.refuseNext = 1;
     link.start();
+    send(3, 0); // arrives while the first connect fails: kept for the session that connects
     await tick();
     await tick();
     expect(stt.sessions).toHaveLength(1);
+    expect(tags(stt.sessions[0]!)).toEqual([0, 0, 0]);
     for (let i = 0; i < 3; i++) {
       send(5, 4);
       stt.sessions.at(-1)!.emit('final', `turn ${i}`);

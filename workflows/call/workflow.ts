@@ -35,6 +35,7 @@ import {
   type CallState,
   type CallStatus,
   type CallTerminalStatus,
+  type MediaAttachRequest,
   type MediaEndedEvent,
   type TelephonyStatusEvent,
 } from './contract';
@@ -149,13 +150,16 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
   });
   // No patch: the handler issues no command, and histories written before it hold no attachMedia.
   // Rejections (validator) leave no event; an accepted attach is one, as the signal it replaces.
-  const attachContext = () => ({ status: state.status, callSid: state.callSid, over: !!providerFinal || !!mediaEnded || canceled });
+  const judgeOrRefuse = (req: MediaAttachRequest) => {
+    const v = judgeAttach(mediaClaim, req, { status: state.status, callSid: state.callSid, over: !!providerFinal || !!mediaEnded || canceled });
+    if (!v.ok) throw ApplicationFailure.create({ type: v.type, message: v.message, nonRetryable: true });
+    return v;
+  };
   setHandler(
     attachMediaUpdate,
     (req) => {
       // Re-judged here too: another attach accepted in the same workflow task may have got there first.
-      const v = judgeAttach(mediaClaim, req, attachContext());
-      if (!v.ok) throw ApplicationFailure.create({ type: v.type, message: v.message, nonRetryable: true });
+      const v = judgeOrRefuse(req);
       if (!v.repeat) {
         sameCall(req.callSid);
         mediaClaim = { streamSid: req.streamSid, attachId: req.attachId };
@@ -163,12 +167,7 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
       }
       return agentView();
     },
-    {
-      validator: (req) => {
-        const v = judgeAttach(mediaClaim, req, attachContext());
-        if (!v.ok) throw ApplicationFailure.create({ type: v.type, message: v.message, nonRetryable: true });
-      },
-    },
+    { validator: (req) => void judgeOrRefuse(req) },
   );
   setHandler(transcriptSignal, (turn) => {
     const i = state.transcript.findIndex((t) => t.seq === turn.seq);

@@ -14,7 +14,7 @@
  *   npm run bench:gateway -- --calls 200 --ramp-ms 4000 --rounds 2
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { randomUUID, randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
@@ -22,7 +22,8 @@ import { availableParallelism } from 'node:os';
 import WebSocket from 'ws';
 import { mintMediaToken } from '../lib/media-token';
 import { encodeSpeech, ULAW_SILENCE } from '../sim/audio';
-import { CALLER_LINES, CONFIGURED_MS } from './gateway/script';
+import { CALLER_LINES, CONFIGURED_MS, LATENCY } from './gateway/script';
+import { StallMeter } from './gateway/stalls';
 
 const arg = (name: string, def: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -33,6 +34,8 @@ const RAMP_MS = arg('ramp-ms', 4_000);
 // Gateway and relay runs alternate, pooled over the rounds: CPU time on a shared 2-core box drifts
 // by ±15% between runs, and alternating keeps the drift from landing on one side of the ratio.
 const ROUNDS = arg('rounds', 2);
+// Phases of the 20 ms frame clock the calls are spread over (1 = every call's frame at once).
+const SLOTS = arg('slots', 10);
 const SECRET = randomBytes(32).toString('base64url');
 const ROOT = new URL('../', import.meta.url).pathname;
 
@@ -47,7 +50,15 @@ function child(script: string, args: string[]): Promise<{ proc: ChildProcess; in
   });
   return new Promise((resolve, reject) => {
     const rl = createInterface({ input: proc.stdout! });
-    rl.once('line', (l) => resolve({ proc, info: JSON.parse(l) }));
+    // The first JSON line is the child's address; anything else it prints (a GC trace from
+    // BENCH_NODE_FLAGS, say) goes to BENCH_CHILD_LOG when set.
+    let started = false;
+    rl.on('line', (l) => {
+      if (!started && l.startsWith('{')) {
+        started = true;
+        resolve({ proc, info: JSON.parse(l) });
+      } else if (process.env.BENCH_CHILD_LOG) appendFileSync(process.env.BENCH_CHILD_LOG, `${script}: ${l}\n`);
+    });
     proc.once('exit', (code) => reject(new Error(`${script} exited (${code})`)));
   });
 }
@@ -81,10 +92,15 @@ class BenchCall {
   private lastPlayedAt = 0;
   openedAt = 0;
   closedAt = 0;
-  readonly v2v: number[] = [];
+  /** Voice-to-voice per answered line: [line index, ms]. */
+  readonly v2v: [number, number][] = [];
   done: Promise<void>;
 
-  constructor(url: string) {
+  constructor(
+    url: string,
+    /** Which of the frame clock's slots this call's frames leave in (see run()). */
+    readonly slot: number,
+  ) {
     this.ws = new WebSocket(url, { perMessageDeflate: false });
     this.done = new Promise((resolve) => {
       this.ws.on('close', () => {
@@ -115,7 +131,7 @@ class BenchCall {
       if (m.event === 'media') {
         const n = Buffer.from(m.media.payload, 'base64').length;
         if (this.tEos !== undefined) {
-          this.v2v.push(performance.now() - this.tEos);
+          this.v2v.push([this.line, performance.now() - this.tEos]);
           this.tEos = undefined;
         }
         this.play.push(n);
@@ -132,8 +148,9 @@ class BenchCall {
     if (this.open) this.ws.send(JSON.stringify(o));
   }
 
-  tick(now: number) {
+  tick() {
     if (!this.open || !this.openedAt) return;
+    const now = performance.now();
     // Caller side.
     let payload = SILENT;
     if (this.speaking) {
@@ -182,25 +199,31 @@ async function run(url: string, pid: number, label: string, simsPid: number) {
   const cpu0 = cpuMs(pid);
   const sims0 = cpuMs(simsPid);
   const wall0 = performance.now();
+  const driverCpu0 = process.cpuUsage();
+  driverStalls.take();
   let lateMax = 0;
   const calls: BenchCall[] = [];
   const t0 = performance.now();
-  let frameNo = 0;
+  let slotNo = 0;
   let stop = false;
-  // One clock for every call, like Twilio's media servers: a frame every 20 ms, catching up after a stall.
+  // A frame every 20 ms per call, catching up after a stall. Each call keeps its own phase, as
+  // Twilio's streams do (each is clocked from its own start): the calls are spread over SLOTS
+  // slots of the 20 ms period, so the gateway is not handed every call's frame in one burst.
+  const slotMs = 20 / SLOTS;
   const loop = () => {
     if (stop) return;
     const now = performance.now();
-    if (frameNo > 0) lateMax = Math.max(lateMax, now - (t0 + frameNo * 20));
-    while (t0 + frameNo * 20 <= now) {
-      for (const c of calls) c.tick(now);
-      frameNo++;
+    if (slotNo > 0) lateMax = Math.max(lateMax, now - (t0 + slotNo * slotMs));
+    while (t0 + slotNo * slotMs <= now) {
+      const slot = slotNo % SLOTS;
+      for (const c of calls) if (c.slot === slot) c.tick();
+      slotNo++;
     }
-    setTimeout(loop, Math.max(0, t0 + frameNo * 20 - performance.now()));
+    setTimeout(loop, Math.max(0, t0 + slotNo * slotMs - performance.now()));
   };
   loop();
   for (let i = 0; i < CALLS; i++) {
-    calls.push(new BenchCall(url));
+    calls.push(new BenchCall(url, i % SLOTS));
     await new Promise((r) => setTimeout(r, RAMP_MS / CALLS));
   }
   await Promise.race([Promise.all(calls.map((c) => c.done)), new Promise((r) => setTimeout(r, 120_000))]);
@@ -208,12 +231,14 @@ async function run(url: string, pid: number, label: string, simsPid: number) {
   const cpu = cpuMs(pid) - cpu0;
   const wall = performance.now() - wall0;
   const simsCpu = cpuMs(simsPid) - sims0;
+  const driverCpu = process.cpuUsage(driverCpu0);
   const callSec = calls.reduce((n, c) => n + Math.max(0, (c.closedAt || performance.now()) - c.openedAt) / 1000, 0);
-  const v2v = calls.flatMap((c) => c.v2v).sort((a, b) => a - b);
+  const v2v = calls.flatMap((c) => c.v2v);
   const complete = calls.filter((c) => c.v2v.length === LINES.length).length;
   console.log(
     `${label}: ${calls.length} calls (${complete} with every turn answered), ${callSec.toFixed(0)} call-seconds, CPU ${cpu.toFixed(0)} ms → ${(cpu / callSec).toFixed(2)} ms per call-second ` +
-      `(${((cpu / wall) * 100).toFixed(0)}% of a core); simulators ${((simsCpu / wall) * 100).toFixed(0)}% of a core; driver frame clock late by up to ${lateMax.toFixed(0)} ms`,
+      `(${((cpu / wall) * 100).toFixed(0)}% of a core); simulators ${((simsCpu / wall) * 100).toFixed(0)}% of a core; ` +
+      `driver ${(((driverCpu.user + driverCpu.system) / 1000 / wall) * 100).toFixed(0)}% of a core, frame clock late by up to ${lateMax.toFixed(0)} ms, ${StallMeter.describe(driverStalls.take())}`,
   );
   for (const c of calls) if (c.open) c['ws'].terminate();
   return { cpu, callSec, v2v, complete };
@@ -223,7 +248,8 @@ const pct = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.floor((
 
 /** Stage percentiles from the gateway's own per-turn stamps (ms after the end of speech as the gateway heard it). */
 async function stages(statsUrl: string) {
-  const { turns: ls, loop, gc } = (await (await fetch(statsUrl)).json()) as {
+  const { turns: ls, loop, gc, stalls } = (await (await fetch(statsUrl)).json()) as {
+    stalls: ReturnType<StallMeter['take']>;
     turns: Record<string, number>[];
     loop: Record<string, number>;
     gc: Record<string, { count: number; totalMs: number; maxMs: number }>;
@@ -232,9 +258,18 @@ async function stages(statsUrl: string) {
     const xs = ls.map((l) => l[k]).filter((x): x is number => typeof x === 'number').sort((a, b) => a - b);
     return `${pct(xs, 50)}/${pct(xs, 99)}`;
   };
-  return { loop, gc, turns: ls.length, sttFinal: stat('sttFinalMs'), llmFirstToken: stat('llmFirstTokenMs'), firstClause: stat('firstClauseMs'), ttsFirstByte: stat('ttsFirstByteMs'), firstFrame: stat('firstFrameMs') };
+  // The slowest 1% of turns by the gateway's own stamps, split by hop: which leg the tail is in.
+  const full = ls.filter((l) => ['sttFinalMs', 'llmFirstTokenMs', 'firstClauseMs', 'ttsFirstByteMs', 'firstFrameMs'].every((k) => typeof l[k] === 'number'));
+  const worst = full.sort((a, b) => b.firstFrameMs! - a.firstFrameMs!).slice(0, Math.max(1, Math.ceil(full.length / 100)));
+  const mean = (f: (l: Record<string, number>) => number) => (worst.reduce((n, l) => n + f(l), 0) / worst.length).toFixed(1);
+  const tail =
+    `${worst.length} slowest turns, mean ms beyond the configured latency: STT ${mean((l) => l.sttFinalMs! - LATENCY.sttFinalMs)}, ` +
+    `model ${mean((l) => l.llmFirstTokenMs! - l.sttFinalMs! - LATENCY.llmFirstTokenMs)}, clause ${mean((l) => l.firstClauseMs! - l.llmFirstTokenMs!)}, ` +
+    `TTS ${mean((l) => l.ttsFirstByteMs! - l.firstClauseMs! - LATENCY.ttsFirstByteMs)}, frame ${mean((l) => l.firstFrameMs! - l.ttsFirstByteMs!)}`;
+  return { loop, gc, stalls, tail, turns: ls.length, sttFinal: stat('sttFinalMs'), llmFirstToken: stat('llmFirstTokenMs'), firstClause: stat('firstClauseMs'), ttsFirstByte: stat('ttsFirstByteMs'), firstFrame: stat('firstFrameMs') };
 }
 
+const driverStalls = new StallMeter();
 const sims = await child('bench/gateway/sims.ts', []);
 const gw = await child('bench/gateway/gateway-process.ts', [JSON.stringify(sims.info)]);
 const relay = await child('bench/gateway/relay.ts', [sims.info.peerUrl]);
@@ -245,7 +280,9 @@ try {
   const pool = (xs: Awaited<ReturnType<typeof run>>[]) => {
     const cpu = xs.reduce((n, x) => n + x.cpu, 0);
     const callSec = xs.reduce((n, x) => n + x.callSec, 0);
-    return { cpuPerCallSec: cpu / callSec, v2v: xs.flatMap((x) => x.v2v).sort((a, b) => a - b) };
+    const all = xs.flatMap((x) => x.v2v);
+    const byLine = LINES.map((_, i) => all.filter(([l]) => l === i).map(([, ms]) => ms - CONFIGURED_MS).sort((a, b) => a - b));
+    return { cpuPerCallSec: cpu / callSec, v2v: all.map(([, ms]) => ms).sort((a, b) => a - b), byLine };
   };
   const gs = [];
   const rs = [];
@@ -261,11 +298,15 @@ try {
   const relayOver = r.v2v.map((v) => v - CONFIGURED_MS);
   console.log(`voice-to-voice: gateway p50 ${pct(g.v2v, 50).toFixed(1)} p99 ${pct(g.v2v, 99).toFixed(1)} ms over ${g.v2v.length} turns; relay p50 ${pct(r.v2v, 50).toFixed(1)} p99 ${pct(r.v2v, 99).toFixed(1)} ms`);
   console.log(`overhead (voice-to-voice − ${CONFIGURED_MS} ms): gateway p50 ${pct(over, 50).toFixed(1)} p99 ${pct(over, 99).toFixed(1)} ms; relay (same simulators' timing, no vendor protocols) p50 ${pct(relayOver, 50).toFixed(1)} p99 ${pct(relayOver, 99).toFixed(1)} ms`);
+  const perLine = (b: number[][]) => b.map((xs, i) => `line ${i + 1} ${pct(xs, 50).toFixed(1)}/${pct(xs, 99).toFixed(1)}`).join(', ');
+  console.log(`overhead p50/p99 by caller line: gateway ${perLine(g.byLine)}; relay ${perLine(r.byLine)}`);
   console.log(
     `gateway stages, ms after the end of speech it heard, p50/p99 over ${st.turns} turns (configured: final 300, first token +400 = 700, first byte +150 = 850): ` +
       `STT final ${st.sttFinal}, LLM first token ${st.llmFirstToken}, first clause ${st.firstClause}, TTS first byte ${st.ttsFirstByte}, first frame sent ${st.firstFrame}`,
   );
+  console.log(`gateway tail: ${st.tail}`);
   console.log(`gateway event loop delay (1 ms resolution): p50 ${st.loop.p50!.toFixed(1)} p99 ${st.loop.p99!.toFixed(1)} max ${st.loop.max!.toFixed(1)} ms`);
+  console.log(`gateway main thread over the gateway rounds: ${StallMeter.describe(st.stalls)}`);
   const gcLine = Object.entries(st.gc).map(([k, g]) => `${k} ${g.count}× ${g.totalMs.toFixed(0)} ms (longest ${g.maxMs.toFixed(1)})`);
   console.log(`gateway GC pauses over the gateway rounds: ${gcLine.join(', ') || 'none reported'}`);
   const ratio = g.cpuPerCallSec / r.cpuPerCallSec;

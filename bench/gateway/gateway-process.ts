@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
+import { writeFileSync } from 'node:fs';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
 import type { TurnLatency } from '../../workflows/call/contract';
@@ -10,6 +11,7 @@ import { startMediaGateway } from '../../media-gateway/gateway';
 import { DEFAULT_SETTINGS } from '../../media-gateway/conversation/session';
 import type { CallWorkflowPort } from '../../media-gateway/signals/port';
 import { GREETING, SEGMENTATION_SILENCE_MS } from './script';
+import { StallMeter } from './stalls';
 
 /**
  * Child process of bench:gateway: the real gateway (media-gateway/gateway.ts and everything under
@@ -53,12 +55,14 @@ const gateway = await startMediaGateway({
 });
 // Event-loop delay: how long a ready timer or socket waited for the loop (queueing, GC pauses).
 const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+const stallMeter = new StallMeter();
 loopDelay.enable();
 // Garbage-collection pauses by kind (minor = scavenge, major = mark-compact, incremental marking).
 const gcKinds: Record<number, string> = { 1: 'minor', 2: 'major', 4: 'incremental', 8: 'weakcb' };
-let gcs: { kind: string; ms: number }[] = [];
+let gcs: { at: number; kind: string; ms: number }[] = [];
+const gcLog: { at: number; kind: string; ms: number }[] = [];
 new PerformanceObserver((list) => {
-  for (const e of list.getEntries()) gcs.push({ kind: gcKinds[(e as unknown as { detail?: { kind?: number } }).detail?.kind ?? 0] ?? 'other', ms: e.duration });
+  for (const e of list.getEntries()) gcs.push({ at: e.startTime, kind: gcKinds[(e as unknown as { detail?: { kind?: number } }).detail?.kind ?? 0] ?? 'other', ms: e.duration });
 }).observe({ entryTypes: ['gc'] });
 const stats = createServer((_req, res) => {
   const loop = { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 };
@@ -70,9 +74,31 @@ const stats = createServer((_req, res) => {
     k.totalMs += g.ms;
     k.maxMs = Math.max(k.maxMs, g.ms);
   }
+  gcLog.push(...gcs);
   gcs = [];
-  res.end(JSON.stringify({ turns: latencies.splice(0), loop, gc }));
+  res.end(JSON.stringify({ turns: latencies.splice(0), loop, gc, stalls: stallMeter.take() }));
 });
 await new Promise<void>((r) => stats.listen(0, '127.0.0.1', r));
 console.log(JSON.stringify({ url: gateway.url, statsUrl: `http://127.0.0.1:${(stats.address() as AddressInfo).port}` }));
-process.on('SIGTERM', () => void gateway.close(1_000).then(() => process.exit(0)));
+// BENCH_HEAP_SAMPLE=<file>: a sampled allocation profile (collected objects included) of the whole
+// run, written at exit (open it in Chrome DevTools' Memory tab): what the gateway allocates, and where.
+const heapSampling = process.env.BENCH_HEAP_SAMPLE ? await startHeapSampling() : undefined;
+async function startHeapSampling() {
+  const { Session } = await import('node:inspector/promises');
+  const session = new Session();
+  session.connect();
+  await session.post('HeapProfiler.startSampling', { samplingInterval: 16_384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  return async () => {
+    const { profile } = await session.post('HeapProfiler.stopSampling');
+    writeFileSync(process.env.BENCH_HEAP_SAMPLE!, JSON.stringify(profile));
+  };
+}
+process.on('SIGTERM', () => {
+  if (process.env.BENCH_STALL_LOG) {
+    for (const st of stallMeter.log) {
+      const g = gcLog.filter((x) => x.at + x.ms > st.at && x.at < st.at + st.ms);
+      console.error(`stall at ${(st.at / 1000).toFixed(2)} s: ${st.ms.toFixed(0)} ms (cpu ${st.cpuMs.toFixed(0)}, wait ${st.waitMs.toFixed(0)}); GC inside: ${g.map((x) => `${x.kind} ${x.ms.toFixed(1)}`).join(', ') || 'none'}`);
+    }
+  }
+});
+process.on('SIGTERM', () => void (heapSampling?.() ?? Promise.resolve()).then(() => gateway.close(1_000)).then(() => process.exit(0)));

@@ -5,6 +5,8 @@ import { startAzureSpeechSim } from '../../sim/azure-speech/server';
 import { startOpenRouterSim } from '../../sim/openrouter/server';
 import { startElevenLabsSim } from '../../sim/elevenlabs/server';
 import { SpeechDecoder, encodeSpeech } from '../../sim/audio';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { StallMeter } from './stalls';
 import { GREETING, LATENCY, SEGMENTATION_SILENCE_MS, STT_PROCESSING_MS, replyFor } from './script';
 
 /**
@@ -12,6 +14,9 @@ import { GREETING, LATENCY, SEGMENTATION_SILENCE_MS, STT_PROCESSING_MS, replyFor
  * (the same conversation, answered from the decoded caller audio after the same fixed latencies,
  * with no vendor protocol in between). Prints one JSON line with the URLs.
  */
+// The simulators' own lateness adds to what the driver measures, for the gateway and the relay alike.
+const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+const stalls = new StallMeter();
 const azure = await startAzureSpeechSim({ finalLatencyMs: STT_PROCESSING_MS });
 const openrouter = await startOpenRouterSim({
   firstTokenMs: LATENCY.llmFirstTokenMs,
@@ -49,6 +54,7 @@ wss.on('connection', (ws) => {
   });
 });
 await new Promise<void>((r) => peer.listen(0, '127.0.0.1', r));
+loopDelay.enable();
 
 console.log(
   JSON.stringify({
@@ -59,6 +65,10 @@ console.log(
   }),
 );
 process.on('SIGTERM', () => {
+  loopDelay.disable();
+  console.error(
+    `simulators' event loop delay over the whole run: p50 ${(loopDelay.percentile(50) / 1e6).toFixed(1)} p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} max ${(loopDelay.max / 1e6).toFixed(1)} ms; ${StallMeter.describe(stalls.take())}`,
+  );
   // For "where the time goes": how many messages the gateway's STT sessions sent.
   const msgs = azure.sessions.reduce((n, s) => n + s.audioMessages, 0);
   const sec = azure.sessions.reduce((n, s) => n + s.audioBytes, 0) / 8000;

@@ -1,0 +1,53 @@
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+
+/**
+ * Event-loop stalls of this process's main thread, split by what the kernel says the thread was
+ * doing meanwhile (/proc/<pid>/task/<pid>/schedstat: ns on a CPU, ns runnable but waiting for one).
+ * A stall that is mostly waiting was the box's other processes holding both cores, not this code.
+ */
+export class StallMeter {
+  private readonly path = `/proc/${process.pid}/task/${process.pid}/schedstat`;
+  private last = this.sample();
+  private stalls: { at: number; ms: number; cpuMs: number; waitMs: number }[] = [];
+  /** Every stall since the start, for correlating with GC (diagnostics). */
+  readonly log: { at: number; ms: number; cpuMs: number; waitMs: number }[] = [];
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly thresholdMs = 20,
+    periodMs = 5,
+  ) {
+    this.timer = setInterval(() => this.tick(), periodMs);
+    this.timer.unref();
+  }
+
+  private sample() {
+    const [cpu, wait] = readFileSync(this.path, 'utf8').split(' ').map(Number);
+    return { at: performance.now(), cpuMs: cpu! / 1e6, waitMs: wait! / 1e6 };
+  }
+
+  private tick() {
+    const s = this.sample();
+    const ms = s.at - this.last.at;
+    if (ms >= this.thresholdMs) {
+      const x = { at: this.last.at, ms, cpuMs: s.cpuMs - this.last.cpuMs, waitMs: s.waitMs - this.last.waitMs };
+      this.stalls.push(x);
+      this.log.push(x);
+    }
+    this.last = s;
+  }
+
+  /** Stalls since the last call, summed; resets. */
+  take() {
+    const xs = this.stalls.splice(0);
+    const sum = (k: 'ms' | 'cpuMs' | 'waitMs') => xs.reduce((n, x) => n + x[k], 0);
+    return { count: xs.length, ms: sum('ms'), cpuMs: sum('cpuMs'), waitMs: sum('waitMs'), maxMs: Math.max(0, ...xs.map((x) => x.ms)) };
+  }
+
+  static describe(s: ReturnType<StallMeter['take']>) {
+    return s.count === 0
+      ? 'no stall'
+      : `${s.count} stalls ≥ 20 ms (longest ${s.maxMs.toFixed(0)}), ${s.ms.toFixed(0)} ms in all: on a CPU ${s.cpuMs.toFixed(0)} ms, waiting for one ${s.waitMs.toFixed(0)} ms`;
+  }
+}

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { SpeechToText, SttSession } from '../../providers/types';
 import { recordProviderError } from '../../lib/metrics';
+import { AudioTail } from './audio-tail';
 import { sttCanWait } from './stt-pacing';
 import type { UsageMeter } from './usage';
 
@@ -45,9 +46,10 @@ export interface FrameContext {
 }
 
 const FRAME_MS = 20;
+const FRAME_BYTES = 8 * FRAME_MS;
 const MAX_PENDING_BYTES = 8 * 5_000;
 const MAX_REPLAY_BYTES = 8 * 10_000;
-const PRE_ROLL_FRAMES = 15; // 300 ms before the voice: the service hears the speech start
+const PRE_ROLL_BYTES = 8 * 300; // before the voice: the service hears the speech start
 const MAX_FAILURES = 4;
 const MAX_STALLS = 2;
 
@@ -58,8 +60,7 @@ export class SttLink {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   /** Silence since the last final (the last 300 ms), and the caller's speech once it starts. */
-  private speech: Buffer[] = [];
-  private speechBytes = 0;
+  private readonly speech = new AudioTail(MAX_REPLAY_BYTES);
   private inSpeech = false;
   private voicedMsUnanswered = 0;
   private answeredThisSession = false;
@@ -112,10 +113,7 @@ export class SttLink {
 
   private keepSpeech(ulaw: Buffer, voiced: boolean) {
     if (!this.inSpeech && voiced) this.inSpeech = true;
-    this.speech.push(ulaw);
-    this.speechBytes += ulaw.length;
-    const max = this.inSpeech ? MAX_REPLAY_BYTES : PRE_ROLL_FRAMES * ulaw.length;
-    while (this.speechBytes > max && this.speech.length > 1) this.speechBytes -= this.speech.shift()!.length;
+    this.speech.push(ulaw, this.inSpeech ? MAX_REPLAY_BYTES : PRE_ROLL_BYTES);
   }
 
   private answered(final: boolean) {
@@ -125,8 +123,7 @@ export class SttLink {
       this.lastFinalAt = performance.now();
       // Everything up to a final has been recognised: a replacement would only say it twice.
       this.inSpeech = false;
-      this.speech = [];
-      this.speechBytes = 0;
+      this.speech.clear();
     }
   }
 
@@ -167,8 +164,10 @@ export class SttLink {
     // A replacement first gets the speech its predecessor left unrecognised (which includes what
     // arrived since); otherwise what arrived while connecting. In few messages: the next live
     // frame decides whether anything waits.
-    const backlog = this.sessions > 1 && this.inSpeech ? this.speech : this.pending;
-    for (const b of backlog) s.write(b, true);
+    if (this.sessions > 1 && this.inSpeech) {
+      const replay = this.speech.copy();
+      for (let i = 0; i < replay.length; i += FRAME_BYTES) s.write(replay.subarray(i, i + FRAME_BYTES), true);
+    } else for (const b of this.pending) s.write(b, true);
     this.pending = [];
     this.pendingBytes = 0;
   }

@@ -57,7 +57,8 @@ function chunkerOf(push: sdk.PushAudioInputStream): Chunker | undefined {
 
 class AzureSttSession extends EventEmitter implements SttSession {
   private bytes = 0;
-  private held: Buffer[] = [];
+  /** Audio held for the next message, copied in: the writer's frames are not kept (see AudioTail for why). */
+  private hold: Buffer;
   private heldBytes = 0;
   private readonly chunker: Chunker | undefined;
   private closed = false;
@@ -70,6 +71,7 @@ class AzureSttSession extends EventEmitter implements SttSession {
     private readonly maxHoldBytes: number,
   ) {
     super();
+    this.hold = Buffer.allocUnsafeSlow(maxHoldBytes + 640);
     this.chunker = chunkerOf(push);
     recognizer.recognizing = (_s, e) => {
       if (e.result.text) this.emit('partial', e.result.text);
@@ -118,7 +120,12 @@ class AzureSttSession extends EventEmitter implements SttSession {
   write(ulaw: Buffer, canWait = false): void {
     if (this.closed || ulaw.length === 0) return;
     this.bytes += ulaw.length;
-    this.held.push(ulaw);
+    if (this.heldBytes + ulaw.length > this.hold.length) {
+      const bigger = Buffer.allocUnsafeSlow(Math.max(2 * this.hold.length, this.heldBytes + ulaw.length));
+      this.hold.copy(bigger, 0, 0, this.heldBytes);
+      this.hold = bigger;
+    }
+    this.hold.set(ulaw, this.heldBytes);
     this.heldBytes += ulaw.length;
     if (canWait && this.heldBytes < this.maxHoldBytes) return;
     this.flush();
@@ -128,12 +135,7 @@ class AzureSttSession extends EventEmitter implements SttSession {
     if (this.heldBytes === 0) return;
     // The SDK keeps the ArrayBuffer it is given: hand it a fresh one holding exactly these bytes.
     const chunk = new Uint8Array(this.heldBytes);
-    let at = 0;
-    for (const b of this.held) {
-      chunk.set(b, at);
-      at += b.length;
-    }
-    this.held = [];
+    this.hold.copy(chunk, 0, 0, this.heldBytes);
     this.heldBytes = 0;
     if (this.chunker) this.chunker.privTargetChunkSize = chunk.length;
     this.push.write(chunk.buffer);

@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
+import { StallMeter } from './stalls';
 
 /**
  * Child process of bench:gateway: the floor. A bare `ws` relay that parses the same Twilio frames
@@ -49,4 +50,9 @@ wss.on('connection', (client) => {
 });
 await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
 console.log(JSON.stringify({ url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}/twilio/stream` }));
-process.on('SIGTERM', () => process.exit(0));
+// The same meter the gateway runs, so both pay for it; its figures go to stderr at the end.
+const stalls = new StallMeter();
+process.on('SIGTERM', () => {
+  console.error(`relay main thread over the whole run: ${StallMeter.describe(stalls.take())}`);
+  process.exit(0);
+});

@@ -4,14 +4,15 @@
  * Three child processes: the vendor simulators at fixed latencies (STT final 300 ms = 250 ms
  * segmentation silence + 50 ms, LLM first token 400 ms, TTS first byte 150 ms) with the relay's
  * peer; the real gateway; and a bare `ws` relay (the floor). This process plays Twilio for every
- * call: 20 ms caller frames in real time, the agent's audio "played" at 20 ms per 160 bytes with
- * marks echoed when reached, the next line said once the agent has finished.
+ * call: 20 ms caller frames in real time, each call on its own phase of the 20 ms clock (as each
+ * Twilio stream is clocked from its own start), the agent's audio "played" at 20 ms per 160 bytes
+ * with marks echoed when reached, the next line said once the agent has finished.
  *
  * Per turn, voice-to-voice = first agent frame received − end of the caller's speech; minus the
  * configured 850 ms it is the gateway's overhead. CPU: the child's user+system time
  * (/proc/<pid>/stat) over the run, per second of call. Prints figures; the last line is JSON.
  *
- *   npm run bench:gateway -- --calls 200 --ramp-ms 4000 --rounds 2
+ *   npm run bench:gateway -- --calls 200 --ramp-ms 4000 --rounds 2 --slots 10
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, readFileSync } from 'node:fs';

@@ -95,10 +95,11 @@ async function startHeapSampling() {
 }
 process.on('SIGTERM', () => {
   if (process.env.BENCH_STALL_LOG) {
+    const allGcs = [...gcLog, ...gcs];
     for (const st of stallMeter.log) {
-      const g = gcLog.filter((x) => x.at + x.ms > st.at && x.at < st.at + st.ms);
+      const g = allGcs.filter((x) => x.at + x.ms > st.at && x.at < st.at + st.ms);
       console.error(`stall at ${(st.at / 1000).toFixed(2)} s: ${st.ms.toFixed(0)} ms (cpu ${st.cpuMs.toFixed(0)}, wait ${st.waitMs.toFixed(0)}); GC inside: ${g.map((x) => `${x.kind} ${x.ms.toFixed(1)}`).join(', ') || 'none'}`);
     }
   }
+  void (heapSampling?.() ?? Promise.resolve()).then(() => gateway.close(1_000)).then(() => process.exit(0));
 });
-process.on('SIGTERM', () => void (heapSampling?.() ?? Promise.resolve()).then(() => gateway.close(1_000)).then(() => process.exit(0)));

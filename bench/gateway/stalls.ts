@@ -13,9 +13,10 @@ export class StallMeter {
   private readonly fd = openSync(`/proc/${process.pid}/task/${process.pid}/schedstat`, 'r');
   private readonly buf = Buffer.alloc(128);
   private last = this.sample();
-  private stalls: { at: number; ms: number; cpuMs: number; waitMs: number }[] = [];
-  /** Every stall since the start, for correlating with GC (diagnostics). */
+  /** Every stall since the start (BENCH_STALL_LOG lists them with the GC pauses inside). */
   readonly log: { at: number; ms: number; cpuMs: number; waitMs: number }[] = [];
+  /** How much of `log` take() has already reported. */
+  private taken = 0;
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -35,24 +36,21 @@ export class StallMeter {
   private tick() {
     const s = this.sample();
     const ms = s.at - this.last.at;
-    if (ms >= this.thresholdMs) {
-      const x = { at: this.last.at, ms, cpuMs: s.cpuMs - this.last.cpuMs, waitMs: s.waitMs - this.last.waitMs };
-      this.stalls.push(x);
-      this.log.push(x);
-    }
+    if (ms >= this.thresholdMs) this.log.push({ at: this.last.at, ms, cpuMs: s.cpuMs - this.last.cpuMs, waitMs: s.waitMs - this.last.waitMs });
     this.last = s;
   }
 
-  /** Stalls since the last call, summed; resets. */
+  /** Stalls since the last call, summed. */
   take() {
-    const xs = this.stalls.splice(0);
+    const xs = this.log.slice(this.taken);
+    this.taken = this.log.length;
     const sum = (k: 'ms' | 'cpuMs' | 'waitMs') => xs.reduce((n, x) => n + x[k], 0);
-    return { count: xs.length, ms: sum('ms'), cpuMs: sum('cpuMs'), waitMs: sum('waitMs'), maxMs: Math.max(0, ...xs.map((x) => x.ms)) };
+    return { thresholdMs: this.thresholdMs, count: xs.length, ms: sum('ms'), cpuMs: sum('cpuMs'), waitMs: sum('waitMs'), maxMs: Math.max(0, ...xs.map((x) => x.ms)) };
   }
 
   static describe(s: ReturnType<StallMeter['take']>) {
     return s.count === 0
       ? 'no stall'
-      : `${s.count} stalls ≥ 20 ms (longest ${s.maxMs.toFixed(0)}), ${s.ms.toFixed(0)} ms in all: on a CPU ${s.cpuMs.toFixed(0)} ms, waiting for one ${s.waitMs.toFixed(0)} ms`;
+      : `${s.count} stalls ≥ ${s.thresholdMs} ms (longest ${s.maxMs.toFixed(0)}), ${s.ms.toFixed(0)} ms in all: on a CPU ${s.cpuMs.toFixed(0)} ms, waiting for one ${s.waitMs.toFixed(0)} ms`;
   }
 }

@@ -71,6 +71,8 @@ class AzureSttSession extends EventEmitter implements SttSession {
     private readonly maxHoldBytes: number,
   ) {
     super();
+    // Room for the write that crosses the hold limit (a few 160-byte frames): it grows only for
+    // writes larger than that, such as a caller's test double writing seconds at once.
     this.hold = Buffer.allocUnsafeSlow(maxHoldBytes + 640);
     this.chunker = chunkerOf(push);
     recognizer.recognizing = (_s, e) => {

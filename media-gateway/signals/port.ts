@@ -21,6 +21,8 @@ export class CallGoneError extends Error {
   override name = 'CallGoneError';
 }
 
+const noWorkflow = (callId: string) => new CallGoneError(`no running workflow for call ${callId}`);
+
 /** Close reasons of a refused attach, as the stream's close frame carries them. */
 export type MediaRefusal = 'call already streaming' | 'call over' | 'stream for another call';
 
@@ -50,7 +52,7 @@ export function temporalCallPort(client: Client, opts: TemporalCallPortOptions =
       try {
         await client.workflow.getHandle(callWorkflowId(callId)).signal(def, arg);
       } catch (err) {
-        if (err instanceof WorkflowNotFoundError) throw new CallGoneError(`no running workflow for call ${callId}`);
+        if (err instanceof WorkflowNotFoundError) throw noWorkflow(callId);
         throw err;
       }
     },
@@ -81,7 +83,7 @@ export function temporalCallPort(client: Client, opts: TemporalCallPortOptions =
       try {
         return await client.withAbortSignal(ac.signal, () => client.workflow.getHandle(callWorkflowId(callId)).query(callAmdQuery));
       } catch (err) {
-        if (err instanceof WorkflowNotFoundError) throw new CallGoneError(`no running workflow for call ${callId}`);
+        if (err instanceof WorkflowNotFoundError) throw noWorkflow(callId);
         // Asked only of workflows that accepted attachMedia (new code): a miss is a mixed deploy, retried by the watcher.
         if (err instanceof QueryNotRegisteredError) throw new Error(`workflow of call ${callId} does not answer callAmd yet`);
         throw err;
@@ -102,7 +104,7 @@ export function mediaRefusal(type: string | null | undefined, message: string): 
 
 /** The error to stop on, or undefined when the attach may be tried again (Temporal unreachable or slow). */
 function attachFailure(err: unknown, callId: string): Error | undefined {
-  if (err instanceof WorkflowNotFoundError) return new CallGoneError(`no running workflow for call ${callId}`);
+  if (err instanceof WorkflowNotFoundError) return noWorkflow(callId);
   if (!(err instanceof WorkflowUpdateFailedError)) return undefined;
   const cause = err.cause;
   if (cause instanceof ApplicationFailure) {

@@ -174,6 +174,9 @@ describe('metadata, statement ranges and the platform books', () => {
   it('statement filters by time range and pages with cursor; a bad cursor is a typed error', async () => {
     const a = await funded(0);
     await ledger.credit({ accountId: a, amount: 1, key: key('c'), reason: 'old' });
+    // A JS Date keeps milliseconds and Postgres keeps microseconds: read in the same millisecond
+    // as 'old' was written, t would round down to before it. Let a few milliseconds pass first.
+    await new Promise((r) => setTimeout(r, 20));
     const t = (await sql<{ t: Date }[]>`select clock_timestamp() as t`)[0]!.t;
     await new Promise((r) => setTimeout(r, 20));
     await ledger.credit({ accountId: a, amount: 2, key: key('c'), reason: 'new1' });

@@ -59,23 +59,23 @@ const stallMeter = new StallMeter();
 loopDelay.enable();
 // Garbage-collection pauses by kind (minor = scavenge, major = mark-compact, incremental marking).
 const gcKinds: Record<number, string> = { 1: 'minor', 2: 'major', 4: 'incremental', 8: 'weakcb' };
-let gcs: { at: number; kind: string; ms: number }[] = [];
+// Every pause since the start (BENCH_STALL_LOG matches them to stalls); each stats request reports those after `gcReported`.
 const gcLog: { at: number; kind: string; ms: number }[] = [];
+let gcReported = 0;
 new PerformanceObserver((list) => {
-  for (const e of list.getEntries()) gcs.push({ at: e.startTime, kind: gcKinds[(e as unknown as { detail?: { kind?: number } }).detail?.kind ?? 0] ?? 'other', ms: e.duration });
+  for (const e of list.getEntries()) gcLog.push({ at: e.startTime, kind: gcKinds[(e as unknown as { detail?: { kind?: number } }).detail?.kind ?? 0] ?? 'other', ms: e.duration });
 }).observe({ entryTypes: ['gc'] });
 const stats = createServer((_req, res) => {
   const loop = { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 };
   loopDelay.reset();
   const gc: Record<string, { count: number; totalMs: number; maxMs: number }> = {};
-  for (const g of gcs) {
+  for (const g of gcLog.slice(gcReported)) {
     const k = (gc[g.kind] ??= { count: 0, totalMs: 0, maxMs: 0 });
     k.count++;
     k.totalMs += g.ms;
     k.maxMs = Math.max(k.maxMs, g.ms);
   }
-  gcLog.push(...gcs);
-  gcs = [];
+  gcReported = gcLog.length;
   res.end(JSON.stringify({ turns: latencies.splice(0), loop, gc, stalls: stallMeter.take() }));
 });
 await new Promise<void>((r) => stats.listen(0, '127.0.0.1', r));
@@ -95,9 +95,8 @@ async function startHeapSampling() {
 }
 process.on('SIGTERM', () => {
   if (process.env.BENCH_STALL_LOG) {
-    const allGcs = [...gcLog, ...gcs];
     for (const st of stallMeter.log) {
-      const g = allGcs.filter((x) => x.at + x.ms > st.at && x.at < st.at + st.ms);
+      const g = gcLog.filter((x) => x.at + x.ms > st.at && x.at < st.at + st.ms);
       console.error(`stall at ${(st.at / 1000).toFixed(2)} s: ${st.ms.toFixed(0)} ms (cpu ${st.cpuMs.toFixed(0)}, wait ${st.waitMs.toFixed(0)}); GC inside: ${g.map((x) => `${x.kind} ${x.ms.toFixed(1)}`).join(', ') || 'none'}`);
     }
   }

@@ -23,9 +23,13 @@ export const TERMINAL_STATUSES: readonly CallTerminalStatus[] = [
   'completed', 'no_answer', 'busy', 'failed', 'voicemail', 'invalid_number', 'insufficient_credits', 'canceled',
 ];
 
+export function isTerminalStatus(status: CallStatus): status is CallTerminalStatus {
+  return (TERMINAL_STATUSES as readonly string[]).includes(status);
+}
+
 /** Settling or ended: no media stream may start or go on. */
 export function isCallOver(status: CallStatus): boolean {
-  return status === 'settling' || (TERMINAL_STATUSES as readonly string[]).includes(status);
+  return status === 'settling' || isTerminalStatus(status);
 }
 
 /** What the media gateway needs to run the conversation; lives on the campaign. */

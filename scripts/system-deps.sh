@@ -4,6 +4,7 @@
 #   chromium   the console's browser tests (driven by playwright-core with executablePath)
 #   haproxy    the replicated topology's load balancer (npm run dev -- --replicas 2)
 #   espeak-ng  the simulators speak their text so a simulated call can be listened to
+#   docker-compose  validates docker-compose.yml in CI (no engine is needed to validate)
 # Needs root for apt-get (CI and these machines run as root); elsewhere it says what to install.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +15,7 @@ missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 command -v haproxy >/dev/null || missing+=(haproxy)
 command -v espeak-ng >/dev/null || missing+=(espeak-ng)
+command -v docker-compose >/dev/null || missing+=(docker-compose)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     say "installing ${missing[*]} (apt-get)"

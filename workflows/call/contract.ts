@@ -131,7 +131,7 @@ export type CallEndReason = 'max_duration' | 'machine' | 'canceled' | `media_${M
 export interface CallResult {
   callId: string;
   status: CallTerminalStatus;
-  /** Billed seconds (0 when unanswered). */
+  /** Answered seconds, capped at the maximum duration (0 when unanswered). The charge follows the price list's billing rule. */
   durationSec: number;
   chargedMicro: number;
   providerCostMicro: number;

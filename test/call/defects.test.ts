@@ -7,7 +7,7 @@ import type { CallActivities, DialerActivities, HoldSweeperActivities } from '..
 import { callWorkflowId, campaignWorkflowId } from '../../lib/ids';
 import { callStateQuery, mediaEndedSignal, outcomeSignal, transcriptSignal, usageSignal, type CallInput, type CallResult } from '../../workflows/call/contract';
 import { withWorker, testLogger } from '../helpers/env';
-import { attach, charge, recordHistory, startCallHarness, testNumber, type CallHarness } from './harness';
+import { attach, charge, recordHistory, startCallHarness, testNumber, writeRecordedHistories, type CallHarness } from './harness';
 
 /**
  * Issue 15's call-side defects, each against the real stack (dev server, Twilio simulator,
@@ -17,7 +17,10 @@ let h: CallHarness;
 beforeAll(async () => {
   h = await startCallHarness({ credit: 20_000_000 });
 });
-afterAll(async () => h?.close());
+afterAll(async () => {
+  writeRecordedHistories();
+  await h?.close();
+});
 
 const acts = () => h.activities as unknown as CallActivities & DialerActivities & HoldSweeperActivities;
 const start = (tq: string, input: CallInput) =>
@@ -213,7 +216,7 @@ describe('defect 4: dial attempts exhausted is not the same as not dialed', () =
       const handle = await start(tq, input);
       return { result: await handle.result(), handle };
     });
-    await recordHistory('dial-never-reached', handle as WorkflowHandle);
+    await recordHistory('dial-never-reached-not_attempted', handle as WorkflowHandle);
     expect(result).toMatchObject({ status: 'not_attempted', chargedMicro: 0 });
     expect(h.sim.creates(to)).toHaveLength(0);
     expect(await h.ledgerOps(input.callId)).toEqual(['hold', 'void']);
@@ -245,7 +248,7 @@ describe('do-not-call', () => {
       const handle = await start(tq, input);
       return { result: await handle.result(), handle };
     });
-    await recordHistory('do-not-call', handle as WorkflowHandle);
+    await recordHistory('do-not-call-suppressed', handle as WorkflowHandle);
     expect(result).toMatchObject({ status: 'suppressed', chargedMicro: 0 });
     expect(h.sim.creates(to)).toHaveLength(0);
     expect(await h.ledgerOps(input.callId)).toEqual([]);

@@ -1,6 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { temporal } from '@temporalio/proto';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { History } from '@temporalio/common/lib/proto-utils';
 import { createApp } from '../../api/app';
@@ -151,4 +153,23 @@ export async function runCall(h: CallHarness, taskQueue: string, input: CallInpu
 export async function attach(handle: WorkflowHandle, callSid: string, streamSid: string) {
   const attachId = randomUUID();
   return handle.executeUpdate(attachMediaUpdate, { args: [{ streamSid, callSid, attachId, at: new Date().toISOString() }], updateId: `media/${attachId}` });
+}
+
+/**
+ * RECORD_CALL_HISTORIES=1 writes the histories recorded in this test file to test/call/histories/
+ * (one per name), which test/call/replay.test.ts replays forever after.
+ */
+export function writeRecordedHistories() {
+  if (!process.env.RECORD_CALL_HISTORIES) return;
+  const dir = new URL('./histories/', import.meta.url);
+  mkdirSync(dir, { recursive: true });
+  const seen = new Set<string>();
+  for (const { name, history } of recordedHistories) {
+    if (seen.has(name)) continue;
+    seen.add(name);
+    // Binary protobuf, encoded by @temporalio/proto itself: the JSON route (historyToJSON /
+    // historyFromJSON) fails here because @temporalio/common and @temporalio/proto carry
+    // different protobufjs copies.
+    writeFileSync(new URL(`${name}.binpb`, dir), temporal.api.history.v1.History.encode(history).finish());
+  }
 }

@@ -55,7 +55,8 @@ export function callActivitiesFromConfig({ sql, config, log, ledger, priceList, 
       return twilioSettings(config).fromNumber;
     },
   };
-  return { ...createCallActivities(deps), ...createHoldSweeperActivities({ ...deps, temporal }) };
+  // Not spread: `fromNumber` is read only when a lost dial is looked for (a worker without Twilio settings runs the rest).
+  return { ...createCallActivities(deps), ...createHoldSweeperActivities({ sql, log, ledger: deps.ledger, telephony: lazyTelephony, temporal }) };
 }
 
 export function dialerActivitiesFromConfig({ sql, config, log, telephony }: Omit<CallWiringDeps, 'ledger' | 'priceList' | 'suppression' | 'temporal'>) {

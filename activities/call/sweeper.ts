@@ -155,15 +155,23 @@ export function createHoldSweeperActivities(deps: HoldSweeperDeps): HoldSweeperA
         order by created_at limit ${limit}`;
       const resolved: string[] = [];
       let running = 0;
+      let failed = 0;
       for (const { call_id: callId } of rows) {
         if (await workflowOpen(callId)) {
           running++;
           continue;
         }
-        const row = await readRow(callId);
-        if (row && (await resolveClosed(callId, row))) resolved.push(callId);
+        try {
+          const row = await readRow(callId);
+          if (row && (await resolveClosed(callId, row))) resolved.push(callId);
+        } catch (err) {
+          // One call the sweeper cannot resolve (its record refused, Twilio unreachable) must not
+          // keep the others waiting: it is logged and tried again by the next pass.
+          failed++;
+          log.error({ callId, err: (err as Error).message }, 'hold sweeper could not resolve a closed call; next pass retries');
+        }
       }
-      return { resolved, running };
+      return { resolved, running, failed };
     },
 
     async callReconcile({ callId }) {

@@ -121,7 +121,7 @@ export interface HoldSweeperActivities {
    * before its money step): void, or settle if the call was answered; marks the call terminal and
    * reports it to its campaign. Holds younger than `olderThanSec` are left alone.
    */
-  callSweepHolds(args: { olderThanSec: number; limit?: number }): Promise<{ resolved: string[]; running: number }>;
+  callSweepHolds(args: { olderThanSec: number; limit?: number }): Promise<{ resolved: string[]; running: number; failed: number }>;
   /**
    * One call, as the campaign asks for an in-flight call older than its lease: null while its
    * workflow runs; else its result (resolving its hold first if the workflow left it pending).

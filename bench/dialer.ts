@@ -20,6 +20,8 @@ import { dropDatabase, ensureDatabase, migrate } from '../lib/migrate';
 import { loadConfig } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { createLedger } from '../lib/ledger';
+import { saveAgent } from '../lib/agents/store';
+import type { CallInput } from '../workflows/call/contract';
 import { SA } from '../lib/search-attributes';
 import { temporalCliPath } from '../lib/temporal-bin';
 import { callWorkflowId } from '../lib/ids';
@@ -57,6 +59,7 @@ try {
   api.on('request', createApp({ sql, temporal: env.client, config, log }));
   const [acct] = await sql<{ id: string }[]>`insert into accounts (name) values ('bench') returning id`;
   await createLedger(sql).credit({ accountId: acct!.id, amount: 1_000_000_000, key: `bench/${acct!.id}`, reason: 'bench' });
+  const agentId = await saveAgent(sql, acct!.id, { systemPrompt: 's', firstMessage: 'hi', language: 'en-US', voiceId: 'v', llmModel: 'm' });
 
   const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quiet });
   const connection = await NativeConnection.connect({ address: env.connection.options.address });
@@ -77,8 +80,7 @@ try {
         return env.client.workflow.start('callWorkflow', {
           taskQueue: orchestrationQueue,
           workflowId: callWorkflowId(callId),
-          args: [{ callId, accountId: acct!.id, attempt: 1, to, maxDurationSec: 60, ringTimeoutSec: 5, voicemailPolicy: 'hangup', dialerTaskQueue: dialerQueue,
-            agent: { systemPrompt: 's', firstMessage: 'hi', language: 'en-US', voiceId: 'v', llmModel: 'm' } }],
+          args: [{ callId, accountId: acct!.id, attempt: 1, to, maxDurationSec: 60, ringTimeoutSec: 5, voicemailPolicy: 'hangup', dialerTaskQueue: dialerQueue, agentId } satisfies CallInput],
         });
       }),
     );

@@ -98,36 +98,52 @@ export function createDialerActivities({ sql, log, config, telephony, fromNumber
         log.warn({ callId, to: maskPhone(args.to), kind: te.kind, code: te.code, status: te.httpStatus, definite }, 'dial failed');
         throw ApplicationFailure.create({ message: te.message, type: FAILURE_TYPE[te.kind], nonRetryable: !te.retryable });
       }
-      await record(callId, callSid);
+      await record(sql, callId, callSid);
       log.info({ callId, callSid, to: maskPhone(args.to) }, 'dialed');
       return { outcome: 'dialed', callSid, adopted: false };
     },
   };
 
-  async function record(callId: string, callSid: string) {
-    await sql`update calls set provider_call_sid = ${callSid}, dial_state = 'dialed', dialed_at = coalesce(dialed_at, now()), updated_at = now() where id = ${callId}`;
+  function reconcile(args: DialArgs, claimedAt: Date): Promise<DialResult> {
+    return findLostDial({ sql, log, telephony, fromNumber }, { callId: args.callId, to: args.to }, claimedAt);
   }
+}
 
-  async function reconcile(args: DialArgs, claimedAt: Date): Promise<DialResult> {
-    let found;
-    try {
-      found = await telephony.findCalls({ to: args.to, from: fromNumber, createdAfter: new Date(claimedAt.getTime() - LOOKUP_SLACK_MS) });
-    } catch (err) {
-      const te = classifyTwilioError(err);
-      throw ApplicationFailure.create({ message: `looking up a possibly created call: ${te.message}`, type: FAILURE_TYPE[te.kind], nonRetryable: !te.retryable });
-    }
-    const sids = found.map((c) => c.callSid);
-    const taken = new Set(
-      sids.length ? (await sql<{ provider_call_sid: string }[]>`select provider_call_sid from calls where provider_call_sid in ${sql(sids)}`).map((r) => r.provider_call_sid) : [],
-    );
-    const candidate = found.filter((c) => !taken.has(c.callSid)).sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())[0];
-    if (candidate) {
-      await record(args.callId, candidate.callSid);
-      log.warn({ callId: args.callId, callSid: candidate.callSid }, 'dial response was lost; adopted the call found at the provider');
-      return { outcome: 'dialed', callSid: candidate.callSid, adopted: true };
-    }
-    await sql`update calls set dial_state = 'unknown', updated_at = now() where id = ${args.callId} and provider_call_sid is null`;
-    log.error({ callId: args.callId, to: maskPhone(args.to) }, 'dial outcome unknown: no call found at the provider; not dialing again');
-    return { outcome: 'unknown' };
+async function record(sql: Sql, callId: string, callSid: string) {
+  await sql`update calls set provider_call_sid = ${callSid}, dial_state = 'dialed', dialed_at = coalesce(dialed_at, now()), updated_at = now() where id = ${callId}`;
+}
+
+/**
+ * A dial was claimed and its outcome is not known (the create's reply was lost, or the attempt
+ * crashed): looks for the call at the provider — calls from our number to the same number since
+ * the claim — and adopts one that no other call row has recorded. Found nothing: dial_state
+ * 'unknown', and the call is not dialed again (its own callbacks, which carry the callId, may
+ * still come). Used by a dial retry and by the workflow after the dial activity gave up.
+ */
+export async function findLostDial(
+  deps: { sql: Sql; log: Logger; telephony: Pick<Telephony, 'findCalls'>; fromNumber: string },
+  args: { callId: string; to: string },
+  claimedAt: Date,
+): Promise<DialResult> {
+  const { sql, log, telephony, fromNumber } = deps;
+  let found;
+  try {
+    found = await telephony.findCalls({ to: args.to, from: fromNumber, createdAfter: new Date(claimedAt.getTime() - LOOKUP_SLACK_MS) });
+  } catch (err) {
+    const te = classifyTwilioError(err);
+    throw ApplicationFailure.create({ message: `looking up a possibly created call: ${te.message}`, type: FAILURE_TYPE[te.kind], nonRetryable: !te.retryable });
   }
+  const sids = found.map((c) => c.callSid);
+  const taken = new Set(
+    sids.length ? (await sql<{ provider_call_sid: string }[]>`select provider_call_sid from calls where provider_call_sid in ${sql(sids)}`).map((r) => r.provider_call_sid) : [],
+  );
+  const candidate = found.filter((c) => !taken.has(c.callSid)).sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())[0];
+  if (candidate) {
+    await record(sql, args.callId, candidate.callSid);
+    log.warn({ callId: args.callId, callSid: candidate.callSid }, 'dial response was lost; adopted the call found at the provider');
+    return { outcome: 'dialed', callSid: candidate.callSid, adopted: true };
+  }
+  await sql`update calls set dial_state = 'unknown', updated_at = now() where id = ${args.callId} and provider_call_sid is null`;
+  log.error({ callId: args.callId, to: maskPhone(args.to) }, 'dial outcome unknown: no call found at the provider; not dialing again');
+  return { outcome: 'unknown' };
 }

@@ -1,3 +1,4 @@
+import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { Config } from '../../lib/config';
 import type { Sql } from '../../lib/db';
@@ -6,13 +7,15 @@ import { twilioSettings } from '../../providers/twilio/settings';
 import type { Telephony } from '../../providers/types';
 import { createCallActivities } from './activities';
 import { createDialerActivities } from './dialer';
-import type { CallLedger, CallPricing } from './ports';
-import { callLedger, callPricing } from './ledger-port';
-import { loadPriceList } from '../../lib/pricing';
+import { neverSuppressed, type CallLedger, type SuppressionList } from './ports';
+import { callLedger } from './ledger-port';
+import { createHoldSweeperActivities } from './sweeper';
+import { loadPriceList, type PriceList } from '../../lib/pricing';
 
 export { createCallActivities } from './activities';
 export { createDialerActivities } from './dialer';
-export type { CallActivities, DialerActivities } from './types';
+export { createHoldSweeperActivities } from './sweeper';
+export type { CallActivities, DialerActivities, HoldSweeperActivities } from './types';
 
 export interface CallWiringDeps {
   sql: Sql;
@@ -21,26 +24,42 @@ export interface CallWiringDeps {
   /** Default: lib/ledger on `sql`. */
   ledger?: CallLedger;
   /** Default: lib/pricing's list from PRICE_LIST_JSON over the defaults. */
-  pricing?: CallPricing;
+  priceList?: PriceList;
+  /** The do-not-call list. Default: no number is suppressed (the real list is wired at merge). */
+  suppression?: SuppressionList;
   /** Defaults to the Twilio adapter from config (live account or simulator). */
   telephony?: Telephony;
+  /** For the hold sweeper: it asks Temporal whether a call's workflow is closed. */
+  temporal?: Client;
 }
 
-/** Orchestration-queue call activities (hang-up uses the same Twilio adapter as the dialer). */
-export function callActivitiesFromConfig({ sql, config, log, ledger, pricing, telephony }: CallWiringDeps) {
+/** Orchestration-queue call activities (hang-up uses the same Twilio adapter as the dialer), and the hold sweeper's. */
+export function callActivitiesFromConfig({ sql, config, log, ledger, priceList, suppression, telephony, temporal }: CallWiringDeps) {
   let t = telephony;
   // Built lazily: a worker without Twilio configuration can still run every other workflow.
   const twilio = () => (t ??= createTwilioTelephony(twilioSettings(config)));
-  return createCallActivities({
+  const lazyTelephony: Telephony = {
+    dial: (req) => twilio().dial(req),
+    hangup: (sid) => twilio().hangup(sid),
+    fetchCall: (sid) => twilio().fetchCall(sid),
+    findCalls: (q) => twilio().findCalls(q),
+  };
+  const deps = {
     sql,
     log,
     ledger: ledger ?? callLedger(sql),
-    pricing: pricing ?? callPricing(loadPriceList(config.PRICE_LIST_JSON)),
-    telephony: { hangup: (sid) => twilio().hangup(sid), fetchCall: (sid) => twilio().fetchCall(sid) },
-  });
+    priceList: priceList ?? loadPriceList(config.PRICE_LIST_JSON),
+    suppression: suppression ?? neverSuppressed,
+    telephony: lazyTelephony,
+    get fromNumber() {
+      return twilioSettings(config).fromNumber;
+    },
+  };
+  // Not spread: `fromNumber` is read only when a lost dial is looked for (a worker without Twilio settings runs the rest).
+  return { ...createCallActivities(deps), ...createHoldSweeperActivities({ sql, log, ledger: deps.ledger, telephony: lazyTelephony, temporal }) };
 }
 
-export function dialerActivitiesFromConfig({ sql, config, log, telephony }: Omit<CallWiringDeps, 'ledger' | 'pricing'>) {
+export function dialerActivitiesFromConfig({ sql, config, log, telephony }: Omit<CallWiringDeps, 'ledger' | 'priceList' | 'suppression' | 'temporal'>) {
   const settings = twilioSettings(config);
   return createDialerActivities({ sql, log, config, telephony: telephony ?? createTwilioTelephony(settings), fromNumber: settings.fromNumber });
 }

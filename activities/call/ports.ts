@@ -1,7 +1,8 @@
 /**
- * What the call activities need from the ledger and the price list. Kept as a port so the call
- * code composes its own writes with the ledger's in one transaction (`tx`), and so the wiring in
- * activities/call/wiring.ts is the only place that names the ledger module.
+ * What the call activities need from outside their own tables: the ledger and the do-not-call
+ * list. Kept as ports so the call code composes its writes with the ledger's in one transaction
+ * (`tx`), so the wiring (activities/call/index.ts) is the only place that names the modules, and
+ * so tests inject their own.
  */
 import type postgres from 'postgres';
 import type { Sql } from '../../lib/db';
@@ -12,33 +13,18 @@ export interface CallLedger {
   /** Throws a non-retryable ApplicationFailure of type InsufficientCredits when available < amount. */
   hold(args: { accountId: string; amountMicro: number; key: string }, tx: Tx): Promise<{ holdKey: string; amountMicro: number }>;
   post(args: { holdKey: string; amountMicro: number; key: string }, tx: Tx): Promise<{ chargedMicro: number; releasedMicro: number }>;
+  /** Releases a pending hold (all of it). */
   void(args: { holdKey: string; key: string }, tx: Tx): Promise<{ releasedMicro: number }>;
+  /** The hold's state: what resolved it, if anything; undefined when there is no such hold. */
+  holdState(holdKey: string, tx: Tx): Promise<{ status: 'pending' | 'posted' | 'voided'; amountMicro: number } | undefined>;
 }
 
-export interface CallUsageForCost {
-  billedSeconds: number;
-  telephonySeconds: number;
-  sttAudioMs: number;
-  promptTokens: number;
-  completionTokens: number;
-  llmReportedCostMicro?: number;
-  ttsCharacters: number;
+/**
+ * The do-not-call list, consulted before a call holds credit or dials. The default says no number
+ * is suppressed; the integrations branch supplies the real list (wired in activities/call/index.ts).
+ */
+export interface SuppressionList {
+  isSuppressed(q: { accountId: string; campaignId?: string; e164: string }): Promise<boolean>;
 }
 
-/** The money columns of a call_costs row, all integer micro-units. */
-export interface CallCost {
-  priceListVersion: string;
-  priceList: unknown;
-  azureSttCost: number;
-  llmCost: number;
-  ttsCost: number;
-  twilioCost: number;
-  totalProviderCost: number;
-  chargedAmount: number;
-}
-
-export interface CallPricing {
-  /** Credits held for a call of at most `maxDurationSec` billed seconds at the charge rate. */
-  holdAmountFor(maxDurationSec: number): number;
-  cost(usage: CallUsageForCost): CallCost;
-}
+export const neverSuppressed: SuppressionList = { isSuppressed: async () => false };

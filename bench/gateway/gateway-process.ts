@@ -33,10 +33,11 @@ const port: CallWorkflowPort = {
       callId,
       accountId: randomUUID(),
       status: 'in_progress',
+      voicemailPolicy: 'hangup',
       agent: { systemPrompt: 'Bench agent.', firstMessage: GREETING, language: 'en-US', voiceId: 'bench', llmModel: 'bench/model', silenceTimeoutSec: 30 },
     };
   },
-  // Never asked: bench calls carry no voicemail policy, so the gateway greets at once.
+  // Never asked: bench calls hang up on a machine, so the gateway greets at once.
   async amd() {
     return { status: 'in_progress' as const };
   },

@@ -16,6 +16,8 @@ export interface AlertRuleOptions {
   /** This many provider 5xx/unavailable errors of one vendor in the window fire. Default 5. */
   providerBurstCount?: number;
   providerBurstWindowMinutes?: number;
+  /** Calls settled in the last N minutes with a negative margin fire negative_margin. Default 60. */
+  negativeMarginWindowMinutes?: number;
 }
 export const ALERT_DEFAULTS: Required<AlertRuleOptions> = {
   failureRateThreshold: 0.2,
@@ -23,9 +25,10 @@ export const ALERT_DEFAULTS: Required<AlertRuleOptions> = {
   failureMinCalls: 10,
   providerBurstCount: 5,
   providerBurstWindowMinutes: 5,
+  negativeMarginWindowMinutes: 60,
 };
 
-export type AlertKind = 'low_balance' | 'campaign_failure_rate' | 'provider_5xx_burst' | 'insufficient_credits';
+export type AlertKind = 'low_balance' | 'campaign_failure_rate' | 'provider_5xx_burst' | 'insufficient_credits' | 'negative_margin';
 export interface Condition {
   conditionKey: string;
   accountId: string | null;
@@ -38,6 +41,7 @@ export const conditionKeys = {
   provider5xx: (vendor: string) => `provider_5xx_burst:${vendor}`,
   /** The key campaignRaiseAlert (activities/campaign) uses when it pauses a campaign for credits. */
   insufficientCredits: (accountId: string) => `insufficient_credits:${accountId}`,
+  negativeMargin: (accountId: string) => `negative_margin:${accountId}`,
 };
 
 /**
@@ -106,11 +110,34 @@ async function insufficientCredits(sql: Sql): Promise<Condition[]> {
   return rows.map((r) => ({ conditionKey: conditionKeys.insufficientCredits(r.account_id), accountId: r.account_id, payload: { campaignIds: r.campaign_ids } }));
 }
 
+/**
+ * Negative margin: an account has calls settled in the window that were charged less than they
+ * cost the providers (call_costs.profit_margin < 0). The default billing rule makes that
+ * impossible for any usage one call can produce (test/ledger/pricing.test.ts), so a firing alert
+ * means a price list set below its providers, or usage outside what the rule was sized for (e.g.
+ * a far longer prompt): either is for an operator to look at. One condition per account; it clears
+ * once the window holds no such call.
+ */
+async function negativeMargin(sql: Sql, o: Required<AlertRuleOptions>): Promise<Condition[]> {
+  const rows = await sql<{ account_id: string; calls: number; margin: string; call_ids: string[] }[]>`
+    select account_id, count(*)::int as calls, sum(profit_margin)::text as margin,
+           (array_agg(call_id::text order by profit_margin))[1:10] as call_ids
+    from call_costs
+    where profit_margin < 0 and created_at >= now() - make_interval(mins => ${o.negativeMarginWindowMinutes})
+    group by account_id`;
+  return rows.map((r) => ({
+    conditionKey: conditionKeys.negativeMargin(r.account_id),
+    accountId: r.account_id,
+    payload: { calls: r.calls, marginMicro: Number(r.margin), worstCallIds: r.call_ids, windowMinutes: o.negativeMarginWindowMinutes },
+  }));
+}
+
 export const RULES: Record<AlertKind, (sql: Sql, o: Required<AlertRuleOptions>) => Promise<Condition[]>> = {
   low_balance: (sql) => lowBalance(sql),
   campaign_failure_rate: campaignFailureRate,
   provider_5xx_burst: provider5xxBurst,
   insufficient_credits: (sql) => insufficientCredits(sql),
+  negative_margin: negativeMargin,
 };
 
 /**

@@ -263,15 +263,22 @@ export function createLedger(pool: Sql) {
     return r;
   }
 
+  /** A hold's amount and state (pending, posted or voided); undefined when no hold has that key. */
+  async function holdStatus(holdKey: string, db: Db = pool): Promise<{ status: 'pending' | 'posted' | 'voided'; amount: number } | undefined> {
+    const [h] = await db<{ status: 'pending' | 'posted' | 'voided'; amount: number }[]>`
+      select hold_status as status, amount from ledger_operations where key = ${holdKey} and op = 'hold'`;
+    return h;
+  }
+
   async function statement(
     accountId: string,
-    opts: { from?: Date; to?: Date; limit?: number; cursor?: number | string | null; /** @deprecated use cursor */ after?: number } = {},
+    opts: { from?: Date; to?: Date; limit?: number; cursor?: number | string | null } = {},
     db: Db = pool,
   ): Promise<{ entries: StatementEntry[]; nextCursor: number | null }> {
     const limit = Math.min(Math.max(opts.limit ?? 50, 1), 500);
     // The cursor is the last seq of the previous page. Per account, seq order is commit order: an
     // operation takes the account's balance row lock before its journal row draws a seq.
-    const cursor = opts.cursor ?? opts.after ?? 0;
+    const cursor = opts.cursor ?? 0;
     if (!/^\d{1,15}$/.test(String(cursor))) throw new InvalidCursor(String(cursor));
     const rows = await db<StatementEntry[]>`
       select seq, key, op, hold_key as "holdKey", amount, available_delta as "availableDelta", held_delta as "heldDelta",
@@ -288,7 +295,7 @@ export function createLedger(pool: Sql) {
     return { entries, nextCursor: more ? entries[entries.length - 1]!.seq : null };
   }
 
-  return { credit, hold, post, void: voidHold, balance, statement };
+  return { credit, hold, post, void: voidHold, holdStatus, balance, statement };
 }
 
 export type Ledger = ReturnType<typeof createLedger>;

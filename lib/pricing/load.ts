@@ -11,6 +11,7 @@ const PriceListSchema = z.object({
   ttsMicroPerThousandChars: rate,
   telephonyMicroPerMinute: rate,
   telephonyIncrementSec: z.number().int().positive(),
+  amdMicroPerCall: rate,
   chargeMicroPerMinute: rate,
   billingIncrementSec: z.number().int().positive(),
   minimumBilledSec: z.number().int().nonnegative(),

@@ -1,11 +1,7 @@
 /**
- * Prices and the per-call cost calculation. Pure (no Node imports) so workflow code may use it.
- *
- * Every rate is an integer number of micro-units per a stated unit, so no float touches money.
- * ROUNDING RULE: each component is computed exactly as a fraction and rounded UP to the next whole
- * micro-unit, once, here; totals are sums of the rounded components. Rounding up never
- * under-charges the client nor under-estimates a provider bill, and the error is < 1 micro-unit
- * (one millionth of a dollar) per component.
+ * The price list: provider rates and the client's billing rule. Pure (no Node imports) so workflow
+ * code may use it. Every rate is an integer number of micro-units per a stated unit, so no float
+ * touches money. The one function that turns usage into money is priceCall (price-call.ts).
  */
 export interface PriceList {
   /** Derived from the content (see priceListVersion); stored with every call's costs. */
@@ -20,9 +16,16 @@ export interface PriceList {
   /** Twilio: micro-units per minute, billed in `telephonyIncrementSec` steps. */
   telephonyMicroPerMinute: number;
   telephonyIncrementSec: number;
+  /** Twilio answering-machine detection, billed per answered call it ran on (every call here asks for it). */
+  amdMicroPerCall: number;
   /** What the client pays per minute of answered call time. */
   chargeMicroPerMinute: number;
-  /** Client billing increment (1 = per second) and the minimum billed seconds of an answered call. */
+  /**
+   * The client's billing rule for an answered call: at least `minimumBilledSec`, then rounded up
+   * to `billingIncrementSec` steps. It pays for what every answered call costs whatever its
+   * length — Twilio's started minute, AMD, the synthesized first message — so a short call
+   * (voicemail, an early hang-up) is not billed below its cost (README: Pricing).
+   */
   billingIncrementSec: number;
   minimumBilledSec: number;
 }
@@ -37,40 +40,14 @@ export const DEFAULT_PRICES: PriceListInput = {
   ttsMicroPerThousandChars: 180_000, // ~$0.18 per 1K characters
   telephonyMicroPerMinute: 13_000, // ~$0.013 per minute
   telephonyIncrementSec: 60, // Twilio bills outbound voice per started minute
+  amdMicroPerCall: 7_500, // Twilio AMD, $0.0075 per call
   chargeMicroPerMinute: 200_000, // $0.20 per minute to the client
-  billingIncrementSec: 1,
-  minimumBilledSec: 0,
+  // 60/6 billing: the first minute in full, then 6 s steps. The margin property test
+  // (test/ledger/pricing.test.ts) shows why 30 s is not enough: a 30 s call that hears its first
+  // message and a few replies costs ~$0.12 in TTS, Twilio's minute and AMD, above 30 s × $0.20/min.
+  billingIncrementSec: 6,
+  minimumBilledSec: 60,
 };
-
-export interface CallUsageForCost {
-  sttAudioMs: number;
-  promptTokens: number;
-  completionTokens: number;
-  /** Cost the LLM API reported, micro-units; preferred over the token rate when present. */
-  llmReportedCostMicro?: number;
-  ttsCharacters: number;
-  /** Answered call time as the telephony provider measured it. */
-  telephonySeconds: number;
-}
-
-/** The call_costs row (money in micro-units). */
-export interface CallCost {
-  price_list_version: string;
-  stt_audio_ms: number;
-  prompt_tokens: number;
-  completion_tokens: number;
-  llm_reported_cost: number | null;
-  tts_characters: number;
-  telephony_seconds: number;
-  billed_seconds: number;
-  azure_stt_cost: number;
-  llm_cost: number;
-  tts_cost: number;
-  twilio_cost: number;
-  total_provider_cost: number;
-  charged_amount: number;
-  profit_margin: number;
-}
 
 /** ceil(a * b / c) on non-negative integers, exact (BigInt) whatever the magnitudes. */
 export function mulDivCeil(a: number, b: number, c: number): number {
@@ -92,41 +69,3 @@ export function billedSeconds(seconds: number, incrementSec: number, minimumSec 
   return Math.max(rounded, minimumSec);
 }
 
-/** What the client pays for `seconds` of answered call time. */
-export function chargeFor(seconds: number, p: PriceList): { billedSec: number; charged: number } {
-  const billedSec = billedSeconds(seconds, p.billingIncrementSec, p.minimumBilledSec);
-  return { billedSec, charged: mulDivCeil(billedSec, p.chargeMicroPerMinute, 60) };
-}
-
-/** The credit to hold before dialing: the charge for the call's maximum duration. */
-export function holdAmountFor(maxDurationSec: number, p: PriceList): number {
-  return chargeFor(maxDurationSec, p).charged;
-}
-
-export function computeCallCost(u: CallUsageForCost, p: PriceList): CallCost {
-  const tokens = u.promptTokens + u.completionTokens;
-  const azure_stt_cost = mulDivCeil(u.sttAudioMs, p.sttMicroPerAudioHour, 3_600_000);
-  const llm_cost = u.llmReportedCostMicro !== undefined ? u.llmReportedCostMicro : mulDivCeil(tokens, p.llmMicroPerMillionTokens, 1_000_000);
-  const tts_cost = mulDivCeil(u.ttsCharacters, p.ttsMicroPerThousandChars, 1_000);
-  const twilioSec = billedSeconds(u.telephonySeconds, p.telephonyIncrementSec);
-  const twilio_cost = mulDivCeil(twilioSec, p.telephonyMicroPerMinute, 60);
-  const { billedSec, charged } = chargeFor(u.telephonySeconds, p);
-  const total_provider_cost = azure_stt_cost + llm_cost + tts_cost + twilio_cost;
-  return {
-    price_list_version: p.version,
-    stt_audio_ms: u.sttAudioMs,
-    prompt_tokens: u.promptTokens,
-    completion_tokens: u.completionTokens,
-    llm_reported_cost: u.llmReportedCostMicro ?? null,
-    tts_characters: u.ttsCharacters,
-    telephony_seconds: u.telephonySeconds,
-    billed_seconds: billedSec,
-    azure_stt_cost,
-    llm_cost,
-    tts_cost,
-    twilio_cost,
-    total_provider_cost,
-    charged_amount: charged,
-    profit_margin: charged - total_provider_cost,
-  };
-}

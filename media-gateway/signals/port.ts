@@ -1,4 +1,4 @@
-import { QueryNotRegisteredError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure, type SignalDefinition } from '@temporalio/common';
 import { callWorkflowId } from '../../lib/ids';
 import { attachMediaUpdate, callAmdQuery, MEDIA_REFUSED, type CallAgentView, type CallAmdView, type MediaAttachRequest } from '../../workflows/call/contract';
@@ -84,8 +84,6 @@ export function temporalCallPort(client: Client, opts: TemporalCallPortOptions =
         return await client.withAbortSignal(ac.signal, () => client.workflow.getHandle(callWorkflowId(callId)).query(callAmdQuery));
       } catch (err) {
         if (err instanceof WorkflowNotFoundError) throw noWorkflow(callId);
-        // Asked only of workflows that accepted attachMedia (new code): a miss is a mixed deploy, retried by the watcher.
-        if (err instanceof QueryNotRegisteredError) throw new Error(`workflow of call ${callId} does not answer callAmd yet`);
         throw err;
       } finally {
         clearTimeout(t);
@@ -110,8 +108,6 @@ function attachFailure(err: unknown, callId: string): Error | undefined {
   if (cause instanceof ApplicationFailure) {
     const refused = mediaRefusal(cause.type, cause.message);
     if (refused) return refused;
-    // A worker older than attachMedia rejects it as unknown: such a workflow cannot be claimed, so it is not served.
-    if (/no registered handler for update/i.test(cause.message)) return new CallGoneError(`workflow of call ${callId} does not accept attachMedia (started by an older worker?)`);
   }
   return new Error(`attachMedia failed: ${cause?.message ?? err.message}`);
 }

@@ -1,16 +1,19 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { temporal } from '@temporalio/proto';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { History } from '@temporalio/common/lib/proto-utils';
 import { createApp } from '../../api/app';
-import { callActivitiesFromConfig, dialerActivitiesFromConfig } from '../../activities/call';
+import { callActivitiesFromConfig, dialerActivitiesFromConfig, type CallWiringDeps } from '../../activities/call';
 import { createLedger } from '../../lib/ledger';
-import { chargeFor, loadPriceList } from '../../lib/pricing';
+import { holdFor, loadPriceList, priceCall, type CallUsageToPrice } from '../../lib/pricing';
+import { saveAgent } from '../../lib/agents/store';
 import { callWorkflowId } from '../../lib/ids';
 import type { Config } from '../../lib/config';
 import { startTwilioSim, type AnsweredCall, type TwilioSim } from '../../sim/twilio/server';
-import type { CallInput, CallResult } from '../../workflows/call/contract';
+import { attachMediaUpdate, type CallInput, type CallResult } from '../../workflows/call/contract';
 import { testContext, testLogger, type TestContext } from '../helpers/env';
 
 /**
@@ -23,6 +26,8 @@ export interface CallHarness {
   config: Config;
   apiUrl: string;
   accountId: string;
+  /** testAgent, saved for the account. */
+  agentId: string;
   activities: Record<string, unknown>;
   ledger: TestLedger;
   /** Ledger operations of one call, in order: e.g. ['hold', 'post']. */
@@ -35,14 +40,17 @@ export interface CallHarness {
 
 /** The default price list, as the activities load it (tests set no PRICE_LIST_JSON). */
 export const priceList = loadPriceList(undefined);
-/** What the client pays for `sec` answered seconds. */
-export const charge = (sec: number) => chargeFor(sec, priceList).charged;
+/** What the client pays for `sec` answered seconds of a call with at most `maxDurationSec` (the harness's default 60), per priceCall. */
+export const charge = (sec: number, maxDurationSec = 60, usage: Omit<CallUsageToPrice, 'telephonySeconds'> = { sttAudioMs: 0, promptTokens: 0, completionTokens: 0, ttsCharacters: 0 }) =>
+  priceCall({ telephonySeconds: sec, ...usage }, priceList, { maxDurationSec, amountMicro: holdFor(maxDurationSec, priceList) }).charged;
+/** The agent every harness call talks with. */
+export const testAgent = { systemPrompt: 's', firstMessage: 'hi', language: 'en-US', voiceId: 'v', llmModel: 'm' };
 
 export interface TestLedger {
   balance(accountId: string): Promise<{ availableMicro: number; heldMicro: number }>;
 }
 
-export async function startCallHarness(opts: { credit?: number } = {}): Promise<CallHarness> {
+export async function startCallHarness(opts: { credit?: number; wiring?: Pick<CallWiringDeps, 'suppression' | 'priceList' | 'ledger'> } = {}): Promise<CallHarness> {
   const ctx = await testContext();
   const log = testLogger();
   const gateway: CallHarness['gateway'] = new Map();
@@ -76,11 +84,12 @@ export async function startCallHarness(opts: { credit?: number } = {}): Promise<
     },
   };
   const activities = {
-    ...callActivitiesFromConfig({ sql: ctx.sql, config, log }),
+    ...callActivitiesFromConfig({ sql: ctx.sql, config, log, temporal: ctx.client, ...opts.wiring }),
     ...dialerActivitiesFromConfig({ sql: ctx.sql, config, log }),
   };
   const [account] = await ctx.sql<{ id: string }[]>`insert into accounts (name) values ('call test') returning id`;
   const accountId = account!.id;
+  const agentId = await saveAgent(ctx.sql, accountId, testAgent);
   await realLedger.credit({ accountId, amount: opts.credit ?? 10_000_000, key: `test-credit/${accountId}`, reason: 'call tests' });
   return {
     ctx,
@@ -88,6 +97,7 @@ export async function startCallHarness(opts: { credit?: number } = {}): Promise<
     config,
     apiUrl,
     accountId,
+    agentId,
     activities,
     ledger,
     ledgerOps: async (callId) =>
@@ -101,7 +111,7 @@ export async function startCallHarness(opts: { credit?: number } = {}): Promise<
       maxDurationSec: 60,
       ringTimeoutSec: 2,
       voicemailPolicy: 'hangup',
-      agent: { systemPrompt: 's', firstMessage: 'hi', language: 'en-US', voiceId: 'v', llmModel: 'm' },
+      agentId,
       timeouts: { ringGraceSec: 3, endGraceSec: 3 },
       ...over,
     }),
@@ -137,4 +147,29 @@ export async function runCall(h: CallHarness, taskQueue: string, input: CallInpu
   const result = (await handle.result()) as CallResult;
   await recordHistory(`${name}-${result.status}`, handle);
   return { result, handle };
+}
+
+/** What the media gateway does when Twilio's stream starts: claim the call for stream `streamSid` (proof of answer). */
+export async function attach(handle: WorkflowHandle, callSid: string, streamSid: string) {
+  const attachId = randomUUID();
+  return handle.executeUpdate(attachMediaUpdate, { args: [{ streamSid, callSid, attachId, at: new Date().toISOString() }], updateId: `media/${attachId}` });
+}
+
+/**
+ * RECORD_CALL_HISTORIES=1 writes the histories recorded in this test file to test/call/histories/
+ * (one per name), which test/call/replay.test.ts replays forever after.
+ */
+export function writeRecordedHistories() {
+  if (!process.env.RECORD_CALL_HISTORIES) return;
+  const dir = new URL('./histories/', import.meta.url);
+  mkdirSync(dir, { recursive: true });
+  const seen = new Set<string>();
+  for (const { name, history } of recordedHistories) {
+    if (seen.has(name)) continue;
+    seen.add(name);
+    // Binary protobuf, encoded by @temporalio/proto itself: the JSON route (historyToJSON /
+    // historyFromJSON) fails here because @temporalio/common and @temporalio/proto carry
+    // different protobufjs copies.
+    writeFileSync(new URL(`${name}.binpb`, dir), temporal.api.history.v1.History.encode(history).finish());
+  }
 }

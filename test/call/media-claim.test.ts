@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MEDIA_REFUSED, TERMINAL_STATUSES, type MediaAttachRequest } from '../../workflows/call/contract';
-import { endsHeldStream, judgeAttach } from '../../workflows/call/media-claim';
+import { judgeAttach } from '../../workflows/call/media-claim';
 
 /** The rule the call workflow's attachMedia validator applies (and the gateway tests' fake port). */
 describe('media claim rule', () => {
@@ -23,8 +23,6 @@ describe('media claim rule', () => {
     const claim = { streamSid: 'MZa', attachId: 'a1' };
     expect(judgeAttach(claim, { ...req, streamSid: 'MZb', attachId: 'b1' }, live)).toMatchObject({ ok: false, type: MEDIA_REFUSED.alreadyStreaming });
     expect(judgeAttach(claim, { ...req, attachId: 'a2' }, live)).toMatchObject({ ok: false, type: MEDIA_REFUSED.alreadyStreaming });
-    // Held through an older gateway's mediaStarted: no attachId, so nothing is a retry of it.
-    expect(judgeAttach({ streamSid: 'MZa' }, req, live)).toMatchObject({ ok: false, type: MEDIA_REFUSED.alreadyStreaming });
   });
 
   it('a call that is ending or over takes no stream', () => {
@@ -36,12 +34,5 @@ describe('media claim rule', () => {
 
   it('a stream that names another Twilio call is refused', () => {
     expect(judgeAttach(undefined, { ...req, callSid: 'CA2' }, live)).toMatchObject({ ok: false, type: MEDIA_REFUSED.otherCall });
-  });
-
-  it('mediaEnded counts only from the holder; an older gateway names no stream and is believed', () => {
-    expect(endsHeldStream({ streamSid: 'MZa', attachId: 'a1' }, 'MZa')).toBe(true);
-    expect(endsHeldStream({ streamSid: 'MZa', attachId: 'a1' }, 'MZb')).toBe(false);
-    expect(endsHeldStream(undefined, 'MZa')).toBe(false);
-    expect(endsHeldStream(undefined, undefined)).toBe(true);
   });
 });

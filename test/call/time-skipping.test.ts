@@ -4,8 +4,9 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, Runtime, DefaultLogger } from '@temporalio/worker';
 import { temporalTestServerPath } from '../../lib/temporal-bin';
 import { SA } from '../../lib/search-attributes';
-import type { CallActivities, DialerActivities, FinishUnansweredArgs, SettleArgs } from '../../activities/call/types';
-import { mediaStartedSignal, telephonyStatusSignal, type CallInput, type CallResult } from '../../workflows/call/contract';
+import type { CallActivities, DialerActivities, FinishArgs } from '../../activities/call/types';
+import { defaultPriceList, holdFor } from '../../lib/pricing';
+import { attachMediaUpdate, telephonyStatusSignal, type CallInput, type CallResult } from '../../workflows/call/contract';
 
 /**
  * The workflow's timers at their real, default values (max duration of ten minutes, 60 s ring
@@ -32,20 +33,20 @@ afterAll(async () => env?.teardown());
 function fakes(dialSid: string) {
   const calls: { name: string; args: unknown }[] = [];
   const rec = (name: string, args: unknown) => void calls.push({ name, args });
+  const agent = { systemPrompt: 's', firstMessage: 'hi', language: 'en-US', voiceId: 'v', llmModel: 'm' };
   const acts: CallActivities & DialerActivities = {
-    callValidateNumber: async ({ to }) => ({ ok: true, e164: to }),
-    callHold: async (a) => (rec('hold', a), { holdKey: `call/${a.callId}:hold`, amountMicro: 2_000_000 }),
-    // The hold rides with callBegin when asked (one activity): recorded as its own step here.
-    callBegin: async (a) => {
-      rec('begin', a);
-      return a.holdForSec !== undefined && a.toE164 ? acts.callHold({ callId: a.input.callId, accountId: a.input.accountId, maxDurationSec: a.holdForSec }) : null;
-    },
+    callPrepare: async ({ to, maxDurationSec }) => ({ number: { ok: true, e164: to }, quote: { priceList: defaultPriceList, holdMicro: holdFor(maxDurationSec, defaultPriceList) } }),
+    callBegin: async (a) => (rec('begin', a), { outcome: 'held', holdKey: `call/${a.input.callId}:hold`, amountMicro: a.quote.holdMicro, agent }),
     callDial: async (a) => (rec('dial', a), { outcome: 'dialed', callSid: dialSid, adopted: false }),
+    callDialRecord: async () => ({ reached: 'no' }),
     callHangup: async (a) => rec('hangup', a),
     // The provider knows nothing more than the callbacks said (these tests are about our timers).
     callProviderStatus: async () => null,
-    callFinishUnanswered: async (a) => (rec('finishUnanswered', a), { releasedMicro: 2_000_000 }),
-    callSettle: async (a) => (rec('settle', a), { chargedMicro: 1, releasedMicro: 0, providerCostMicro: 0 }),
+    callFinish: async (a) => {
+      rec('finish', a);
+      const s = a.ending.answered ? Math.min(a.ending.answered.telephonySeconds, a.maxDurationSec) : 0;
+      return { chargedMicro: s ? 1 : 0, providerCostMicro: 0, durationSec: s, billedSeconds: s, releasedMicro: 0 };
+    },
   };
   return { acts, calls };
 }
@@ -58,7 +59,7 @@ const input = (over: Partial<CallInput> = {}): CallInput => ({
   maxDurationSec: 600,
   ringTimeoutSec: 30,
   voicemailPolicy: 'hangup',
-  agent: { systemPrompt: 's', firstMessage: 'hi', language: 'en-US', voiceId: 'v', llmModel: 'm' },
+  agentId: 'ag_00000000000000000000000000000000',
   ...over,
 });
 
@@ -87,26 +88,28 @@ describe('callWorkflow timers at their defaults (time-skipping server)', () => {
     });
     expect(result.status).toBe('completed');
     expect(result.error).toBe('max_duration_reached');
-    expect(calls.map((c) => c.name)).toEqual(['begin', 'hold', 'dial', 'hangup', 'settle']);
-    const settle = calls.find((c) => c.name === 'settle')!.args as SettleArgs;
-    expect(settle.billedSeconds).toBe(600);
+    expect(calls.map((c) => c.name)).toEqual(['begin', 'dial', 'hangup', 'finish']);
+    const finish = calls.find((c) => c.name === 'finish')!.args as FinishArgs;
+    expect(finish.ending.answered!.telephonySeconds).toBe(600);
+    expect(finish.ending.endReason).toBe('max_duration');
+    expect(result.durationSec).toBe(600);
   });
 
   it('no callback at all after the dial: hangs up after ring timeout + grace, then ends no_answer with the hold voided', async () => {
     const { result, calls } = await run('CAsilent', input(), async () => {});
     expect(result.status).toBe('no_answer');
-    expect(calls.map((c) => c.name)).toEqual(['begin', 'hold', 'dial', 'hangup', 'finishUnanswered']);
-    expect((calls.at(-1)!.args as FinishUnansweredArgs).holdKey).toMatch(/:hold$/);
+    expect(calls.map((c) => c.name)).toEqual(['begin', 'dial', 'hangup', 'finish']);
+    expect((calls.at(-1)!.args as FinishArgs).ending.answered).toBeUndefined();
   });
 
   it('a final status without the gateway ending its stream: settles after the end grace with what the gateway reported', async () => {
     const { result, calls } = await run('CAgw', input(), async (h) => {
       await env.sleep(1_000);
-      await h.signal(mediaStartedSignal, { streamSid: 'MZ', callSid: 'CAgw', at: new Date().toISOString() });
+      await h.executeUpdate(attachMediaUpdate, { args: [{ streamSid: 'MZ', callSid: 'CAgw', attachId: 'a1', at: new Date().toISOString() }] });
       await h.signal(telephonyStatusSignal, { callSid: 'CAgw', status: 'completed', durationSec: 42, sequenceNumber: 3, at: new Date().toISOString() });
     });
     expect(result.status).toBe('completed');
     expect(result.durationSec).toBe(42);
-    expect(calls.map((c) => c.name)).toEqual(['begin', 'hold', 'dial', 'settle']);
+    expect(calls.map((c) => c.name)).toEqual(['begin', 'dial', 'finish']);
   });
 });

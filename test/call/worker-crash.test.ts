@@ -3,9 +3,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { callWorkflowId } from '../../lib/ids';
-import { callStateQuery, mediaStartedSignal, transcriptSignal, type CallResult } from '../../workflows/call/contract';
+import { callStateQuery, transcriptSignal, type CallResult } from '../../workflows/call/contract';
 import { withWorker } from '../helpers/env';
-import { charge, recordHistory, startCallHarness, testNumber, type CallHarness } from './harness';
+import { attach, charge, recordHistory, startCallHarness, testNumber, type CallHarness } from './harness';
 
 let h: CallHarness;
 beforeAll(async () => {
@@ -41,7 +41,7 @@ describe('worker crash mid-call', () => {
     // The callee talks for 4 s, most of it while no worker is alive.
     h.sim.scenario.numbers = { [to]: { kind: 'answer', afterMs: 50, hangupAfterMs: 4_000 } };
     h.gateway.set(to, async (call, handle) => {
-      await handle.signal(mediaStartedSignal, { streamSid: 'MZcrash', callSid: call.callSid, at: new Date().toISOString() });
+      await attach(handle, call.callSid, 'MZcrash');
       await handle.signal(transcriptSignal, { seq: 1, role: 'agent', text: 'Hello before the crash.' });
     });
     const taskQueue = `test-crash-${randomUUID()}`;
@@ -64,7 +64,7 @@ describe('worker crash mid-call', () => {
     }
     expect(result.status).toBe('completed');
     expect(result.durationSec).toBeGreaterThanOrEqual(4);
-    expect(result.chargedMicro).toBe(charge(result.durationSec));
+    expect(result.chargedMicro).toBe(charge(result.durationSec, 30));
     expect(h.sim.creates(to)).toHaveLength(1);
     expect(await h.ledgerOps(input.callId)).toEqual(['hold', 'post']);
     const [cost] = await h.ctx.sql<{ charged_amount: number }[]>`select charged_amount from call_costs where call_id = ${input.callId}`;
@@ -98,7 +98,7 @@ describe('worker crash mid-call', () => {
       if (child.exitCode === null) child.kill('SIGKILL');
     }
     expect(result.status).toBe('completed');
-    expect(result.chargedMicro).toBe(charge(result.durationSec));
+    expect(result.chargedMicro).toBe(charge(result.durationSec, 30));
     expect(h.sim.creates(to)).toHaveLength(1);
     const [row] = await h.ctx.sql<{ dial_state: string; provider_call_sid: string }[]>`select dial_state, provider_call_sid from calls where id = ${input.callId}`;
     expect(row).toEqual({ dial_state: 'dialed', provider_call_sid: h.sim.creates(to)[0]!.callSid });

@@ -20,7 +20,8 @@ import { startElevenLabsSim, type ElevenLabsSim } from '../../sim/elevenlabs/ser
 import { startMediaGateway, type MediaGateway } from '../../media-gateway/gateway';
 import { DEFAULT_SETTINGS } from '../../media-gateway/conversation/session';
 import { temporalCallPort } from '../../media-gateway/signals/port';
-import { callStateQuery, type CallInput, type CallResult } from '../../workflows/call/contract';
+import { callStateQuery, type AgentConfig, type CallInput, type CallResult } from '../../workflows/call/contract';
+import { saveAgent } from '../../lib/agents/store';
 import { freePort } from '../helpers/ports';
 import { testContext, testLogger, withWorker, type TestContext } from '../helpers/env';
 import { baseAgent } from './harness';
@@ -82,7 +83,7 @@ beforeAll(async () => {
   };
   api.on('request', createApp({ sql: ctx.sql, temporal: ctx.client, config, log }));
   gateway = await startGateway(gwPort);
-  activities = { ...callActivitiesFromConfig({ sql: ctx.sql, config, log }), ...dialerActivitiesFromConfig({ sql: ctx.sql, config, log }) };
+  activities = { ...callActivitiesFromConfig({ sql: ctx.sql, config, log, temporal: ctx.client }), ...dialerActivitiesFromConfig({ sql: ctx.sql, config, log }) };
   const [a] = await ctx.sql<{ id: string }[]>`insert into accounts (name) values ('gateway e2e') returning id`;
   accountId = a!.id;
   await createLedger(ctx.sql).credit({ accountId, amount: 10_000_000, key: `test-credit/${accountId}`, reason: 'gateway e2e' });
@@ -121,7 +122,7 @@ afterAll(async () => {
 let n = 0;
 const number = () => `+1415555${String((process.pid * 31 + ++n) % 10_000).padStart(4, '0')}`;
 
-async function runCall(to: string, over: Partial<CallInput> = {}, whileLive?: (callId: string) => Promise<void>): Promise<CallResult> {
+async function runCall(to: string, { agent = baseAgent({ transferNumber: '+60312345678' }), ...over }: Partial<CallInput> & { agent?: AgentConfig } = {}, whileLive?: (callId: string) => Promise<void>): Promise<CallResult> {
   const input: CallInput = {
     callId: randomUUID(),
     accountId,
@@ -130,7 +131,7 @@ async function runCall(to: string, over: Partial<CallInput> = {}, whileLive?: (c
     maxDurationSec: 60,
     ringTimeoutSec: 5,
     voicemailPolicy: 'hangup',
-    agent: baseAgent({ transferNumber: '+60312345678' }),
+    agentId: await saveAgent(ctx.sql, accountId, agent),
     timeouts: { ringGraceSec: 3, endGraceSec: 5 },
     ...over,
   };

@@ -203,7 +203,7 @@ export async function startGatewayHarness(opts: HarnessOptions = {}): Promise<Ga
     call(steps, o = {}) {
       const callId = o.callId ?? randomUUID();
       if (o.register !== false) {
-        workflows.views.set(callId, { callId, accountId: randomUUID(), status: 'in_progress', agent: baseAgent(o.agent), ...(o.voicemailPolicy ? { voicemailPolicy: o.voicemailPolicy } : {}) });
+        workflows.views.set(callId, { callId, accountId: randomUUID(), status: 'in_progress', agent: baseAgent(o.agent), voicemailPolicy: o.voicemailPolicy ?? 'hangup' });
       }
       const ac = new AbortController();
       let streamUrl = gateway.url;

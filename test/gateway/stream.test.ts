@@ -63,7 +63,7 @@ const connected = { event: 'connected', protocol: 'Call', version: '1.0.0' };
 describe('media stream endpoint', () => {
   it('refuses a bad, expired or foreign token, and a start without a callId, each with its reason', async () => {
     const id = randomUUID();
-    h.workflows.views.set(id, { callId: id, accountId: randomUUID(), status: 'in_progress', agent: (await import('./harness')).baseAgent() });
+    h.workflows.views.set(id, { callId: id, accountId: randomUUID(), status: 'in_progress', voicemailPolicy: 'hangup', agent: (await import('./harness')).baseAgent() });
     const forged = await raw([connected, start(id, mintMediaToken('another-secret', id, 600))]);
     expect(forged).toMatchObject({ code: 1008, reason: 'media token bad_signature' });
     const foreign = await raw([connected, start(id, mintMediaToken(SECRET, randomUUID(), 600))]);
@@ -81,7 +81,7 @@ describe('media stream endpoint', () => {
     const r = await raw([connected, start(id, mintMediaToken(SECRET, id, 600))]);
     expect(r).toMatchObject({ code: 1000, reason: 'unknown call' });
     const done = randomUUID();
-    h.workflows.views.set(done, { callId: done, accountId: randomUUID(), status: 'completed', agent: (await import('./harness')).baseAgent() });
+    h.workflows.views.set(done, { callId: done, accountId: randomUUID(), status: 'completed', voicemailPolicy: 'hangup', agent: (await import('./harness')).baseAgent() });
     const r2 = await raw([connected, start(done, mintMediaToken(SECRET, done, 600))]);
     expect(r2).toMatchObject({ code: 1000, reason: 'call over' });
   });
@@ -90,7 +90,7 @@ describe('media stream endpoint', () => {
     const good = h.call([{ say: 'Goodbye.' }]);
     const id = () => {
       const callId = randomUUID();
-      h.workflows.views.set(callId, { callId, accountId: randomUUID(), status: 'in_progress', agent: { ...h.workflows.views.values().next().value!.agent } });
+      h.workflows.views.set(callId, { callId, accountId: randomUUID(), status: 'in_progress', voicemailPolicy: 'hangup', agent: { ...h.workflows.views.values().next().value!.agent } });
       return callId;
     };
     const cases: [string, (callId: string) => (string | object | Buffer)[], number, RegExp][] = [
@@ -119,7 +119,7 @@ describe('media stream endpoint', () => {
 
   it('tolerates unknown events and fields, media before start and a stream that just sends stop', async () => {
     const callId = randomUUID();
-    h.workflows.views.set(callId, { callId, accountId: randomUUID(), status: 'in_progress', agent: (await import('./harness')).baseAgent() });
+    h.workflows.views.set(callId, { callId, accountId: randomUUID(), status: 'in_progress', voicemailPolicy: 'hangup', agent: (await import('./harness')).baseAgent() });
     const speech = encodeSpeech('Hi');
     const frames: object[] = [
       { ...connected, brandNew: { x: 1 } },
@@ -146,7 +146,7 @@ describe('media stream endpoint', () => {
 
   it('an attach whose outcome is unknown (Temporal unreachable) closes the stream, and its mediaEnded names the stream so only a holder ends the call', async () => {
     const callId = randomUUID();
-    h.workflows.views.set(callId, { callId, accountId: randomUUID(), status: 'in_progress', agent: (await import('./harness')).baseAgent() });
+    h.workflows.views.set(callId, { callId, accountId: randomUUID(), status: 'in_progress', voicemailPolicy: 'hangup', agent: (await import('./harness')).baseAgent() });
     h.workflows.attachUnreachable.add(callId);
     const r = await raw([connected, start(callId, mintMediaToken(SECRET, callId, 600))]);
     expect(r).toMatchObject({ code: 1000, reason: 'agent unavailable' });
@@ -157,7 +157,7 @@ describe('media stream endpoint', () => {
 
   it('a stream that stops while its attach is in flight and is then refused signals nothing', async () => {
     const callId = randomUUID();
-    h.workflows.views.set(callId, { callId, accountId: randomUUID(), status: 'in_progress', agent: (await import('./harness')).baseAgent() });
+    h.workflows.views.set(callId, { callId, accountId: randomUUID(), status: 'in_progress', voicemailPolicy: 'hangup', agent: (await import('./harness')).baseAgent() });
     h.workflows.claims.set(callId, { streamSid: 'MZlive', attachId: 'live' });
     h.workflows.attachDelayMs = 300;
     try {

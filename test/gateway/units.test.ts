@@ -69,13 +69,13 @@ describe('signal sender', () => {
   const log = testLogger();
   it('retries while Temporal is unreachable, keeps order, and sends only the newest queued usage', async () => {
     const wf = new FakeWorkflows();
-    wf.views.set('c1', { callId: 'c1', accountId: 'a', status: 'in_progress', agent: baseAgent() });
+    wf.views.set('c1', { callId: 'c1', accountId: 'a', status: 'in_progress', voicemailPolicy: 'hangup', agent: baseAgent() });
     wf.failSignals = 3;
     const s = new SignalSender(wf, 'c1', { log, baseDelayMs: 5 });
     s.send(transcriptSignal, { seq: 1, role: 'agent', text: 'hi' });
     s.send(usageSignal, { sttAudioMs: 1, promptTokens: 0, completionTokens: 0, ttsCharacters: 1 });
     s.send(usageSignal, { sttAudioMs: 2, promptTokens: 0, completionTokens: 0, ttsCharacters: 2 });
-    s.send(mediaEndedSignal, { reason: 'end_call', at: 'now' });
+    s.send(mediaEndedSignal, { reason: 'end_call', at: 'now', streamSid: 'MZ1' });
     await s.flushed();
     expect(wf.of('c1').map((r) => [r.name, r.arg.sttAudioMs ?? r.arg.seq ?? r.arg.reason])).toEqual([
       ['transcript', 1],

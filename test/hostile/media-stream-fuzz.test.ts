@@ -144,7 +144,7 @@ describe('media stream fuzz', () => {
     await fc.assert(
       fc.asyncProperty(fc.array(garbageFrame, { minLength: 1, maxLength: 5 }), fc.boolean(), async (frames, stopFirst) => {
         const callId = randomUUID();
-        h.workflows.views.set(callId, { callId, accountId: randomUUID(), status: 'in_progress', agent: baseAgent() });
+        h.workflows.views.set(callId, { callId, accountId: randomUUID(), status: 'in_progress', voicemailPolicy: 'hangup', agent: baseAgent() });
         const pre = stopFirst ? [JSON.stringify({ event: 'stop' })] : [];
         const r = await stream(h.gateway.url, [connected, startFrame(callId, mintMediaToken(SECRET, callId, 600)), ...pre, ...frames], { waitMs: 2_000 });
         expectClosedWithReason(r, frames);
@@ -201,7 +201,7 @@ describe('slow and silent clients', () => {
 
   it('a started client that then never speaks nor reads is ended by the silence timeout and its session freed', async () => {
     const callId = randomUUID();
-    h.workflows.views.set(callId, { callId, accountId: randomUUID(), status: 'in_progress', agent: baseAgent() });
+    h.workflows.views.set(callId, { callId, accountId: randomUUID(), status: 'in_progress', voicemailPolicy: 'hangup', agent: baseAgent() });
     const ws = new WebSocket(h.gateway.url);
     ws.on('error', () => {});
     await new Promise((r) => ws.once('open', r));

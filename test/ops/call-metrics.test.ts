@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mediaEndedSignal, mediaStartedSignal, outcomeSignal } from '../../workflows/call/contract';
+import { mediaEndedSignal, outcomeSignal } from '../../workflows/call/contract';
 import { withWorker } from '../helpers/env';
-import { runCall, startCallHarness, testNumber, type CallHarness } from '../call/harness';
+import { attach, runCall, startCallHarness, testNumber, type CallHarness } from '../call/harness';
 
 /** `name{labels} value` -> value (0 when the series is absent). */
 const sample = (text: string, series: string) => {
@@ -26,10 +26,10 @@ describe('metrics after simulated calls (callWorkflow, Twilio simulator, real ac
     // The first create fails with a Twilio 5xx; the dial activity retries and succeeds.
     h.sim.faults.createErrors.push({ status: 503, code: 20503, message: 'Service unavailable' });
     h.gateway.set(answered, async (call, handle) => {
-      await handle.signal(mediaStartedSignal, { streamSid: 'MZ1', callSid: call.callSid, at: new Date().toISOString() });
+      await attach(handle, call.callSid, 'MZ1');
       await handle.signal(outcomeSignal, { result: 'interested' });
       await new Promise((r) => setTimeout(r, 1100));
-      await handle.signal(mediaEndedSignal, { reason: 'end_call', at: new Date().toISOString() });
+      await handle.signal(mediaEndedSignal, { reason: 'end_call', at: new Date().toISOString(), streamSid: 'MZ1' });
     });
     const inputs = [h.input(answered, { maxDurationSec: 30 }), h.input(busy)];
     const results = await withWorker({ activities: h.activities }, (tq) => Promise.all(inputs.map((i) => runCall(h, tq, i))));

@@ -1,3 +1,4 @@
+import { saveAgent } from '../../lib/agents/store';
 import { describe, expect, it, afterAll } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
@@ -31,11 +32,14 @@ describe('metrics', () => {
     await expect(ledger.ledgerHold({ accountId: acct.id, amountMicro: 50_000_000, key: `ops-test/${randomUUID()}` })).rejects.toThrow();
     // A call that is held and then ends unanswered, through the call activities.
     const callId = randomUUID();
-    await calls.callBegin({ input: { callId, accountId: acct.id, to: '+60123456789', attempt: 1 } as never, toE164: '+60123456789' });
-    const hold = await calls.callHold({ callId, accountId: acct.id, maxDurationSec: 60 });
-    await calls.callFinishUnanswered({ callId, status: 'busy', holdKey: hold.holdKey });
+    const agentId = await saveAgent(ctx.sql, acct.id, { systemPrompt: 's', firstMessage: 'hi', language: 'en-US', voiceId: 'v', llmModel: 'm' });
+    const input = { callId, accountId: acct.id, to: '+60123456789', attempt: 1, maxDurationSec: 60, ringTimeoutSec: 5, voicemailPolicy: 'hangup' as const, agentId };
+    const { quote } = await calls.callPrepare({ to: input.to, maxDurationSec: 60 });
+    await calls.callBegin({ input, toE164: '+60123456789', quote });
+    const finish = { callId, accountId: acct.id, maxDurationSec: 60, quote, ending: { status: 'busy' as const } };
+    await calls.callFinish(finish);
     // A retried activity is not a second terminal call.
-    await calls.callFinishUnanswered({ callId, status: 'busy', holdKey: hold.holdKey });
+    await calls.callFinish(finish);
     turnLatency.voiceToVoice.observe(0.8);
 
     const after = (await api.call('GET', '/metrics'));

@@ -3,7 +3,7 @@ import type { AlertActivities } from '../../activities/alerts';
 import type { AlertKind } from '../../lib/alerts/rules';
 import type { AlertsSweepInput, AlertsSweepResult } from './contract';
 
-const KINDS: AlertKind[] = ['low_balance', 'campaign_failure_rate', 'provider_5xx_burst', 'insufficient_credits'];
+const KINDS: AlertKind[] = ['low_balance', 'campaign_failure_rate', 'provider_5xx_burst', 'insufficient_credits', 'negative_margin'];
 
 const { alertsReconcile, alertsUndelivered } = proxyActivities<AlertActivities>({
   startToCloseTimeout: '30 seconds',

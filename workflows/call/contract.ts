@@ -13,14 +13,22 @@ export type CallTerminalStatus =
   | 'voicemail'
   | 'invalid_number'
   | 'insufficient_credits'
-  | 'canceled';
+  | 'canceled'
+  /** The number is on a do-not-call list (suppression port): nothing was held, dialed or charged. */
+  | 'suppressed'
+  /**
+   * No call reached the provider (the dial never got to Twilio: its queue backlog timed out, or
+   * the database or Twilio stayed down through every dial attempt). Nothing was charged; the hold
+   * was released. The campaign puts the contact back in its queue without counting an attempt.
+   */
+  | 'not_attempted';
 
 /** `ringing`: the provider created the call and no answer has come yet (no `ringing` callback is requested). */
 export type CallLiveStatus = 'validating' | 'holding' | 'dialing' | 'ringing' | 'in_progress' | 'settling';
 export type CallStatus = CallLiveStatus | CallTerminalStatus;
 
 export const TERMINAL_STATUSES: readonly CallTerminalStatus[] = [
-  'completed', 'no_answer', 'busy', 'failed', 'voicemail', 'invalid_number', 'insufficient_credits', 'canceled',
+  'completed', 'no_answer', 'busy', 'failed', 'voicemail', 'invalid_number', 'insufficient_credits', 'canceled', 'suppressed', 'not_attempted',
 ];
 
 export function isTerminalStatus(status: CallStatus): status is CallTerminalStatus {
@@ -53,11 +61,22 @@ export interface AgentConfig {
 
 export type VoicemailPolicy = 'hangup' | 'leave_message';
 
+/**
+ * A call workflow's input (v1). Small on purpose: the campaign starts one per call, and each start
+ * event is in the campaign's history. So the agent travels by reference (`agentId`, read from
+ * Postgres by the call's begin activity, see activities/call/agent.ts), and the full number is
+ * only here, in the child's own input — never in what the campaign carries between runs.
+ *
+ * The credit hold is not in the input: the call's first step (a local activity, so its answer is
+ * recorded in the call's history) quotes it from the price list once; every retry of the hold
+ * reuses that recorded amount, whatever PRICE_LIST_JSON says by then.
+ */
 export interface CallInput {
   callId: string;
   accountId: string;
   campaignId?: string;
   contactId?: string;
+  /** The contact's attempt number (1 for the first), stored with the call; unique per contact. */
   attempt: number;
   /** As uploaded; validated to E.164 by the workflow (invalid -> invalid_number, no hold). */
   to: string;
@@ -65,12 +84,17 @@ export interface CallInput {
   maxDurationSec: number;
   ringTimeoutSec: number;
   voicemailPolicy: VoicemailPolicy;
-  agent: AgentConfig;
+  /**
+   * The agent, by reference: a `call_agents` row (lib/agents: `saveAgent(sql, accountId, agent)`
+   * returns it). Content-addressed, so the same agent always has the same id and a changed agent
+   * gets a new one: the id is its version.
+   */
+  agentId: string;
   /** Workflow id (not run id) of the campaign to report back to: survives its continue-as-new. */
   parentWorkflowId?: string;
   /** Task queue of the dial activity; default `dialer`. Tests use their own. */
   dialerTaskQueue?: string;
-  /** Backstops for lost callbacks; defaults in workflows/call/workflow.ts. */
+  /** Backstops for lost callbacks; defaults in workflows/call/lifecycle.ts. */
   timeouts?: CallTimeouts;
 }
 
@@ -90,13 +114,30 @@ export interface CallUsage {
   ttsCharacters: number;
 }
 
+/**
+ * Why an answered call ended, when it was not a plain hang-up by either side. Stored on the call
+ * (calls.end_reason) so an operator can tell a media failure from a finished conversation.
+ * `media_<reason>` for a MediaEndReason other than end_call / caller_hangup.
+ */
+export type CallEndReason = 'max_duration' | 'machine' | 'canceled' | `media_${MediaEndReason}` | 'abandoned';
+
+/**
+ * What a call workflow returns, and what it signals to its campaign (callFinished).
+ *
+ * For the campaign: `not_attempted` → the contact goes back to the queue, no attempt counted;
+ * `insufficient_credits` → pause; `suppressed` → the contact is done (do not call);
+ * everything else is an attempt, retried per the campaign's retry policy.
+ */
 export interface CallResult {
   callId: string;
   status: CallTerminalStatus;
+  /** Answered seconds, capped at the maximum duration (0 when unanswered). The charge follows the price list's billing rule. */
   durationSec: number;
   chargedMicro: number;
   providerCostMicro: number;
   outcome?: CallOutcome;
+  /** Set when the call did not end in a plain hang-up (see CallEndReason). */
+  endReason?: CallEndReason;
   error?: string;
 }
 
@@ -109,12 +150,6 @@ export interface TelephonyStatusEvent {
   durationSec?: number;
   /** From asynchronous answering-machine detection: human, machine_start, machine_end_beep, fax, unknown… */
   answeredBy?: string;
-  at: string;
-}
-
-export interface MediaStartedEvent {
-  streamSid: string;
-  callSid: string;
   at: string;
 }
 
@@ -151,11 +186,10 @@ export interface MediaEndedEvent {
   detail?: string;
   at: string;
   /**
-   * The stream that ended. When set, the workflow keeps the event only if that stream holds the
-   * call's media (attachMedia or mediaStarted): a stream that never got the call cannot end it.
-   * Older gateways leave it out and are believed, as before.
+   * The stream that ended. The workflow keeps the event only if that stream holds the call's
+   * media (attachMedia): a stream that never got the call cannot end it.
    */
-  streamSid?: string;
+  streamSid: string;
 }
 
 export interface CallState {
@@ -171,13 +205,13 @@ export interface CallState {
 }
 
 /*
- * Signal semantics (implemented in workflows/call/workflow.ts; the gateway and campaign rely on them):
+ * Signal semantics (implemented by workflows/call/lifecycle.ts; the gateway and campaign rely on them):
  *
  * - Routing: every signal goes to workflow id `call/<callId>`. A signal to a finished call fails with
  *   WorkflowNotFoundError: the call is over — the gateway should close the stream and stop.
  * - A call counts as answered at the first of: telephonyStatus `in-progress`, telephonyStatus
- *   `completed` (only reachable through an answer), or an accepted attachMedia (or mediaStarted from
- *   an older gateway). The max-duration timer starts then.
+ *   `completed` (only reachable through an answer), or an accepted attachMedia. The max-duration
+ *   timer starts then.
  * - One media stream per call: the first stream to attach holds the call (see attachMediaUpdate);
  *   the gateway sends transcript, usage, outcome and mediaEnded only for a stream that holds it.
  * - What ends the call:
@@ -197,15 +231,16 @@ export interface CallState {
  *   usage arriving after settlement is not billed.
  * - Terminal status: voicemail if AMD reported a machine or mediaEnded.reason is voicemail_left;
  *   canceled if canceled; else completed (answered), or busy / no_answer / failed from the final status.
+ *   Before any of that: invalid_number, suppressed (do-not-call), insufficient_credits (hold refused),
+ *   not_attempted (the dial never reached the provider).
+ * - Money: exactly one of settle (answered) or void (not answered) resolves the call's hold, in one
+ *   guarded place that also runs when the workflow fails; a run that never got there (terminated,
+ *   timed out) has its hold resolved by the hold sweeper (workflows/call/sweeper.ts), which also
+ *   reports the result to the campaign.
  */
 
 /** Twilio status/AMD callbacks, forwarded by the API. Applied only if they move the call forward. */
 export const telephonyStatusSignal = defineSignal<[TelephonyStatusEvent]>('telephonyStatus');
-/**
- * Twilio's `start` arrived on the media stream: proof of answer. Sent by gateways older than
- * attachMedia (kept for them); its streamSid takes the media claim if none is held yet.
- */
-export const mediaStartedSignal = defineSignal<[MediaStartedEvent]>('mediaStarted');
 /** One per turn; re-sending a turn with the same seq replaces it (idempotent). At most 2,000 turns kept. */
 export const transcriptSignal = defineSignal<[TranscriptTurn]>('transcript');
 /** Cumulative totals for the call so far: each field keeps its maximum, so a duplicate or late signal cannot double-count. */
@@ -218,7 +253,7 @@ export const mediaEndedSignal = defineSignal<[MediaEndedEvent]>('mediaEnded');
 /** Live status, call SID, answeredBy (AMD), transcript, usage and outcome. */
 export const callStateQuery = defineQuery<CallState>('callState');
 
-/** What the media gateway needs to run a call's conversation, from the workflow's own input. */
+/** What the media gateway needs to run a call's conversation (the agent as loaded by the call's begin activity). */
 export interface CallAgentView {
   callId: string;
   accountId: string;
@@ -226,20 +261,11 @@ export interface CallAgentView {
   /** A stream for a call that is settling or over is refused (a replayed TwiML, a late reconnect). */
   status: CallStatus;
   agent: AgentConfig;
-  /**
-   * The call's voicemail policy. `leave_message` makes the gateway hold its greeting and poll
-   * `callAmd` until AMD decides. Absent from workflows started before it: treated as `hangup`.
-   */
-  voicemailPolicy?: VoicemailPolicy;
+  /** `leave_message` makes the gateway hold its greeting and poll `callAmd` until AMD decides. */
+  voicemailPolicy: VoicemailPolicy;
   /** The AMD verdict already received when the stream started, if any. */
   answeredBy?: string;
 }
-/**
- * The agent view without claiming the media (what attachMedia returns). Gateways before
- * attachMedia read it here, rather than from Postgres: a call started without a campaign has its
- * agent only in the workflow input. Kept for them; no history event, so it costs nothing to keep.
- */
-export const callAgentQuery = defineQuery<CallAgentView>('callAgent');
 
 /** The AMD verdict so far; small on purpose, since the gateway polls it (every ~750 ms, ≤ 40 s). */
 export interface CallAmdView {
@@ -248,7 +274,7 @@ export interface CallAmdView {
 }
 /**
  * Polled by the gateway on `leave_message` calls only, from the stream's start until AMD has a
- * verdict or the gateway's cap passes. Queries leave no trace in history; no patch needed.
+ * verdict or the gateway's cap passes.
  */
 export const callAmdQuery = defineQuery<CallAmdView>('callAmd');
 
@@ -280,7 +306,7 @@ export const MEDIA_REFUSED = {
  * call, the workflow is the authority across gateway instances). The first stream to attach holds
  * the call for good; the same stream re-attaching (same streamSid and attachId: a retry after a
  * lost response) gets the same answer again. Everything else is rejected by the validator, which
- * leaves no event in history. An accepted attach is what mediaStarted was: proof of answer.
+ * leaves no event in history. An accepted attach is proof of answer.
  * Idempotent on the server too when retried with the same update id (`media/<attachId>`).
  */
 export const attachMediaUpdate = defineUpdate<CallAgentView, [MediaAttachRequest]>('attachMedia');

@@ -4,10 +4,10 @@
  */
 import { isCallOver, MEDIA_REFUSED, type CallStatus, type MediaAttachRequest } from './contract';
 
-/** The stream that holds the call. `attachId` is absent when an older gateway's mediaStarted took it. */
+/** The stream that holds the call, and the attach (one per WebSocket) that took it. */
 export interface MediaClaim {
   streamSid: string;
-  attachId?: string;
+  attachId: string;
 }
 
 export interface AttachContext {
@@ -23,16 +23,11 @@ export type AttachVerdict = { ok: true; repeat: boolean } | { ok: false; type: (
 export function judgeAttach(claim: MediaClaim | undefined, req: MediaAttachRequest, ctx: AttachContext): AttachVerdict {
   // The holder asking again gets the same yes, whatever happened since: its first answer may
   // have been lost, and the gateway then learns the status from the view it returns.
-  if (claim && claim.streamSid === req.streamSid && claim.attachId !== undefined && claim.attachId === req.attachId) return { ok: true, repeat: true };
+  if (claim && claim.streamSid === req.streamSid && claim.attachId === req.attachId) return { ok: true, repeat: true };
   if (ctx.over || isCallOver(ctx.status)) {
     return { ok: false, type: MEDIA_REFUSED.callOver, message: 'call over' };
   }
   if (claim) return { ok: false, type: MEDIA_REFUSED.alreadyStreaming, message: 'call already streaming' };
   if (ctx.callSid && ctx.callSid !== req.callSid) return { ok: false, type: MEDIA_REFUSED.otherCall, message: 'stream is for another call' };
   return { ok: true, repeat: false };
-}
-
-/** Whether a mediaEnded comes from the stream that holds the call (older gateways do not say which stream). */
-export function endsHeldStream(claim: MediaClaim | undefined, streamSid: string | undefined): boolean {
-  return streamSid === undefined || claim?.streamSid === streamSid;
 }

@@ -1,5 +1,5 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { AgentConfig, CallResult, CallTimeouts, VoicemailPolicy } from '../call/contract';
+import type { CallResult, CallTimeouts, VoicemailPolicy } from '../call/contract';
 
 /**
  * Sent by each child callWorkflow to its campaign, addressed by workflow id so it reaches the
@@ -70,7 +70,8 @@ export interface CampaignCarry {
 export interface CampaignInput {
   campaignId: string;
   accountId: string;
-  agent: AgentConfig;
+  /** The agent by reference (lib/agents/store.ts saveAgent): never copied into a child's start. */
+  agentId: string;
   settings: CampaignSettings;
   defaultRegion?: string;
   /** Tests: task queues of the children and their dial activity; call timeouts. */

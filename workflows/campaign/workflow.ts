@@ -184,7 +184,7 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignPr
     const callInput: CallInput = {
       callId, accountId: input.accountId, campaignId: input.campaignId, contactId: it.contactId, attempt: it.attempt,
       to: it.phone, defaultRegion: input.defaultRegion, maxDurationSec: s.maxDurationSec, ringTimeoutSec: s.ringTimeoutSec,
-      voicemailPolicy: s.voicemailPolicy, agent: input.agent, parentWorkflowId: wfId,
+      voicemailPolicy: s.voicemailPolicy, agentId: input.agentId, parentWorkflowId: wfId,
       ...(input.dialerTaskQueue ? { dialerTaskQueue: input.dialerTaskQueue } : {}),
       ...(input.callTimeouts ? { timeouts: input.callTimeouts } : {}),
     };

@@ -22,6 +22,7 @@ import { temporalCliPath } from '../lib/temporal-bin';
 import { SA } from '../lib/search-attributes';
 import { campaignWorkflowId } from '../lib/ids';
 import { createLedger } from '../lib/ledger';
+import { saveAgent } from '../lib/agents/store';
 import { createApp } from '../api/app';
 import { callActivitiesFromConfig, dialerActivitiesFromConfig } from '../activities/call';
 import { createCampaignActivities } from '../activities/campaign';
@@ -109,7 +110,7 @@ try {
     for (let i = 0; i < rows.length; i += 1_000) await sql`insert into contacts ${sql(rows.slice(i, i + 1_000))}`;
     const input: CampaignInput = {
       campaignId, accountId, settings, callTaskQueue: taskQueue, dialerTaskQueue: taskQueue, callTimeouts: { ringGraceSec: 5, endGraceSec: 1 },
-      agent: { systemPrompt: 's', firstMessage: 'hi', language: 'en-US', voiceId: 'v', llmModel: 'm' },
+      agentId: await saveAgent(sql, accountId, { systemPrompt: 's', firstMessage: 'hi', language: 'en-US', voiceId: 'v', llmModel: 'm' }),
     };
     let t = performance.now();
     const handle = await client.workflow.start('campaignWorkflow', { taskQueue, workflowId: campaignWorkflowId(campaignId), args: [input] });

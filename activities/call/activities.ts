@@ -7,6 +7,7 @@ import type { Telephony } from '../../providers/types';
 import { classifyTwilioError } from '../../providers/twilio/errors';
 import type { CallLedger, CallPricing } from './ports';
 import { callsTerminal } from '../../lib/metrics';
+import { readAgent } from '../../lib/agents/store';
 import { noteProviderError } from '../../lib/provider-errors';
 import { CALL_ROW_REJECTED, type CallActivities, type SettleResult } from './types';
 
@@ -29,6 +30,12 @@ export function createCallActivities({ sql, log, ledger, pricing, telephony }: C
     });
 
   return {
+    async callLoadAgent({ accountId, agentId }) {
+      const agent = await readAgent(sql, accountId, agentId);
+      if (!agent) throw ApplicationFailure.nonRetryable(`no agent ${agentId} for this account`, 'AgentNotFound');
+      return agent;
+    },
+
     async callValidateNumber({ to, defaultRegion }) {
       const raw = to.trim();
       if (raw.length === 0 || raw.length > 40) return { ok: false, reason: 'phone number empty or too long' };

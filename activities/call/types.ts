@@ -3,7 +3,7 @@
  * (type-only import in the workflow). Activities are idempotent by callId.
  */
 import type { ProviderCallStatus } from '../../providers/types';
-import type { CallInput, CallOutcome, CallTerminalStatus, CallUsage, TranscriptTurn, VoicemailPolicy } from '../../workflows/call/contract';
+import type { AgentConfig, CallInput, CallOutcome, CallTerminalStatus, CallUsage, TranscriptTurn, VoicemailPolicy } from '../../workflows/call/contract';
 
 export type ValidateNumberResult = { ok: true; e164: string } | { ok: false; reason: string };
 
@@ -79,6 +79,8 @@ export interface SettleResult {
 
 export interface CallActivities {
   callValidateNumber(args: { to: string; defaultRegion?: string }): Promise<ValidateNumberResult>;
+  /** Bridge until the v1 call activities (calls branch) land: the agent a campaign passed by reference. */
+  callLoadAgent?(args: { accountId: string; agentId: string }): Promise<AgentConfig>;
   /** The hold when `holdForSec` was given and the number is valid, else null. */
   callBegin(args: CallBeginArgs): Promise<CallHoldResult | null>;
   callHold(args: { callId: string; accountId: string; maxDurationSec: number }): Promise<CallHoldResult>;

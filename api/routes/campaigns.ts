@@ -5,6 +5,7 @@ import type { AppDeps } from '../app';
 import { accountOf } from '../auth';
 import { HttpError, notFound } from '../errors';
 import { campaignWorkflowId } from '../../lib/ids';
+import { saveAgent } from '../../lib/agents/store';
 import { contactsFromCsv, CsvError, normalizeContacts, type ContactInput } from '../../lib/contacts/normalize';
 import { insertContacts, reportSummary } from '../campaigns/store';
 import { rejectUnstorableText } from '../text-guard';
@@ -118,7 +119,7 @@ export function campaignsRouter({ sql, temporal, config }: AppDeps): Router {
     if (c.contact_count === 0) throw new HttpError(400, 'no_contacts', 'the campaign has no contacts');
     const { defaultRegion, ...settings } = c.settings;
     const input: CampaignInput = {
-      campaignId: c.id, accountId: c.account_id, agent: c.agent, settings, defaultRegion,
+      campaignId: c.id, accountId: c.account_id, agentId: await saveAgent(sql, c.account_id, c.agent), settings, defaultRegion,
       callTaskQueue: config.ORCHESTRATION_TASK_QUEUE, dialerTaskQueue: config.DIALER_TASK_QUEUE,
     };
     try {

@@ -32,11 +32,11 @@ describe('campaignWorkflow with a worker that falls behind', () => {
     for (const p of phones) h.sim.scenario.numbers[p] = { kind: 'busy', afterMs: 20 };
     const settings = testSettings({ maxConcurrentCalls: 2, retry: { maxAttempts: 1, backoffSec: 1, retryOn: ['busy'] } });
     const { campaignId, contactIds } = await createCampaignRows(h.ctx.sql, h.accountId, phones, settings);
-    const activities = { ...h.activities, ...createCampaignActivities({ sql: h.ctx.sql, log: testLogger() }) };
+    const activities = { ...h.activities, ...createCampaignActivities({ sql: h.ctx.sql, log: testLogger(), temporal: h.ctx.client }) };
 
-    const result = (await withWorker({ activities, workflowBundle: { code } }, (tq) =>
+    const result = (await withWorker({ activities, workflowBundle: { code } }, async (tq) =>
       h.ctx.client.workflow.execute('campaignWorkflow', {
-        taskQueue: tq, workflowId: campaignWorkflowId(campaignId), args: [campaignInput(campaignId, h.accountId, settings, tq)], workflowExecutionTimeout: '40s',
+        taskQueue: tq, workflowId: campaignWorkflowId(campaignId), args: [await campaignInput(h.ctx.sql, campaignId, h.accountId, settings, tq)], workflowExecutionTimeout: '40s',
       }),
     )) as CampaignProgress;
 

@@ -16,7 +16,7 @@ beforeAll(async () => {
 });
 afterAll(() => h.close());
 
-const activities = () => ({ ...h.activities, ...createCampaignActivities({ sql: h.ctx.sql, log: testLogger() }) });
+const activities = () => ({ ...h.activities, ...createCampaignActivities({ sql: h.ctx.sql, log: testLogger(), temporal: h.ctx.client }) });
 
 type CallRow = { id: string; contact_id: string; attempt: number; status: string; terminal: boolean; created_at: Date; ended_at: Date | null; updated_at: Date };
 async function callsOf(campaignId: string): Promise<CallRow[]> {
@@ -41,8 +41,8 @@ describe('campaignWorkflow', () => {
     const { campaignId, contactIds } = await createCampaignRows(h.ctx.sql, h.accountId, phones, settings);
     const before = await createLedger(h.ctx.sql).balance(h.accountId);
 
-    const result = await withWorker({ activities: activities() }, (tq) =>
-      h.ctx.client.workflow.execute('campaignWorkflow', { taskQueue: tq, workflowId: campaignWorkflowId(campaignId), args: [campaignInput(campaignId, h.accountId, settings, tq, { callsPerRun: 5 })] }),
+    const result = await withWorker({ activities: activities() }, async (tq) =>
+      h.ctx.client.workflow.execute('campaignWorkflow', { taskQueue: tq, workflowId: campaignWorkflowId(campaignId), args: [await campaignInput(h.ctx.sql, campaignId, h.accountId, settings, tq, { callsPerRun: 5 })] }),
     ) as CampaignProgress;
 
     expect(result.status).toBe('completed');
@@ -93,7 +93,7 @@ describe('campaignWorkflow', () => {
     const settings = testSettings({ maxConcurrentCalls: 2 });
     const { campaignId } = await createCampaignRows(h.ctx.sql, h.accountId, phones, settings);
     await withWorker({ activities: activities() }, async (tq) => {
-      const handle = await h.ctx.client.workflow.start('campaignWorkflow', { taskQueue: tq, workflowId: campaignWorkflowId(campaignId), args: [campaignInput(campaignId, h.accountId, settings, tq)] });
+      const handle = await h.ctx.client.workflow.start('campaignWorkflow', { taskQueue: tq, workflowId: campaignWorkflowId(campaignId), args: [await campaignInput(h.ctx.sql, campaignId, h.accountId, settings, tq)] });
       await waitFor(async () => (await handle.query(progressQuery)).inFlight === 2, 20_000);
       expect(await handle.executeUpdate(pauseUpdate, { args: [{ reason: 'lunch' }] })).toEqual({ status: 'paused', pauseReason: 'lunch' });
       await waitFor(async () => (await handle.query(progressQuery)).inFlight === 0, 20_000);

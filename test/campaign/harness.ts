@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Sql } from '../../lib/db';
+import { saveAgent } from '../../lib/agents/store';
 import type { AgentConfig } from '../../workflows/call/contract';
 import type { CampaignInput, CampaignSettings } from '../../workflows/campaign/contract';
 
@@ -24,9 +25,10 @@ export async function createCampaignRows(sql: Sql, accountId: string, phones: st
   return { campaignId, contactIds: rows.map((r) => r.id) };
 }
 
-export function campaignInput(campaignId: string, accountId: string, settings: CampaignSettings, taskQueue: string, over: Partial<CampaignInput> = {}): CampaignInput {
+/** The campaign's workflow input; its agent is saved first, as the API does on start. */
+export async function campaignInput(sql: Sql, campaignId: string, accountId: string, settings: CampaignSettings, taskQueue: string, over: Partial<CampaignInput> = {}): Promise<CampaignInput> {
   return {
-    campaignId, accountId, agent: testAgent, settings, callTaskQueue: taskQueue, dialerTaskQueue: taskQueue,
+    campaignId, accountId, agentId: await saveAgent(sql, accountId, testAgent), settings, callTaskQueue: taskQueue, dialerTaskQueue: taskQueue,
     callTimeouts: { ringGraceSec: 3, endGraceSec: 2 }, ...over,
   };
 }

@@ -13,14 +13,19 @@ export type CallTerminalStatus =
   | 'voicemail'
   | 'invalid_number'
   | 'insufficient_credits'
-  | 'canceled';
+  | 'canceled'
+  // Bridge to the v1 call contract (calls branch, 9e05884), so the campaign compiles against it:
+  /** The number is on a do-not-call list: nothing was held, dialed or charged. */
+  | 'suppressed'
+  /** No call reached the provider; the campaign requeues the contact without counting an attempt. */
+  | 'not_attempted';
 
 /** `ringing`: the provider created the call and no answer has come yet (no `ringing` callback is requested). */
 export type CallLiveStatus = 'validating' | 'holding' | 'dialing' | 'ringing' | 'in_progress' | 'settling';
 export type CallStatus = CallLiveStatus | CallTerminalStatus;
 
 export const TERMINAL_STATUSES: readonly CallTerminalStatus[] = [
-  'completed', 'no_answer', 'busy', 'failed', 'voicemail', 'invalid_number', 'insufficient_credits', 'canceled',
+  'completed', 'no_answer', 'busy', 'failed', 'voicemail', 'invalid_number', 'insufficient_credits', 'canceled', 'suppressed', 'not_attempted',
 ];
 
 export function isTerminalStatus(status: CallStatus): status is CallTerminalStatus {
@@ -65,7 +70,10 @@ export interface CallInput {
   maxDurationSec: number;
   ringTimeoutSec: number;
   voicemailPolicy: VoicemailPolicy;
-  agent: AgentConfig;
+  /** The agent by reference (a call_agents row, lib/agents/store.ts): v1 contract, calls branch 9e05884. */
+  agentId?: string;
+  /** Bridge until the v1 call workflow lands (required there is agentId alone): one of agent or agentId. */
+  agent?: AgentConfig;
   /** Workflow id (not run id) of the campaign to report back to: survives its continue-as-new. */
   parentWorkflowId?: string;
   /** Task queue of the dial activity; default `dialer`. Tests use their own. */

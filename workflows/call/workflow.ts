@@ -64,6 +64,7 @@ const { callProviderStatus } = proxyActivities<CallActivities>({
 /** Workflows started before this change never asked the provider; their histories replay without it. */
 const PROVIDER_STATUS_PATCH = 'ask-provider-when-callback-missing';
 const { callValidateNumber } = proxyLocalActivities<CallActivities>({ startToCloseTimeout: '5 seconds' });
+const { callLoadAgent } = proxyLocalActivities<Required<Pick<CallActivities, 'callLoadAgent'>>>({ startToCloseTimeout: '5 seconds' });
 
 function dialer(taskQueue: string) {
   return proxyActivities<DialerActivities>({
@@ -116,12 +117,14 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
   };
 
   setHandler(callStateQuery, () => state);
+  // Bridge until the v1 call workflow (calls branch) lands: a campaign passes the agent by reference.
+  let agent = input.agent;
   const agentView = (): CallAgentView => ({
     callId: input.callId,
     accountId: input.accountId,
     ...(input.campaignId ? { campaignId: input.campaignId } : {}),
     status: state.status,
-    agent: input.agent,
+    agent: agent!,
     voicemailPolicy: input.voicemailPolicy,
     ...(state.answeredBy ? { answeredBy: state.answeredBy } : {}),
   });
@@ -273,6 +276,7 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
   const run = async (): Promise<CallResult> => {
     // 1. Validate. A local activity, so the verdict is recorded in history: a newer phone-number
     //    metadata version can never change the branch a replay takes.
+    agent ??= await callLoadAgent({ accountId: input.accountId, agentId: input.agentId ?? '' });
     const v = await callValidateNumber({ to: input.to, defaultRegion: input.defaultRegion });
     const { agent: _agent, ...rowInput } = input;
     // No row, no hold, no dial: report the failure so a campaign's window does not wait forever.

@@ -7,6 +7,7 @@ import { verifyBillplzCallback, verifyBillplzRedirect } from '../../providers/bi
 import { billCallbackSignal, type BillPaidEvent } from '../../workflows/topup/contract';
 import type { topUpWorkflow } from '../../workflows/topup/workflow';
 import { unstorableText } from '../text-guard';
+import { cleanText } from '../../lib/text/clean';
 
 /**
  * Billplz's server-to-server callback and the payer's redirect back. The callback is trusted only
@@ -24,7 +25,7 @@ export function billplzWebhooksRouter({ sql, temporal, config, log }: AppDeps): 
       taskQueue: config.ORCHESTRATION_TASK_QUEUE,
       args: [{ topUpId: t.id, accountId: t.account_id, ttlSec: config.TOPUP_TTL_SEC }],
       signal: billCallbackSignal,
-      signalArgs: [{ billId, paid: true, paidAt, amountSen: t.amount_sen }],
+      signalArgs: [{ billId, paid: true, ...(paidAt ? { paidAt: cleanText(paidAt, 64) } : {}), amountSen: t.amount_sen }],
       searchAttributes: { AccountId: [t.account_id] },
     });
 
@@ -64,8 +65,13 @@ export function billplzWebhooksRouter({ sql, temporal, config, log }: AppDeps): 
     if (redirect.paid) {
       // Signed by Billplz with our key, like a callback: it tells the workflow too, so a payment whose
       // callback was lost (or came after expiry) is credited all the same.
-      await deliverPaid(t, redirect.id, redirect.paidAt || undefined);
-      log.info({ topUpId: t.id, billId: redirect.id }, 'billplz paid redirect delivered to the top-up workflow');
+      try {
+        await deliverPaid(t, redirect.id, redirect.paidAt || undefined);
+        log.info({ topUpId: t.id, billId: redirect.id }, 'billplz paid redirect delivered to the top-up workflow');
+      } catch (err) {
+        // The payer still gets the truth; the callback, or the workflow asking Billplz, credits it.
+        log.error({ topUpId: t.id, err: (err as Error).message }, 'could not deliver a paid redirect to the top-up workflow');
+      }
       return page(200, 'Payment received', `Billplz reports ${rm} paid; we are crediting it to your account. Refresh this page in a moment.`);
     }
     if (t.status === 'pending' || t.status === 'creating') return page(200, 'Payment not completed', `${rm} was not paid. You can try again from your billing page.`);

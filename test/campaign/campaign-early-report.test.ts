@@ -47,7 +47,7 @@ describe('campaignWorkflow with a worker that falls behind', () => {
     expect((history.events ?? []).some((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED)).toBe(true);
     // RECORD_CAMPAIGN_HISTORIES=1 refreshes the fixture test/campaign/replay.test.ts replays.
     if (process.env.RECORD_CAMPAIGN_HISTORIES) {
-      writeFileSync(new URL('./histories/report-with-start-patched.binpb', import.meta.url), temporal.api.history.v1.History.encode(history).finish());
+      writeFileSync(new URL('./histories/report-with-start.binpb', import.meta.url), temporal.api.history.v1.History.encode(history).finish());
     }
     const contacts = await h.ctx.sql<{ id: string; state: string; final_status: string }[]>`select id, state, final_status from contacts where campaign_id = ${campaignId}`;
     expect(new Set(contacts.map((c) => c.id))).toEqual(new Set(contactIds));

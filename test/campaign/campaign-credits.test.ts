@@ -51,7 +51,7 @@ describe('insufficient-credits pause', () => {
     const settings = testSettings({ maxConcurrentCalls: 3 });
     const { campaignId } = await createCampaignRows(h.ctx.sql, accountId, phones, settings);
     const result = (await withWorker({ activities: { ...h.activities, ...campaignActs() } }, async (tq) =>
-      h.ctx.client.workflow.execute('campaignWorkflow', { taskQueue: tq, workflowId: campaignWorkflowId(campaignId), args: [await campaignInput(h.ctx.sql, campaignId, accountId, settings, tq)] }),
+      h.ctx.client.workflow.execute('campaignWorkflow', { taskQueue: tq, workflowId: campaignWorkflowId(campaignId), args: [campaignInput(campaignId, accountId, settings, tq)] }),
     )) as CampaignProgress;
     expect(result.status).toBe('completed');
     const refused = await h.ctx.sql`select 1 from calls where campaign_id = ${campaignId} and status = 'insufficient_credits'`;
@@ -67,7 +67,7 @@ describe('insufficient-credits pause', () => {
     const settings = testSettings({ maxConcurrentCalls: 2 });
     const { campaignId } = await createCampaignRows(h.ctx.sql, accountId, phones, settings);
     await withWorker({ activities: { ...h.activities, ...campaignActs() } }, async (tq) => {
-      const handle = await h.ctx.client.workflow.start('campaignWorkflow', { taskQueue: tq, workflowId: campaignWorkflowId(campaignId), args: [await campaignInput(h.ctx.sql, campaignId, accountId, settings, tq)] });
+      const handle = await h.ctx.client.workflow.start('campaignWorkflow', { taskQueue: tq, workflowId: campaignWorkflowId(campaignId), args: [campaignInput(campaignId, accountId, settings, tq)] });
       await waitFor(async () => (await h.ctx.sql`select 1 from campaigns where id = ${campaignId} and status = 'paused' and pause_reason = 'insufficient_credits'`).length === 1);
       await waitFor(async () => (await handle.query(progressQuery)).inFlight === 0);
       await new Promise((r) => setTimeout(r, 500));
@@ -99,7 +99,7 @@ describe('insufficient-credits pause', () => {
       return acts.campaignSetStatus(args);
     };
     const result = (await withWorker({ activities: { ...h.activities, ...acts, campaignSetStatus } }, async (tq) =>
-      h.ctx.client.workflow.execute('campaignWorkflow', { taskQueue: tq, workflowId: campaignWorkflowId(campaignId), args: [await campaignInput(h.ctx.sql, campaignId, accountId, settings, tq)] }),
+      h.ctx.client.workflow.execute('campaignWorkflow', { taskQueue: tq, workflowId: campaignWorkflowId(campaignId), args: [campaignInput(campaignId, accountId, settings, tq)] }),
     )) as CampaignProgress;
     expect(toppedUp).toBe(true);
     expect(result.status).toBe('completed');

@@ -36,7 +36,7 @@ describe('campaignWorkflow with a worker that falls behind', () => {
 
     const result = (await withWorker({ activities, workflowBundle: { code } }, async (tq) =>
       h.ctx.client.workflow.execute('campaignWorkflow', {
-        taskQueue: tq, workflowId: campaignWorkflowId(campaignId), args: [await campaignInput(h.ctx.sql, campaignId, h.accountId, settings, tq)], workflowExecutionTimeout: '40s',
+        taskQueue: tq, workflowId: campaignWorkflowId(campaignId), args: [campaignInput(campaignId, h.accountId, settings, tq)], workflowExecutionTimeout: '40s',
       }),
     )) as CampaignProgress;
 

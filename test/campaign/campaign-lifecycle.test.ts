@@ -29,7 +29,7 @@ describe('campaign lifecycle', () => {
     const { campaignId } = await createCampaignRows(h.ctx.sql, h.accountId, phones, settings);
     const taskQueue = `restart-${randomUUID()}`;
     await withWorker({ activities: activities(), taskQueue }, async (tq) => {
-      const handle = await h.ctx.client.workflow.start('campaignWorkflow', { taskQueue: tq, workflowId: campaignWorkflowId(campaignId), args: [await campaignInput(h.ctx.sql, campaignId, h.accountId, settings, tq)] });
+      const handle = await h.ctx.client.workflow.start('campaignWorkflow', { taskQueue: tq, workflowId: campaignWorkflowId(campaignId), args: [campaignInput(campaignId, h.accountId, settings, tq)] });
       await waitFor(async () => (await handle.query(progressQuery)).counters.attemptsStarted >= 4);
     }); // the first worker is gone here, calls in flight included
     const result = await withWorker({ activities: activities(), taskQueue }, async () =>
@@ -54,7 +54,7 @@ describe('campaign lifecycle', () => {
     const settings = testSettings({ callingWindow: closed });
     const { campaignId } = await createCampaignRows(h.ctx.sql, h.accountId, phones, settings);
     await withWorker({ activities: activities() }, async (tq) => {
-      const handle = await h.ctx.client.workflow.start('campaignWorkflow', { taskQueue: tq, workflowId: campaignWorkflowId(campaignId), args: [await campaignInput(h.ctx.sql, campaignId, h.accountId, settings, tq)] });
+      const handle = await h.ctx.client.workflow.start('campaignWorkflow', { taskQueue: tq, workflowId: campaignWorkflowId(campaignId), args: [campaignInput(campaignId, h.accountId, settings, tq)] });
       await waitFor(async () => (await handle.query(progressQuery)).waitingForWindow);
       await new Promise((r) => setTimeout(r, 1_000));
       expect(await h.ctx.sql`select 1 from calls where campaign_id = ${campaignId}`).toHaveLength(0);
@@ -67,7 +67,7 @@ describe('campaign lifecycle', () => {
     const settings2 = testSettings({ callingWindow: open });
     const c2 = await createCampaignRows(h.ctx.sql, h.accountId, phones2, settings2);
     await withWorker({ activities: activities() }, async (tq) =>
-      h.ctx.client.workflow.execute('campaignWorkflow', { taskQueue: tq, workflowId: campaignWorkflowId(c2.campaignId), args: [await campaignInput(h.ctx.sql, c2.campaignId, h.accountId, settings2, tq)] }),
+      h.ctx.client.workflow.execute('campaignWorkflow', { taskQueue: tq, workflowId: campaignWorkflowId(c2.campaignId), args: [campaignInput(c2.campaignId, h.accountId, settings2, tq)] }),
     );
     const calls = await h.ctx.sql<{ created_at: Date }[]>`select created_at from calls where campaign_id = ${c2.campaignId}`;
     expect(calls).toHaveLength(3);

@@ -53,7 +53,7 @@ describe('campaign recovery', () => {
     const { campaignId, contactIds } = await createCampaignRows(h.ctx.sql, h.accountId, [ringing, talking], settings);
     const result = (await withWorker({ activities: { ...h.activities, ...acts() } }, async (tq) => {
       const handle = await h.ctx.client.workflow.start('campaignWorkflow', {
-        taskQueue: tq, workflowId: campaignWorkflowId(campaignId), args: [await campaignInput(h.ctx.sql, campaignId, h.accountId, settings, tq, { checkEverySec: 1 })],
+        taskQueue: tq, workflowId: campaignWorkflowId(campaignId), args: [campaignInput(campaignId, h.accountId, settings, tq, { checkEverySec: 1 })],
       });
       await waitFor(async () => {
         const live = await liveStatuses(campaignId);
@@ -79,7 +79,7 @@ describe('campaign recovery', () => {
       select extract(epoch from expires_at - now())::float8 as ttl, expires_at as expires from call_leases where campaign_id = ${campaignId}`)[0];
     await withWorker({ activities: { ...h.activities, ...acts() } }, async (tq) => {
       // no worker polls this dialer queue: the dial waits in its backlog
-      const input = await campaignInput(h.ctx.sql, campaignId, h.accountId, settings, tq, { dialerTaskQueue: `nobody-${randomUUID()}`, checkEverySec: 1 });
+      const input = campaignInput(campaignId, h.accountId, settings, tq, { dialerTaskQueue: `nobody-${randomUUID()}`, checkEverySec: 1 });
       const handle = await h.ctx.client.workflow.start('campaignWorkflow', { taskQueue: tq, workflowId: campaignWorkflowId(campaignId), args: [input] });
       await waitFor(async () => (await liveStatuses(campaignId)).includes('dialing'));
       const first = (await lease())!;
@@ -110,7 +110,7 @@ describe('campaign recovery', () => {
     };
     const stored = async () => (await h.ctx.sql<{ status: string; pause_reason: string | null }[]>`select status, pause_reason from campaigns where id = ${campaignId}`)[0];
     await withWorker({ activities: { ...h.activities, ...real, campaignSetStatus } }, async (tq) => {
-      const handle = await h.ctx.client.workflow.start('campaignWorkflow', { taskQueue: tq, workflowId: campaignWorkflowId(campaignId), args: [await campaignInput(h.ctx.sql, campaignId, h.accountId, settings, tq)] });
+      const handle = await h.ctx.client.workflow.start('campaignWorkflow', { taskQueue: tq, workflowId: campaignWorkflowId(campaignId), args: [campaignInput(campaignId, h.accountId, settings, tq)] });
       await waitFor(async () => (await stored())!.status === 'running');
       expect(await handle.executeUpdate(pauseUpdate, { args: [{ reason: 'lunch' }] })).toEqual({ status: 'paused', pauseReason: 'lunch' });
       await lateWrite;
@@ -129,7 +129,7 @@ describe('campaign recovery', () => {
     const agentId = await saveAgent(h.ctx.sql, h.accountId, { systemPrompt: prompt, firstMessage: 'Hello!', language: 'en-US', voiceId: 'v1', llmModel: 'm' });
     const result = (await withWorker({ activities: { ...h.activities, ...acts() } }, async (tq) =>
       h.ctx.client.workflow.execute('campaignWorkflow', {
-        taskQueue: tq, workflowId: campaignWorkflowId(campaignId), args: [{ ...await campaignInput(h.ctx.sql, campaignId, h.accountId, settings, tq), agentId, callsPerRun: 2 }],
+        taskQueue: tq, workflowId: campaignWorkflowId(campaignId), args: [{ ...campaignInput(campaignId, h.accountId, settings, tq), agentId, callsPerRun: 2 }],
       }),
     )) as CampaignProgress;
     expect(result.status).toBe('completed');

@@ -33,7 +33,7 @@ describe(`a ${N}-contact campaign`, () => {
     const result = (await withWorker({ activities: { ...h.activities, ...createCampaignActivities({ sql: h.ctx.sql, log: testLogger(), temporal: h.ctx.client }) }, maxConcurrentActivityTaskExecutions: 200 }, async (tq) =>
       h.ctx.client.workflow.execute('campaignWorkflow', {
         taskQueue: tq, workflowId: campaignWorkflowId(campaignId),
-        args: [await campaignInput(h.ctx.sql, campaignId, h.accountId, settings, tq, { callTimeouts: { ringGraceSec: 2, endGraceSec: 1 } })],
+        args: [campaignInput(campaignId, h.accountId, settings, tq, { callTimeouts: { ringGraceSec: 2, endGraceSec: 1 } })],
       }),
     )) as CampaignProgress;
     const elapsed = (Date.now() - started) / 1000;

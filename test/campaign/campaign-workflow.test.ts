@@ -44,7 +44,7 @@ describe('campaignWorkflow', () => {
     const before = await createLedger(h.ctx.sql).balance(h.accountId);
 
     const result = await withWorker({ activities: activities() }, async (tq) =>
-      h.ctx.client.workflow.execute('campaignWorkflow', { taskQueue: tq, workflowId: campaignWorkflowId(campaignId), args: [await campaignInput(h.ctx.sql, campaignId, h.accountId, settings, tq, { callsPerRun: 5 })] }),
+      h.ctx.client.workflow.execute('campaignWorkflow', { taskQueue: tq, workflowId: campaignWorkflowId(campaignId), args: [campaignInput(campaignId, h.accountId, settings, tq, { callsPerRun: 5 })] }),
     ) as CampaignProgress;
 
     expect(result.status).toBe('completed');
@@ -107,7 +107,7 @@ describe('campaignWorkflow', () => {
     const settings = testSettings({ maxConcurrentCalls: 2 });
     const { campaignId } = await createCampaignRows(h.ctx.sql, h.accountId, phones, settings);
     await withWorker({ activities: activities() }, async (tq) => {
-      const handle = await h.ctx.client.workflow.start('campaignWorkflow', { taskQueue: tq, workflowId: campaignWorkflowId(campaignId), args: [await campaignInput(h.ctx.sql, campaignId, h.accountId, settings, tq)] });
+      const handle = await h.ctx.client.workflow.start('campaignWorkflow', { taskQueue: tq, workflowId: campaignWorkflowId(campaignId), args: [campaignInput(campaignId, h.accountId, settings, tq)] });
       await waitFor(async () => (await handle.query(progressQuery)).inFlight === 2, 20_000);
       expect(await handle.executeUpdate(pauseUpdate, { args: [{ reason: 'lunch' }] })).toEqual({ status: 'paused', pauseReason: 'lunch' });
       await waitFor(async () => (await handle.query(progressQuery)).inFlight === 0, 20_000);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Sql } from '../../lib/db';
-import { saveAgent } from '../../lib/agents/store';
+import { agentId, saveAgent } from '../../lib/agents/store';
 import type { AgentConfig } from '../../workflows/call/contract';
 import type { CampaignInput, CampaignSettings } from '../../workflows/campaign/contract';
 
@@ -20,15 +20,16 @@ export async function createCampaignRows(sql: Sql, accountId: string, phones: st
   const campaignId = randomUUID();
   await sql`insert into campaigns (id, account_id, name, agent, settings, contact_count)
             values (${campaignId}, ${accountId}, 'test campaign', ${sql.json(testAgent as never)}, ${sql.json(settings as never)}, ${phones.length})`;
+  await saveAgent(sql, accountId, testAgent);
   const rows = phones.map((p, i) => ({ id: randomUUID(), campaign_id: campaignId, account_id: accountId, seq: i + 1, phone_e164: p }));
   for (let i = 0; i < rows.length; i += 500) await sql`insert into contacts ${sql(rows.slice(i, i + 500))}`;
   return { campaignId, contactIds: rows.map((r) => r.id) };
 }
 
-/** The campaign's workflow input; its agent is saved first, as the API does on start. */
-export async function campaignInput(sql: Sql, campaignId: string, accountId: string, settings: CampaignSettings, taskQueue: string, over: Partial<CampaignInput> = {}): Promise<CampaignInput> {
+/** The campaign's workflow input; createCampaignRows saved its agent, as the API does on start. */
+export function campaignInput(campaignId: string, accountId: string, settings: CampaignSettings, taskQueue: string, over: Partial<CampaignInput> = {}): CampaignInput {
   return {
-    campaignId, accountId, agentId: await saveAgent(sql, accountId, testAgent), settings, callTaskQueue: taskQueue, dialerTaskQueue: taskQueue,
+    campaignId, accountId, agentId: agentId(accountId, testAgent), settings, callTaskQueue: taskQueue, dialerTaskQueue: taskQueue,
     callTimeouts: { ringGraceSec: 3, endGraceSec: 2 }, ...over,
   };
 }

@@ -10,6 +10,7 @@ import { createBillplzGateway } from '../providers/billplz/adapter';
 import { billplzSettings } from '../providers/billplz/settings';
 import { callActivitiesFromConfig } from './call';
 import { createAlertActivities } from './alerts';
+import { loadPriceList } from '../lib/pricing';
 
 export interface ActivityDeps {
   sql: Sql;
@@ -24,7 +25,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createSystemActivities(deps.sql),
     ...createLedgerActivities(deps.sql),
-    ...createCampaignActivities({ sql: deps.sql, log: deps.log }),
+    ...createCampaignActivities({ sql: deps.sql, log: deps.log, temporal: deps.temporal, priceList: loadPriceList(deps.config.PRICE_LIST_JSON) }),
     ...createTopUpActivities({
       sql: deps.sql,
       log: deps.log,

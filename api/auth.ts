@@ -1,9 +1,11 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
 import type { Sql } from '../lib/db';
 import { HttpError } from './errors';
 
-export type Role = 'client' | 'admin';
+import { hashKey, type Role } from '../lib/api-keys';
+export { generateApiKey, hashKey, type Role } from '../lib/api-keys';
+
 export interface AuthContext {
   keyId: string;
   role: Role;
@@ -15,19 +17,6 @@ declare module 'express-serve-static-core' {
   interface Request {
     auth?: AuthContext;
   }
-}
-
-const KEY_PREFIX = 'ak_';
-
-/** A new random key (256 bits). Shown once; only hashKey(key) is stored. */
-export function generateApiKey(): { key: string; prefix: string; hash: string } {
-  const key = KEY_PREFIX + randomBytes(32).toString('base64url');
-  return { key, prefix: key.slice(0, KEY_PREFIX.length + 6), hash: hashKey(key) };
-}
-
-/** SHA-256 is enough here: keys are 256 random bits, so there is nothing to brute-force. */
-export function hashKey(key: string): string {
-  return createHash('sha256').update(key, 'utf8').digest('hex');
 }
 
 function presentedKey(req: Request): string | undefined {

@@ -1,7 +1,8 @@
 /**
  * npm run bench:campaign — N zero-length calls (default 1,000) through the full workflow path
  * (campaign -> call workflows -> dialer -> Twilio simulator -> webhooks -> ledger), and, on the same
- * server, a baseline of N empty child workflows fanned out by one parent with the same window.
+ * server, a baseline of N empty child workflows fanned out by one parent with the same window, started
+ * as the campaign starts its calls (a window's worth per activation; bench/workflows.ts).
  * Temporal actions per call are counted from the histories (a sample of call histories plus every
  * campaign run) by Temporal Cloud's rules, see countActions; action_events_per_call counts every
  * action-type event as recorded, an upper bound. Env: BENCH_CALLS, BENCH_WINDOW (40), DATABASE_URL (server).
@@ -96,7 +97,7 @@ try {
   const { code } = await bundleWorkflowCode({ workflowsPath: fileURLToPath(new URL('./workflows.ts', import.meta.url)), logger: new DefaultLogger('ERROR') });
   const worker = await Worker.create({
     connection: env.nativeConnection, taskQueue, workflowBundle: { code }, maxConcurrentActivityTaskExecutions: 200,
-    activities: { ...callActivitiesFromConfig({ sql, config, log }), ...dialerActivitiesFromConfig({ sql, config, log }), ...createCampaignActivities({ sql, log }) },
+    activities: { ...callActivitiesFromConfig({ sql, config, log }), ...dialerActivitiesFromConfig({ sql, config, log }), ...createCampaignActivities({ sql, log, temporal: client }) },
   });
   await worker.runUntil(async () => {
     // the campaign

@@ -1,5 +1,5 @@
 import type { Sql } from './db';
-import { generateApiKey, type Role } from '../api/auth';
+import { generateApiKey, type Role } from './api-keys';
 
 /** Account and API-key administration, shared by the admin API and the operators' CLI. */
 export interface Account {

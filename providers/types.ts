@@ -167,4 +167,6 @@ export interface Bill {
 
 export interface PaymentGateway {
   createBill(req: CreateBillRequest): Promise<Bill>;
+  /** The bill as the provider has it now (asked before a top-up expires, in case its callback was lost). */
+  getBill(billId: string): Promise<Bill & { amountSen: number; paidAt?: string }>;
 }

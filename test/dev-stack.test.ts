@@ -45,7 +45,7 @@ describe('npm run dev', () => {
         const t = setInterval(() => {
           if (out.includes('Ctrl-C stops everything')) (clearInterval(t), resolve());
         }, 200);
-        exited.then(() => (clearInterval(t), reject(new Error(`dev exited early:\n${out}`))));
+        void exited.then(() => (clearInterval(t), reject(new Error(`dev exited early:\n${out}`))));
         setTimeout(() => (clearInterval(t), reject(new Error(`dev not up after 90 s:\n${out}`))), 90_000);
       });
       expect(out).toContain(`http://localhost:${apiPort}`);

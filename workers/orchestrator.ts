@@ -8,7 +8,7 @@ import { loadPriceList, storePriceList } from '../lib/pricing';
 import { WORKFLOWS_PATH } from './workflow-bundle';
 import { installRuntimeLogger } from './runtime';
 import { setActiveCallsSource, startMetricsServer } from '../lib/metrics';
-import { ensureAlertsSchedule } from '../lib/alerts/schedule';
+import { ensureAlertsSchedule } from './alerts-schedule';
 import { ensureHoldSweeperSchedule } from './hold-sweeper-schedule';
 
 /**

@@ -1,24 +1,22 @@
-import type { Sql } from '../../lib/db';
+import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Logger } from 'pino';
-import type { CallingWindow } from '../../workflows/campaign/contract';
-export type { CallingWindow };
+import type { Sql } from '../../lib/db';
+import { callWorkflowId } from '../../lib/ids';
+import { createLedger } from '../../lib/ledger';
+import { defaultPriceList, holdFor, type PriceList } from '../../lib/pricing';
+import type { CallResult } from '../../workflows/call/contract';
+import type { CallCheck, CallingWindow, ContactResult, ContactToCall } from '../../workflows/campaign/contract';
+export type { CallingWindow, ContactResult, ContactToCall };
 
-export interface ContactToCall {
-  contactId: string;
-  seq: number;
-  phone: string;
-  attempts: number;
+export interface CampaignActivityDeps {
+  sql: Sql;
+  log: Logger;
+  /** Describes call workflows for the in-flight check; without it, calls are taken to be running. */
+  temporal?: Client;
+  /** The price list holds are computed from (default: lib/pricing's defaults). */
+  priceList?: PriceList;
 }
-
-export interface ContactResult {
-  contactId: string;
-  callId: string;
-  attempt: number;
-  status: string;
-  /** no more attempts will follow for this contact */
-  final: boolean;
-}
-
 
 const minutes = (hhmm: string) => {
   const [h, m] = hhmm.split(':').map(Number);
@@ -51,7 +49,8 @@ export function windowPosition(w: CallingWindow, nowMs: number): { open: boolean
   return { open, msUntilChange: open ? Number.MAX_SAFE_INTEGER : 7 * 24 * 3600_000 };
 }
 
-export function createCampaignActivities({ sql, log }: { sql: Sql; log: Logger }) {
+export function createCampaignActivities({ sql, log, temporal, priceList = defaultPriceList }: CampaignActivityDeps) {
+  const ledger = createLedger(sql);
   return {
     /**
      * Contacts never dialed, after `afterSeq`. Only `pending` ones: a contact in flight or waiting
@@ -96,7 +95,8 @@ export function createCampaignActivities({ sql, log }: { sql: Sql; log: Logger }
     async campaignRecordResults({ results, started }: { results: ContactResult[]; started: { contactId: string; attempt: number }[] }) {
       await sql.begin(async (tx) => {
         if (results.length) {
-          await tx`delete from call_leases where call_id = any(${results.map((r) => r.callId)}::uuid[])`;
+          const callIds = results.flatMap((r) => (r.callId ? [r.callId] : []));
+          if (callIds.length) await tx`delete from call_leases where call_id = any(${callIds}::uuid[])`;
           for (const r of results) {
             await tx`update contacts set attempts = greatest(attempts, ${r.attempt}),
                        state = case when ${r.final} then 'done' else 'calling' end,
@@ -113,16 +113,64 @@ export function createCampaignActivities({ sql, log }: { sql: Sql; log: Logger }
       });
     },
 
+    /** Phone numbers of queued contacts (carried state keeps none); a contact not found is left out. */
+    async campaignContactPhones({ campaignId, contactIds }: { campaignId: string; contactIds: string[] }): Promise<Record<string, string>> {
+      const rows = await sql<{ id: string; phone: string }[]>`
+        select id, phone_e164 as phone from contacts where campaign_id = ${campaignId} and id = any(${contactIds}::uuid[])`;
+      return Object.fromEntries(rows.map((r) => [r.id, r.phone]));
+    },
+
+    /**
+     * The in-flight check (design: Campaign): each call's workflow is described. One still running
+     * has its lease renewed for another full TTL, so a lease never expires under a live call. One
+     * closed is reported with its result — a completed run whose report was lost — or, for a run
+     * terminated, timed out or failed, as `failed` (its hold is the reconciler's), so the campaign
+     * never waits for it forever. No run at all: the call never started, so it was not attempted.
+     */
+    async campaignCheckCalls({ callIds, leaseTtlSec }: { callIds: string[]; leaseTtlSec: number }): Promise<CallCheck[]> {
+      if (!temporal) return callIds.map((callId) => ({ callId, closed: false as const }));
+      const found = await Promise.all(callIds.map(async (callId): Promise<CallCheck> => {
+        const handle = temporal.workflow.getHandle(callWorkflowId(callId));
+        try {
+          const d = await handle.describe();
+          if (d.status.name === 'RUNNING') return { callId, closed: false };
+          if (d.status.name === 'COMPLETED') return { callId, closed: true, result: (await handle.result()) as CallResult };
+          log.warn({ callId, status: d.status.name }, 'call workflow closed without reporting to its campaign');
+          return { callId, closed: true, result: { callId, status: 'failed', durationSec: 0, chargedMicro: 0, providerCostMicro: 0, error: `call workflow ${d.status.name.toLowerCase()}` } };
+        } catch (err) {
+          if (err instanceof WorkflowNotFoundError) return { callId, closed: true, result: { callId, status: 'not_attempted', durationSec: 0, chargedMicro: 0, providerCostMicro: 0 } };
+          throw err;
+        }
+      }));
+      const open = found.filter((f) => !f.closed).map((f) => f.callId);
+      if (open.length) {
+        await sql`update call_leases set expires_at = greatest(expires_at, now() + make_interval(secs => ${leaseTtlSec}))
+                  where call_id = any(${open}::uuid[])`;
+      }
+      return found;
+    },
+
+    /** Whether the account's available balance covers the hold of one more call of this campaign. */
+    async campaignCreditsCover({ accountId, maxDurationSec }: { accountId: string; maxDurationSec: number }): Promise<boolean> {
+      const b = await ledger.balance(accountId);
+      return b.available >= holdFor(maxDurationSec, priceList);
+    },
+
     async campaignReleaseSlots({ callIds }: { callIds: string[] }) {
       if (callIds.length) await sql`delete from call_leases where call_id = any(${callIds}::uuid[])`;
     },
 
-    async campaignSetStatus({ campaignId, status, pauseReason }: { campaignId: string; status: string; pauseReason?: string | null }) {
+    /**
+     * Stores the workflow's status. `seq` grows with every write of a campaign, and a write only
+     * lands over an older one: an attempt that reaches Postgres late (a retried activity whose first
+     * attempt was slow) cannot overwrite a newer status.
+     */
+    async campaignSetStatus({ campaignId, status, pauseReason, seq }: { campaignId: string; status: string; pauseReason: string | null; seq: number }) {
       await sql`
-        update campaigns set status = ${status}, pause_reason = ${pauseReason ?? null},
+        update campaigns set status = ${status}, pause_reason = ${pauseReason}, status_seq = ${seq},
           started_at = coalesce(started_at, case when ${status} = 'running' then now() end),
           finished_at = case when ${status} in ('completed', 'canceled', 'failed') then coalesce(finished_at, now()) else finished_at end
-        where id = ${campaignId}`;
+        where id = ${campaignId} and status_seq < ${seq}`;
     },
 
     /** One open alert per condition; a second raise while it is open is a no-op. */

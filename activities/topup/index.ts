@@ -6,6 +6,8 @@ import type { Sql } from '../../lib/db';
 import type { PaymentGateway } from '../../providers/types';
 import { BillplzError } from '../../providers/billplz/adapter';
 import { campaignWorkflowId } from '../../lib/ids';
+import { creditsAddedSignal } from '../../workflows/campaign/contract';
+import type { BillPaidEvent } from '../../workflows/topup/contract';
 
 export interface TopUpActivityDeps {
   sql: Sql;
@@ -90,21 +92,40 @@ export function createTopUpActivities({ sql, log, gateway, appOrigin, temporal }
       log.info({ topUpId, status, paidAt }, 'top-up updated');
     },
 
-    /** Sends `resume` to every campaign of the account paused for insufficient credits. */
-    async resumeCampaignsPausedForCredits({ accountId }: { accountId: string }): Promise<{ resumed: string[] }> {
-      const rows = await sql<{ id: string }[]>`
-        select id from campaigns where account_id = ${accountId} and status = 'paused' and pause_reason = 'insufficient_credits'`;
-      const resumed: string[] = [];
+    /**
+     * Asks Billplz whether the top-up's bill was paid (before it expires: its callback may have been
+     * lost). Only a bill of this top-up, paid for its exact amount, counts as paid.
+     */
+    async topUpAskBillplz({ topUpId }: { topUpId: string }): Promise<BillPaidEvent | null> {
+      const t = await load(topUpId);
+      if (!t.bill_id) return null;
+      const bill = await gateway.getBill(t.bill_id);
+      if (!bill.paid || bill.billId !== t.bill_id) return null;
+      if (bill.amountSen !== t.amount_sen) {
+        log.error({ topUpId, billId: bill.billId, amountSen: bill.amountSen }, 'Billplz reports the bill paid for another amount; not credited');
+        return null;
+      }
+      return { billId: bill.billId, paid: true, amountSen: bill.amountSen, ...(bill.paidAt ? { paidAt: bill.paidAt } : {}) };
+    },
+
+    /**
+     * Tells the account's paused campaigns that credits arrived (signal creditsAdded): one paused for
+     * credits checks its balance and resumes if it covers a call. A campaign whose pause is not
+     * stored yet is not missed: it checks its balance itself right after storing the pause.
+     */
+    async notifyCampaignsOfCredits({ accountId }: { accountId: string }): Promise<{ notified: string[] }> {
+      const rows = await sql<{ id: string }[]>`select id from campaigns where account_id = ${accountId} and status = 'paused'`;
+      const notified: string[] = [];
       for (const { id } of rows) {
         if (!temporal) break;
         try {
-          await temporal.workflow.getHandle(campaignWorkflowId(id)).executeUpdate('resume', { args: [] });
-          resumed.push(id);
+          await temporal.workflow.getHandle(campaignWorkflowId(id)).signal(creditsAddedSignal);
+          notified.push(id);
         } catch (err) {
-          log.warn({ campaignId: id, err: (err as Error).message }, 'could not resume campaign after top-up');
+          log.warn({ campaignId: id, err: (err as Error).message }, 'could not tell a campaign about a top-up');
         }
       }
-      return { resumed };
+      return { notified };
     },
   };
 }

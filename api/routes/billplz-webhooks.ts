@@ -7,6 +7,7 @@ import { verifyBillplzCallback, verifyBillplzRedirect } from '../../providers/bi
 import { billCallbackSignal, type BillPaidEvent } from '../../workflows/topup/contract';
 import type { topUpWorkflow } from '../../workflows/topup/workflow';
 import { unstorableText } from '../text-guard';
+import { cleanText } from '../../lib/text/clean';
 
 /**
  * Billplz's server-to-server callback and the payer's redirect back. The callback is trusted only
@@ -17,6 +18,16 @@ import { unstorableText } from '../text-guard';
 export function billplzWebhooksRouter({ sql, temporal, config, log }: AppDeps): Router {
   const s = billplzSettings(config);
   const r = Router();
+  /** A verified payment, delivered to the top-up's workflow by signal-with-start (it lands even after expiry). */
+  const deliverPaid = (t: { id: string; account_id: string; amount_sen: number }, billId: string, paidAt: string | undefined) =>
+    temporal.workflow.signalWithStart<typeof topUpWorkflow, [BillPaidEvent]>('topUpWorkflow', {
+      workflowId: topUpWorkflowId(t.id),
+      taskQueue: config.ORCHESTRATION_TASK_QUEUE,
+      args: [{ topUpId: t.id, accountId: t.account_id, ttlSec: config.TOPUP_TTL_SEC }],
+      signal: billCallbackSignal,
+      signalArgs: [{ billId, paid: true, ...(paidAt ? { paidAt: cleanText(paidAt, 64) } : {}), amountSen: t.amount_sen }],
+      searchAttributes: { AccountId: [t.account_id] },
+    });
 
   r.post('/webhooks/billplz', express.urlencoded({ extended: false, limit: '32kb' }), async (req, res) => {
     const fields = verifyBillplzCallback((req.body ?? {}) as Record<string, unknown>, s.xSignatureKey);
@@ -34,14 +45,7 @@ export function billplzWebhooksRouter({ sql, temporal, config, log }: AppDeps): 
     }
     if (fields.paid !== 'true') return res.status(200).json({ ok: true, ignored: 'not paid' });
     if (t.status === 'paid') return res.status(200).json({ ok: true, already: 'paid' });
-    await temporal.workflow.signalWithStart<typeof topUpWorkflow, [BillPaidEvent]>('topUpWorkflow', {
-      workflowId: topUpWorkflowId(t.id),
-      taskQueue: config.ORCHESTRATION_TASK_QUEUE,
-      args: [{ topUpId: t.id, accountId: t.account_id, ttlSec: config.TOPUP_TTL_SEC }],
-      signal: billCallbackSignal,
-      signalArgs: [{ billId: fields.id!, paid: true, paidAt: fields.paid_at, amountSen: t.amount_sen }],
-      searchAttributes: { AccountId: [t.account_id] },
-    });
+    await deliverPaid(t, fields.id!, fields.paid_at);
     log.info({ topUpId: t.id, billId: fields.id }, 'billplz paid callback delivered to the top-up workflow');
     res.status(200).json({ ok: true });
   });
@@ -53,16 +57,25 @@ export function billplzWebhooksRouter({ sql, temporal, config, log }: AppDeps): 
     if (!redirect) return page(400, 'Invalid link', 'This payment link is not valid.');
     // Signed, but with text no bill id of ours can hold (NUL, a lone surrogate): Postgres would refuse the lookup.
     if (unstorableText(redirect.id)) return page(404, 'Unknown payment', 'We have no record of this payment.');
-    const [t] = await sql<{ status: string; amount_sen: number }[]>`select status, amount_sen from topups where bill_id = ${redirect.id}`;
+    const [t] = await sql<{ id: string; account_id: string; status: string; amount_sen: number }[]>`
+      select id, account_id, status, amount_sen from topups where bill_id = ${redirect.id}`;
     if (!t) return page(404, 'Unknown payment', 'We have no record of this payment.');
     const rm = `RM ${(t.amount_sen / 100).toFixed(2)}`;
     if (t.status === 'paid') return page(200, 'Payment received', `${rm} has been credited to your account.`);
-    if (t.status === 'pending' || t.status === 'creating') {
-      return redirect.paid
-        ? page(200, 'Payment pending', `Billplz reports ${rm} paid; we are confirming it. Refresh this page in a moment.`)
-        : page(200, 'Payment not completed', `${rm} was not paid. You can try again from your billing page.`);
+    if (redirect.paid) {
+      // Signed by Billplz with our key, like a callback: it tells the workflow too, so a payment whose
+      // callback was lost (or came after expiry) is credited all the same.
+      try {
+        await deliverPaid(t, redirect.id, redirect.paidAt || undefined);
+        log.info({ topUpId: t.id, billId: redirect.id }, 'billplz paid redirect delivered to the top-up workflow');
+      } catch (err) {
+        // The payer still gets the truth; the callback, or the workflow asking Billplz, credits it.
+        log.error({ topUpId: t.id, err: (err as Error).message }, 'could not deliver a paid redirect to the top-up workflow');
+      }
+      return page(200, 'Payment received', `Billplz reports ${rm} paid; we are crediting it to your account. Refresh this page in a moment.`);
     }
-    return page(200, 'Payment failed', `This top-up is ${t.status}; nothing was charged to your credits.`);
+    if (t.status === 'pending' || t.status === 'creating') return page(200, 'Payment not completed', `${rm} was not paid. You can try again from your billing page.`);
+    return page(200, 'Payment not completed', `This top-up is ${t.status} and was not paid; nothing was charged.`);
   });
   return r;
 }

@@ -79,7 +79,8 @@ export class Speaker {
     if (this.ended || this.deps.signal.aborted) return;
     this.clauses.push({ text, sentMs: 0, confirmedMs: 0 });
     const i = this.clauses.length - 1;
-    if (i <= this.playing + 1) this.open(i);
+    // Opened ahead of playing (prefetch); a failure is handled where the stream is awaited.
+    if (i <= this.playing + 1) void this.open(i);
     this.poke();
   }
 
@@ -162,8 +163,8 @@ export class Speaker {
         while (i >= this.clauses.length && !this.ended && !this.deps.signal.aborted) await new Promise<void>((r) => (this.wake = r));
         if (i >= this.clauses.length || this.deps.signal.aborted) break;
         this.playing = i;
-        this.open(i);
-        if (i + 1 < this.clauses.length) this.open(i + 1);
+        void this.open(i);
+        if (i + 1 < this.clauses.length) void this.open(i + 1);
         await this.playClause(i);
         if (this.deps.signal.aborted) break;
       }

@@ -16,7 +16,7 @@ export class BillplzError extends Error {
  * Billplz API v3 over fetch (no SDK is maintained for Node; the API is two plain calls).
  * Basic auth with the API secret key as the user name and an empty password.
  */
-export function createBillplzGateway(s: BillplzSettings, opts: { timeoutMs?: number } = {}): PaymentGateway & { getBill(id: string): Promise<Bill & { amountSen: number }> } {
+export function createBillplzGateway(s: BillplzSettings, opts: { timeoutMs?: number } = {}): PaymentGateway {
   const auth = `Basic ${Buffer.from(`${s.apiKey}:`).toString('base64')}`;
   const base = s.baseUrl.replace(/\/+$/, '');
   const request = async (method: string, path: string, form?: Record<string, string>) => {
@@ -61,7 +61,7 @@ export function createBillplzGateway(s: BillplzSettings, opts: { timeoutMs?: num
     },
     async getBill(id: string) {
       const bill = await request('GET', `/api/v3/bills/${encodeURIComponent(id)}`);
-      return { billId: bill.id, url: bill.url, state: bill.state, paid: bill.paid, amountSen: Number(bill.amount) };
+      return { billId: bill.id, url: bill.url, state: bill.state, paid: bill.paid, amountSen: Number(bill.amount), ...(bill.paid_at ? { paidAt: String(bill.paid_at) } : {}) };
     },
   };
 }

@@ -61,7 +61,8 @@ export async function stopProcess(p: ManagedProcess, graceMs = 8000): Promise<vo
 export async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs: number, died?: Promise<unknown>): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let dead = false;
-  died?.then(() => (dead = true));
+  const gone = () => (dead = true);
+  died?.then(gone, gone);
   while (Date.now() < deadline) {
     if (dead) throw new Error(`${what} exited during start-up (see .data/logs)`);
     if (await probe().catch(() => false)) return;

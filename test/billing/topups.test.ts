@@ -147,4 +147,44 @@ describe('top-up timing', () => {
       await short.close();
     }
   });
+
+  it('a lost callback: the workflow asks Billplz before expiring and credits the paid bill', async () => {
+    const short = await startBillingStack({ ttlSec: 3 });
+    try {
+      const a = await createTestAccount(short.ctx.sql, { withKey: true });
+      const res = await short.api.call('POST', '/v1/credits/topups', { key: a.apiKey!, body: { amount: 1_000, email: 'p@example.com' } });
+      const row = () => short.ctx.sql<{ status: string; bill_id: string }[]>`select status, bill_id from topups where id = ${res.body.id}`.then((r) => r[0]!);
+      await short.sim.pay((await row()).bill_id, { callbacks: 0 });
+      await eventually(row, (t) => t.status !== 'pending', 30_000);
+      expect((await row()).status).toBe('paid');
+      expect(await createLedger(short.ctx.sql).balance(a.id)).toEqual({ available: 2_250_000, held: 0 });
+    } finally {
+      await short.close();
+    }
+  });
+
+  it('a signed paid redirect credits like a callback, even after expiry, and never says nothing was charged', async () => {
+    const short = await startBillingStack({ ttlSec: 1 });
+    try {
+      const a = await createTestAccount(short.ctx.sql, { withKey: true });
+      const res = await short.api.call('POST', '/v1/credits/topups', { key: a.apiKey!, body: { amount: 1_000, email: 'p@example.com' } });
+      const row = () => short.ctx.sql<{ status: string; bill_id: string }[]>`select status, bill_id from topups where id = ${res.body.id}`.then((r) => r[0]!);
+      await eventually(row, (t) => t.status === 'expired');
+      // the payer pays the expired bill anyway; Billplz's callback is lost, the payer comes back
+      const redirect = await short.sim.pay((await row()).bill_id, { callbacks: 0 });
+      const page = await fetch(redirect!);
+      expect(page.status).toBe(200);
+      const text = await page.text();
+      expect(text).toContain('RM 10.00 paid');
+      expect(text).not.toContain('nothing was charged');
+      await eventually(row, (t) => t.status === 'paid');
+      expect(await createLedger(short.ctx.sql).balance(a.id)).toEqual({ available: 2_250_000, held: 0 });
+      // coming back again (a reload) credits nothing more
+      expect(await (await fetch(redirect!)).text()).toContain('has been credited');
+      const [ops] = await short.ctx.sql<{ n: number }[]>`select count(*)::int as n from ledger_operations where account_id = ${a.id}`;
+      expect(ops!.n).toBe(1);
+    } finally {
+      await short.close();
+    }
+  });
 });

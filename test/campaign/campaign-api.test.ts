@@ -111,7 +111,7 @@ describe('campaign API', () => {
     const phones = [testNumber(), testNumber(), testNumber()];
     h.sim.scenario.numbers ??= {};
     for (const p of phones) h.sim.scenario.numbers[p] = { kind: 'answer', afterMs: 50, hangupAfterMs: 1_100 };
-    await withWorker({ activities: { ...h.activities, ...createCampaignActivities({ sql: h.ctx.sql, log: testLogger() }) } }, async (tq) => {
+    await withWorker({ activities: { ...h.activities, ...createCampaignActivities({ sql: h.ctx.sql, log: testLogger(), temporal: h.ctx.client }) } }, async (tq) => {
       const local = await startTestApi(h.ctx, { ...h.config, ORCHESTRATION_TASK_QUEUE: tq, DIALER_TASK_QUEUE: tq });
       try {
         const c = (await local.call('POST', '/v1/campaigns', { key: a.apiKey, body: newCampaign({ defaultRegion: 'US', contacts: phones.map((phone) => ({ phone })), settings: { maxConcurrentCalls: 2, ringTimeoutSec: 5 } }) })).body.campaign;

@@ -30,7 +30,7 @@ describe(`a ${N}-contact campaign`, () => {
     const ledger = createLedger(h.ctx.sql);
     const before = await ledger.balance(h.accountId);
     const started = Date.now();
-    const result = (await withWorker({ activities: { ...h.activities, ...createCampaignActivities({ sql: h.ctx.sql, log: testLogger() }) }, maxConcurrentActivityTaskExecutions: 200 }, (tq) =>
+    const result = (await withWorker({ activities: { ...h.activities, ...createCampaignActivities({ sql: h.ctx.sql, log: testLogger(), temporal: h.ctx.client }) }, maxConcurrentActivityTaskExecutions: 200 }, async (tq) =>
       h.ctx.client.workflow.execute('campaignWorkflow', {
         taskQueue: tq, workflowId: campaignWorkflowId(campaignId),
         args: [campaignInput(campaignId, h.accountId, settings, tq, { callTimeouts: { ringGraceSec: 2, endGraceSec: 1 } })],

@@ -8,7 +8,9 @@ import { waitFor } from '../helpers/wait';
 import { ledgerViolations } from '../helpers/ledger-invariants';
 import { startCallHarness, testNumber, charge, type CallHarness } from '../call/harness';
 import { campaignInput, createCampaignRows, maxOverlap, testSettings } from './harness';
-import { cancelUpdate, pauseUpdate, progressQuery, resumeUpdate, type CampaignProgress } from '../../workflows/campaign/contract';
+import { cancelUpdate, pauseUpdate, progressQuery, resumeUpdate, type CampaignInput, type CampaignProgress } from '../../workflows/campaign/contract';
+import { writeFileSync } from 'node:fs';
+import { temporal } from '@temporalio/proto';
 
 let h: CallHarness;
 beforeAll(async () => {
@@ -16,7 +18,7 @@ beforeAll(async () => {
 });
 afterAll(() => h.close());
 
-const activities = () => ({ ...h.activities, ...createCampaignActivities({ sql: h.ctx.sql, log: testLogger() }) });
+const activities = () => ({ ...h.activities, ...createCampaignActivities({ sql: h.ctx.sql, log: testLogger(), temporal: h.ctx.client }) });
 
 type CallRow = { id: string; contact_id: string; attempt: number; status: string; terminal: boolean; created_at: Date; ended_at: Date | null; updated_at: Date };
 async function callsOf(campaignId: string): Promise<CallRow[]> {
@@ -41,12 +43,24 @@ describe('campaignWorkflow', () => {
     const { campaignId, contactIds } = await createCampaignRows(h.ctx.sql, h.accountId, phones, settings);
     const before = await createLedger(h.ctx.sql).balance(h.accountId);
 
-    const result = await withWorker({ activities: activities() }, (tq) =>
+    const result = await withWorker({ activities: activities() }, async (tq) =>
       h.ctx.client.workflow.execute('campaignWorkflow', { taskQueue: tq, workflowId: campaignWorkflowId(campaignId), args: [campaignInput(campaignId, h.accountId, settings, tq, { callsPerRun: 5 })] }),
     ) as CampaignProgress;
 
     expect(result.status).toBe('completed');
     expect(result.generation).toBeGreaterThan(0); // continued as new at least once
+    // the first run handed calls still in flight to the next one
+    const listed: { runId: string; startTime: Date }[] = [];
+    for await (const wf of h.ctx.client.workflow.list({ query: `WorkflowId = '${campaignWorkflowId(campaignId)}'` })) listed.push(wf);
+    const runs = listed.sort((a, b) => a.startTime.getTime() - b.startTime.getTime()).map((r) => r.runId);
+    const histories = await Promise.all(runs.slice(0, 2).map((r) => h.ctx.client.workflow.getHandle(campaignWorkflowId(campaignId), r).fetchHistory()));
+    const can = histories[0]!.events!.find((e) => e.workflowExecutionContinuedAsNewEventAttributes)!.workflowExecutionContinuedAsNewEventAttributes!;
+    const carried = JSON.parse(Buffer.from(can.input!.payloads![0]!.data!).toString()) as CampaignInput;
+    expect(Object.keys(carried.carry!.inFlight).length).toBeGreaterThan(0);
+    // RECORD_CAMPAIGN_HISTORIES=1 refreshes the fixtures test/campaign/replay.test.ts replays.
+    if (process.env.RECORD_CAMPAIGN_HISTORIES) {
+      histories.forEach((hist, i) => writeFileSync(new URL(`./histories/continue-as-new-with-calls-in-flight-run${i + 1}.binpb`, import.meta.url), temporal.api.history.v1.History.encode(hist).finish()));
+    }
     const calls = await callsOf(campaignId);
     const byContact = new Map<string, CallRow[]>();
     for (const c of calls) byContact.set(c.contact_id, [...(byContact.get(c.contact_id) ?? []), c]);

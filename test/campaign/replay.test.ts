@@ -2,19 +2,21 @@ import { describe, expect, it } from 'vitest';
 import { expectHistoriesReplay, historyFiles } from '../helpers/replay';
 
 /**
- * campaignWorkflow histories recorded from real runs must keep replaying against the current code
- * (a change that breaks one needs patched()):
- *   report-with-start-before-patch — an `npm run demo` campaign, recorded before the
- *     campaign-inflight-before-start patch, in which a busy call's report arrived with its start;
- *   report-with-start-patched — campaign-early-report.test.ts's run with the patch
- *     (RECORD_CAMPAIGN_HISTORIES=1 npx vitest run test/campaign/campaign-early-report.test.ts).
+ * campaignWorkflow histories recorded from real runs of the v1 code must keep replaying against the
+ * current code (from v1 on, a change that breaks one ships behind patched() with its deprecatePatch
+ * and removal steps; design: Temporal practice). Recorded with RECORD_CAMPAIGN_HISTORIES=1:
+ *   continue-as-new-with-calls-in-flight-run1/-run2 — campaign-workflow.test.ts's first campaign:
+ *     retries, a run that continues as new while calls are in flight, and the run that takes them
+ *     over and hears their reports;
+ *   report-with-start — campaign-early-report.test.ts: a call's report arriving in the same
+ *     activation as its start.
  */
 describe('campaignWorkflow recorded histories', () => {
   const dir = new URL('./histories/', import.meta.url);
   const files = historyFiles(dir);
 
   it('replay deterministically against the current workflow code', async () => {
-    expect(files).toEqual(['report-with-start-before-patch.binpb', 'report-with-start-patched.binpb']);
+    expect(files).toEqual(['continue-as-new-with-calls-in-flight-run1.binpb', 'continue-as-new-with-calls-in-flight-run2.binpb', 'report-with-start.binpb']);
     await expectHistoriesReplay(dir, files);
   });
 });

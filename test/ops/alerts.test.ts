@@ -7,7 +7,7 @@ import { createTestAccount } from '../helpers/accounts';
 import { createLedger } from '../../lib/ledger';
 import { createAlertActivities } from '../../activities/alerts';
 import { noteProviderError } from '../../lib/provider-errors';
-import { ensureAlertsSchedule } from '../../lib/alerts/schedule';
+import { ensureAlertsSchedule } from '../../workers/alerts-schedule';
 import { createCampaignActivities } from '../../activities/campaign';
 import type { AlertsSweepInput, AlertsSweepResult } from '../../workflows/alerts/contract';
 

@@ -11,6 +11,13 @@ export interface CallFinished extends CallResult {
 }
 export const callFinishedSignal = defineSignal<[CallFinished]>('callFinished');
 
+/**
+ * Credits were added to the account (sent by the top-up workflow to the account's paused
+ * campaigns). A campaign paused for credits checks its balance and resumes if it covers a call;
+ * any other campaign ignores it.
+ */
+export const creditsAddedSignal = defineSignal('creditsAdded');
+
 export interface CallingWindow {
   timeZone: string;
   /** "HH:MM", 24-hour, local to timeZone; the window is [start, end). */
@@ -48,21 +55,56 @@ export interface CampaignCounters {
 
 export type CampaignStatus = 'running' | 'paused' | 'canceling' | 'completed' | 'canceled';
 
-export interface RetryItem {
+/** A call started and not yet reported. No phone number: carried state holds none. */
+export interface InFlightCall {
   contactId: string;
-  phone: string;
   attempt: number;
+  /** attempts counted against the retry policy, this one included (a refused hold or a call never attempted does not count) */
+  tries: number;
+  startedAtMs: number;
+}
+
+/** An attempt owed to a contact already dialed (retry, refused for credits, not attempted), due at notBeforeMs. */
+export interface QueuedAttempt {
+  contactId: string;
+  attempt: number;
+  tries: number;
   notBeforeMs: number;
 }
 
-/** What continue-as-new carries to the next run. */
+/** A contact never dialed, as read from Postgres a page at a time. */
+export interface ContactToCall {
+  contactId: string;
+  seq: number;
+  phone: string;
+  attempts: number;
+}
+
+/** An attempt's outcome for the contact's row. */
+export interface ContactResult {
+  contactId: string;
+  /** The call whose lease is released; absent when the contact ended without a call. */
+  callId?: string;
+  attempt: number;
+  status: string;
+  /** no more attempts will follow for this contact */
+  final: boolean;
+}
+
+/** What the periodic check found about a call in flight (its workflow closed: with which result). */
+export type CallCheck = { callId: string; closed: false } | { callId: string; closed: true; result: CallResult };
+
+/** What continue-as-new carries to the next run (design: Campaign). */
 export interface CampaignCarry {
   cursor: number;
   exhausted: boolean;
   status: CampaignStatus;
   pauseReason: string | null;
-  inFlight: Record<string, { contactId: string; phone: string; attempt: number }>;
-  retries: RetryItem[];
+  /** The status Postgres is known to hold ("status:reason"), and the sequence number of its last write. */
+  storedStatus: string | null;
+  statusSeq: number;
+  inFlight: Record<string, InFlightCall>;
+  queue: QueuedAttempt[];
   counters: CampaignCounters;
   generation: number;
 }
@@ -80,6 +122,8 @@ export interface CampaignInput {
   callTimeouts?: CallTimeouts;
   /** Calls per run before continue-as-new (default 300). */
   callsPerRun?: number;
+  /** How often calls in flight are checked and a credit pause re-checked (default 120 s). */
+  checkEverySec?: number;
   carry?: CampaignCarry;
 }
 

@@ -1,15 +1,12 @@
 import {
-  ParentClosePolicy, allHandlersFinished, condition, continueAsNew, log, patched, proxyActivities, proxyLocalActivities, setHandler, startChild, uuid4, workflowInfo,
+  ParentClosePolicy, allHandlersFinished, condition, continueAsNew, log, proxyActivities, proxyLocalActivities, setHandler, sleep, startChild, uuid4, workflowInfo,
 } from '@temporalio/workflow';
-import type { CampaignActivities, ContactResult, ContactToCall } from '../../activities/campaign';
+import type { CampaignActivities } from '../../activities/campaign';
 import { TASK_QUEUES, callWorkflowId } from '../../lib/ids';
-import { SA } from '../../lib/search-attributes';
 import type { CallInput } from '../call/contract';
 import { callMemo, callSearchAttributes } from '../call/visibility';
-import {
-  callFinishedSignal, cancelUpdate, pauseUpdate, progressQuery, resumeUpdate,
-  type CampaignCarry, type CampaignControlResult, type CampaignInput, type CampaignProgress, type CampaignStatus, type RetryItem,
-} from './contract';
+import { callFinishedSignal, cancelUpdate, creditsAddedSignal, pauseUpdate, progressQuery, resumeUpdate, type CampaignInput, type CampaignProgress } from './contract';
+import { CampaignWindow, DEFAULT_CHECK_EVERY_SEC, PAGE_SIZE, SLOT_POLL_MS, type DueAttempt } from './window';
 
 const acts = proxyActivities<CampaignActivities>({
   startToCloseTimeout: '30 seconds',
@@ -17,266 +14,131 @@ const acts = proxyActivities<CampaignActivities>({
 });
 const { campaignWindow } = proxyLocalActivities<CampaignActivities>({ startToCloseTimeout: '5 seconds' });
 
-const PAGE = 200;
-/** How long to wait before asking again when the account's concurrent-call limit is reached. */
-const SLOT_POLL_MS = 3_000;
+/**
+ * A campaign (id `campaign/<campaignId>`), as the design's Campaign section tells it: a window of
+ * at most maxConcurrentCalls child callWorkflows over the contacts, read in pages; retries after a
+ * back-off; a pause when credits run out that lifts itself once the balance covers a call again;
+ * a periodic check of calls in flight; continue-as-new every `callsPerRun` calls. The rules live in
+ * CampaignWindow; handlers only hand over to it, and this loop stores, checks, dials and waits.
+ */
+export async function campaignWorkflow(input: CampaignInput): Promise<CampaignProgress> {
+  const w = new CampaignWindow(input);
+  const checkMs = (input.checkEverySec ?? DEFAULT_CHECK_EVERY_SEC) * 1000;
+  setHandler(progressQuery, () => w.progress());
+  setHandler(pauseUpdate, (a) => w.pause(a?.reason ?? 'operator'), { validator: (_a) => w.assertLive() });
+  setHandler(resumeUpdate, () => w.resume(), { validator: () => w.assertLive() });
+  setHandler(cancelUpdate, () => w.cancel(), { validator: () => w.assertLive() });
+  setHandler(callFinishedSignal, (r) => w.report(r, Date.now()));
+  setHandler(creditsAddedSignal, () => w.creditsMayCover());
+  void checkPeriodically(w, checkMs);
 
-interface WorkItem {
-  contactId: string;
-  phone: string;
-  /** attempt number (one per call; numbers are never reused) */
-  attempt: number;
-  /** attempts that count against the retry policy (a refused credit hold does not) */
-  tries: number;
-  fromRetry: boolean;
-  /** the contact's position, for first attempts (the page cursor rewinds to it) */
-  seq: number;
+  for (;;) {
+    await store(w, input);
+    w.settleIfDone();
+    if (w.finished) break;
+    if (w.shouldContinueAsNew(workflowInfo().continueAsNewSuggested)) {
+      await condition(allHandlersFinished);
+      // Write until nothing is pending, then carry with no await in between: no report falls through.
+      while (w.hasWrites) await store(w, input);
+      return continueAsNew<typeof campaignWorkflow>({ ...input, carry: w.carry() });
+    }
+    if (w.checkCallsDue) {
+      w.checked(await acts.campaignCheckCalls({ callIds: w.callsToCheck(Date.now(), checkMs), leaseTtlSec: w.leaseTtlSec }), Date.now());
+    }
+    // After the pause was stored: a top-up that looked for paused campaigns before it was is seen here.
+    if (w.creditCheckDue) w.creditsChecked(await acts.campaignCreditsCover({ accountId: input.accountId, maxDurationSec: input.settings.maxDurationSec }));
+    const seen = w.version;
+    const waitMs = await dialDue(w, input);
+    if (waitMs !== 0) await condition(() => w.version !== seen || w.hasWrites, waitMs);
+    w.waitingForWindow = false;
+  }
+  while (w.hasWrites) await store(w, input);
+  return w.progress();
+}
+
+/** One timer per period, only while a call is in flight or credits are awaited. */
+async function checkPeriodically(w: CampaignWindow, checkMs: number): Promise<void> {
+  for (;;) {
+    await condition(() => w.inFlightCount > 0 || w.pausedForCredits);
+    await sleep(checkMs);
+    w.tick(Date.now(), checkMs);
+  }
+}
+
+/** Contact results and starts, then the status until Postgres holds the workflow's, then an alert. */
+async function store(w: CampaignWindow, input: CampaignInput): Promise<void> {
+  const writes = w.takeWrites();
+  if (writes) await acts.campaignRecordResults(writes);
+  for (let s = w.statusToStore(); s; s = w.statusToStore()) {
+    await acts.campaignSetStatus({ campaignId: input.campaignId, ...s });
+    w.statusStored(s);
+  }
+  if (w.alertPending) {
+    w.alertPending = false;
+    await acts.campaignRaiseAlert({ accountId: input.accountId, campaignId: input.campaignId, kind: 'insufficient_credits', payload: { campaignId: input.campaignId } });
+  }
 }
 
 /**
- * A campaign (id `campaign/<campaignId>`): a sliding window of at most maxConcurrentCalls child
- * callWorkflows over the campaign's contacts, read in pages (design: Campaign).
- *
- * - Children are started with ParentClosePolicy.ABANDON and report back by signalling this
- *   workflow's id, which survives continue-as-new. Call ids are minted with the workflow's
- *   deterministic uuid4(), so a replay after a worker crash restarts nothing: a dial happens once.
- * - Retries of no-answer/busy/… are new attempts (new callId, same contact) after a back-off.
- * - A call refused for insufficient credits pauses the campaign (reason insufficient_credits) and
- *   raises an alert; the contact is tried again, not charged an attempt, after `resume`.
- * - pause / resume / cancel are updates returning the new state; cancel stops dialing and lets
- *   calls in flight finish and settle.
- * - Continue-as-new every `callsPerRun` calls (or when the server suggests it) carries the cursor,
- *   in-flight calls, pending retries and counters.
+ * Starts what is due and fits: 0 when calls were started (go on), else how long to wait for
+ * (undefined: until something changes).
  */
-export async function campaignWorkflow(input: CampaignInput): Promise<CampaignProgress> {
+async function dialDue(w: CampaignWindow, input: CampaignInput): Promise<number | undefined> {
+  const free = w.freeSlots();
+  if (!free) return undefined;
+  if (input.settings.callingWindow && w.needsWindowCheck(Date.now())) {
+    const pos = await campaignWindow({ window: input.settings.callingWindow, nowMs: Date.now() });
+    if (!w.windowChecked(pos, Date.now())) return pos.msUntilChange;
+  }
+  if (w.needsPage()) w.addPage(await acts.campaignFetchContacts({ campaignId: input.campaignId, afterSeq: w.cursorSeq, limit: PAGE_SIZE }));
+  const due = await withPhones(w, input, w.takeDue(free, Date.now()));
+  if (!due.length) return w.msUntilDue(Date.now());
+  const planned = due.map((it) => ({ it, callId: uuid4() }));
+  const granted = new Set(await acts.campaignAcquireCallSlots({
+    accountId: input.accountId, campaignId: input.campaignId, callIds: planned.map((p) => p.callId), ttlSec: w.leaseTtlSec,
+  }));
+  w.putBack(planned.filter((p) => !granted.has(p.callId)).map((p) => p.it));
+  const failed: string[] = [];
+  await Promise.all(planned.filter((p) => granted.has(p.callId)).map(async ({ it, callId }) => {
+    w.reserve(callId, it, Date.now());
+    try {
+      await startCall(input, it, callId);
+      w.started(it);
+    } catch (err) {
+      log.error('could not start a call', { callId, error: String(err) });
+      w.startFailed(callId, it);
+      failed.push(callId);
+    }
+  }));
+  if (failed.length) await acts.campaignReleaseSlots({ callIds: failed });
+  return granted.size < planned.length ? SLOT_POLL_MS : 0;
+}
+
+/** Queued attempts carry no number: look them up, and end the attempts of a contact that has none. */
+async function withPhones(w: CampaignWindow, input: CampaignInput, due: DueAttempt[]): Promise<DueAttempt[]> {
+  const ids = due.filter((d) => !d.phone).map((d) => d.contactId);
+  if (!ids.length) return due;
+  const phones = await acts.campaignContactPhones({ campaignId: input.campaignId, contactIds: ids });
+  for (const d of due) if (!d.phone && !phones[d.contactId]) w.dropContact(d);
+  return due.flatMap((d) => (d.phone ? [d] : phones[d.contactId] ? [{ ...d, phone: phones[d.contactId] }] : []));
+}
+
+/** The child: ABANDON, so it outlives this run's continue-as-new; memo and attributes set at start (free). */
+async function startCall(input: CampaignInput, it: DueAttempt, callId: string): Promise<void> {
   const s = input.settings;
-  const carry: CampaignCarry = input.carry ?? {
-    cursor: 0, exhausted: false, status: 'running', pauseReason: null, inFlight: {}, retries: [], generation: 0,
-    counters: { contactsDone: 0, attemptsStarted: 0, attemptsFinished: 0, byStatus: {}, chargedMicro: 0 },
+  const callInput: CallInput = {
+    callId, accountId: input.accountId, campaignId: input.campaignId, contactId: it.contactId, attempt: it.attempt,
+    to: it.phone!, defaultRegion: input.defaultRegion, maxDurationSec: s.maxDurationSec, ringTimeoutSec: s.ringTimeoutSec,
+    voicemailPolicy: s.voicemailPolicy, agentId: input.agentId, parentWorkflowId: workflowInfo().workflowId,
+    ...(input.dialerTaskQueue ? { dialerTaskQueue: input.dialerTaskQueue } : {}),
+    ...(input.callTimeouts ? { timeouts: input.callTimeouts } : {}),
   };
-  let { cursor, exhausted, status, pauseReason } = carry;
-  const inFlight = new Map<string, WorkItem>(Object.entries(carry.inFlight).map(([id, f]) => [id, { ...f, tries: (f as WorkItem).tries ?? f.attempt, fromRetry: false, seq: -1 }]));
-  const retries: (RetryItem & { tries?: number })[] = [...carry.retries];
-  const counters = JSON.parse(JSON.stringify(carry.counters)) as CampaignCarry['counters'];
-  const buffer: ContactToCall[] = [];
-  const finished: ContactResult[] = [];
-  const started: { contactId: string; attempt: number }[] = [];
-  let waitingForWindow = false;
-  let callsThisRun = 0;
-  let statusWritten: string | undefined = input.carry ? `${status}:${pauseReason}` : undefined;
-  let alertPending = false;
-  let windowOpenUntil = 0;
-  const wfId = workflowInfo().workflowId;
-  // Memo and every search attribute set at startChild (free) instead of upserted by the call (billed).
-  const fullStartAttributes = patched('fewer-call-actions');
-  // A child can finish and report before this workflow sees its start confirmed (a zero-length call,
-  // a loaded server): it must already be in flight then, or its report is taken for a duplicate and
-  // the campaign waits for it forever.
-  const inFlightBeforeStart = patched('campaign-inflight-before-start');
-
-  const progress = (): CampaignProgress => ({
-    campaignId: input.campaignId, status, pauseReason, inFlight: inFlight.size, pendingRetries: retries.length,
-    waitingForWindow, counters, generation: carry.generation,
+  await startChild('callWorkflow', {
+    workflowId: callWorkflowId(callId),
+    taskQueue: input.callTaskQueue ?? TASK_QUEUES.orchestration,
+    args: [callInput],
+    parentClosePolicy: ParentClosePolicy.ABANDON,
+    memo: { ...callMemo(callInput) },
+    typedSearchAttributes: callSearchAttributes(callInput, 'validating'),
   });
-  const control = (): CampaignControlResult => ({ status, pauseReason });
-  const notFinal = () => {
-    if (status === 'completed' || status === 'canceled') throw new Error(`campaign is ${status}`);
-  };
-
-  setHandler(progressQuery, progress);
-  setHandler(pauseUpdate, (arg) => {
-    if (status === 'running') {
-      status = 'paused';
-      pauseReason = arg?.reason ?? 'operator';
-    }
-    return control();
-  }, { validator: (_arg) => notFinal() });
-  setHandler(resumeUpdate, () => {
-    if (status === 'paused') {
-      status = 'running';
-      pauseReason = null;
-    }
-    return control();
-  }, { validator: notFinal });
-  setHandler(cancelUpdate, () => {
-    if (status === 'running' || status === 'paused') {
-      status = 'canceling';
-      pauseReason = null;
-    }
-    return control();
-  }, { validator: notFinal });
-
-  setHandler(callFinishedSignal, (r) => {
-    const f = inFlight.get(r.callId);
-    if (!f) return; // a duplicate report
-    inFlight.delete(r.callId);
-    counters.attemptsFinished++;
-    counters.byStatus[r.status] = (counters.byStatus[r.status] ?? 0) + 1;
-    counters.chargedMicro += r.chargedMicro;
-    if (r.status === 'insufficient_credits' && status !== 'canceling') {
-      retries.unshift({ contactId: f.contactId, phone: f.phone, attempt: f.attempt + 1, tries: f.tries, notBeforeMs: 0 });
-      finished.push({ contactId: f.contactId, callId: r.callId, attempt: f.attempt, status: r.status, final: false });
-      if (status === 'running') {
-        status = 'paused';
-        pauseReason = 'insufficient_credits';
-        alertPending = true;
-      }
-      return;
-    }
-    const again = status !== 'canceling' && (s.retry.retryOn as string[]).includes(r.status) && f.tries < s.retry.maxAttempts;
-    if (again) {
-      retries.push({ contactId: f.contactId, phone: f.phone, attempt: f.attempt + 1, tries: f.tries + 1, notBeforeMs: Date.now() + s.retry.backoffSec * 1000 * 2 ** (f.tries - 1) });
-    } else {
-      counters.contactsDone++;
-    }
-    finished.push({ contactId: f.contactId, callId: r.callId, attempt: f.attempt, status: r.status, final: !again });
-  });
-
-  const dbStatus = (st: CampaignStatus) => (st === 'canceling' ? 'running' : st);
-  async function flush() {
-    if (finished.length || started.length) {
-      await acts.campaignRecordResults({ results: finished.splice(0), started: started.splice(0) });
-    }
-    const key = `${status}:${pauseReason}`;
-    if (key !== statusWritten) {
-      statusWritten = key;
-      await acts.campaignSetStatus({ campaignId: input.campaignId, status: dbStatus(status), pauseReason: status === 'canceling' ? 'canceling' : pauseReason });
-    }
-    if (alertPending) {
-      alertPending = false;
-      await acts.campaignRaiseAlert({ accountId: input.accountId, campaignId: input.campaignId, kind: 'insufficient_credits', payload: { campaignId: input.campaignId } });
-    }
-  }
-
-  const somethingChanged = (st: CampaignStatus, n: number) => () => status !== st || inFlight.size !== n || finished.length > 0;
-
-  /** Up to `n` items due now: retries first, then contacts in order. */
-  async function nextItems(n: number): Promise<WorkItem[]> {
-    const now = Date.now();
-    const items: WorkItem[] = [];
-    retries.sort((a, b) => a.notBeforeMs - b.notBeforeMs);
-    while (items.length < n && retries.length && retries[0]!.notBeforeMs <= now) {
-      const r = retries.shift()!;
-      items.push({ contactId: r.contactId, phone: r.phone, attempt: r.attempt, tries: r.tries ?? r.attempt, fromRetry: true, seq: -1 });
-    }
-    while (items.length < n) {
-      if (!buffer.length && !exhausted) {
-        const page = await acts.campaignFetchContacts({ campaignId: input.campaignId, afterSeq: cursor, limit: PAGE });
-        if (page.length < PAGE) exhausted = true;
-        if (page.length) cursor = page[page.length - 1]!.seq;
-        buffer.push(...page);
-      }
-      const c = buffer.shift();
-      if (!c) break;
-      items.push({ contactId: c.contactId, phone: c.phone, attempt: c.attempts + 1, tries: c.attempts + 1, fromRetry: false, seq: c.seq });
-    }
-    return items;
-  }
-
-  function putBack(items: WorkItem[]) {
-    for (const it of [...items].reverse()) {
-      if (it.fromRetry) retries.unshift({ contactId: it.contactId, phone: it.phone, attempt: it.attempt, tries: it.tries, notBeforeMs: 0 });
-      else buffer.unshift({ contactId: it.contactId, seq: it.seq, phone: it.phone, attempts: it.attempt - 1 });
-    }
-  }
-
-  async function startCall(it: WorkItem, callId: string) {
-    const callInput: CallInput = {
-      callId, accountId: input.accountId, campaignId: input.campaignId, contactId: it.contactId, attempt: it.attempt,
-      to: it.phone, defaultRegion: input.defaultRegion, maxDurationSec: s.maxDurationSec, ringTimeoutSec: s.ringTimeoutSec,
-      voicemailPolicy: s.voicemailPolicy, agentId: input.agentId, parentWorkflowId: wfId,
-      ...(input.dialerTaskQueue ? { dialerTaskQueue: input.dialerTaskQueue } : {}),
-      ...(input.callTimeouts ? { timeouts: input.callTimeouts } : {}),
-    };
-    await startChild('callWorkflow', {
-      workflowId: callWorkflowId(callId),
-      taskQueue: input.callTaskQueue ?? TASK_QUEUES.orchestration,
-      args: [callInput],
-      parentClosePolicy: ParentClosePolicy.ABANDON,
-      ...(fullStartAttributes
-        ? { memo: { ...callMemo(callInput) }, typedSearchAttributes: callSearchAttributes(callInput, 'validating') }
-        : { typedSearchAttributes: [{ key: SA.AccountId, value: input.accountId }, { key: SA.CampaignId, value: input.campaignId }] }),
-    });
-  }
-
-  if (!input.carry) statusWritten = undefined;
-  for (;;) {
-    await flush();
-    if (status === 'canceling' && inFlight.size === 0) {
-      status = 'canceled';
-      break;
-    }
-    if (status === 'running' && exhausted && !buffer.length && !retries.length && inFlight.size === 0) {
-      status = 'completed';
-      break;
-    }
-    if (callsThisRun >= (input.callsPerRun ?? 300) || workflowInfo().continueAsNewSuggested) {
-      await condition(allHandlersFinished);
-      // Signals handled while a flush is awaited add results: flush until nothing is pending, then
-      // build the carry with no await before continueAsNew, so no report can fall in between.
-      do await flush();
-      while (finished.length || started.length || alertPending);
-      const next: CampaignCarry = {
-        // contacts fetched but not started are read again by the next run: rewind to the first
-        cursor: buffer.length ? Math.min(...buffer.map((b) => b.seq)) - 1 : cursor,
-        exhausted: exhausted && !buffer.length,
-        status, pauseReason, retries,
-        inFlight: Object.fromEntries([...inFlight].map(([id, f]) => [id, { contactId: f.contactId, phone: f.phone, attempt: f.attempt, tries: f.tries }])),
-        counters, generation: carry.generation + 1,
-      };
-      await continueAsNew<typeof campaignWorkflow>({ ...input, carry: next });
-    }
-    if (status !== 'running') {
-      await condition(somethingChanged(status, inFlight.size));
-      continue;
-    }
-    if (s.callingWindow && Date.now() >= windowOpenUntil) {
-      const pos = await campaignWindow({ window: s.callingWindow, nowMs: Date.now() });
-      if (!pos.open) {
-        waitingForWindow = true;
-        await condition(somethingChanged(status, inFlight.size), pos.msUntilChange);
-        waitingForWindow = false;
-        continue;
-      }
-      windowOpenUntil = Date.now() + pos.msUntilChange;
-    }
-    const free = s.maxConcurrentCalls - inFlight.size;
-    if (free <= 0) {
-      await condition(somethingChanged(status, inFlight.size));
-      continue;
-    }
-    const items = await nextItems(free);
-    if (!items.length) {
-      const due = retries.length ? Math.max(retries[0]!.notBeforeMs - Date.now(), 1) : undefined;
-      await condition(somethingChanged(status, inFlight.size), due);
-      continue;
-    }
-    const planned = items.map((it) => ({ it, callId: uuid4() }));
-    const granted = new Set(await acts.campaignAcquireCallSlots({
-      accountId: input.accountId, campaignId: input.campaignId, callIds: planned.map((p) => p.callId),
-      ttlSec: s.maxDurationSec + s.ringTimeoutSec + 600,
-    }));
-    const go = planned.filter((p) => granted.has(p.callId));
-    putBack(planned.filter((p) => !granted.has(p.callId)).map((p) => p.it));
-    const failedStarts: string[] = [];
-    await Promise.all(go.map(async ({ it, callId }) => {
-      try {
-        if (inFlightBeforeStart) inFlight.set(callId, it);
-        await startCall(it, callId);
-        if (!inFlightBeforeStart) inFlight.set(callId, it);
-        started.push({ contactId: it.contactId, attempt: it.attempt });
-        counters.attemptsStarted++;
-        callsThisRun++;
-      } catch (err) {
-        log.error('could not start a call', { callId, error: String(err) });
-        inFlight.delete(callId);
-        failedStarts.push(callId);
-        putBack([it]);
-      }
-    }));
-    if (failedStarts.length) await acts.campaignReleaseSlots({ callIds: failedStarts });
-    if (go.length < planned.length) await condition(somethingChanged(status, inFlight.size), SLOT_POLL_MS);
-  }
-  await flush();
-  return progress();
 }

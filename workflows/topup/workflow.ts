@@ -1,76 +1,74 @@
-import { ApplicationFailure, condition, log, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { ApplicationFailure, condition, log, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { TopUpActivities } from '../../activities/topup';
 import type { LedgerActivities } from '../../activities/ledger';
 import { ledgerKeys } from '../../lib/ids';
 import { billCallbackSignal, paymentLinkUpdate, topUpStatusQuery, type BillPaidEvent, type PaymentLink, type TopUpInput } from './contract';
 
-const acts = proxyActivities<TopUpActivities & LedgerActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20 },
-});
+const retry = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' } as const;
+/** Talking to Billplz (and to campaigns) gives up after a while: a bill not created fails the top-up; a bill status not read leaves it to the callback. */
+const bounded = proxyActivities<TopUpActivities>({ startToCloseTimeout: '30 seconds', retry: { ...retry, maximumAttempts: 20 } });
+/** Once the payer has paid, crediting and recording it retry until done: no outage may leave a payment uncredited. */
+const untilDone = proxyActivities<TopUpActivities & LedgerActivities>({ startToCloseTimeout: '30 seconds', retry });
 
 /**
- * One top-up (id `topup/<topUpId>`): create the Billplz bill, wait for the verified paid callback or
- * the bill's expiry, credit the ledger exactly once (key `topup/<id>:credit`), record the top-up as
- * paid and resume the account's campaigns paused for credits.
+ * One top-up (id `topup/<topUpId>`), as the design's Top-ups section tells it: create the Billplz
+ * bill; wait for the paid callback (or the payer's signed paid redirect, which the API forwards the
+ * same way) until the bill's TTL; before expiring, ask Billplz, in case the callback was lost; then
+ * credit the ledger exactly once (key `topup/<id>:credit`), record the top-up paid and tell the
+ * account's paused campaigns.
  *
- * A paid callback after expiry still credits: the payer's money was taken. The API delivers every
- * callback by signal-with-start, so one arriving after this run closed starts a new run, which
- * sees the payment before it would create a bill and goes straight to crediting (the ledger key
- * makes a second credit a no-op).
+ * A paid callback after expiry still credits: the API delivers every callback by signal-with-start,
+ * so one arriving after this run closed starts a new run that goes straight to crediting.
  */
 export async function topUpWorkflow(input: TopUpInput): Promise<PaymentLink> {
-  let state: PaymentLink = { topUpId: input.topUpId, status: 'creating' };
+  let link: PaymentLink = { topUpId: input.topUpId, status: 'creating' };
   let payment: BillPaidEvent | undefined;
-
-  setHandler(topUpStatusQuery, () => state);
+  setHandler(topUpStatusQuery, () => link);
   setHandler(paymentLinkUpdate, async () => {
-    await condition(() => state.status !== 'creating');
-    return state;
+    await condition(() => link.status !== 'creating');
+    return link;
   });
   setHandler(billCallbackSignal, (e) => {
-    if (e.paid && !payment) payment = e;
+    if (e.paid) payment ??= e;
   });
-
-  const setStatus = (status: PaymentLink['status']) => {
-    state = { ...state, status };
-    upsertSearchAttributes({ AccountId: [input.accountId] });
-  };
 
   if (!payment) {
     try {
-      const bill = await acts.createTopUpBill({ topUpId: input.topUpId });
-      state = { ...state, billId: bill.billId, url: bill.url };
-      setStatus('pending');
+      const bill = await bounded.createTopUpBill({ topUpId: input.topUpId });
+      link = { ...link, billId: bill.billId, url: bill.url, status: 'pending' };
     } catch (err) {
-      state = { ...state, status: 'failed', error: (err as Error).message };
-      await acts.markTopUp({ topUpId: input.topUpId, status: 'failed' });
-      return state;
+      link = { ...link, status: 'failed', error: (err as Error).message };
+      await untilDone.markTopUp({ topUpId: input.topUpId, status: 'failed' });
+      return link;
     }
-    await condition(() => payment !== undefined, input.ttlSec * 1000);
+    if (!(await condition(() => payment !== undefined, input.ttlSec * 1000))) payment ??= (await askBillplz(input.topUpId)) ?? undefined;
   }
-
   if (!payment) {
-    await acts.markTopUp({ topUpId: input.topUpId, status: 'expired' });
-    // A callback can reach this run while it is expiring; checked again here, and should one land
-    // while the completing task is in flight, the server refuses the completion and this code
-    // runs again with the signal applied, so a payment is never dropped.
-    if (!payment) {
-      setStatus('expired');
-      return state;
-    }
+    await untilDone.markTopUp({ topUpId: input.topUpId, status: 'expired' });
+    // A callback may land while this run expires: should one arrive while the completing task is in
+    // flight, the server refuses the completion and this code runs again with it applied.
+    if (!payment) return (link = { ...link, status: 'expired' });
   }
 
-  const credit = await acts.topUpCreditAmount({ topUpId: input.topUpId, billId: payment.billId, amountSen: payment.amountSen });
+  const credit = await untilDone.topUpCreditAmount({ topUpId: input.topUpId, billId: payment.billId, amountSen: payment.amountSen });
   if (!credit.ok) {
     // The API checks the amount before signalling; this guards a bill/amount mismatch regardless.
-    log.error('top-up callback does not match the top-up; nothing credited', { topUpId: input.topUpId, reason: credit.reason });
+    log.error('top-up payment does not match the top-up; nothing credited', { topUpId: input.topUpId, reason: credit.reason });
     throw ApplicationFailure.nonRetryable(`top-up ${input.topUpId}: ${credit.reason}`, 'TopUpMismatch');
   }
-  await acts.ledgerCredit({ accountId: input.accountId, amountMicro: credit.amountMicro, key: ledgerKeys.topUpCredit(input.topUpId), reason: `Billplz bill ${payment.billId}` });
-  await acts.markTopUp({ topUpId: input.topUpId, status: 'paid', paidAt: payment.paidAt });
-  state = { ...state, billId: payment.billId };
-  setStatus('paid');
-  await acts.resumeCampaignsPausedForCredits({ accountId: input.accountId });
-  return state;
+  await untilDone.ledgerCredit({ accountId: input.accountId, amountMicro: credit.amountMicro, key: ledgerKeys.topUpCredit(input.topUpId), reason: `Billplz bill ${payment.billId}` });
+  await untilDone.markTopUp({ topUpId: input.topUpId, status: 'paid', paidAt: payment.paidAt });
+  link = { ...link, billId: payment.billId, status: 'paid' };
+  await bounded.notifyCampaignsOfCredits({ accountId: input.accountId });
+  return link;
+}
+
+/** Billplz's own word on the bill; an unreachable Billplz is not a payment (a late callback still credits). */
+async function askBillplz(topUpId: string): Promise<BillPaidEvent | null> {
+  try {
+    return await bounded.topUpAskBillplz({ topUpId });
+  } catch (err) {
+    log.warn('could not ask Billplz about the bill before expiry', { topUpId, error: String(err) });
+    return null;
+  }
 }

@@ -1,5 +1,5 @@
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client';
-import { ALERTS_SCHEDULE_ID, ALERTS_WORKFLOW_ID, type AlertsSweepInput } from '../../workflows/alerts/contract';
+import { ALERTS_SCHEDULE_ID, ALERTS_WORKFLOW_ID, type AlertsSweepInput } from '../workflows/alerts/contract';
 
 /**
  * Creates the alerts Schedule, or brings an existing one to this definition: safe to call at every

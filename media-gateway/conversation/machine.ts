@@ -1,26 +1,23 @@
-import type { Logger } from 'pino';
 import type { ChatMessage, ToolSpec } from '../../providers/types';
 import { cleanText } from '../../lib/text/clean';
-import { gatewayBargeIns, recordProviderError } from '../../lib/metrics';
-import { OPT_OUT_OUTCOME, outcomeSignal, usageSignal, type AgentConfig, type MediaEndReason } from '../../workflows/call/contract';
-import type { AudioOut } from '../stream/outbound';
-import type { SignalSender } from '../signals/sender';
+import { gatewayBargeIns } from '../../lib/metrics';
+import { OPT_OUT_OUTCOME, outcomeSignal, usageSignal } from '../../workflows/call/contract';
 import type { AmdWatch } from './amd';
+import { PendingRuns, type ConversationDeps } from './context';
 import { screenForMachine, verdictAtStart } from './controllers/answering-machine';
 import { finalWhileReplying, partialInterrupts } from './controllers/barge-in';
+import { cutOff, transferCall } from './controllers/end-of-call';
 import { KeypadController } from './controllers/keypad';
 import { asksNotToBeCalled, isOptOutKey } from './controllers/opt-out';
 import { SilenceController } from './controllers/silence';
-import type { AgentState, ConversationEvent, Listeners, Transition } from './events';
+import type { AgentState, ConversationEvent } from './events';
 import { phrasesFor, type Phrases } from './phrases';
+import { systemPrompt } from './prompt';
 import type { Reply } from './reply';
-import type { SessionDeps } from './settings';
-import type { MarkInfo } from './speaker';
 import { toolSpecs, type ToolDecision } from './tools';
-import type { TurnLog } from './transcript';
-import type { UsageMeter } from './usage';
-import type { VoiceActivity } from './vad';
 import { AgentVoice } from './voice';
+
+export type { ConversationDeps, EndOptions } from './context';
 
 /**
  * One call's turn-taking as a state machine (design: Media gateway loop). Every input arrives as a
@@ -34,30 +31,6 @@ import { AgentVoice } from './voice';
  * machines (controllers/answering-machine.ts), opt-out (controllers/opt-out.ts); the end of the
  * call is the session's (session.ts `finish`), asked for through `end`.
  */
-
-export interface EndOptions {
-  silent?: boolean;
-  closeReason?: string;
-  closeCode?: number;
-  socketGone?: boolean;
-  keepSocket?: boolean;
-}
-
-export interface ConversationDeps {
-  deps: SessionDeps;
-  agent: AgentConfig;
-  callId: string;
-  callSid: string;
-  log: Logger;
-  signals: SignalSender;
-  usage: UsageMeter;
-  vad: VoiceActivity;
-  out: AudioOut<MarkInfo>;
-  turns: TurnLog;
-  transitions: Listeners<Transition>;
-  /** Ends the stream: final usage, mediaEnded, close (session.ts). It dispatches `stop` back here. */
-  end(reason: MediaEndReason, detail: string | undefined, opts?: EndOptions): void;
-}
 
 type Interruption = 'speech' | 'dtmf' | 'machine' | 'failure';
 
@@ -75,8 +48,7 @@ export class Conversation {
   private amdWatch: AmdWatch | undefined;
   private readonly queue: ConversationEvent[] = [];
   private stepping = false;
-  /** Model rounds still streaming: an aborted one adds its estimated tokens when its stream unwinds. */
-  private readonly modelRuns = new Set<Promise<void>>();
+  private readonly modelRuns = new PendingRuns();
 
   constructor(private readonly c: ConversationDeps) {
     const { agent, deps } = c;
@@ -324,20 +296,13 @@ export class Conversation {
       .catch((err) => {
         reply.failure ??= { vendor: 'gateway', message: (err as Error).message };
         reply.speaker.end();
-      })
-      .finally(() => this.modelRuns.delete(run));
+      });
     this.modelRuns.add(run);
   }
 
-  /**
-   * Resolves when every model stream has unwound (at most `capMs`): the final usage is read after
-   * it, so a reply aborted by the end of the call has its streamed tokens counted.
-   */
-  async modelSettled(capMs = 1_000): Promise<void> {
-    if (this.modelRuns.size === 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([Promise.allSettled([...this.modelRuns]), new Promise((r) => (timer = setTimeout(r, capMs)))]);
-    clearTimeout(timer);
+  /** Every model stream has unwound (at most `capMs`): the final usage is read after it, so a reply aborted by the end of the call has its streamed tokens counted. */
+  modelSettled(capMs = 1_000): Promise<void> {
+    return this.modelRuns.settled(capMs);
   }
 
   private onTool(reply: Reply, d: ToolDecision) {
@@ -384,14 +349,9 @@ export class Conversation {
     const reply = this.reply;
     if (!reply) return;
     this.reply = undefined;
-    const audible = reply.speaker.audioSent;
-    if (audible) this.c.out.clear();
-    reply.abort.abort();
-    reply.speaker.dispose();
-    if (audible) {
+    const heard = cutOff(reply, { out: this.c.out, turns: this.c.turns, clear: true });
+    if (heard !== undefined) {
       if (why === 'speech' || why === 'dtmf') gatewayBargeIns.inc();
-      const heard = reply.speaker.spokenText();
-      this.c.turns.agent(reply, heard, true);
       if (reply.kind === 'llm') reply.truncateHistory(this.messages);
       this.c.log.debug({ why, heard: heard.length }, 'barge-in');
     }
@@ -399,15 +359,8 @@ export class Conversation {
   }
 
   private async transfer(to: string) {
-    if (!this.c.deps.transfer) return this.c.end('error', 'transfer requested but no telephony is configured', { closeReason: 'error' });
-    try {
-      await this.c.deps.transfer.transfer(this.c.callSid, to);
-      this.dispatch({ type: 'transferred' });
-    } catch (err) {
-      recordProviderError('twilio', (err as { code?: string | number }).code);
-      this.c.log.error({ err: (err as Error).message }, 'transfer failed');
-      this.dispatch({ type: 'transferFailed', message: (err as Error).message });
-    }
+    const r = await transferCall(this.c.deps.transfer, this.c.callSid, to, this.c.log);
+    this.dispatch(r.ok ? { type: 'transferred' } : { type: 'transferFailed', message: r.message });
   }
 
   // ---- opt-out, failure, the end ---------------------------------------------------------------
@@ -453,25 +406,11 @@ export class Conversation {
   private stop() {
     const reply = this.reply;
     this.reply = undefined;
-    if (reply) {
-      reply.abort.abort();
-      reply.speaker.dispose();
-      if (reply.speaker.audioSent) this.c.turns.agent(reply, reply.speaker.spokenText(), true);
-    }
+    // The stream is over: nothing to clear at Twilio, only the turn to save as heard.
+    if (reply) cutOff(reply, { out: this.c.out, turns: this.c.turns, clear: false });
     this.amdWatch?.stop();
     this.keypad.reset();
     this.voice.discard();
     this.to('ended');
   }
-}
-
-function systemPrompt(agent: AgentConfig, optOutDigit: string | undefined): string {
-  return [
-    agent.systemPrompt.trim(),
-    '',
-    `You are speaking on a phone call, in ${agent.language}. Keep replies short and spoken: no lists, no markdown, no emoji.`,
-    'Keypad presses from the person arrive as "[keypad] <digits>".',
-    'When the conversation is over, use end_call. Record the result with record_outcome as soon as you know it.',
-    `If the person asks not to be called again, use opt_out${optOutDigit ? ` (pressing ${optOutDigit} does the same)` : ''}.`,
-  ].join('\n');
 }

@@ -28,7 +28,7 @@ export class FakeSttSession implements SttSession {
   }
 
   on<E extends keyof SttEvents>(event: E, listener: SttEvents[E]): this {
-    (this.handlers[event] ??= []).push(listener);
+    ((this.handlers[event] ??= []) as SttEvents[E][]).push(listener);
     return this;
   }
 

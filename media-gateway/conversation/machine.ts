@@ -82,11 +82,12 @@ export class Conversation {
         if (from === 'ended') continue;
         try {
           this.step(next);
+          if (this.c.transitions.size) this.c.transitions.emit({ event: next, from, to: this.current });
         } catch (err) {
+          // A bug must end this call cleanly (usage, mediaEnded), never leave it half-handled.
           this.c.log.error({ err: (err as Error).message, event: next.type, state: from }, 'conversation step failed');
           this.c.end('error', `internal error: ${(err as Error).message}`, { closeReason: 'error' });
         }
-        if (this.c.transitions.size) this.c.transitions.emit({ event: next, from, to: this.current });
       }
     } finally {
       this.stepping = false;

@@ -111,8 +111,9 @@ export class Conversation {
         return this.leaveMessage(ev.answeredBy);
       case 'speechStarted':
       case 'speechStopped':
-        this.silence.activity();
-        // The caller talking means a reply is coming: make sure a TTS connection is ready for it.
+        // Voice alone postpones the silence timer (it reads the detector) but does not reset its
+        // count: a noisy line must not re-prompt for ever. The caller talking means a reply is
+        // coming: make sure a TTS connection is ready for it.
         return this.voice.warm();
       case 'partial':
         return this.onPartial(ev.text);

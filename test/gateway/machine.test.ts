@@ -149,6 +149,20 @@ describe('conversation state machine', () => {
     expect(c.tts.texts).not.toContain('Are you still there?');
   });
 
+  it('line noise (voice, no transcript) after the re-prompt postpones the goodbye but does not re-prompt again', async () => {
+    const c = await startFakeCall({ agent: { silenceTimeoutSec: 2 } });
+    await playOut(c);
+    await c.advance(2_010);
+    await playOut(c); // "Are you still there?"
+    await c.advance(1_000);
+    await c.voice(60, 40); // a crackle on the line
+    await c.advance(1_500); // 2 s after the agent's audio, but only 1.5 s after the noise
+    expect(c.session.state).toBe('listening');
+    await c.advance(600);
+    expect(c.tts.texts.filter((t) => t === 'Are you still there?')).toHaveLength(1);
+    expect(c.tts.texts.join(' ')).toContain("I can't hear you");
+  });
+
   it('race: the timer fires in the same instant a final starts a reply: the reply wins, no re-prompt', async () => {
     const c = await startFakeCall({ agent: { silenceTimeoutSec: 2 } });
     await playOut(c);

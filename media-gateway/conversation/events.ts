@@ -82,3 +82,22 @@ export class Listeners<T> {
     return this.fns.length;
   }
 }
+
+/** Run to completion: an event pushed while one is handled waits until that one is done, in order. */
+export class RunToCompletion<E> {
+  private readonly queue: E[] = [];
+  private running = false;
+
+  constructor(private readonly handle: (e: E) => void) {}
+
+  push(e: E) {
+    this.queue.push(e);
+    if (this.running) return;
+    this.running = true;
+    try {
+      for (let next = this.queue.shift(); next !== undefined; next = this.queue.shift()) this.handle(next);
+    } finally {
+      this.running = false;
+    }
+  }
+}

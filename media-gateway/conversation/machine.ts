@@ -1,5 +1,4 @@
 import type { ChatMessage, ToolSpec } from '../../providers/types';
-import { cleanText } from '../../lib/text/clean';
 import { gatewayBargeIns } from '../../lib/metrics';
 import { OPT_OUT_OUTCOME, outcomeSignal, usageSignal } from '../../workflows/call/contract';
 import type { AmdWatch } from './amd';
@@ -8,9 +7,9 @@ import { screenForMachine, verdictAtStart } from './controllers/answering-machin
 import { finalWhileReplying, partialInterrupts } from './controllers/barge-in';
 import { cutOff, transferCall } from './controllers/end-of-call';
 import { KeypadController } from './controllers/keypad';
-import { asksNotToBeCalled, isOptOutKey } from './controllers/opt-out';
+import { asksNotToBeCalled, isOptOutKey, OptOutRecord } from './controllers/opt-out';
 import { SilenceController } from './controllers/silence';
-import type { AgentState, ConversationEvent } from './events';
+import { RunToCompletion, type AgentState, type ConversationEvent } from './events';
 import { phrasesFor, type Phrases } from './phrases';
 import { systemPrompt } from './prompt';
 import type { Reply } from './reply';
@@ -21,15 +20,10 @@ export type { ConversationDeps, EndOptions } from './context';
 
 /**
  * One call's turn-taking as a state machine (design: Media gateway loop). Every input arrives as a
- * ConversationEvent at `dispatch`; `step` is the one place the state changes, and each race is
- * written beside the guard that handles it. Events raised while one is handled (a mark that
- * completes playback, the end of the call from inside a handler) wait their turn: each event runs
- * to completion before the next starts.
- *
- * The controllers keep one concern each: silence and re-prompt (controllers/silence.ts), barge-in
- * and back-channels (controllers/barge-in.ts), the keypad (controllers/keypad.ts), answering
- * machines (controllers/answering-machine.ts), opt-out (controllers/opt-out.ts); the end of the
- * call is the session's (session.ts `finish`), asked for through `end`.
+ * ConversationEvent at `dispatch`, runs to completion, and `step` is the one place the state
+ * changes, each race written beside the guard that handles it. One concern per controller
+ * (controllers/): silence, barge-in, keypad, answering machine, opt-out, end of call; ending the
+ * stream is the session's (`end`, which dispatches `stop` back here).
  */
 
 type Interruption = 'speech' | 'dtmf' | 'machine' | 'failure';
@@ -38,7 +32,7 @@ export class Conversation {
   private current: AgentState = 'attaching';
   /** The utterance in flight (greeting, reply, message, last words); undefined while listening. */
   private reply: Reply | undefined;
-  private optedOut = false;
+  private readonly optOuts: OptOutRecord;
   private readonly messages: ChatMessage[] = [];
   private readonly tools: ToolSpec[];
   private readonly phrases: Phrases;
@@ -46,8 +40,8 @@ export class Conversation {
   readonly silence: SilenceController;
   private readonly keypad: KeypadController;
   private amdWatch: AmdWatch | undefined;
-  private readonly queue: ConversationEvent[] = [];
-  private stepping = false;
+  /** Events raised while one is handled (a mark that completes playback, the end from inside a handler) wait their turn. */
+  private readonly events = new RunToCompletion<ConversationEvent>((ev) => this.handle(ev));
   private readonly modelRuns = new PendingRuns();
 
   constructor(private readonly c: ConversationDeps) {
@@ -59,6 +53,7 @@ export class Conversation {
     const timeoutMs = (agent.silenceTimeoutSec ?? deps.settings.defaultSilenceTimeoutSec) * 1000;
     this.silence = new SilenceController(timeoutMs, () => c.vad.lastVoiceAt, () => this.dispatch({ type: 'silenceTimeout' }));
     this.keypad = new KeypadController(deps.settings.dtmfDebounceMs, (digits) => this.dispatch({ type: 'keypad', digits }));
+    this.optOuts = new OptOutRecord((o) => c.signals.send(outcomeSignal, o), c.log);
   }
 
   get state(): AgentState {
@@ -71,26 +66,21 @@ export class Conversation {
   }
 
   dispatch(ev: ConversationEvent) {
-    this.queue.push(ev);
-    if (this.stepping) return;
-    this.stepping = true;
+    this.events.push(ev);
+  }
+
+  private handle(ev: ConversationEvent) {
+    const from = this.current;
+    // Race: whatever arrives after the end — a mark echoed late, a final from the closing STT
+    // session, a token or a TTS byte of an aborted reply, a timer already queued — is dropped.
+    if (from === 'ended') return;
     try {
-      for (let next = this.queue.shift(); next; next = this.queue.shift()) {
-        const from = this.current;
-        // Race: whatever arrives after the end — a mark echoed late, a final from the closing STT
-        // session, a token or a TTS byte of an aborted reply, a timer already queued — is dropped.
-        if (from === 'ended') continue;
-        try {
-          this.step(next);
-          if (this.c.transitions.size) this.c.transitions.emit({ event: next, from, to: this.current });
-        } catch (err) {
-          // A bug must end this call cleanly (usage, mediaEnded), never leave it half-handled.
-          this.c.log.error({ err: (err as Error).message, event: next.type, state: from }, 'conversation step failed');
-          this.c.end('error', `internal error: ${(err as Error).message}`, { closeReason: 'error' });
-        }
-      }
-    } finally {
-      this.stepping = false;
+      this.step(ev);
+      if (this.c.transitions.size) this.c.transitions.emit({ event: ev, from, to: this.current });
+    } catch (err) {
+      // A bug must end this call cleanly (usage, mediaEnded), never leave it half-handled.
+      this.c.log.error({ err: (err as Error).message, event: ev.type, state: from }, 'conversation step failed');
+      this.c.end('error', `internal error: ${(err as Error).message}`, { closeReason: 'error' });
     }
   }
 
@@ -310,7 +300,7 @@ export class Conversation {
   private onTool(reply: Reply, d: ToolDecision) {
     if (d.kind === 'outcome') {
       // Race: after an opt-out, a record_outcome (of this round or a late one) must not replace it: the workflow keeps the last outcome.
-      if (!this.optedOut) this.c.signals.send(outcomeSignal, d.outcome);
+      if (!this.optOuts.done) this.c.signals.send(outcomeSignal, d.outcome);
       return;
     }
     // An aborted reply decides nothing (Reply.runModel stops before its tools); the guard keeps it so.
@@ -369,17 +359,14 @@ export class Conversation {
 
   /** The caller asked not to be called again: the outcome goes to the workflow now, whatever happens next. */
   private markOptedOut(notes: string) {
-    if (this.optedOut) return;
-    this.optedOut = true;
+    if (!this.optOuts.record(notes)) return;
     this.amdWatch?.stop();
     this.keypad.reset();
-    this.c.log.info('caller opted out');
-    this.c.signals.send(outcomeSignal, { result: OPT_OUT_OUTCOME, notes: cleanText(notes, 500) });
   }
 
   /** Detected by the gateway (words or key): confirm briefly and end, without asking the model. */
   private optOut(notes: string) {
-    if (this.optedOut) return;
+    if (this.optOuts.done) return;
     if (this.reply) this.interrupt('speech');
     this.markOptedOut(notes);
     this.messages.push({ role: 'assistant', content: this.phrases.optOut });

@@ -1,3 +1,7 @@
+import type { Logger } from 'pino';
+import { cleanText } from '../../../lib/text/clean';
+import { OPT_OUT_OUTCOME, type CallOutcome } from '../../../workflows/call/contract';
+
 /**
  * Opt-out: a caller who asks not to be called again gets a short confirmation and the call ends,
  * with the outcome `opt_out` (workflows/call/contract.ts OPT_OUT_OUTCOME; the do-not-call list is
@@ -49,4 +53,23 @@ export function asksNotToBeCalled(text: string): boolean {
 /** True when a keypad entry is the opt-out key (alone, or followed by `#`). */
 export function isOptOutKey(digits: string, optOutDigit: string | undefined): boolean {
   return !!optOutDigit && (digits === optOutDigit || digits === `${optOutDigit}#`);
+}
+
+/** The opt-out as the workflow learns it: once per call, at once, whatever happens next. */
+export class OptOutRecord {
+  done = false;
+
+  constructor(
+    private readonly send: (outcome: CallOutcome) => void,
+    private readonly log: Logger,
+  ) {}
+
+  /** Signals the outcome `opt_out`; false when the call had opted out already. */
+  record(notes: string): boolean {
+    if (this.done) return false;
+    this.done = true;
+    this.log.info('caller opted out');
+    this.send({ result: OPT_OUT_OUTCOME, notes: cleanText(notes, 500) });
+    return true;
+  }
 }

@@ -376,13 +376,18 @@ export class Conversation {
   /** A vendor failure the conversation cannot recover from: apologise (if TTS still works), then end. */
   private fail(vendor: string, message: string, failed?: Reply) {
     this.c.log.error({ vendor, err: message }, 'ending the call after a vendor failure');
+    const detail = `${vendor}: ${message}`;
     if (failed && this.reply === failed) {
       this.reply = undefined;
+      if (vendor === 'elevenlabs') {
+        // No voice left: the stream ends now, so the caller hears no more than the marks confirmed.
+        cutOff(failed, { out: this.c.out, turns: this.c.turns, clear: false });
+        return this.c.end('error', detail, { closeReason: 'error' });
+      }
       failed.speaker.dispose();
-      // Keep what was already said (no clear: it plays); the apology follows it.
+      // The model failed: its whole clauses were sent and play (no clear); the apology follows them.
       if (failed.speaker.audioSent) this.c.turns.agent(failed, failed.speaker.fullText(), false);
     } else if (this.reply) this.interrupt('failure');
-    const detail = `${vendor}: ${message}`;
     if (vendor === 'elevenlabs') return this.c.end('error', detail, { closeReason: 'error' });
     this.speak(this.voice.fixed(this.phrases.apology, { kind: 'end', reason: 'error', detail }), 'ending');
   }

@@ -91,6 +91,8 @@ export class FakeLlm implements ChatModel {
 export class FakeTts implements TextToSpeech {
   readonly texts: string[] = [];
   failOpens = 0;
+  /** A stream whose text matches fails after its first chunk (a connection cut mid-clause). */
+  failWhen: ((text: string) => boolean) | undefined;
   async open(opts: TtsOptions): Promise<TtsStream> {
     if (this.failOpens > 0) {
       this.failOpens--;
@@ -100,6 +102,7 @@ export class FakeTts implements TextToSpeech {
     let ended!: () => void;
     const done = new Promise<void>((r) => (ended = r));
     const texts = this.texts;
+    const failWhen = this.failWhen;
     return {
       sendText: (t) => (text += t),
       end: () => {
@@ -113,6 +116,7 @@ export class FakeTts implements TextToSpeech {
         await done;
         for (let i = 0; i < Math.max(1, Math.ceil(text.length / 10)); i++) {
           await sleep(5, opts.signal);
+          if (i === 1 && failWhen?.(text)) throw new Error('tts stream closed');
           yield Buffer.alloc(800, 0x55);
         }
       })(),

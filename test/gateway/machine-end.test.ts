@@ -59,6 +59,24 @@ describe('heard = recorded = billed', () => {
     expect(c.workflows.ended(c.callId)?.reason).toBe('stream_closed');
   });
 
+  it('TTS failing for good mid-reply: the call ends at once and the reply is saved as far as it was heard', async () => {
+    const c = await startFakeCall();
+    await playOut(c);
+    c.llm.answers.set('Hello?', { text: 'The first part plays fine. The second part of this reply breaks.' });
+    c.tts.failWhen = (t) => t.includes('breaks');
+    await say(c, 'Hello?');
+    await c.advance(60);
+    c.hear(2);
+    await c.advance(200);
+    expect(c.session.state).toBe('ended');
+    await c.advance(10);
+    expect(c.workflows.ended(c.callId)).toMatchObject({ reason: 'error', detail: expect.stringContaining('elevenlabs') });
+    const last = c.workflows.transcript(c.callId).at(-1)!;
+    expect(last).toMatchObject({ role: 'agent', interrupted: true });
+    expect(last.text.length).toBeGreaterThan(0);
+    expect('The first part plays fine.'.startsWith(last.text)).toBe(true);
+  });
+
   it('the tokens of a reply abandoned by the end of the call are counted and priced at the call\'s reported rate', async () => {
     const c = await startFakeCall();
     await playOut(c);

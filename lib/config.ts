@@ -57,6 +57,8 @@ const EnvSchema = z.object({
   MEDIA_LLM_FIRST_TOKEN_TIMEOUT_MS: int(5_000, 500),
   /** Media gateway: silence before the agent re-prompts (then ends the call), unless the campaign sets its own. */
   MEDIA_SILENCE_TIMEOUT_SEC: int(10, 2),
+  /** Media gateway: a keypad entry of exactly this key asks not to be called again (outcome opt_out); unset = no key. */
+  MEDIA_OPT_OUT_DIGIT: z.preprocess(emptyToUndefined, z.string().regex(/^[0-9*]$/, 'one key: 0-9 or *').optional()),
   DIALER_CALLS_PER_SECOND: z.preprocess(emptyToUndefined, z.coerce.number().positive().default(1)),
   TWILIO_ACCOUNT_SID: opt,
   TWILIO_AUTH_TOKEN: opt,

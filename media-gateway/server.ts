@@ -46,6 +46,7 @@ const gateway = await startMediaGateway({
       segmentationSilenceMs: config.MEDIA_STT_SEGMENTATION_SILENCE_MS,
       firstTokenTimeoutMs: config.MEDIA_LLM_FIRST_TOKEN_TIMEOUT_MS,
       defaultSilenceTimeoutSec: config.MEDIA_SILENCE_TIMEOUT_SEC,
+      optOutDigit: config.MEDIA_OPT_OUT_DIGIT,
     },
   },
   mediaTokenSecret: config.MEDIA_TOKEN_SECRET,

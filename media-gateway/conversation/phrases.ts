@@ -11,6 +11,8 @@ export interface Phrases {
   apology: string;
   /** end_call without a goodbye of the model's own. */
   goodbye: string;
+  /** The caller asked not to be called again (controllers/opt-out.ts). */
+  optOut: string;
 }
 
 const PHRASES: Record<string, Phrases> = {
@@ -19,18 +21,21 @@ const PHRASES: Record<string, Phrases> = {
     silenceGoodbye: "I can't hear you, so I'll end the call now. Goodbye.",
     apology: "I'm sorry, we're having a technical problem, so I have to end the call. We'll get back to you. Goodbye.",
     goodbye: 'Thank you for your time. Goodbye.',
+    optOut: "Understood, we won't call you again. Goodbye.",
   },
   ms: {
     reprompt: 'Helo, anda masih di talian?',
     silenceGoodbye: 'Saya tidak dapat mendengar anda, jadi saya akan tamatkan panggilan ini. Selamat tinggal.',
     apology: 'Maaf, kami menghadapi masalah teknikal dan terpaksa menamatkan panggilan ini. Kami akan menghubungi anda semula. Selamat tinggal.',
     goodbye: 'Terima kasih atas masa anda. Selamat tinggal.',
+    optOut: 'Baik, kami tidak akan menelefon anda lagi. Selamat tinggal.',
   },
   id: {
     reprompt: 'Halo, apakah Anda masih di sana?',
     silenceGoodbye: 'Saya tidak dapat mendengar Anda, jadi saya akan mengakhiri panggilan ini. Selamat tinggal.',
     apology: 'Maaf, kami mengalami masalah teknis dan harus mengakhiri panggilan ini. Kami akan menghubungi Anda kembali. Selamat tinggal.',
     goodbye: 'Terima kasih atas waktu Anda. Selamat tinggal.',
+    optOut: 'Baik, kami tidak akan menelepon Anda lagi. Selamat tinggal.',
   },
 };
 

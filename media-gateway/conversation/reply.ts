@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
 import type { ChatMessage, ChatModel, ToolSpec } from '../../providers/types';
-import type { AgentConfig, CallOutcome, TurnLatency } from '../../workflows/call/contract';
+import type { AgentConfig, MediaEndReason, TurnLatency } from '../../workflows/call/contract';
 import { recordProviderError } from '../../lib/metrics';
 import { ClauseCutter } from './clauses';
 import type { Speaker } from './speaker';
-import { decideTool } from './tools';
+import { decideTool, type ToolDecision } from './tools';
 import type { UsageMeter } from './usage';
 
 /**
@@ -28,7 +28,15 @@ export interface Stamps {
   firstFrame?: number;
 }
 
-export type EndAfter = { kind: 'end_call' } | { kind: 'transfer'; to: string };
+/**
+ * What follows once a reply has played: the model's end_call, transfer or opt_out, or (fixed
+ * utterances: the voicemail message, the silence goodbye, the apology) the end of the stream.
+ */
+export type EndAfter =
+  | { kind: 'end_call' }
+  | { kind: 'transfer'; to: string }
+  | { kind: 'opt_out' }
+  | { kind: 'end'; reason: MediaEndReason; detail?: string };
 
 export interface ReplyDeps {
   llm: ChatModel;
@@ -38,9 +46,17 @@ export interface ReplyDeps {
   usage: UsageMeter;
   log: Logger;
   goodbyePhrase: string;
+  optOutPhrase: string;
   firstTokenTimeoutMs: number;
   maxRounds: number;
-  onOutcome: (outcome: CallOutcome) => void;
+  /**
+   * Every tool decision, as it is taken (conversation/machine.ts signals outcomes and acts on an
+   * opt-out at once, before the reply's words play); the reply itself handles what it says and
+   * what follows it (`endAfter`).
+   */
+  onTool: (decision: ToolDecision) => void;
+  /** Observation only (the machine's event stream): the first token. */
+  onFirstToken?: () => void;
 }
 
 export class Reply {
@@ -126,6 +142,7 @@ export class Reply {
             yielded = true;
             clearTimeout(stall);
             if (round === 0) this.stamps.llmFirstToken ??= performance.now();
+            deps.onFirstToken?.();
           }
           if (d.type === 'text') {
             text += d.text;
@@ -142,7 +159,8 @@ export class Reply {
         clearTimeout(stall);
         signal.removeEventListener('abort', onAbort);
       }
-      if (!gotUsage && (yielded || signal.aborted)) usage.estimateLlm(messages, text);
+      // No usage chunk (aborted by a barge-in or the end of the call, or cut): what was streamed is billed all the same.
+      if (!gotUsage && (yielded || signal.aborted)) usage.estimateLlm(messages, text + calls.map((c) => c.name + c.arguments).join(''));
       if (signal.aborted) return;
       if (stalled || error) {
         const status = (error as { status?: number } | undefined)?.status;
@@ -168,8 +186,8 @@ export class Reply {
       for (const call of calls) {
         const d = decideTool(agent, call.name, call.arguments);
         messages.push({ role: 'tool', toolCallId: call.id, content: d.result });
+        deps.onTool(d);
         if (d.kind === 'outcome') {
-          deps.onOutcome(d.outcome);
           answerNeeded = true;
         } else if (d.kind === 'end_call') {
           this.endAfter ??= { kind: 'end_call' };
@@ -177,6 +195,11 @@ export class Reply {
           else if (!text.trim()) this.addClause(deps.goodbyePhrase);
         } else if (d.kind === 'transfer') {
           this.endAfter ??= { kind: 'transfer', to: d.to };
+        } else if (d.kind === 'opt_out') {
+          // Overrides an end_call or transfer in the same round: the caller's wish decides how the call ends.
+          this.endAfter = { kind: 'opt_out' };
+          if (d.confirmation) this.addClause(d.confirmation);
+          else if (!text.trim()) this.addClause(deps.optOutPhrase);
         } else {
           log.info({ tool: call.name.slice(0, 40), result: d.result }, 'tool call refused');
           answerNeeded = true;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { AgentConfig, CallOutcome } from '../../workflows/call/contract';
+import { cleanJson, cleanText } from '../../lib/text/clean';
+import { OPT_OUT_OUTCOME, type AgentConfig, type CallOutcome } from '../../workflows/call/contract';
 import type { ToolSpec } from '../../providers/types';
 
 /**
@@ -30,6 +31,14 @@ export function toolSpecs(agent: AgentConfig): ToolSpec[] {
         required: ['result'],
       },
     },
+    {
+      name: 'opt_out',
+      description: 'The person asks not to be called again, or to be removed from the calling list (in any words or language). Confirms briefly and ends the call; do not argue or try to keep them.',
+      parameters: {
+        type: 'object',
+        properties: { confirmation: { type: 'string', description: 'One short sentence confirming they will not be called again, in their language.' } },
+      },
+    },
   ];
   if (agent.transferNumber) {
     tools.push({
@@ -47,6 +56,7 @@ const outcomeArgs = z.object({
   callbackAt: z.iso.datetime({ offset: true }).optional(),
 });
 const endCallArgs = z.object({ goodbye: z.string().max(500).optional() });
+const optOutArgs = z.object({ confirmation: z.string().max(300).optional() });
 
 function parseJson(raw: string): unknown {
   try {
@@ -60,9 +70,10 @@ export type ToolDecision =
   | { kind: 'outcome'; outcome: CallOutcome; result: string }
   | { kind: 'end_call'; goodbye?: string; result: string }
   | { kind: 'transfer'; to: string; result: string }
+  | { kind: 'opt_out'; confirmation?: string; result: string }
   | { kind: 'refused'; result: string };
 
-/** Validates one tool call against the campaign's agent; never throws. */
+/** Validates one tool call against the campaign's agent; never throws. Text in a decision is cleaned (lib/text/clean.ts): it may leave the gateway. */
 export function decideTool(agent: AgentConfig, name: string, rawArgs: string): ToolDecision {
   const args = parseJson(rawArgs);
   if (args === undefined) return { kind: 'refused', result: 'error: arguments are not valid JSON' };
@@ -73,12 +84,17 @@ export function decideTool(agent: AgentConfig, name: string, rawArgs: string): T
       if (agent.outcomes?.length && !agent.outcomes.includes(r.data.result)) {
         return { kind: 'refused', result: `error: result must be one of ${agent.outcomes.join(', ')}` };
       }
-      const outcome: CallOutcome = { result: r.data.result, ...(r.data.notes ? { notes: r.data.notes } : {}), ...(r.data.callbackAt ? { callbackAt: r.data.callbackAt } : {}) };
+      if (r.data.result === OPT_OUT_OUTCOME) return { kind: 'refused', result: 'error: use the opt_out tool when the person asks not to be called again' };
+      const outcome: CallOutcome = cleanJson({ result: r.data.result, ...(r.data.notes ? { notes: r.data.notes } : {}), ...(r.data.callbackAt ? { callbackAt: r.data.callbackAt } : {}) });
       return { kind: 'outcome', outcome, result: 'recorded' };
     }
     case 'end_call': {
       const r = endCallArgs.safeParse(args);
-      return { kind: 'end_call', goodbye: r.success ? r.data.goodbye?.trim() || undefined : undefined, result: 'ending the call' };
+      return { kind: 'end_call', goodbye: r.success ? cleanText(r.data.goodbye?.trim() ?? '', 500) || undefined : undefined, result: 'ending the call' };
+    }
+    case 'opt_out': {
+      const r = optOutArgs.safeParse(args);
+      return { kind: 'opt_out', confirmation: r.success ? cleanText(r.data.confirmation?.trim() ?? '', 300) || undefined : undefined, result: 'opted out; the call ends' };
     }
     case 'transfer_call':
       // The number is the campaign's, never the model's: a prompt injection cannot dial elsewhere.

@@ -20,7 +20,7 @@ import { startElevenLabsSim, type ElevenLabsSim } from '../../sim/elevenlabs/ser
 import { startMediaGateway, type MediaGateway } from '../../media-gateway/gateway';
 import { DEFAULT_SETTINGS } from '../../media-gateway/conversation/session';
 import { temporalCallPort } from '../../media-gateway/signals/port';
-import { callStateQuery, type AgentConfig, type CallInput, type CallResult } from '../../workflows/call/contract';
+import { callStateQuery, OPT_OUT_OUTCOME, type AgentConfig, type CallInput, type CallResult } from '../../workflows/call/contract';
 import { saveAgent } from '../../lib/agents/store';
 import { freePort } from '../helpers/ports';
 import { testContext, testLogger, withWorker, type TestContext } from '../helpers/env';
@@ -42,8 +42,10 @@ const INTERESTED_CALL = [
   'agent: Wonderful. Goodbye.',
 ];
 
+const LONG = 'Our new plan gives you unlimited calls and free data on weekends, and a new phone every year.';
 const script: ReplyScript = (messages) => {
   const last = [...messages].reverse().find((m) => m.role === 'user')?.content ?? '';
+  if (last === 'Tell me more.') return { text: LONG };
   if (last.includes('human')) return { text: 'Sure, one moment.', toolCalls: [{ name: 'transfer_call', arguments: { reason: 'asked for a person' } }] };
   if (last.includes('interested')) {
     return { text: 'Wonderful.', toolCalls: [{ name: 'record_outcome', arguments: { result: 'interested' } }, { name: 'end_call', arguments: { goodbye: 'Goodbye.' } }] };
@@ -143,6 +145,30 @@ async function runCall(to: string, { agent = baseAgent({ transferNumber: '+60312
 }
 
 describe('gateway with a real call workflow', () => {
+  it('opt-out: "please do not call me again" settles the call with the outcome opt_out and the confirmation in the transcript', async () => {
+    const to = number();
+    sim.scenario.numbers = { [to]: { kind: 'answer', afterMs: 50, persona: [{ say: 'Please do not call me again.' }] } };
+    // Own voices: the end_call test counts the TTS characters of voice-aina.
+    const result = await runCall(to, { agent: baseAgent({ voiceId: 'voice-optout' }) });
+    expect(result.status).toBe('completed');
+    expect(result.outcome).toMatchObject({ result: OPT_OUT_OUTCOME });
+    const turns = await ctx.sql<{ role: string; text: string }[]>`select role, text from transcript_turns where call_id = ${result.callId} order by seq`;
+    expect(turns.map((t) => `${t.role}: ${t.text}`).slice(-2)).toEqual(['caller: Please do not call me again.', "agent: Understood, we won't call you again. Goodbye."]);
+  });
+
+  it('a caller who hangs up mid-reply: the stored transcript ends with the reply as far as it was heard, marked interrupted', async () => {
+    const to = number();
+    sim.scenario.numbers = { [to]: { kind: 'answer', afterMs: 50, persona: [{ say: 'Tell me more.' }, { hangup: true, after: { ms: 2_500 } }] } };
+    const result = await runCall(to, { agent: baseAgent({ voiceId: 'voice-hangup' }) });
+    expect(result.status).toBe('completed');
+    const turns = await ctx.sql<{ role: string; text: string; interrupted: boolean }[]>`select role, text, interrupted from transcript_turns where call_id = ${result.callId} order by seq`;
+    const last = turns.at(-1)!;
+    expect(last).toMatchObject({ role: 'agent', interrupted: true });
+    expect(last.text.length).toBeGreaterThan(5);
+    expect(LONG.startsWith(last.text)).toBe(true);
+    expect(last.text.length).toBeLessThan(LONG.length);
+  });
+
   it('a conversation ending with end_call: the workflow hangs up, settles the usage and stores the transcript', async () => {
     const to = number();
     sim.scenario.numbers = { [to]: { kind: 'answer', afterMs: 50, persona: [{ say: 'Hello?' }, { say: 'Yes, I am interested.' }] } };

@@ -172,7 +172,15 @@ export interface TurnLatency {
   firstFrameMs?: number;
 }
 
+/**
+ * The outcome the media gateway signals when the person asked not to be called again (by their
+ * words in English or Malay, the model's opt_out tool, or the opt-out key): the number belongs on
+ * the account's do-not-call list. Not one of a campaign's configurable outcomes; always allowed.
+ */
+export const OPT_OUT_OUTCOME = 'opt_out';
+
 export interface CallOutcome {
+  /** One of the campaign's `agent.outcomes`, or OPT_OUT_OUTCOME. */
   result: string;
   notes?: string;
   callbackAt?: string;

@@ -11,6 +11,7 @@ import { rejectUnstorableText } from '../text-guard';
 import { CallsQuerySchema, ContactsUploadSchema, NewCampaignSchema, PauseSchema } from '../campaigns/schemas';
 import { cancelUpdate, pauseUpdate, resumeUpdate, type CampaignInput, type CampaignSettings } from '../../workflows/campaign/contract';
 import type { AgentConfig } from '../../workflows/call/contract';
+import type { Call, Campaign, CampaignDetail } from '../contract/campaigns';
 
 interface CampaignRow {
   id: string;
@@ -26,7 +27,7 @@ interface CampaignRow {
   finished_at: Date | null;
 }
 
-const view = (c: CampaignRow) => ({
+const view = (c: CampaignRow): Campaign => ({
   id: c.id, name: c.name, status: c.status, pauseReason: c.pause_reason, agent: c.agent, settings: c.settings,
   contactCount: c.contact_count, createdAt: c.created_at.toISOString(), startedAt: c.started_at?.toISOString() ?? null,
   finishedAt: c.finished_at?.toISOString() ?? null,
@@ -90,7 +91,7 @@ export function campaignsRouter({ sql, temporal, config }: AppDeps): Router {
         inProgress: live!.n,
       },
       spend: { chargedMicro: money!.charged, providerCostMicro: money!.cost, billedSeconds: money!.seconds },
-    });
+    } satisfies CampaignDetail);
   });
 
   r.post('/campaigns/:id/contacts', express.text({ type: ['text/csv', 'text/plain'], limit: '20mb' }), rejectUnstorableText, async (req, res) => {
@@ -194,7 +195,7 @@ export function campaignsRouter({ sql, temporal, config }: AppDeps): Router {
     const [call] = id.success ? await sql`select * from calls where id = ${id.data} and account_id = ${accountId}` : [];
     if (!call) throw notFound('call');
     const [cost] = await sql`select * from call_costs where call_id = ${call.id}`;
-    const transcript = await sql`select seq, role, text, interrupted, at_ms as "atMs", latency from transcript_turns where call_id = ${call.id} order by seq`;
+    const transcript = await sql<Call['transcript']>`select seq, role, text, interrupted, at_ms as "atMs", latency from transcript_turns where call_id = ${call.id} order by seq`;
     res.json({
       id: call.id, campaignId: call.campaign_id, contactId: call.contact_id, attempt: call.attempt, to: call.to_e164, status: call.status,
       terminal: call.terminal, providerCallSid: call.provider_call_sid, answeredBy: call.answered_by, outcome: call.outcome, error: call.error,
@@ -205,7 +206,7 @@ export function campaignsRouter({ sql, temporal, config }: AppDeps): Router {
         usage: { sttAudioMs: cost.stt_audio_ms, promptTokens: cost.prompt_tokens, completionTokens: cost.completion_tokens, ttsCharacters: cost.tts_characters, billedSeconds: cost.billed_seconds },
       } : null,
       transcript,
-    });
+    } satisfies Call);
   });
   return r;
 }

@@ -8,8 +8,9 @@ import { HttpError, notFound } from '../errors';
 import { topUpWorkflowId } from '../../lib/ids';
 import { paymentLinkUpdate, type TopUpInput } from '../../workflows/topup/contract';
 import type { topUpWorkflow } from '../../workflows/topup/workflow';
+import type { TopUp } from '../contract/credits';
 
-const TopUpBody = z.object({
+export const TopUpBody = z.object({
   /** MYR sen (RM 1.00 = 100) */
   amount: z.number().int().positive(),
   email: z.email().optional(),
@@ -26,12 +27,12 @@ interface TopUpRow {
   amount_sen: number;
   credit_amount: number;
   micro_per_sen: number;
-  status: string;
+  status: TopUp['status'];
   bill_url: string | null;
   created_at: Date;
   paid_at: Date | null;
 }
-const view = (t: TopUpRow) => ({
+const view = (t: TopUpRow): TopUp => ({
   id: t.id,
   amount: t.amount_sen,
   amountCurrency: 'MYR',

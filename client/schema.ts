@@ -1638,6 +1638,21 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The campaign had already been started: nothing changed; its status now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": "running",
+                     *       "pauseReason": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CampaignControlResult"];
+                };
+            };
             /** @description Dialing has started. */
             202: {
                 headers: {

@@ -187,7 +187,10 @@ export const campaignOperations: Operation[] = [
     method: 'post', path: '/v1/campaigns/{id}/start', operationId: 'startCampaign', tag: 'campaigns', auth: 'client', params: IdPath,
     summary: 'Start dialing',
     description: 'Starting a campaign that is already running (or finished) changes nothing and answers 200 with its status.',
-    ok: { status: 202, description: 'Dialing has started.', schema: CampaignControlSchema, example: { status: 'running', pauseReason: null } },
+    ok: {
+      status: 202, description: 'Dialing has started.', schema: CampaignControlSchema, example: { status: 'running', pauseReason: null },
+      also: { 200: 'The campaign had already been started: nothing changed; its status now.' },
+    },
     errors: { 404: 'No such campaign in this account.' },
   },
   {

@@ -69,7 +69,14 @@ export interface Operation {
   };
   /** The operation creates something: honours Idempotency-Key (see IdempotencyHeaders). */
   idempotent?: boolean;
-  ok: { status: 200 | 201 | 202; description: string; schema: z.ZodType; example: unknown };
+  ok: {
+    status: 200 | 201 | 202;
+    description: string;
+    schema: z.ZodType;
+    example: unknown;
+    /** Other 2xx answers with the same body, e.g. 200 for a start that finds the campaign started. */
+    also?: Partial<Record<200 | 201 | 202, string>>;
+  };
   /** Error answers beyond the ones every operation can give (401, 429, and 400 with a body or query). */
   errors?: Partial<Record<ErrorStatus, string>>;
 }

@@ -52,6 +52,9 @@ function toOperation(op: Operation): ZodOpenApiOperationObject {
       ...(op.idempotent ? { headers: { 'Idempotent-Replayed': { description: '`true` when this is the stored answer to an earlier request with the same Idempotency-Key.', schema: { type: 'string' as const, enum: ['true'] } } } } : {}),
     },
   };
+  for (const [status, description] of Object.entries(op.ok.also ?? {})) {
+    responses[status] = { description, content: { 'application/json': { schema: op.ok.schema, example: op.ok.example } } };
+  }
   for (const [status, description] of Object.entries(errors)) responses[status] = errorResponse(Number(status), description);
 
   return {

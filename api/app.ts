@@ -37,7 +37,7 @@ export function createApp(deps: AppDeps): Express {
   app.get('/metrics', metricsHandler());
   app.use(requestLogger(deps.log));
   app.use(healthRouter(deps));
-  app.use(openApiRouter());
+  app.use(openApiRouter({ origin: deps.config.APP_ORIGIN }));
   app.use(twilioWebhooksRouter(deps));
   app.use(billplzWebhooksRouter(deps));
 

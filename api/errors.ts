@@ -9,6 +9,8 @@ export class HttpError extends Error {
     readonly code: string,
     message: string,
     readonly details?: unknown,
+    /** More top-level fields of the error body, e.g. `status` on a 409 about a resource's state. */
+    readonly extra?: Record<string, unknown>,
   ) {
     super(message);
   }
@@ -17,7 +19,23 @@ export class HttpError extends Error {
 export const notFound = (what = 'resource') => new HttpError(404, 'not_found', `${what} not found`);
 
 export function zodIssues(err: ZodError) {
-  return err.issues.map((i) => ({ field: i.path.join('.') || '(body)', message: i.message }));
+  return err.issues.map((i) => ({
+    field: i.path.join('.') || '(body)',
+    // zod's "expected object, received array" says it in its own words; say what to send
+    message: !i.path.length && i.code === 'invalid_type' && i.expected === 'object' ? 'a JSON object is expected' : i.message,
+  }));
+}
+
+/** What a body that parsed as JSON but is not an object is, for the error message. */
+function notAnObject(raw: unknown): string | undefined {
+  if (typeof raw !== 'string') return undefined;
+  let v: unknown;
+  try {
+    v = JSON.parse(raw);
+  } catch {
+    return undefined;
+  }
+  return v === null ? '`null`' : Array.isArray(v) ? 'an array' : `a ${typeof v}`;
 }
 
 export const notFoundHandler: RequestHandler = (req, _res, next) => {
@@ -32,7 +50,7 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     if (res.headersSent) return;
     if (err instanceof HttpError) {
-      res.status(err.status).json({ error: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) });
+      res.status(err.status).json({ error: err.code, message: err.message, ...(err.details ? { details: err.details } : {}), ...err.extra });
       return;
     }
     if (err instanceof ZodError) {
@@ -49,7 +67,10 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     const status = typeof err?.status === 'number' ? err.status : typeof err?.statusCode === 'number' ? err.statusCode : 500;
     if (status >= 400 && status < 500) {
       const code = err.type === 'entity.too.large' ? 'payload_too_large' : err.type === 'entity.parse.failed' ? 'malformed_body' : 'bad_request';
-      res.status(status).json({ error: code, message: err.expose ? err.message : code.replace(/_/g, ' ') });
+      // express.json takes objects and arrays only: `null`, `"x"` or `1` fail as a parse error
+      const what = err.type === 'entity.parse.failed' ? notAnObject(err.body) : undefined;
+      const message = what ? `a JSON object is expected, not ${what}` : err.type === 'entity.parse.failed' ? `the body is not valid JSON: ${err.message}` : err.expose ? err.message : code.replace(/_/g, ' ');
+      res.status(status).json({ error: code, message });
       return;
     }
     log.error({ err, method: req.method, path: req.path }, 'unhandled error');

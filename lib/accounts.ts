@@ -16,12 +16,14 @@ export interface Account {
 const accountColumns = (sql: Sql) => sql`id, name, currency, billing_email as "billingEmail", max_concurrent_calls as "maxConcurrentCalls",
   low_balance_threshold as "lowBalanceThreshold", status, created_at as "createdAt"`;
 
-export async function createAccount(sql: Sql, a: { name: string; currency?: string; billingEmail?: string; maxConcurrentCalls?: number; lowBalanceThreshold?: number }): Promise<Account> {
+/** `id`, when given (derived from an Idempotency-Key), makes a second call return the first account. */
+export async function createAccount(sql: Sql, a: { id?: string; name: string; currency?: string; billingEmail?: string; maxConcurrentCalls?: number; lowBalanceThreshold?: number }): Promise<Account> {
   const [row] = await sql<Account[]>`
-    insert into accounts (name, currency, billing_email, max_concurrent_calls, low_balance_threshold)
-    values (${a.name}, ${a.currency ?? 'USD'}, ${a.billingEmail ?? null}, ${a.maxConcurrentCalls ?? 20}, ${a.lowBalanceThreshold ?? 10_000_000})
+    insert into accounts (id, name, currency, billing_email, max_concurrent_calls, low_balance_threshold)
+    values (coalesce(${a.id ?? null}::uuid, gen_random_uuid()), ${a.name}, ${a.currency ?? 'USD'}, ${a.billingEmail ?? null}, ${a.maxConcurrentCalls ?? 20}, ${a.lowBalanceThreshold ?? 10_000_000})
+    on conflict (id) do nothing
     returning ${accountColumns(sql)}`;
-  return row!;
+  return row ?? (await getAccount(sql, a.id!))!;
 }
 
 export async function listAccounts(sql: Sql, opts: { limit?: number; after?: string } = {}): Promise<Account[]> {

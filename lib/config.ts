@@ -31,6 +31,16 @@ const EnvSchema = z.object({
   DATABASE_URL: url('postgres://postgres@127.0.0.1:5432/aicall'),
   TEMPORAL_ADDRESS: z.preprocess(emptyToUndefined, z.string().default('127.0.0.1:7233')),
   TEMPORAL_NAMESPACE: z.preprocess(emptyToUndefined, z.string().default('default')),
+  /** Temporal TLS and auth (lib/temporal.ts), named as Temporal's own client environment configuration. */
+  TEMPORAL_API_KEY: opt,
+  TEMPORAL_TLS: z.preprocess(emptyToUndefined, z.enum(['true', 'false']).optional()),
+  TEMPORAL_TLS_CLIENT_CERT_PATH: opt,
+  TEMPORAL_TLS_CLIENT_CERT_DATA: opt,
+  TEMPORAL_TLS_CLIENT_KEY_PATH: opt,
+  TEMPORAL_TLS_CLIENT_KEY_DATA: opt,
+  TEMPORAL_TLS_SERVER_CA_CERT_PATH: opt,
+  TEMPORAL_TLS_SERVER_CA_CERT_DATA: opt,
+  TEMPORAL_TLS_SERVER_NAME: opt,
   /** Task queue of the orchestrator worker (workflows and their activities). */
   ORCHESTRATION_TASK_QUEUE: z.preprocess(emptyToUndefined, z.string().default('orchestration')),
   /** Task queue of the rate-limited dialer worker. */

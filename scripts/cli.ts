@@ -5,18 +5,24 @@
  *   npm run cli -- keys issue --account <accountId> [--role client|admin] [--label prod]
  *   npm run cli -- keys issue --platform-admin [--label ops]
  *   npm run cli -- keys revoke <keyId>
+ * and, as a client over the public API (scripts/cli/api.ts): npm run cli -- api …
  */
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../lib/config';
 import { createSql } from '../lib/db';
 import { createAccount, getAccount, issueKey, listAccounts, revokeKey } from '../lib/accounts';
+import { apiUsage, runApiCommand } from './cli/api';
+
+// `api …` commands talk HTTP to a running API, not to Postgres
+if (process.argv[2] === 'api') process.exit(await runApiCommand(process.argv.slice(3)));
 
 const usage = `usage:
   npm run cli -- accounts create --name NAME [--email EMAIL] [--max-concurrent N]
   npm run cli -- accounts list
   npm run cli -- keys issue --account ACCOUNT_ID [--role client|admin] [--label LABEL]
   npm run cli -- keys issue --platform-admin [--label LABEL]
-  npm run cli -- keys revoke KEY_ID`;
+  npm run cli -- keys revoke KEY_ID
+${apiUsage}`;
 
 const fail = (msg: string): never => {
   console.error(`${msg}\n\n${usage}`);

@@ -1,4 +1,5 @@
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { Worker, type WorkerOptions } from '@temporalio/worker';
+import { connectWorkerToTemporal } from './connection';
 import { loadConfig, type Config } from '../lib/config';
 import { createSql } from '../lib/db';
 import { createLogger } from '../lib/logger';
@@ -22,7 +23,7 @@ export function dialerWorkerOptions(config: Pick<Config, 'DIALER_CALLS_PER_SECON
 export async function createDialerWorker(config: Config, overrides: Partial<WorkerOptions> = {}) {
   const log = createLogger('dialer');
   const sql = createSql(config.DATABASE_URL, { max: 5, debugName: 'aicall-dialer' });
-  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const connection = await connectWorkerToTemporal(config);
   const worker = await Worker.create({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,

@@ -1,5 +1,7 @@
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { Client, Connection } from '@temporalio/client';
+import { Worker, type WorkerOptions } from '@temporalio/worker';
+import { Client } from '@temporalio/client';
+import { connectWorkerToTemporal } from './connection';
+import { connectTemporalClient } from '../lib/temporal';
 import { loadConfig, type Config } from '../lib/config';
 import { createSql } from '../lib/db';
 import { createLogger } from '../lib/logger';
@@ -21,8 +23,8 @@ export async function createOrchestratorWorker(config: Config, overrides: Partia
   // Register the price list in force under its version (no-op when known), so every version named
   // by a call_costs row can be looked up in price_lists.
   await storePriceList(sql, loadPriceList(config.PRICE_LIST_JSON));
-  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
-  const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  const connection = await connectWorkerToTemporal(config);
+  const clientConnection = await connectTemporalClient(config);
   const temporal = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
   const worker = await Worker.create({
     connection,

@@ -5,6 +5,7 @@ import { requireAdmin } from '../auth';
 import { HttpError, notFound } from '../errors';
 import { createAccount, getAccount, issueKey, listAccounts, listKeys, revokeKey } from '../../lib/accounts';
 import { createLedger } from '../../lib/ledger';
+import { idempotency, idempotentId } from '../idempotency';
 
 const uuid = z.uuid();
 export const NewAccountSchema = z.object({
@@ -23,8 +24,8 @@ export function adminRouter({ sql }: AppDeps): Router {
   const r = Router();
   r.use('/admin', requireAdmin);
 
-  r.post('/admin/accounts', async (req, res) => {
-    res.status(201).json(await createAccount(sql, NewAccountSchema.parse(req.body ?? {})));
+  r.post('/admin/accounts', idempotency(sql), async (req, res) => {
+    res.status(201).json(await createAccount(sql, { ...NewAccountSchema.parse(req.body ?? {}), id: idempotentId(req, 'account') }));
   });
   r.get('/admin/accounts', async (req, res) => {
     const q = AccountPageSchema.parse(req.query);
@@ -37,7 +38,9 @@ export function adminRouter({ sql }: AppDeps): Router {
     if (!account) throw notFound('account');
     res.json({ ...account, balance: await ledger.balance(account.id), keys: await listKeys(sql, account.id) });
   });
-  r.post('/admin/accounts/:id/keys', async (req, res) => {
+  // a replay answers without the secret: only its hash is kept (see IssuedKey in api/contract/admin.ts)
+  const withoutSecret = (b: unknown) => ({ ...(b as object), key: undefined, note: 'the key was shown in the first answer only; revoke it and issue another if it was lost' });
+  r.post('/admin/accounts/:id/keys', idempotency(sql, { store: withoutSecret }), async (req, res) => {
     const id = uuid.safeParse(req.params.id);
     if (!id.success || !(await getAccount(sql, id.data))) throw notFound('account');
     const k = NewKeySchema.parse(req.body ?? {});

@@ -1,4 +1,5 @@
 import express, { Router } from 'express';
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { AppDeps } from '../app';
@@ -9,9 +10,12 @@ import { saveAgent } from '../../lib/agents/store';
 import { contactsFromCsv, CsvError, normalizeContacts, type ContactInput } from '../../lib/contacts/normalize';
 import { insertContacts, reportSummary } from '../campaigns/store';
 import { rejectUnstorableText } from '../text-guard';
+import { idempotency, idempotentId } from '../idempotency';
+import { csvBody, CSV_BODY_TYPES } from '../campaigns/csv-body';
 import { CallsQuerySchema, ContactsUploadSchema, NewCampaignSchema, PauseSchema } from '../campaigns/schemas';
 import { cancelUpdate, pauseUpdate, resumeUpdate, type CampaignInput, type CampaignSettings } from '../../workflows/campaign/contract';
 import type { AgentConfig } from '../../workflows/call/contract';
+import type { Call, Campaign, CampaignDetail } from '../contract/campaigns';
 
 interface CampaignRow {
   id: string;
@@ -27,7 +31,7 @@ interface CampaignRow {
   finished_at: Date | null;
 }
 
-const view = (c: CampaignRow) => ({
+const view = (c: CampaignRow): Campaign => ({
   id: c.id, name: c.name, status: c.status, pauseReason: c.pause_reason, agent: c.agent, settings: c.settings,
   contactCount: c.contact_count, createdAt: c.created_at.toISOString(), startedAt: c.started_at?.toISOString() ?? null,
   finishedAt: c.finished_at?.toISOString() ?? null,
@@ -42,6 +46,9 @@ function isPgTimestamp(s: string): boolean {
   return !!m && isoInstant.safeParse(`${m[1]}T${m[2]}${m[3]}${m[4] ?? ':00'}`).success;
 }
 
+/** Campaign states after which pause, resume and cancel are refused (409 with the status). */
+const FINISHED = new Set(['completed', 'canceled', 'failed']);
+
 /** Campaigns and their calls. Every query is scoped to the caller's account; other ids are 404. */
 export function campaignsRouter({ sql, temporal, config }: AppDeps): Router {
   const r = Router();
@@ -55,16 +62,20 @@ export function campaignsRouter({ sql, temporal, config }: AppDeps): Router {
     return row;
   }
 
-  r.post('/campaigns', async (req, res) => {
+  r.post('/campaigns', idempotency(sql), async (req, res) => {
     const accountId = accountOf(req);
     const body = NewCampaignSchema.parse(req.body ?? {});
-    const [row] = await sql<CampaignRow[]>`
-      insert into campaigns (account_id, name, agent, settings)
-      values (${accountId}, ${body.name}, ${sql.json(body.agent as never)}, ${sql.json({ ...body.settings, defaultRegion: body.defaultRegion } as never)})
-      returning *`;
+    // With an Idempotency-Key the id comes from the key: a re-run after a crash finds this campaign
+    // (and its contacts, unique per number) instead of creating a second one.
+    const id = idempotentId(req, 'campaign') ?? randomUUID();
+    await sql`
+      insert into campaigns (id, account_id, name, agent, settings)
+      values (${id}, ${accountId}, ${body.name}, ${sql.json(body.agent as never)}, ${sql.json({ ...body.settings, defaultRegion: body.defaultRegion } as never)})
+      on conflict (id) do nothing`;
     let report = normalizeContacts((body.contacts ?? []).map((c, i) => ({ ...c, line: i + 1 })), body.defaultRegion);
-    report = await insertContacts(sql, row!.id, accountId, report);
-    const [fresh] = await sql<CampaignRow[]>`select * from campaigns where id = ${row!.id}`;
+    report = await insertContacts(sql, id, accountId, report);
+    const [fresh] = await sql<CampaignRow[]>`select * from campaigns where id = ${id} and account_id = ${accountId}`;
+    if (!fresh) throw new HttpError(409, 'idempotency_conflict', 'Idempotency-Key already used');
     res.status(201).json({ campaign: view(fresh!), contacts: reportSummary(report) });
   });
 
@@ -91,10 +102,10 @@ export function campaignsRouter({ sql, temporal, config }: AppDeps): Router {
         inProgress: live!.n,
       },
       spend: { chargedMicro: money!.charged, providerCostMicro: money!.cost, billedSeconds: money!.seconds },
-    });
+    } satisfies CampaignDetail);
   });
 
-  r.post('/campaigns/:id/contacts', express.text({ type: ['text/csv', 'text/plain'], limit: '20mb' }), rejectUnstorableText, async (req, res) => {
+  r.post('/campaigns/:id/contacts', express.raw({ type: CSV_BODY_TYPES, limit: '20mb' }), csvBody, rejectUnstorableText, idempotency(sql), async (req, res) => {
     const c = await load(req);
     if (c.status !== 'draft') throw new HttpError(409, 'campaign_started', `contacts can be added to a draft campaign only (this one is ${c.status})`);
     let rows: ContactInput[];
@@ -106,6 +117,7 @@ export function campaignsRouter({ sql, temporal, config }: AppDeps): Router {
         throw err;
       }
     } else {
+      if (!req.is('application/json')) throw new HttpError(415, 'unsupported_media_type', `send the contacts as text/csv (a header row with a phone column) or as application/json, not ${req.get('content-type') ?? 'a body without a Content-Type'}`);
       rows = ContactsUploadSchema.parse(req.body ?? {}).contacts.map((x, i) => ({ ...x, line: i + 1 }));
     }
     if (!rows.length) throw new HttpError(400, 'validation_failed', 'no contacts in the upload');
@@ -139,17 +151,25 @@ export function campaignsRouter({ sql, temporal, config }: AppDeps): Router {
   const control = (name: 'pause' | 'resume' | 'cancel') =>
     r.post(`/campaigns/:id/${name}`, async (req, res) => {
       const c = await load(req);
-      if (c.status === 'draft') throw new HttpError(409, 'not_started', 'the campaign has not been started');
+      const args = name === 'pause' ? PauseSchema.parse(req.body ?? {}) : undefined;
+      if (c.status === 'draft') throw new HttpError(409, 'not_started', 'the campaign has not been started', undefined, { status: c.status });
+      // Decided here, from the campaign's row, whatever the workflow would answer: a finished
+      // campaign (or, for pause and resume, one being canceled) cannot change any more.
+      const finished = (s: string) => FINISHED.has(s) || (name !== 'cancel' && s === 'canceling');
+      const refuse = (status: string) => new HttpError(409, 'campaign_finished', `the campaign is ${status}; it can no longer be ${name}d`, undefined, { status });
+      if (finished(c.status)) throw refuse(c.status);
       const handle = temporal.workflow.getHandle(campaignWorkflowId(c.id));
       try {
         const result =
-          name === 'pause' ? await handle.executeUpdate(pauseUpdate, { args: [PauseSchema.parse(req.body ?? {})] })
+          name === 'pause' ? await handle.executeUpdate(pauseUpdate, { args: [args!] })
           : name === 'resume' ? await handle.executeUpdate(resumeUpdate)
           : await handle.executeUpdate(cancelUpdate);
+        if (finished(result.status)) throw refuse(result.status);
         res.json(result);
       } catch (err) {
         if (err instanceof WorkflowNotFoundError || err instanceof WorkflowUpdateFailedError) {
-          throw new HttpError(409, 'campaign_finished', `the campaign is ${c.status}; it can no longer be ${name}d`);
+          const [now] = await sql<{ status: string }[]>`select status from campaigns where id = ${c.id}`;
+          throw refuse(now?.status ?? c.status);
         }
         throw err;
       }
@@ -195,7 +215,7 @@ export function campaignsRouter({ sql, temporal, config }: AppDeps): Router {
     const [call] = id.success ? await sql`select * from calls where id = ${id.data} and account_id = ${accountId}` : [];
     if (!call) throw notFound('call');
     const [cost] = await sql`select * from call_costs where call_id = ${call.id}`;
-    const transcript = await sql`select seq, role, text, interrupted, at_ms as "atMs", latency from transcript_turns where call_id = ${call.id} order by seq`;
+    const transcript = await sql<Call['transcript']>`select seq, role, text, interrupted, at_ms as "atMs", latency from transcript_turns where call_id = ${call.id} order by seq`;
     res.json({
       id: call.id, campaignId: call.campaign_id, contactId: call.contact_id, attempt: call.attempt, to: call.to_e164, status: call.status,
       terminal: call.terminal, providerCallSid: call.provider_call_sid, answeredBy: call.answered_by, outcome: call.outcome, error: call.error,
@@ -206,7 +226,7 @@ export function campaignsRouter({ sql, temporal, config }: AppDeps): Router {
         usage: { sttAudioMs: cost.stt_audio_ms, promptTokens: cost.prompt_tokens, completionTokens: cost.completion_tokens, ttsCharacters: cost.tts_characters, billedSeconds: cost.billed_seconds },
       } : null,
       transcript,
-    });
+    } satisfies Call);
   });
   return r;
 }

@@ -6,7 +6,7 @@ import { createLedger, CREDIT_CURRENCY } from '../../lib/ledger';
 
 // year 0 (1 BC) is a valid JS date but not a Postgres timestamp
 const instant = z.iso.datetime({ offset: true }).transform((s) => new Date(s)).refine((d) => d.getUTCFullYear() >= 1, 'must be in year 1 or later');
-const StatementQuery = z.object({
+export const StatementQuery = z.object({
   from: instant.optional(),
   to: instant.optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),

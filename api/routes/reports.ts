@@ -11,14 +11,14 @@ const instant = z.iso.datetime({ offset: true }).or(z.iso.date())
   .transform((s) => new Date(s.length === 10 ? `${s}T00:00:00Z` : s))
   // year 0 (1 BC) is a valid JS date but not a Postgres timestamp
   .refine((d) => d.getUTCFullYear() >= 1, 'must be in year 1 or later');
-const Query = z.object({ from: instant.optional(), to: instant.optional() }).strict();
+export const ReportWindowQuery = z.object({ from: instant.optional(), to: instant.optional() }).strict();
 
 /**
  * `from`/`to`: ISO dates (midnight UTC) or date-times with an offset; the window is [from, to).
  * Defaults: to = now, from = to - 30 days. At most 400 days, so a report stays one cheap query.
  */
 export function parseWindow(query: unknown): Window {
-  const q = Query.parse(query);
+  const q = ReportWindowQuery.parse(query);
   const to = q.to ?? new Date();
   const from = q.from ?? new Date(to.getTime() - 30 * DAY_MS);
   if (from.getTime() >= to.getTime()) throw new HttpError(400, 'invalid_window', '`from` must be before `to`');

@@ -8,8 +8,10 @@ import { HttpError, notFound } from '../errors';
 import { topUpWorkflowId } from '../../lib/ids';
 import { paymentLinkUpdate, type TopUpInput } from '../../workflows/topup/contract';
 import type { topUpWorkflow } from '../../workflows/topup/workflow';
+import type { TopUp } from '../contract/credits';
+import { idempotency } from '../idempotency';
 
-const TopUpBody = z.object({
+export const TopUpBody = z.object({
   /** MYR sen (RM 1.00 = 100) */
   amount: z.number().int().positive(),
   email: z.email().optional(),
@@ -26,12 +28,12 @@ interface TopUpRow {
   amount_sen: number;
   credit_amount: number;
   micro_per_sen: number;
-  status: string;
+  status: TopUp['status'];
   bill_url: string | null;
   created_at: Date;
   paid_at: Date | null;
 }
-const view = (t: TopUpRow) => ({
+const view = (t: TopUpRow): TopUp => ({
   id: t.id,
   amount: t.amount_sen,
   amountCurrency: 'MYR',
@@ -51,14 +53,13 @@ const view = (t: TopUpRow) => ({
 export function topUpsRouter({ sql, temporal, config }: AppDeps): Router {
   const r = Router();
 
-  r.post('/credits/topups', async (req, res) => {
+  r.post('/credits/topups', idempotency(sql), async (req, res) => {
     const accountId = accountOf(req);
     const body = TopUpBody.parse(req.body ?? {});
     if (body.amount < config.TOPUP_MIN_SEN || body.amount > config.TOPUP_MAX_SEN) {
       throw new HttpError(400, 'validation_failed', `amount: must be between ${config.TOPUP_MIN_SEN} and ${config.TOPUP_MAX_SEN} sen`);
     }
     const idemKey = req.get('idempotency-key');
-    if (idemKey !== undefined && (idemKey.length < 1 || idemKey.length > 200)) throw new HttpError(400, 'validation_failed', 'Idempotency-Key: 1 to 200 characters');
     const [acct] = await sql<{ billing_email: string | null }[]>`select billing_email from accounts where id = ${accountId}`;
     const email = body.email ?? acct?.billing_email;
     if (!email) throw new HttpError(400, 'validation_failed', 'email: required (the account has no billing email)');

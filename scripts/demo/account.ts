@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { apiClient, type Api } from './api';
+import { apiClient, ok, type Api } from './api';
 
 export interface DemoAccount {
   accountId: string;
@@ -11,12 +11,11 @@ export interface DemoAccount {
 export async function createDemoAccount(origin: string, adminKey: string, opts: { maxConcurrentCalls: number }): Promise<DemoAccount> {
   const admin = apiClient(origin, adminKey);
   const stamp = new Date().toISOString().slice(0, 16).replace('T', ' ');
-  const account = await admin.post<{ id: string }>('/v1/admin/accounts', {
-    name: `Demo ${stamp}`,
-    billingEmail: 'billing@demo.aicall.example',
-    maxConcurrentCalls: opts.maxConcurrentCalls,
-  });
-  const key = await admin.post<{ key: string }>(`/v1/admin/accounts/${account.id}/keys`, { role: 'client', label: 'demo' });
+  const account = await ok(admin.POST('/v1/admin/accounts', {
+    body: { name: `Demo ${stamp}`, billingEmail: 'billing@demo.aicall.example', maxConcurrentCalls: opts.maxConcurrentCalls },
+  }));
+  const key = await ok(admin.POST('/v1/admin/accounts/{id}/keys', { params: { path: { id: account.id } }, body: { role: 'client', label: 'demo' } }));
+  if (!key.key) throw new Error('the API issued a key without its secret');
   return { accountId: account.id, apiKey: key.key, api: apiClient(origin, key.key) };
 }
 
@@ -35,14 +34,14 @@ export interface TopUpResult {
  * workflow credits the ledger. Resolves once the credit shows in the balance.
  */
 export async function topUp(api: Api, amountSen: number, timeoutMs = 30_000): Promise<TopUpResult> {
-  const t = await api.post<{ id: string; paymentUrl: string | null; credit: number }>('/v1/credits/topups', { amount: amountSen }, { 'idempotency-key': `demo-${randomUUID()}` });
+  const t = await ok(api.POST('/v1/credits/topups', { body: { amount: amountSen }, params: { header: { 'idempotency-key': `demo-${randomUUID()}` } } }));
   if (!t.paymentUrl) throw new Error(`top-up ${t.id} has no payment URL`);
   const billId = new URL(t.paymentUrl).pathname.split('/').pop()!;
   const paid = await fetch(`${t.paymentUrl}/pay`, { method: 'POST', redirect: 'manual', signal: AbortSignal.timeout(15_000) });
   if (paid.status !== 302) throw new Error(`paying bill ${billId} on the Billplz simulator answered ${paid.status}`);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const now = await api.get<{ status: string }>(`/v1/credits/topups/${t.id}`);
+    const now = await ok(api.GET('/v1/credits/topups/{id}', { params: { path: { id: t.id } } }));
     if (now.status === 'paid') break;
     if (now.status === 'failed' || now.status === 'expired') throw new Error(`top-up ${t.id} ended ${now.status}`);
     if (Date.now() > deadline) throw new Error(`top-up ${t.id} still ${now.status} after ${timeoutMs / 1000}s`);
@@ -51,9 +50,4 @@ export async function topUp(api: Api, amountSen: number, timeoutMs = 30_000): Pr
   return { topUpId: t.id, billId, amountSen, creditMicro: t.credit, paymentUrl: t.paymentUrl };
 }
 
-export interface Balance {
-  available: number;
-  held: number;
-}
-
-export const balance = (api: Api) => api.get<Balance>('/v1/credits');
+export const balance = (api: Api) => ok(api.GET('/v1/credits'));

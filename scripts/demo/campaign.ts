@@ -1,4 +1,4 @@
-import type { Api } from './api';
+import { ok, type Api } from './api';
 import type { Callee } from './roster';
 import { balance } from './account';
 import type { ProgressSnapshot, ProgressView } from './progress';
@@ -26,7 +26,7 @@ export interface CampaignSettingsInput {
 }
 
 export async function createCampaign(api: Api, callees: Callee[], s: CampaignSettingsInput): Promise<{ id: string; accepted: number }> {
-  const res = await api.post<{ campaign: { id: string }; contacts: { accepted: number; invalid: unknown[]; duplicates: unknown[] } }>('/v1/campaigns', {
+  const res = await ok(api.POST('/v1/campaigns', { body: {
     name: 'Demo: fibre upgrade',
     agent: DEMO_AGENT,
     settings: {
@@ -39,19 +39,11 @@ export async function createCampaign(api: Api, callees: Callee[], s: CampaignSet
     },
     defaultRegion: 'MY',
     contacts: callees.map((c) => ({ phone: c.phone, name: c.name })),
-  });
+  } }));
   if (res.contacts.accepted !== callees.length) {
     throw new Error(`the campaign accepted ${res.contacts.accepted} of ${callees.length} contacts: ${JSON.stringify(res.contacts)}`);
   }
   return { id: res.campaign.id, accepted: res.contacts.accepted };
-}
-
-interface CampaignView {
-  status: string;
-  pauseReason: string | null;
-  contactCount: number;
-  progress: { contacts: Record<string, number>; calls: Record<string, number>; inProgress: number };
-  spend: { chargedMicro: number; providerCostMicro: number; billedSeconds: number };
 }
 
 /** Terminal call statuses (workflows/call/contract.ts); the rest are a call on its way. */
@@ -63,9 +55,10 @@ const TERMINAL = new Set(['completed', 'no_answer', 'busy', 'failed', 'voicemail
  */
 export async function runCampaign(api: Api, campaignId: string, view: ProgressView, timeoutMs: number): Promise<{ elapsedSec: number }> {
   const started = Date.now();
-  await api.post(`/v1/campaigns/${campaignId}/start`);
+  const path = { params: { path: { id: campaignId } } };
+  await ok(api.POST('/v1/campaigns/{id}/start', path));
   for (;;) {
-    const [c, b] = await Promise.all([api.get<CampaignView>(`/v1/campaigns/${campaignId}`), balance(api)]);
+    const [c, b] = await Promise.all([ok(api.GET('/v1/campaigns/{id}', path)), balance(api)]);
     const byStatus = Object.fromEntries(Object.entries(c.progress.calls).filter(([k]) => TERMINAL.has(k)));
     const snap: ProgressSnapshot = {
       elapsedSec: (Date.now() - started) / 1000,

@@ -1,4 +1,5 @@
-import type { Api } from './api';
+import { ok, type Api } from './api';
+import type { Schemas } from '../../client';
 import { maskNumber, type Callee } from './roster';
 import { table, usd } from './format';
 
@@ -42,15 +43,14 @@ export async function fetchCalls(api: Api, campaignId: string, callees: Callee[]
   const list: { id: string }[] = [];
   let cursor: string | null = null;
   do {
-    const page: { calls: { id: string }[]; nextCursor: string | null } =
-      await api.get(`/v1/campaigns/${campaignId}/calls?limit=500${cursor ? `&cursor=${cursor}` : ''}`);
+    const page: Schemas['CallPage'] = await ok(api.GET('/v1/campaigns/{id}/calls', { params: { path: { id: campaignId }, query: { limit: 500, ...(cursor ? { cursor } : {}) } } }));
     list.push(...page.calls);
     cursor = page.nextCursor;
   } while (cursor);
   const rows: CallRow[] = [];
   // A few at a time: the API rate-limits per key.
   for (let i = 0; i < list.length; i += 8) {
-    const details = await Promise.all(list.slice(i, i + 8).map((c) => api.get(`/v1/calls/${c.id}`)));
+    const details = await Promise.all(list.slice(i, i + 8).map((c) => ok(api.GET('/v1/calls/{id}', { params: { path: { id: c.id } } }))));
     for (const d of details) {
       const k = d.cost;
       rows.push({
@@ -69,8 +69,8 @@ export async function fetchCalls(api: Api, campaignId: string, callees: Callee[]
         providerCostMicro: Number(k?.totalProviderCost ?? 0),
         chargedMicro: Number(k?.chargedAmount ?? 0),
         marginMicro: Number(k?.profitMargin ?? 0),
-        transcriptTurns: Array.isArray(d.transcript) ? d.transcript.length : 0,
-        transcript: Array.isArray(d.transcript) ? d.transcript.map((t: { role: string; text: string; interrupted?: boolean }) => ({ role: t.role, text: t.text, interrupted: !!t.interrupted })) : [],
+        transcriptTurns: d.transcript.length,
+        transcript: d.transcript.map((t) => ({ role: t.role, text: t.text, interrupted: t.interrupted })),
       });
     }
   }

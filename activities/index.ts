@@ -10,6 +10,7 @@ import { createBillplzGateway } from '../providers/billplz/adapter';
 import { billplzSettings } from '../providers/billplz/settings';
 import { callActivitiesFromConfig } from './call';
 import { createAlertActivities } from './alerts';
+import { createWebhookActivities } from './webhooks';
 
 export interface ActivityDeps {
   sql: Sql;
@@ -34,6 +35,7 @@ export function createActivities(deps: ActivityDeps) {
     }),
     ...callActivitiesFromConfig(deps),
     ...createAlertActivities({ sql: deps.sql, log: deps.log, globalWebhookUrl: deps.config.ALERT_WEBHOOK_URL }),
+    ...createWebhookActivities({ sql: deps.sql, log: deps.log, config: deps.config, temporal: deps.temporal }),
   };
 }
 export type Activities = ReturnType<typeof createActivities>;

@@ -34,7 +34,10 @@ export function createActivities(deps: ActivityDeps) {
       temporal: deps.temporal,
     }),
     ...callActivitiesFromConfig(deps),
-    ...createAlertActivities({ sql: deps.sql, log: deps.log, globalWebhookUrl: deps.config.ALERT_WEBHOOK_URL }),
+    ...createAlertActivities({
+      sql: deps.sql, log: deps.log, globalWebhookUrl: deps.config.ALERT_WEBHOOK_URL,
+      webhooks: { sql: deps.sql, log: deps.log, temporal: deps.temporal, taskQueue: deps.config.ORCHESTRATION_TASK_QUEUE },
+    }),
     ...createWebhookActivities({ sql: deps.sql, log: deps.log, config: deps.config, temporal: deps.temporal }),
   };
 }

@@ -295,6 +295,36 @@ describe('webhooks: delivery through Temporal', () => {
     expect(receiver.at('/ok/rebind')).toHaveLength(0);
   });
 
+  it('tells the account of its alerts: alert.fired when delivered, alert.cleared when the condition goes', async () => {
+    const { createAlertActivities } = await import('../../activities/alerts');
+    const { createLedger } = await import('../../lib/ledger');
+    const a = await newAccount();
+    const path = `/ok/alerts/${randomUUID()}`;
+    await addEndpoint(a.apiKey, path, ['alert.fired', 'alert.cleared']);
+    const alerts = createAlertActivities({ sql: ctx.sql, log: testLogger(), webhooks: emitter });
+    const ledger = createLedger(ctx.sql);
+    let clearedHere = false;
+    await ledger.credit({ accountId: a.id, amount: 5_000_000, key: `webhooks-test/${randomUUID()}`, reason: 'test' }); // below the $10 threshold
+    await withWorker({ taskQueue, activities }, async () => {
+      // (the alerts tests' sweeps run beside this file and reconcile every account: whichever fires it)
+      await alerts.alertsReconcile({ kind: 'low_balance' });
+      const [mine] = await ctx.sql<{ id: string }[]>`select id from alerts where condition_key = ${`low_balance:${a.id}`} and state = 'firing'`;
+      expect(mine).toBeDefined();
+      await alerts.alertsDeliver({ alertId: mine!.id }); // no alert_webhook_url: undeliverable there, but the endpoints hear of it
+      await alerts.alertsDeliver({ alertId: mine!.id }); // a second pass does not send it twice
+      await ledger.credit({ accountId: a.id, amount: 20_000_000, key: `webhooks-test/${randomUUID()}`, reason: 'test' });
+      const cleared = await alerts.alertsReconcile({ kind: 'low_balance' });
+      const [state] = await ctx.sql<{ state: string }[]>`select state from alerts where id = ${mine!.id}`;
+      expect(state!.state).toBe('cleared');
+      // when a concurrent sweep of the alerts tests (no webhooks wired) cleared it first, only fired is sent
+      clearedHere = cleared.clearedIds.includes(mine!.id);
+      await until('alert events', () => receiver.at(path).length === (clearedHere ? 2 : 1));
+    });
+    const bodies = receiver.at(path).map((x) => JSON.parse(x.body));
+    expect(bodies.map((b) => b.type).sort()).toEqual(clearedHere ? ['alert.cleared', 'alert.fired'] : ['alert.fired']);
+    expect(bodies.every((b) => b.data.kind === 'low_balance' && b.accountId === a.id)).toBe(true);
+  });
+
   it('validates endpoint bodies with clear errors', async () => {
     const a = await newAccount();
     const bad = await api.call('POST', '/v1/webhooks/endpoints', { key: a.apiKey, body: { url: receiver.url + '/ok', eventTypes: ['call.started'] } });

@@ -19,6 +19,7 @@ import { metricsHandler } from '../lib/metrics';
 import { requestLogger } from './request-log';
 import { reportsRouter } from './routes/reports';
 import { webhooksRouter } from './webhooks/routes';
+import { suppressionsRouter } from './suppressions/routes';
 
 export interface AppDeps {
   sql: Sql;
@@ -50,6 +51,8 @@ export function createApp(deps: AppDeps): Express {
   v1.use(express.json({ limit: '1mb' }));
   v1.use(rejectUnstorableText);
   v1.use(reportsRouter(deps));
+  // before adminRouter, which answers 404 for every /admin path it does not know
+  v1.use(suppressionsRouter(deps));
   v1.use(adminRouter(deps));
   v1.use(creditsRouter(deps));
   v1.use(topUpsRouter(deps));

@@ -7,6 +7,7 @@ import { HttpError, notFound } from '../errors';
 import { campaignWorkflowId } from '../../lib/ids';
 import { contactsFromCsv, CsvError, normalizeContacts, type ContactInput } from '../../lib/contacts/normalize';
 import { insertContacts, reportSummary } from '../campaigns/store';
+import { suppressedContacts } from '../../lib/suppression';
 import { rejectUnstorableText } from '../text-guard';
 import { CallsQuerySchema, ContactsUploadSchema, NewCampaignSchema, PauseSchema } from '../campaigns/schemas';
 import { cancelUpdate, pauseUpdate, resumeUpdate, type CampaignInput, type CampaignSettings } from '../../workflows/campaign/contract';
@@ -64,7 +65,7 @@ export function campaignsRouter({ sql, temporal, config }: AppDeps): Router {
     let report = normalizeContacts((body.contacts ?? []).map((c, i) => ({ ...c, line: i + 1 })), body.defaultRegion);
     report = await insertContacts(sql, row!.id, accountId, report);
     const [fresh] = await sql<CampaignRow[]>`select * from campaigns where id = ${row!.id}`;
-    res.status(201).json({ campaign: view(fresh!), contacts: reportSummary(report) });
+    res.status(201).json({ campaign: view(fresh!), contacts: { ...reportSummary(report), suppressed: await suppressedContacts(sql, accountId, report.accepted) } });
   });
 
   r.get('/campaigns', async (req, res) => {
@@ -109,7 +110,7 @@ export function campaignsRouter({ sql, temporal, config }: AppDeps): Router {
     }
     if (!rows.length) throw new HttpError(400, 'validation_failed', 'no contacts in the upload');
     const report = await insertContacts(sql, c.id, c.account_id, normalizeContacts(rows, c.settings.defaultRegion ?? 'MY'));
-    res.status(200).json(reportSummary(report));
+    res.status(200).json({ ...reportSummary(report), suppressed: await suppressedContacts(sql, c.account_id, report.accepted) });
   });
 
   r.post('/campaigns/:id/start', async (req, res) => {

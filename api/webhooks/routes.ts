@@ -129,7 +129,7 @@ export function webhooksRouter({ sql, temporal, config, log }: AppDeps, opts: We
       from webhook_deliveries d join webhook_events v on v.id = d.event_id
       where d.endpoint_id = ${e.id}
         ${q.status ? sql`and d.status = ${q.status}` : sql``}
-        ${after ? sql`and (d.created_at, d.id) < (${after.at}::timestamptz, ${after.id}::uuid)` : sql``}
+        ${after ? sql`and (d.created_at, d.id) < (${after.at}::text::timestamptz, ${after.id}::uuid)` : sql``}
       order by d.created_at desc, d.id desc limit ${q.limit + 1}`;
     const page = rows.slice(0, q.limit);
     const last = page[page.length - 1];

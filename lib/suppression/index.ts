@@ -112,11 +112,11 @@ export async function listSuppressions(
   accountId: string | null,
   q: { limit: number; source?: SuppressionSource; before?: { at: string; id: number } },
 ): Promise<{ entries: Suppression[]; next: { at: string; id: number } | null }> {
+  // the cursor is bound as text, then cast: bound as timestamptz it would go through a JS Date and lose its microseconds
   const rows = await db<(Row & { id: number; created_key: string })[]>`
     select *, created_at::text as created_key from suppressions
     where ${accountId === null ? db`account_id is null` : db`account_id = ${accountId}`}
       ${q.source ? db`and source = ${q.source}` : db``}
-      // text, then timestamptz: a string bound as timestamptz goes through a JS Date and loses its microseconds
       ${q.before ? db`and (created_at, id) < (${q.before.at}::text::timestamptz, ${q.before.id})` : db``}
     order by created_at desc, id desc limit ${q.limit + 1}`;
   const page = rows.slice(0, q.limit);

@@ -20,6 +20,7 @@ import { requestLogger } from './request-log';
 import { reportsRouter } from './routes/reports';
 import { webhooksRouter } from './webhooks/routes';
 import { suppressionsRouter } from './suppressions/routes';
+import { templatesRouter } from './templates/routes';
 
 export interface AppDeps {
   sql: Sql;
@@ -58,6 +59,7 @@ export function createApp(deps: AppDeps): Express {
   v1.use(topUpsRouter(deps));
   v1.use(campaignsRouter(deps));
   v1.use(webhooksRouter(deps));
+  v1.use(templatesRouter(deps));
   app.use('/v1', v1);
 
   app.use(notFoundHandler);

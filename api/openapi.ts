@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Router } from 'express';
 import { AccountPageSchema, NewAccountSchema, NewKeySchema } from './routes/admin';
+import { integrationsPaths } from './integrations-openapi';
 import { AgentSchema, CallsQuerySchema, ContactsUploadSchema, NewCampaignSchema, PauseSchema, SettingsSchema } from './campaigns/schemas';
 
 /**
@@ -79,6 +80,7 @@ export function openApiDocument() {
           responses: { '200': ok('{ from, to, accounts: [summary & { accountId, name, topUps, monthlyRevenue }], totals }'), ...errors },
         },
       },
+      ...integrationsPaths(),
     },
   };
 }

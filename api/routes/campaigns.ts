@@ -8,6 +8,7 @@ import { campaignWorkflowId } from '../../lib/ids';
 import { contactsFromCsv, CsvError, normalizeContacts, type ContactInput } from '../../lib/contacts/normalize';
 import { insertContacts, reportSummary } from '../campaigns/store';
 import { suppressedContacts } from '../../lib/suppression';
+import { assertContactsFillTemplates, assertReadyToStart } from '../templates/checks';
 import { rejectUnstorableText } from '../text-guard';
 import { CallsQuerySchema, ContactsUploadSchema, NewCampaignSchema, PauseSchema } from '../campaigns/schemas';
 import { cancelUpdate, pauseUpdate, resumeUpdate, type CampaignInput, type CampaignSettings } from '../../workflows/campaign/contract';
@@ -58,12 +59,13 @@ export function campaignsRouter({ sql, temporal, config }: AppDeps): Router {
   r.post('/campaigns', async (req, res) => {
     const accountId = accountOf(req);
     const body = NewCampaignSchema.parse(req.body ?? {});
+    const normalized = normalizeContacts((body.contacts ?? []).map((c, i) => ({ ...c, line: i + 1 })), body.defaultRegion);
+    assertContactsFillTemplates(body.agent, normalized.accepted);
     const [row] = await sql<CampaignRow[]>`
       insert into campaigns (account_id, name, agent, settings)
       values (${accountId}, ${body.name}, ${sql.json(body.agent as never)}, ${sql.json({ ...body.settings, defaultRegion: body.defaultRegion } as never)})
       returning *`;
-    let report = normalizeContacts((body.contacts ?? []).map((c, i) => ({ ...c, line: i + 1 })), body.defaultRegion);
-    report = await insertContacts(sql, row!.id, accountId, report);
+    const report = await insertContacts(sql, row!.id, accountId, normalized);
     const [fresh] = await sql<CampaignRow[]>`select * from campaigns where id = ${row!.id}`;
     res.status(201).json({ campaign: view(fresh!), contacts: { ...reportSummary(report), suppressed: await suppressedContacts(sql, accountId, report.accepted) } });
   });
@@ -109,7 +111,9 @@ export function campaignsRouter({ sql, temporal, config }: AppDeps): Router {
       rows = ContactsUploadSchema.parse(req.body ?? {}).contacts.map((x, i) => ({ ...x, line: i + 1 }));
     }
     if (!rows.length) throw new HttpError(400, 'validation_failed', 'no contacts in the upload');
-    const report = await insertContacts(sql, c.id, c.account_id, normalizeContacts(rows, c.settings.defaultRegion ?? 'MY'));
+    const normalized = normalizeContacts(rows, c.settings.defaultRegion ?? 'MY');
+    assertContactsFillTemplates(c.agent, normalized.accepted);
+    const report = await insertContacts(sql, c.id, c.account_id, normalized);
     res.status(200).json({ ...reportSummary(report), suppressed: await suppressedContacts(sql, c.account_id, report.accepted) });
   });
 
@@ -117,6 +121,7 @@ export function campaignsRouter({ sql, temporal, config }: AppDeps): Router {
     const c = await load(req);
     if (c.status !== 'draft') return res.status(200).json({ status: c.status, pauseReason: c.pause_reason });
     if (c.contact_count === 0) throw new HttpError(400, 'no_contacts', 'the campaign has no contacts');
+    await assertReadyToStart(sql, c);
     const { defaultRegion, ...settings } = c.settings;
     const input: CampaignInput = {
       campaignId: c.id, accountId: c.account_id, agent: c.agent, settings, defaultRegion,

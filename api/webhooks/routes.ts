@@ -143,28 +143,30 @@ export function webhooksRouter({ sql, temporal, config, log }: AppDeps, opts: We
     });
   });
 
+  /** A delivery of one of the caller's endpoints; another account's is 404 like a missing one. */
   const loadDelivery = async (req: Request) => {
-    const e = await load(req);
-    const id = uuid.safeParse(req.params.deliveryId);
-    const [d] = id.success ? await sql<{ id: string; event_id: string; status: string; attempts: number; runs: number; payload: unknown; created_at: Date; delivered_at: Date | null }[]>`
-      select d.id, d.event_id, d.status, d.attempts, d.runs, v.payload, d.created_at, d.delivered_at
-      from webhook_deliveries d join webhook_events v on v.id = d.event_id where d.id = ${id.data} and d.endpoint_id = ${e.id}` : [];
+    const accountId = accountOf(req);
+    const id = uuid.safeParse(req.params.id);
+    const [d] = id.success ? await sql<{ id: string; endpoint_id: string; endpoint_status: string; event_id: string; status: string; attempts: number; runs: number; payload: unknown; created_at: Date; delivered_at: Date | null }[]>`
+      select d.id, d.endpoint_id, p.status as endpoint_status, d.event_id, d.status, d.attempts, d.runs, v.payload, d.created_at, d.delivered_at
+      from webhook_deliveries d join webhook_events v on v.id = d.event_id join webhook_endpoints p on p.id = d.endpoint_id
+      where d.id = ${id.data} and p.account_id = ${accountId}` : [];
     if (!d) throw notFound('delivery');
-    return { e, d };
+    return d;
   };
 
-  r.get('/webhooks/endpoints/:id/deliveries/:deliveryId', async (req, res) => {
-    const { d } = await loadDelivery(req);
+  r.get('/webhooks/deliveries/:id', async (req, res) => {
+    const d = await loadDelivery(req);
     const attempts = await sql`
       select attempt, started_at as "startedAt", duration_ms as "durationMs", http_status as "httpStatus", error
       from webhook_attempts where delivery_id = ${d.id} order by attempt`;
-    res.json({ id: d.id, eventId: d.event_id, status: d.status, attempts: d.attempts, runs: d.runs, createdAt: d.created_at.toISOString(), deliveredAt: d.delivered_at?.toISOString() ?? null, event: d.payload, attemptLog: attempts });
+    res.json({ id: d.id, endpointId: d.endpoint_id, eventId: d.event_id, status: d.status, attempts: d.attempts, runs: d.runs, createdAt: d.created_at.toISOString(), deliveredAt: d.delivered_at?.toISOString() ?? null, event: d.payload, attemptLog: attempts });
   });
 
   /** Sends the event again with the same id (receivers de-duplicate on it), on a fresh retry plan. */
-  r.post('/webhooks/endpoints/:id/deliveries/:deliveryId/redeliver', async (req, res) => {
-    const { e, d } = await loadDelivery(req);
-    if (e.status !== 'enabled') throw new HttpError(409, 'endpoint_disabled', 'the endpoint is disabled; enable it (PATCH enabled: true) before redelivering');
+  r.post('/webhooks/deliveries/:id/redeliver', async (req, res) => {
+    const d = await loadDelivery(req);
+    if (d.endpoint_status !== 'enabled') throw new HttpError(409, 'endpoint_disabled', 'the endpoint is disabled; enable it (PATCH enabled: true) before redelivering');
     // runs counts every start; a redelivery while a run is still retrying starts a second run beside it
     const [row] = await sql<{ runs: number }[]>`
       update webhook_deliveries set runs = runs + 1, status = 'pending', next_attempt_at = now(), updated_at = now()

@@ -138,7 +138,7 @@ describe('webhooks: delivery through Temporal', () => {
     expect(log.status).toBe(200);
     expect(log.body.deliveries).toHaveLength(1);
     expect(log.body.deliveries[0]).toMatchObject({ eventId: body.id, eventType: 'call.ended', status: 'succeeded', attempts: 3, lastStatus: 200 });
-    const detail = await api.call('GET', `/v1/webhooks/endpoints/${ep.id}/deliveries/${log.body.deliveries[0].id}`, { key: a.apiKey });
+    const detail = await api.call('GET', `/v1/webhooks/deliveries/${log.body.deliveries[0].id}`, { key: a.apiKey });
     expect(detail.body.attemptLog.map((x: any) => x.httpStatus)).toEqual([500, 500, 200]);
     expect(detail.body.event.id).toBe(body.id);
     // another account sees none of it
@@ -154,7 +154,7 @@ describe('webhooks: delivery through Temporal', () => {
       await emitEvent(emitter, { accountId: a.id, type: 'call.ended', data: { n: 1 }, dedupKey: `test:${randomUUID()}` });
       await until('first delivery', () => receiver.at(path).length === 1);
       const [d] = await deliveriesOf(ep.id);
-      const res = await api.call('POST', `/v1/webhooks/endpoints/${ep.id}/deliveries/${d!.id}/redeliver`, { key: a.apiKey });
+      const res = await api.call('POST', `/v1/webhooks/deliveries/${d!.id}/redeliver`, { key: a.apiKey });
       expect(res.status, res.text).toBe(202);
       expect(res.body.run).toBe(2);
       await until('redelivery', () => receiver.at(path).length === 2);

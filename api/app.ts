@@ -21,6 +21,7 @@ import { reportsRouter } from './routes/reports';
 import { webhooksRouter } from './webhooks/routes';
 import { suppressionsRouter } from './suppressions/routes';
 import { templatesRouter } from './templates/routes';
+import { analysisRouter } from './analysis/routes';
 
 export interface AppDeps {
   sql: Sql;
@@ -60,6 +61,7 @@ export function createApp(deps: AppDeps): Express {
   v1.use(campaignsRouter(deps));
   v1.use(webhooksRouter(deps));
   v1.use(templatesRouter(deps));
+  v1.use(analysisRouter(deps));
   app.use('/v1', v1);
 
   app.use(notFoundHandler);

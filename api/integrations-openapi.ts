@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { DeliveriesQuerySchema, NewWebhookEndpointSchema, RotateSecretSchema, UpdateWebhookEndpointSchema } from './webhooks/schemas';
 import { AddSuppressionsSchema, ImportSuppressionsQuerySchema, RemoveSuppressionQuerySchema, SuppressionsQuerySchema } from './suppressions/schemas';
 import { PreviewQuerySchema } from './templates/schemas';
+import { PutAnalysisSchema } from './analysis/routes';
 
 /**
  * OpenAPI paths of the integrations routes (webhooks, do-not-call, template preview), generated
@@ -71,6 +72,10 @@ export function integrationsPaths() {
     },
     ...suppressionPaths('/v1/suppressions', 'Do-not-call', {}),
     ...suppressionPaths('/v1/admin/suppressions', 'Admin, platform-wide do-not-call (applies to every account)', admin),
+    '/v1/campaigns/{id}/analysis': {
+      get: { summary: 'The campaign\'s post-call analysis settings (null: none)', parameters: [id('campaign')], responses: { '200': ok('{ analysis: { summary, fields: [{ name, type, description, values? }] } | null }'), ...errors } },
+      put: { summary: 'Set the post-call analysis: a summary and fields to extract (text, number, boolean, enum, date, datetime); null turns it off', parameters: [id('campaign')], requestBody: body(PutAnalysisSchema), responses: { '200': ok('{ analysis }'), ...errors } },
+    },
     '/v1/campaigns/{id}/preview': {
       get: {
         summary: 'The agent\'s first message, system prompt and voicemail message rendered for one contact, the variables used, any missing, and the disclosure check',

@@ -5,3 +5,4 @@ export { topUpWorkflow } from './topup/workflow';
 export { campaignWorkflow } from './campaign/workflow';
 export { alertsSweepWorkflow } from './alerts/workflow';
 export { webhookDeliveryWorkflow, webhooksSweepWorkflow } from './webhooks/workflow';
+export { callAnalysisWorkflow } from './analysis/workflow';

@@ -9,6 +9,7 @@ import { contactsFromCsv, CsvError, normalizeContacts, type ContactInput } from 
 import { insertContacts, reportSummary } from '../campaigns/store';
 import { suppressedContacts } from '../../lib/suppression';
 import { assertContactsFillTemplates, assertReadyToStart } from '../templates/checks';
+import { loadAnalysis } from '../../lib/analysis/store';
 import { rejectUnstorableText } from '../text-guard';
 import { CallsQuerySchema, ContactsUploadSchema, NewCampaignSchema, PauseSchema } from '../campaigns/schemas';
 import { cancelUpdate, pauseUpdate, resumeUpdate, type CampaignInput, type CampaignSettings } from '../../workflows/campaign/contract';
@@ -201,6 +202,7 @@ export function campaignsRouter({ sql, temporal, config }: AppDeps): Router {
     if (!call) throw notFound('call');
     const [cost] = await sql`select * from call_costs where call_id = ${call.id}`;
     const transcript = await sql`select seq, role, text, interrupted, at_ms as "atMs", latency from transcript_turns where call_id = ${call.id} order by seq`;
+    const analysis = await loadAnalysis(sql, call.id);
     res.json({
       id: call.id, campaignId: call.campaign_id, contactId: call.contact_id, attempt: call.attempt, to: call.to_e164, status: call.status,
       terminal: call.terminal, providerCallSid: call.provider_call_sid, answeredBy: call.answered_by, outcome: call.outcome, error: call.error,
@@ -211,6 +213,7 @@ export function campaignsRouter({ sql, temporal, config }: AppDeps): Router {
         usage: { sttAudioMs: cost.stt_audio_ms, promptTokens: cost.prompt_tokens, completionTokens: cost.completion_tokens, ttsCharacters: cost.tts_characters, billedSeconds: cost.billed_seconds },
       } : null,
       transcript,
+      analysis,
     });
   });
   return r;

@@ -1,4 +1,5 @@
 import type { Sql } from '../db';
+import { loadAnalysis } from '../analysis/store';
 
 /**
  * The events aicall sends to its clients' endpoints. Every body is
@@ -43,8 +44,8 @@ export async function callEndedData(sql: Sql, callId: string, opts: { apiOrigin?
            profit_margin, stt_audio_ms, prompt_tokens, completion_tokens, tts_characters, billed_seconds
     from call_costs where call_id = ${callId}`;
   const transcript = await sql`select seq, role, text, interrupted, at_ms as "atMs" from transcript_turns where call_id = ${callId} order by seq`;
-  // analysis and recordings are other migrations' columns: read them only when present
-  const analysis = 'analysis' in call ? call.analysis ?? null : null;
+  const analysis = await loadAnalysis(sql, callId);
+  // recordings are another branch's columns: read them only when present
   const hasRecording = call.recording_path != null || call.recording_key != null || call.recording_bytes != null;
   return {
     accountId: call.account_id,

@@ -89,6 +89,11 @@ const FUZZ: Record<string, FuzzSpec> = {
   'GET /v1/admin/suppressions/:phone': { ok: [200] },
   'DELETE /v1/admin/suppressions/:phone': { query: ['force'], ok: [204] },
   'GET /v1/campaigns/:id/preview': { query: ['contact'], ok: [200], ids: (fx) => [fx.campaignId] },
+  'GET /v1/campaigns/:id/analysis': { ok: [200], ids: (fx) => [fx.campaignId] },
+  'PUT /v1/campaigns/:id/analysis': {
+    valid: { analysis: { summary: true, fields: [{ name: 'interest', type: 'enum', values: ['high', 'low', 'none'], description: 'how interested' }, { name: 'callback_at', type: 'datetime', description: 'when to call back' }] } },
+    ok: [200], ids: (fx) => [fx.campaignId],
+  },
 };
 
 const v1Routes = ROUTES.filter((r) => r.auth === 'client' || r.auth === 'admin');

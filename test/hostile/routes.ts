@@ -9,7 +9,7 @@ export type RouteAuth = 'public' | 'client' | 'admin' | 'twilio' | 'billplz';
 export type RouteBody = 'none' | 'json' | 'json-or-csv' | 'form';
 
 export interface RouteSpec {
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
   /** express syntax, `:id` for an id segment */
   path: string;
   auth: RouteAuth;
@@ -67,6 +67,8 @@ export const ROUTES: RouteSpec[] = [
   { method: 'GET', path: '/v1/admin/suppressions/:phone', auth: 'admin', body: 'none' },
   { method: 'DELETE', path: '/v1/admin/suppressions/:phone', auth: 'admin', body: 'none' },
   { method: 'GET', path: '/v1/campaigns/:id/preview', auth: 'client', body: 'none', owns: 'campaign' },
+  { method: 'GET', path: '/v1/campaigns/:id/analysis', auth: 'client', body: 'none', owns: 'campaign' },
+  { method: 'PUT', path: '/v1/campaigns/:id/analysis', auth: 'client', body: 'json', owns: 'campaign' },
 ];
 
 export const routeKey = (r: { method: string; path: string }) => `${r.method.toUpperCase()} ${r.path}`;

@@ -33,7 +33,7 @@ export function suppressionsRouter({ sql }: AppDeps): Router {
       const q = SuppressionsQuerySchema.parse(req.query);
       let before: { at: string; id: number } | undefined;
       if (q.cursor) {
-        const [at, id] = (() => { try { return JSON.parse(Buffer.from(q.cursor!, 'base64url').toString()) as unknown[]; } catch { return []; } })();
+        const [at, id] = (() => { try { const v: unknown = JSON.parse(Buffer.from(q.cursor!, 'base64url').toString()); return Array.isArray(v) ? v : []; } catch { return []; } })();
         if (typeof at !== 'string' || Number.isNaN(Date.parse(at)) || !Number.isSafeInteger(id)) throw new HttpError(400, 'validation_failed', 'cursor: not a cursor from a previous page');
         before = { at, id: id as number };
       }

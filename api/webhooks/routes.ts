@@ -119,7 +119,7 @@ export function webhooksRouter({ sql, temporal, config, log }: AppDeps, opts: We
     const q = DeliveriesQuerySchema.parse(req.query);
     let after: { at: string; id: string } | undefined;
     if (q.cursor) {
-      const [at, id] = (() => { try { return JSON.parse(Buffer.from(q.cursor!, 'base64url').toString()) as unknown[]; } catch { return []; } })();
+      const [at, id] = (() => { try { const v: unknown = JSON.parse(Buffer.from(q.cursor!, 'base64url').toString()); return Array.isArray(v) ? v : []; } catch { return []; } })();
       if (typeof at !== 'string' || Number.isNaN(Date.parse(at)) || !uuid.safeParse(id).success) throw new HttpError(400, 'validation_failed', 'cursor: not a cursor from a previous page');
       after = { at, id: id as string };
     }

@@ -11,6 +11,9 @@ import { billplzSettings } from '../providers/billplz/settings';
 import { callActivitiesFromConfig } from './call';
 import { createAlertActivities } from './alerts';
 import { loadPriceList } from '../lib/pricing';
+import { createWebhookActivities } from './webhooks';
+import { createAnalysisActivities } from './analysis';
+import { createChatModel } from '../providers';
 
 export interface ActivityDeps {
   sql: Sql;
@@ -34,7 +37,12 @@ export function createActivities(deps: ActivityDeps) {
       temporal: deps.temporal,
     }),
     ...callActivitiesFromConfig(deps),
-    ...createAlertActivities({ sql: deps.sql, log: deps.log, globalWebhookUrl: deps.config.ALERT_WEBHOOK_URL }),
+    ...createAlertActivities({
+      sql: deps.sql, log: deps.log, globalWebhookUrl: deps.config.ALERT_WEBHOOK_URL,
+      webhooks: { sql: deps.sql, log: deps.log, temporal: deps.temporal, taskQueue: deps.config.ORCHESTRATION_TASK_QUEUE },
+    }),
+    ...createAnalysisActivities({ sql: deps.sql, log: deps.log, chatModel: () => createChatModel(deps.config) }),
+    ...createWebhookActivities({ sql: deps.sql, log: deps.log, config: deps.config, temporal: deps.temporal }),
   };
 }
 export type Activities = ReturnType<typeof createActivities>;

@@ -18,6 +18,10 @@ import { twilioWebhooksRouter } from './routes/twilio-webhooks';
 import { metricsHandler } from '../lib/metrics';
 import { requestLogger } from './request-log';
 import { reportsRouter } from './routes/reports';
+import { webhooksRouter } from './webhooks/routes';
+import { suppressionsRouter } from './suppressions/routes';
+import { templatesRouter } from './templates/routes';
+import { analysisRouter } from './analysis/routes';
 
 export interface AppDeps {
   sql: Sql;
@@ -49,10 +53,15 @@ export function createApp(deps: AppDeps): Express {
   v1.use(express.json({ limit: '1mb' }));
   v1.use(rejectUnstorableText);
   v1.use(reportsRouter(deps));
+  // before adminRouter, which answers 404 for every /admin path it does not know
+  v1.use(suppressionsRouter(deps));
   v1.use(adminRouter(deps));
   v1.use(creditsRouter(deps));
   v1.use(topUpsRouter(deps));
   v1.use(campaignsRouter(deps));
+  v1.use(webhooksRouter(deps));
+  v1.use(templatesRouter(deps));
+  v1.use(analysisRouter(deps));
   app.use('/v1', v1);
 
   app.use(notFoundHandler);

@@ -98,6 +98,10 @@ const EnvSchema = z.object({
   API_RATE_LIMIT_BURST: int(60, 1),
   /** Overrides of the default price list (lib/pricing), JSON; e.g. {"chargeMicroPerMinute":250000}. */
   PRICE_LIST_JSON: opt,
+  /** Development only: let webhook endpoints be on loopback, private or link-local addresses (SSRF guard off). */
+  WEBHOOK_ALLOW_PRIVATE_URLS: z.preprocess(emptyToUndefined, z.enum(['true', 'false', '1', '0']).default('false').transform((v) => v === 'true' || v === '1')),
+  /** A webhook endpoint whose every delivery failed for this many hours is disabled and raises an alert. */
+  WEBHOOK_DISABLE_AFTER_HOURS: int(120, 1),
 });
 
 export type Env = z.infer<typeof EnvSchema>;

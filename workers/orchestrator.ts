@@ -12,6 +12,7 @@ import { installRuntimeLogger } from './runtime';
 import { setActiveCallsSource, startMetricsServer } from '../lib/metrics';
 import { ensureAlertsSchedule } from './alerts-schedule';
 import { ensureHoldSweeperSchedule } from './hold-sweeper-schedule';
+import { ensureWebhooksSchedule } from '../lib/webhooks/schedule';
 
 /**
  * The orchestrator worker: every workflow, and the activities of the `orchestration` queue.
@@ -63,6 +64,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const schedule = await ensureAlertsSchedule(temporal, { taskQueue: config.ORCHESTRATION_TASK_QUEUE });
   log.info(schedule, 'alerts schedule in place');
   log.info(await ensureHoldSweeperSchedule(temporal, { taskQueue: config.ORCHESTRATION_TASK_QUEUE }), 'hold sweeper schedule in place');
+  log.info(await ensureWebhooksSchedule(temporal, { taskQueue: config.ORCHESTRATION_TASK_QUEUE }), 'webhooks sweep schedule in place');
   log.info({ taskQueue: config.ORCHESTRATION_TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS }, 'orchestrator worker started');
   await worker.run();
   await metrics.close();

@@ -5,3 +5,5 @@ export { holdSweeperWorkflow } from './call/sweeper';
 export { topUpWorkflow } from './topup/workflow';
 export { campaignWorkflow } from './campaign/workflow';
 export { alertsSweepWorkflow } from './alerts/workflow';
+export { webhookDeliveryWorkflow, webhooksSweepWorkflow } from './webhooks/workflow';
+export { callAnalysisWorkflow } from './analysis/workflow';

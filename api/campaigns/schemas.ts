@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkAgentTemplates } from '../../lib/templates';
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24-hour)');
 const isTimeZone = (tz: string) => {
@@ -58,6 +59,7 @@ export const NewCampaignSchema = z.object({
   defaultRegion: z.string().regex(/^[A-Z]{2}$/).default('MY'),
   contacts: z.array(ContactSchema).max(50_000).optional(),
 }).strict().superRefine((c, ctx) => {
+  for (const e of checkAgentTemplates(c.agent)) ctx.addIssue({ code: 'custom', path: e.field.split('.'), message: e.message });
   if (c.settings.voicemailPolicy === 'leave_message' && !c.agent.voicemailMessage) {
     ctx.addIssue({ code: 'custom', path: ['agent', 'voicemailMessage'], message: 'required when settings.voicemailPolicy is leave_message' });
   }

@@ -116,6 +116,16 @@ export const CallSchema = z.object({
   durationSec: z.number().int().nullable(),
   cost: CallCostSchema.nullable().meta({ description: 'null until the call has settled.' }),
   transcript: z.array(TranscriptTurnSchema),
+  analysis: z.object({
+    status: z.enum(['ok', 'invalid', 'failed']).meta({ description: 'ok: fields validated; invalid: the model answered but not to the schema (raw kept); failed: no answer' }),
+    summary: z.string().nullable(),
+    fields: z.record(z.string(), z.unknown()).nullable(),
+    raw: z.string().nullable(),
+    error: z.string().nullable(),
+    model: z.string().nullable(),
+    usage: z.object({ requests: z.number().int(), promptTokens: z.number().int(), completionTokens: z.number().int(), reportedCostMicro: z.number().int().nullable() }),
+    updatedAt: Instant,
+  }).nullable().meta({ description: "Post-call analysis (the campaign's summary and fields), null when the campaign asks for none or it has not run yet." }),
 }).meta({ id: 'Call' });
 export type Call = z.infer<typeof CallSchema>;
 

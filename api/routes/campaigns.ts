@@ -9,6 +9,9 @@ import { campaignWorkflowId } from '../../lib/ids';
 import { saveAgent } from '../../lib/agents/store';
 import { contactsFromCsv, CsvError, normalizeContacts, type ContactInput } from '../../lib/contacts/normalize';
 import { insertContacts, reportSummary } from '../campaigns/store';
+import { suppressedContacts } from '../../lib/suppression';
+import { assertContactsFillTemplates, assertReadyToStart } from '../templates/checks';
+import { loadAnalysis } from '../../lib/analysis/store';
 import { rejectUnstorableText } from '../text-guard';
 import { idempotency, idempotentId } from '../idempotency';
 import { csvBody, CSV_BODY_TYPES } from '../campaigns/csv-body';
@@ -68,15 +71,16 @@ export function campaignsRouter({ sql, temporal, config }: AppDeps): Router {
     // With an Idempotency-Key the id comes from the key: a re-run after a crash finds this campaign
     // (and its contacts, unique per number) instead of creating a second one.
     const id = idempotentId(req, 'campaign') ?? randomUUID();
+    const normalized = normalizeContacts((body.contacts ?? []).map((c, i) => ({ ...c, line: i + 1 })), body.defaultRegion);
+    assertContactsFillTemplates(body.agent, normalized.accepted);
     await sql`
       insert into campaigns (id, account_id, name, agent, settings)
       values (${id}, ${accountId}, ${body.name}, ${sql.json(body.agent as never)}, ${sql.json({ ...body.settings, defaultRegion: body.defaultRegion } as never)})
       on conflict (id) do nothing`;
-    let report = normalizeContacts((body.contacts ?? []).map((c, i) => ({ ...c, line: i + 1 })), body.defaultRegion);
-    report = await insertContacts(sql, id, accountId, report);
+    const report = await insertContacts(sql, id, accountId, normalized);
     const [fresh] = await sql<CampaignRow[]>`select * from campaigns where id = ${id} and account_id = ${accountId}`;
     if (!fresh) throw new HttpError(409, 'idempotency_conflict', 'Idempotency-Key already used');
-    res.status(201).json({ campaign: view(fresh!), contacts: reportSummary(report) });
+    res.status(201).json({ campaign: view(fresh!), contacts: { ...reportSummary(report), suppressed: await suppressedContacts(sql, accountId, report.accepted) } });
   });
 
   r.get('/campaigns', async (req, res) => {
@@ -121,14 +125,17 @@ export function campaignsRouter({ sql, temporal, config }: AppDeps): Router {
       rows = ContactsUploadSchema.parse(req.body ?? {}).contacts.map((x, i) => ({ ...x, line: i + 1 }));
     }
     if (!rows.length) throw new HttpError(400, 'validation_failed', 'no contacts in the upload');
-    const report = await insertContacts(sql, c.id, c.account_id, normalizeContacts(rows, c.settings.defaultRegion ?? 'MY'));
-    res.status(200).json(reportSummary(report));
+    const normalized = normalizeContacts(rows, c.settings.defaultRegion ?? 'MY');
+    assertContactsFillTemplates(c.agent, normalized.accepted);
+    const report = await insertContacts(sql, c.id, c.account_id, normalized);
+    res.status(200).json({ ...reportSummary(report), suppressed: await suppressedContacts(sql, c.account_id, report.accepted) });
   });
 
   r.post('/campaigns/:id/start', async (req, res) => {
     const c = await load(req);
     if (c.status !== 'draft') return res.status(200).json({ status: c.status, pauseReason: c.pause_reason });
     if (c.contact_count === 0) throw new HttpError(400, 'no_contacts', 'the campaign has no contacts');
+    await assertReadyToStart(sql, c);
     const { defaultRegion, ...settings } = c.settings;
     const input: CampaignInput = {
       campaignId: c.id, accountId: c.account_id, agentId: await saveAgent(sql, c.account_id, c.agent), settings, defaultRegion,
@@ -216,6 +223,7 @@ export function campaignsRouter({ sql, temporal, config }: AppDeps): Router {
     if (!call) throw notFound('call');
     const [cost] = await sql`select * from call_costs where call_id = ${call.id}`;
     const transcript = await sql<Call['transcript']>`select seq, role, text, interrupted, at_ms as "atMs", latency from transcript_turns where call_id = ${call.id} order by seq`;
+    const analysis = await loadAnalysis(sql, call.id);
     res.json({
       id: call.id, campaignId: call.campaign_id, contactId: call.contact_id, attempt: call.attempt, to: call.to_e164, status: call.status,
       terminal: call.terminal, providerCallSid: call.provider_call_sid, answeredBy: call.answered_by, outcome: call.outcome, error: call.error,
@@ -226,6 +234,7 @@ export function campaignsRouter({ sql, temporal, config }: AppDeps): Router {
         usage: { sttAudioMs: cost.stt_audio_ms, promptTokens: cost.prompt_tokens, completionTokens: cost.completion_tokens, ttsCharacters: cost.tts_characters, billedSeconds: cost.billed_seconds },
       } : null,
       transcript,
+      analysis,
     } satisfies Call);
   });
   return r;

@@ -145,7 +145,7 @@ export const RULES: Record<AlertKind, (sql: Sql, o: Required<AlertRuleOptions>) 
  * (a condition already firing is left alone), clears firing alerts whose condition is gone.
  * Returns the ids of alerts fired now.
  */
-export async function reconcileRule(sql: Sql, kind: AlertKind, opts: AlertRuleOptions = {}): Promise<{ fired: string[]; cleared: number }> {
+export async function reconcileRule(sql: Sql, kind: AlertKind, opts: AlertRuleOptions = {}): Promise<{ fired: string[]; cleared: number; clearedIds: string[] }> {
   const o = { ...ALERT_DEFAULTS, ...opts };
   const conditions = await RULES[kind](sql, o);
   return sql.begin(async (tx) => {
@@ -159,11 +159,12 @@ export async function reconcileRule(sql: Sql, kind: AlertKind, opts: AlertRuleOp
       if (row) fired.push(row.id);
     }
     const keys = conditions.map((c) => c.conditionKey);
-    const cleared = await tx`
+    const cleared = await tx<{ id: string }[]>`
       update alerts set state = 'cleared', cleared_at = now()
       where kind = ${kind} and state = 'firing'
-        ${keys.length ? tx`and condition_key not in ${tx(keys)}` : tx``}`;
-    return { fired, cleared: cleared.count };
+        ${keys.length ? tx`and condition_key not in ${tx(keys)}` : tx``}
+      returning id`;
+    return { fired, cleared: cleared.length, clearedIds: cleared.map((c) => c.id) };
   });
 }
 

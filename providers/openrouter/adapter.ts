@@ -111,6 +111,7 @@ export class OpenRouterChatModel implements ChatModel {
       ...(req.tools?.length
         ? { tools: req.tools.map((t) => ({ type: 'function' as const, function: { name: t.name, description: t.description, parameters: t.parameters } })) }
         : {}),
+      ...(req.responseFormat ? { response_format: req.responseFormat } : {}),
       stream: true,
       usage: { include: true },
     };

@@ -22,7 +22,8 @@ export interface SimReply {
   toolCalls?: { name: string; arguments: Record<string, unknown> | string }[];
 }
 
-export type ReplyScript = (messages: SimMessage[], model: string) => SimReply;
+/** `request` is the whole body, for scripts that answer to e.g. `response_format`. */
+export type ReplyScript = (messages: SimMessage[], model: string, request?: Record<string, unknown>) => SimReply;
 
 export type OpenRouterFault =
   /** HTTP error before any byte of the stream (429 rate limit, 402 out of credit, 5xx). */
@@ -121,7 +122,7 @@ export async function startOpenRouterSim(opts: OpenRouterSimOptions = {}): Promi
     const model = candidates.find((m) => !down.has(m));
     if (!model) return sendError(down.get(candidates[0]!)!, 'All models unavailable');
 
-    const reply = script(messages, model);
+    const reply = script(messages, model, body);
     const text = reply.text ?? '';
     const toolCalls = (reply.toolCalls ?? []).map((t, i) => ({
       id: `call_${seq}_${i}`,

@@ -4,7 +4,7 @@ import { agentId, saveAgent } from '../../lib/agents/store';
 import type { AgentConfig } from '../../workflows/call/contract';
 import type { CampaignInput, CampaignSettings } from '../../workflows/campaign/contract';
 
-export const testAgent: AgentConfig = { systemPrompt: 'You are a polite agent.', firstMessage: 'Hello!', language: 'en-US', voiceId: 'v1', llmModel: 'meta-llama/llama-3.1-70b-instruct' };
+export const testAgent: AgentConfig = { systemPrompt: 'You are a polite agent.', firstMessage: 'Hello, this is Aina from Acme, calling about your renewal.', language: 'en-US', voiceId: 'v1', llmModel: 'meta-llama/llama-3.1-70b-instruct' };
 
 export const testSettings = (over: Partial<CampaignSettings> = {}): CampaignSettings => ({
   maxConcurrentCalls: 3,

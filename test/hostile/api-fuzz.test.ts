@@ -70,6 +70,30 @@ const FUZZ: Record<string, FuzzSpec> = {
   'POST /v1/campaigns/:id/cancel': { ok: [], ids: (fx) => [fx.emptyCampaignId, fx.campaignId] },
   'GET /v1/campaigns/:id/calls': { query: ['status', 'limit', 'cursor'], ok: [200], ids: (fx) => [fx.campaignId] },
   'GET /v1/calls/:id': { ok: [200], ids: (fx) => [fx.callId] },
+  'POST /v1/webhooks/endpoints': { valid: { url: 'https://hooks.example.com/in', eventTypes: ['call.ended', 'topup.paid'], description: 'crm' }, ok: [201] },
+  'GET /v1/webhooks/endpoints': { ok: [200] },
+  'GET /v1/webhooks/endpoints/:id': { ok: [200], ids: (fx) => [fx.webhookEndpointId] },
+  'PATCH /v1/webhooks/endpoints/:id': { valid: { description: 'crm', eventTypes: ['call.ended'], enabled: true }, ok: [200], ids: (fx) => [fx.webhookEndpointId] },
+  'DELETE /v1/webhooks/endpoints/:id': { ok: [204], ids: (fx) => [fx.spareWebhookEndpointId] },
+  'POST /v1/webhooks/endpoints/:id/rotate-secret': { valid: { previousSecretTtlSec: 60 }, ok: [200], ids: (fx) => [fx.webhookEndpointId] },
+  'GET /v1/webhooks/endpoints/:id/deliveries': { query: ['status', 'limit', 'cursor'], ok: [200], ids: (fx) => [fx.webhookEndpointId] },
+  'GET /v1/webhooks/deliveries/:id': { ok: [200], ids: (fx) => [fx.deliveryId] },
+  // the delivery's endpoint is disabled: 409 before Temporal
+  'POST /v1/webhooks/deliveries/:id/redeliver': { ok: [], ids: (fx) => [fx.deliveryId] },
+  'GET /v1/suppressions': { query: ['source', 'limit', 'cursor'], ok: [200] },
+  'POST /v1/suppressions': { valid: { numbers: [{ phone: '+60123456789', reason: 'asked' }], defaultRegion: 'MY' }, query: ['defaultRegion'], ok: [200, 201] },
+  'GET /v1/suppressions/:phone': { ok: [200] },
+  'DELETE /v1/suppressions/:phone': { query: ['force'], ok: [204] },
+  'GET /v1/admin/suppressions': { query: ['source', 'limit', 'cursor'], ok: [200] },
+  'POST /v1/admin/suppressions': { valid: { numbers: [{ phone: '+60123456789', reason: 'regulator' }] }, query: ['defaultRegion'], ok: [200, 201] },
+  'GET /v1/admin/suppressions/:phone': { ok: [200] },
+  'DELETE /v1/admin/suppressions/:phone': { query: ['force'], ok: [204] },
+  'GET /v1/campaigns/:id/preview': { query: ['contact'], ok: [200], ids: (fx) => [fx.campaignId] },
+  'GET /v1/campaigns/:id/analysis': { ok: [200], ids: (fx) => [fx.campaignId] },
+  'PUT /v1/campaigns/:id/analysis': {
+    valid: { analysis: { summary: true, fields: [{ name: 'interest', type: 'enum', values: ['high', 'low', 'none'], description: 'how interested' }, { name: 'callback_at', type: 'datetime', description: 'when to call back' }] } },
+    ok: [200], ids: (fx) => [fx.campaignId],
+  },
 };
 
 const v1Routes = ROUTES.filter((r) => r.auth === 'client' || r.auth === 'admin');

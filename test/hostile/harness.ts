@@ -25,6 +25,11 @@ export interface Fixtures {
   billId: string;
   /** an API key of A that the fuzz may revoke */
   spareKeyId: string;
+  /** a webhook endpoint of A, and one the fuzz may delete */
+  webhookEndpointId: string;
+  spareWebhookEndpointId: string;
+  /** a delivery of A's on a disabled endpoint: redelivery is refused before Temporal is reached */
+  deliveryId: string;
 }
 
 /**
@@ -33,7 +38,8 @@ export interface Fixtures {
  */
 export async function startHostileApi(over: Partial<TestContext['config']> = {}) {
   const ctx = await testContext();
-  const api = await startTestApi(ctx, { ADMIN_API_KEY: ADMIN_KEY, API_RATE_LIMIT_PER_SEC: 100_000, API_RATE_LIMIT_BURST: 100_000, ...over });
+  // WEBHOOK_ALLOW_PRIVATE_URLS: fuzzed endpoint URLs must not become DNS look-ups (loopback traffic only); nothing is delivered here
+  const api = await startTestApi(ctx, { ADMIN_API_KEY: ADMIN_KEY, API_RATE_LIMIT_PER_SEC: 100_000, API_RATE_LIMIT_BURST: 100_000, WEBHOOK_ALLOW_PRIVATE_URLS: true, ...over });
   const fx = await createFixtures(ctx);
   return { ctx, api, fx };
 }
@@ -62,7 +68,18 @@ export async function createFixtures(ctx: TestContext): Promise<Fixtures> {
   await sql`insert into topups (id, account_id, amount_sen, micro_per_sen, credit_amount, status, bill_id, payer_email)
     values (${topUpId}, ${a.id}, 1000, 2250, 2250000, 'pending', ${billId}, 'payer@example.com')`;
   const spare = await issueKey(sql, { accountId: a.id, role: 'client', label: 'spare' });
-  return { a, b, emptyCampaignId, campaignId, callId, topUpId, billId, spareKeyId: spare.id };
+  const endpoint = async (status: 'enabled' | 'disabled') => {
+    const [row] = await sql<{ id: string }[]>`insert into webhook_endpoints (account_id, url, event_types, secret, status)
+      values (${a.id}, 'https://hooks.example.com/aicall', ${['call.ended']}, 'whsec_aG9zdGlsZQ==', ${status}) returning id`;
+    return row!.id;
+  };
+  const webhookEndpointId = await endpoint('enabled');
+  const spareWebhookEndpointId = await endpoint('enabled');
+  const disabledEndpointId = await endpoint('disabled');
+  const eventId = `evt_hostile_${randomUUID()}`;
+  await sql`insert into webhook_events (id, account_id, type, dedup_key, payload) values (${eventId}, ${a.id}, 'call.ended', ${eventId}, '{}')`;
+  const [delivery] = await sql<{ id: string }[]>`insert into webhook_deliveries (event_id, endpoint_id, status) values (${eventId}, ${disabledEndpointId}, 'endpoint_disabled') returning id`;
+  return { a, b, emptyCampaignId, campaignId, callId, topUpId, billId, spareKeyId: spare.id, webhookEndpointId, spareWebhookEndpointId, deliveryId: delivery!.id };
 }
 
 export interface LedgerSnapshot {

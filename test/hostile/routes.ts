@@ -9,13 +9,13 @@ export type RouteAuth = 'public' | 'client' | 'admin' | 'twilio' | 'billplz';
 export type RouteBody = 'none' | 'json' | 'json-or-csv' | 'form';
 
 export interface RouteSpec {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
   /** express syntax, `:id` for an id segment */
   path: string;
   auth: RouteAuth;
   body: RouteBody;
   /** the resource the `:id` names, for the tenant-isolation test */
-  owns?: 'campaign' | 'call' | 'topup' | 'account' | 'key';
+  owns?: 'campaign' | 'call' | 'topup' | 'account' | 'key' | 'webhook' | 'spareWebhook' | 'delivery';
 }
 
 export const ROUTES: RouteSpec[] = [
@@ -48,6 +48,27 @@ export const ROUTES: RouteSpec[] = [
   { method: 'POST', path: '/v1/campaigns/:id/cancel', auth: 'client', body: 'none', owns: 'campaign' },
   { method: 'GET', path: '/v1/campaigns/:id/calls', auth: 'client', body: 'none', owns: 'campaign' },
   { method: 'GET', path: '/v1/calls/:id', auth: 'client', body: 'none', owns: 'call' },
+  // integrations: webhooks, do-not-call, template preview
+  { method: 'POST', path: '/v1/webhooks/endpoints', auth: 'client', body: 'json' },
+  { method: 'GET', path: '/v1/webhooks/endpoints', auth: 'client', body: 'none' },
+  { method: 'GET', path: '/v1/webhooks/endpoints/:id', auth: 'client', body: 'none', owns: 'webhook' },
+  { method: 'PATCH', path: '/v1/webhooks/endpoints/:id', auth: 'client', body: 'json', owns: 'webhook' },
+  { method: 'DELETE', path: '/v1/webhooks/endpoints/:id', auth: 'client', body: 'none', owns: 'spareWebhook' },
+  { method: 'POST', path: '/v1/webhooks/endpoints/:id/rotate-secret', auth: 'client', body: 'json', owns: 'webhook' },
+  { method: 'GET', path: '/v1/webhooks/endpoints/:id/deliveries', auth: 'client', body: 'none', owns: 'webhook' },
+  { method: 'GET', path: '/v1/webhooks/deliveries/:id', auth: 'client', body: 'none', owns: 'delivery' },
+  { method: 'POST', path: '/v1/webhooks/deliveries/:id/redeliver', auth: 'client', body: 'none', owns: 'delivery' },
+  { method: 'GET', path: '/v1/suppressions', auth: 'client', body: 'none' },
+  { method: 'POST', path: '/v1/suppressions', auth: 'client', body: 'json-or-csv' },
+  { method: 'GET', path: '/v1/suppressions/:phone', auth: 'client', body: 'none' },
+  { method: 'DELETE', path: '/v1/suppressions/:phone', auth: 'client', body: 'none' },
+  { method: 'GET', path: '/v1/admin/suppressions', auth: 'admin', body: 'none' },
+  { method: 'POST', path: '/v1/admin/suppressions', auth: 'admin', body: 'json-or-csv' },
+  { method: 'GET', path: '/v1/admin/suppressions/:phone', auth: 'admin', body: 'none' },
+  { method: 'DELETE', path: '/v1/admin/suppressions/:phone', auth: 'admin', body: 'none' },
+  { method: 'GET', path: '/v1/campaigns/:id/preview', auth: 'client', body: 'none', owns: 'campaign' },
+  { method: 'GET', path: '/v1/campaigns/:id/analysis', auth: 'client', body: 'none', owns: 'campaign' },
+  { method: 'PUT', path: '/v1/campaigns/:id/analysis', auth: 'client', body: 'json', owns: 'campaign' },
 ];
 
 export const routeKey = (r: { method: string; path: string }) => `${r.method.toUpperCase()} ${r.path}`;

@@ -23,6 +23,9 @@ const idOf = (r: RouteSpec) => {
     case 'topup': return fx.topUpId;
     case 'account': return fx.a.id;
     case 'key': return fx.spareKeyId;
+    case 'webhook': return fx.webhookEndpointId;
+    case 'spareWebhook': return fx.spareWebhookEndpointId;
+    case 'delivery': return fx.deliveryId;
     default: throw new Error(`${routeKey(r)}: an :id route must say what it owns`);
   }
 };
@@ -66,6 +69,13 @@ const LISTS: Record<string, (b: { status: number; body: any }) => void> = {
   'GET /v1/credits/topups': (r) => expect(r.body.topups).toEqual([]),
   'POST /v1/campaigns': (r) => expect(r.status).toBe(400),
   'GET /v1/campaigns': (r) => expect(r.body.campaigns).toEqual([]),
+  'POST /v1/webhooks/endpoints': (r) => expect(r.status).toBe(400),
+  'GET /v1/webhooks/endpoints': (r) => expect(r.body.endpoints).toEqual([]),
+  'GET /v1/suppressions': (r) => expect(r.body.suppressions).toEqual([]),
+  'POST /v1/suppressions': (r) => expect(r.status).toBe(400),
+  // `:phone` is sent literally: refused as not a number before any list is read
+  'GET /v1/suppressions/:phone': (r) => expect(r.status).toBe(400),
+  'DELETE /v1/suppressions/:phone': (r) => expect(r.status).toBe(400),
 };
 
 describe('account B on routes without an id', () => {

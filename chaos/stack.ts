@@ -31,6 +31,8 @@ export interface ChaosStackOptions {
   keep?: boolean;
   /** Temporal keeps its state in memory (the load run: SQLite's writes are not what it measures). */
   temporalInMemory?: boolean;
+  /** N of each application process behind HAProxy (scripts/dev/stack.ts). */
+  replicas?: number;
   log?: (line: string) => void;
 }
 
@@ -61,7 +63,7 @@ export async function startChaosStack(opts: ChaosStackOptions = {}): Promise<Cha
     ...opts.env,
   };
   // Start with the real scripts/dev/stack.ts: what is proven here is what `npm run dev` runs.
-  const stack = await startStack({ env, dataDir, quiet: true, temporalInMemory: opts.temporalInMemory, log: opts.log ?? (() => {}) });
+  const stack = await startStack({ env, dataDir, quiet: true, temporalInMemory: opts.temporalInMemory, replicas: opts.replicas, log: opts.log ?? (() => {}) });
   const sql = createSql(databaseUrl, { max: 5, debugName: 'aicall-chaos-driver' });
   const temporal = await connectTemporal(stack.config);
   const twilio = new SimControl(stack.env.TWILIO_API_BASE!);

@@ -33,16 +33,28 @@ export interface MediaGateway {
   sessions: Set<CallSession>;
   /** Ends every call (mediaEnded `error`, signals flushed up to `graceMs`) and stops listening. */
   close(graceMs?: number): Promise<void>;
+  /**
+   * Graceful stop: /healthz says "draining" at once (the load balancer takes this gateway out),
+   * new streams are still taken for `healthDelayMs` (what the balancer sends before it notices),
+   * then refused with 503 (the balancer re-sends them to another gateway); live calls go on for up
+   * to `limitMs`, then each still live is ended through the session's own shutdown (its transcript
+   * and usage signalled to the call workflow), and the server closes.
+   */
+  drain(opts: { healthDelayMs: number; limitMs: number; graceMs?: number }): Promise<{ finished: number; ended: number }>;
+  readonly draining: boolean;
 }
 
 export async function startMediaGateway(opts: MediaGatewayOptions): Promise<MediaGateway> {
   const path = opts.path ?? MEDIA_STREAM_PATH;
   const sessions = new Set<CallSession>();
   const registry = metricsRegistry();
+  let draining = false;
+  let refusing = false;
   const server = createServer((req, res) => {
     const p = (req.url ?? '/').split('?')[0];
     if (req.method === 'GET' && p === '/healthz') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, streams: sessions.size }));
+      if (draining) res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: false, status: 'draining', streams: sessions.size }));
+      else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, streams: sessions.size }));
       return;
     }
     if (req.method === 'GET' && p === '/metrics') {
@@ -63,6 +75,7 @@ export async function startMediaGateway(opts: MediaGatewayOptions): Promise<Medi
     };
     socket.on('error', () => {});
     if ((req.url ?? '/').split('?')[0] !== path) return reject(404, 'Not Found');
+    if (refusing) return reject(503, 'draining: connect to another gateway');
     const hs = checkHandshake(req, opts);
     if (!hs.ok) return reject(403, hs.reason);
     wss.handleUpgrade(req, socket, head, (ws) => {
@@ -87,11 +100,36 @@ export async function startMediaGateway(opts: MediaGatewayOptions): Promise<Medi
     server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  return {
+  const gateway: MediaGateway = {
     server,
     port,
     url: `ws://${opts.host && opts.host !== '0.0.0.0' ? opts.host : '127.0.0.1'}:${port}${path}`,
     sessions,
+    get draining() {
+      return draining;
+    },
+    async drain({ healthDelayMs, limitMs, graceMs = 10_000 }) {
+      draining = true;
+      opts.log.info({ streams: sessions.size, healthDelayMs, limitMs }, 'media gateway draining');
+      await new Promise((r) => setTimeout(r, healthDelayMs));
+      refusing = true;
+      const live = [...sessions];
+      const deadline = new Promise((r) => setTimeout(r, limitMs));
+      // Calls taken while the balancer had not noticed yet are live calls too: wait for all of them.
+      let allDone = false;
+      await Promise.race([
+        (async () => {
+          while (sessions.size) await Promise.allSettled([...sessions].map((s) => s.done));
+          allDone = true;
+        })(),
+        deadline,
+      ]);
+      const left = [...sessions];
+      if (!allDone && left.length) opts.log.warn({ ending: left.length, limitMs }, 'drain limit reached: ending the calls still live');
+      const total = new Set([...live, ...left]).size;
+      await gateway.close(graceMs);
+      return { finished: Math.max(0, total - left.length), ended: left.length };
+    },
     async close(graceMs = 10_000) {
       const all = [...sessions];
       for (const s of all) s.shutdown();
@@ -102,4 +140,5 @@ export async function startMediaGateway(opts: MediaGatewayOptions): Promise<Medi
       await new Promise<void>((r) => server.close(() => r()));
     },
   };
+  return gateway;
 }

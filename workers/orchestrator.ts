@@ -1,4 +1,5 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { drainOnShutdown } from './runtime';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig, type Config } from '../lib/config';
 import { createSql } from '../lib/db';
@@ -52,7 +53,7 @@ export async function createOrchestratorWorker(config: Config, overrides: Partia
 if (import.meta.url === `file://${process.argv[1]}`) {
   const config = loadConfig();
   installRuntimeLogger(createLogger('temporal-sdk'));
-  const orchestrator = await createOrchestratorWorker(config);
+  const orchestrator = await createOrchestratorWorker(config, drainOnShutdown);
   const { worker, log, close } = orchestrator;
   const metrics = await startMetricsServer(config.WORKER_METRICS_PORT);
   log.info({ port: metrics.port }, 'worker metrics at /metrics');

@@ -50,6 +50,8 @@ export async function startMediaGateway(opts: MediaGatewayOptions): Promise<Medi
   const registry = metricsRegistry();
   let draining = false;
   let refusing = false;
+  /** Every call this gateway had while draining (those live when it began and those taken since). */
+  const drained = new Set<CallSession>();
   const server = createServer((req, res) => {
     const p = (req.url ?? '/').split('?')[0];
     if (req.method === 'GET' && p === '/healthz') {
@@ -87,6 +89,7 @@ export async function startMediaGateway(opts: MediaGatewayOptions): Promise<Medi
           startTimeoutMs: opts.startTimeoutMs,
           onSession: (s) => {
             sessions.add(s);
+            if (draining) drained.add(s);
             void s.done.then(() => sessions.delete(s));
           },
         },
@@ -110,10 +113,10 @@ export async function startMediaGateway(opts: MediaGatewayOptions): Promise<Medi
     },
     async drain({ healthDelayMs, limitMs, graceMs = 10_000 }) {
       draining = true;
+      for (const s of sessions) drained.add(s);
       opts.log.info({ streams: sessions.size, healthDelayMs, limitMs }, 'media gateway draining');
       await new Promise((r) => setTimeout(r, healthDelayMs));
       refusing = true;
-      const live = [...sessions];
       const deadline = new Promise((r) => setTimeout(r, limitMs));
       // Calls taken while the balancer had not noticed yet are live calls too: wait for all of them.
       let allDone = false;
@@ -126,9 +129,8 @@ export async function startMediaGateway(opts: MediaGatewayOptions): Promise<Medi
       ]);
       const left = [...sessions];
       if (!allDone && left.length) opts.log.warn({ ending: left.length, limitMs }, 'drain limit reached: ending the calls still live');
-      const total = new Set([...live, ...left]).size;
       await gateway.close(graceMs);
-      return { finished: Math.max(0, total - left.length), ended: left.length };
+      return { finished: drained.size - left.length, ended: left.length };
     },
     async close(graceMs = 10_000) {
       const all = [...sessions];

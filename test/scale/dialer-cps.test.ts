@@ -18,7 +18,7 @@ let ctx: TestContext;
 let bundle: { code: string };
 beforeAll(async () => {
   ctx = await testContext();
-  bundle = await bundleWorkflowCode({ workflowsPath: fileURLToPath(new URL('./fixtures/dial-burst.ts', import.meta.url)), logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error } });
+  bundle = await bundleWorkflowCode({ workflowsPath: fileURLToPath(new URL('./fixtures/dial-burst.ts', import.meta.url)), logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error } });
 }, 120_000);
 
 async function dialsThroughTwoDialers(limits: (queue: string) => Partial<WorkerOptions>) {

@@ -13,6 +13,7 @@
 import { runLoad } from '../chaos/load';
 import { seedFromEnv } from '../chaos/random';
 import { formatReport } from '../chaos/invariants';
+import { stopOnSignals } from '../scripts/dev/processes';
 
 const num = (name: string, dflt: number) => {
   const v = Number(process.env[name] ?? dflt);
@@ -21,8 +22,8 @@ const num = (name: string, dflt: number) => {
 };
 const seed = seedFromEnv();
 const abort = new AbortController();
-process.once('SIGINT', () => abort.abort());
-process.once('SIGTERM', () => abort.abort());
+// Every stack process is in its own process group: a signal at any moment (start-up included) stops them all.
+stopOnSignals(() => abort.abort());
 const o = {
   seed,
   accounts: num('LOAD_ACCOUNTS', 200),

@@ -97,7 +97,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     if (startTemporal) {
       const [host, port] = config.TEMPORAL_ADDRESS.split(':');
       const db = opts.temporalInMemory ? [] : ['--db-filename', path.join(dataDir, 'temporal.sqlite')];
-      const args = ['server', 'start-dev', ...db, '--ip', host ?? '127.0.0.1', '--port', port ?? '7233',
+      // The server's own Prometheus metrics, whose `action` counter is what Temporal Cloud bills (npm run load reads it).
+      const metricsPort = await freePort();
+      const args = ['server', 'start-dev', ...db, '--metrics-port', String(metricsPort), '--ip', host ?? '127.0.0.1', '--port', port ?? '7233',
         '--ui-port', String(config.TEMPORAL_UI_PORT), '--ui-disable-news-fetch', '--log-level', 'warn', '--namespace', config.TEMPORAL_NAMESPACE];
       for (const [k, t] of Object.entries(SEARCH_ATTRIBUTE_DEFS)) args.push('--search-attribute', `${k}=${t}`);
       const temporal = startProcess('temporal', temporalCliPath(), args, { logDir });
@@ -113,6 +115,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         }
       }, 30_000, temporal.exited);
       urls['Temporal UI'] = `http://localhost:${config.TEMPORAL_UI_PORT}/namespaces/${config.TEMPORAL_NAMESPACE}/workflows`;
+      urls['Temporal metrics'] = `http://localhost:${metricsPort}/metrics`;
     }
     urls['Temporal'] = config.TEMPORAL_ADDRESS;
 

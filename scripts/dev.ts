@@ -1,4 +1,5 @@
-import { startStack, type Stack } from './dev/stack';
+import path from 'node:path';
+import { DATA_DIR, startStack, type Stack } from './dev/stack';
 import { stopOnSignals } from './dev/processes';
 
 /**
@@ -25,7 +26,7 @@ try {
   process.exit(1);
 }
 const width = Math.max(...Object.keys(stack.urls).map((k) => k.length));
-console.log(`\naicall is up in ${((Date.now() - started) / 1000).toFixed(1)}s (logs in .data/logs/)\n`);
+console.log(`\naicall is up in ${((Date.now() - started) / 1000).toFixed(1)}s (logs in ${path.relative(process.cwd(), path.join(DATA_DIR, 'logs')) || '.'}/)\n`);
 for (const [name, url] of Object.entries(stack.urls)) console.log(`  ${name.padEnd(width)}  ${url}`);
 console.log(`  ${'Admin API key'.padEnd(width)}  ${stack.adminKey}  (from .data/dev-secrets.json)`);
 console.log('\nCtrl-C stops everything.');
@@ -36,7 +37,7 @@ if (process.env.DEV_EXIT_AFTER_READY) {
 }
 const dead = await stack.firstExit;
 if (!stopping) {
-  await stopStack(`${dead.name} exited unexpectedly (see .data/logs/${dead.name}.log)`);
+  await stopStack(`${dead.name} exited unexpectedly (see ${path.join(DATA_DIR, 'logs', `${dead.name}.log`)})`);
   process.exit(1);
 }
 

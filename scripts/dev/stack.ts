@@ -127,8 +127,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       rmSync(simEnvFile, { force: true });
       const sims = startProcess('simulators', process.execPath, ['--import', 'tsx', simEntry], { env: { ...env, SIM_ENV_FILE: simEnvFile }, logDir, echo });
       processes.push(sims);
-      await waitFor('vendor simulators', async () => existsSync(simEnvFile), 30_000, sims.exited);
-      Object.assign(env, JSON.parse(readFileSync(simEnvFile, 'utf8')));
+      // The file may be seen half-written on a busy machine: ready when it parses.
+      let simEnv: Record<string, string> | undefined;
+      await waitFor('vendor simulators', async () => !!(simEnv = existsSync(simEnvFile) ? JSON.parse(readFileSync(simEnvFile, 'utf8')) : undefined), 30_000, sims.exited);
+      Object.assign(env, simEnv);
     }
     // Twilio and Billplz reach the API and the gateway at these ports: the processes themselves, or
     // HAProxy in front of the replicas.

@@ -31,6 +31,8 @@ export interface ChaosOptions {
   terminations?: number;
   /** A Postgres outage of this many seconds, through a TCP proxy only the stack uses (default none). */
   pgOutageSec?: number;
+  /** Pay a top-up per account on Billplz while Postgres is away (default true). */
+  payDuringOutage?: boolean;
   /** When the outage starts, after the campaigns start (ms, default 5 000). */
   pgOutageAfterMs?: number;
   /** Grace past a call's maximum before a pending hold is a violation (s, default 120; the outage's length is added). */
@@ -82,7 +84,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     const campaignIds = tenants.map((t) => t.campaignId);
     // Top-ups created now and paid on Billplz while Postgres is away from the stack: each must
     // still be credited exactly once when it is back.
-    const duringOutage = o.pgOutageSec ? await Promise.all(tenants.map((t, i) => api.ok<{ id: string; paymentUrl: string }>('POST', '/v1/credits/topups', {
+    const duringOutage = o.pgOutageSec && o.payDuringOutage !== false ? await Promise.all(tenants.map((t, i) => api.ok<{ id: string; paymentUrl: string }>('POST', '/v1/credits/topups', {
       key: t.key, body: { amount: 2_000 }, headers: { 'idempotency-key': `chaos-outage-${o.seed}-${i}` },
     }))) : [];
     let outage: { atSec: number; lengthSec: number } | undefined;

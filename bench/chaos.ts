@@ -6,7 +6,8 @@
  * target, 5), CHAOS_MAX_INTERVAL_MS (longest pause between kills, 8000),
  * CHAOS_TARGETS (comma-separated), CHAOS_KEEP=1 keeps the database and logs, CHAOS_TERMINATIONS (call
  * workflows terminated by "an operator", 5), CHAOS_PG_OUTAGE_SEC (Postgres cut from the stack through
- * a TCP proxy for this long, 300; 0 = none), CHAOS_PG_OUTAGE_AFTER_SEC (10), CHAOS_HOLD_GRACE_SEC (120).
+ * a TCP proxy for this long, 300; 0 = none), CHAOS_PG_OUTAGE_AFTER_SEC (10), CHAOS_HOLD_GRACE_SEC (120),
+ * CHAOS_PAY_DURING_OUTAGE=0 (no top-up paid on Billplz while Postgres is away).
  * `--replicas N` (or REPLICAS): N of each process behind HAProxy, one instance killed at a time.
  * Last line: {"bench":"chaos",…}
  */
@@ -42,6 +43,7 @@ const r = await runChaos({
   terminations: num('CHAOS_TERMINATIONS', 5, 0),
   pgOutageSec: num('CHAOS_PG_OUTAGE_SEC', 300, 0),
   pgOutageAfterMs: num('CHAOS_PG_OUTAGE_AFTER_SEC', 10, 0) * 1000,
+  payDuringOutage: process.env.CHAOS_PAY_DURING_OUTAGE !== '0',
   holdGraceSec: num('CHAOS_HOLD_GRACE_SEC', 120, 0),
   signal: abort.signal,
 }).catch((err) => {

@@ -140,6 +140,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 
     const replicas = opts.replicas ?? 1;
     if (replicas > 1 && !haproxyAvailable()) throw new Error(`--replicas needs HAProxy at ${HAPROXY_BIN} (bash scripts/setup.sh installs it)`);
+    // Nothing balances a single instance: no health check to fail before it stops accepting.
+    if (replicas === 1) env.DRAIN_HEALTH_DELAY_MS ??= '0';
     const plan = await instancePlan(config, replicas, existsSync(tsEntry('media-gateway/server.ts')));
     const entries = new Map(plan.map((i) => [i.name, i]));
     const node = (i: Instance) => {

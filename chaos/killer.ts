@@ -42,13 +42,30 @@ export async function killProcess(stack: Stack, name: string): Promise<void> {
   await p.exited;
 }
 
+/**
+ * Starts `name` again, and again if it dies during start-up: a process whose start needs Postgres
+ * (the worker stores its price list) exits while the database is away, and comes up once it is back.
+ */
+export async function restartUntilUp(stack: Stack, name: string, log?: (line: string) => void): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await stack.restart(name);
+      return;
+    } catch (err) {
+      if (attempt >= 120) throw err;
+      if (attempt === 1) log?.(`${name} did not start (${(err as Error).message}); retrying every 2 s`);
+      await new Promise((r) => setTimeout(r, 2_000));
+    }
+  }
+}
+
 /** Restarts any application process that is not running (a crash the driver did not cause included). */
 export async function reviveAll(stack: Stack): Promise<string[]> {
   const revived: string[] = [];
   for (const name of stack.restartable) {
     const p = stack.processes.find((q) => q.name === name);
     if (p && !alive(p)) {
-      await stack.restart(name);
+      await restartUntilUp(stack, name);
       revived.push(name);
     }
   }
@@ -83,7 +100,7 @@ export function startKiller(stack: Stack, o: KillerOptions): Killer {
       o.log?.(`killed ${target} (SIGKILL), down for ${downMs} ms`);
       await new Promise((r) => setTimeout(r, downMs));
       const t0 = Date.now();
-      await stack.restart(target);
+      await restartUntilUp(stack, target, o.log);
       counts.set(target, counts.get(target)! + 1);
       kills.push({ target, at, downMs, restartedInMs: Date.now() - t0 });
     }

@@ -2,6 +2,7 @@ import { startChaosStack } from './stack';
 import { createRng } from './random';
 import { ApiClient, createCampaigns, createTenants, startCampaigns, type Tenant } from './workload';
 import { checkInvariants, waitForCampaigns, type InvariantReport } from './invariants';
+import { snapshot } from './measure';
 
 export interface LoadOptions {
   seed: number;
@@ -15,6 +16,8 @@ export interface LoadOptions {
   timeoutMs: number;
   databaseServerUrl?: string;
   keep?: boolean;
+  /** N of each application process behind HAProxy. */
+  replicas?: number;
   signal?: AbortSignal;
   log?: (line: string) => void;
 }
@@ -34,6 +37,15 @@ export interface LoadResult {
   errorRate: number;
   /** Seconds from campaign start to each attempt's end: p50 / p95 / max. */
   endLatencySec: { p50: number; p95: number; max: number };
+  /** Seconds from a call's row (the campaign picked the contact) to its dial starting: p50 / p99 / max. */
+  contactToDialSec: { p50: number; p99: number; max: number };
+  /** Temporal billable actions (the server's `action` counter) per attempt, campaigns' own included; undefined without the dev server's metrics. */
+  actionsPerCall: number | undefined;
+  /** Rows inserted, updated or deleted in the run's database per attempt, and commits per attempt. */
+  pgWritesPerCall: number;
+  pgCommitsPerCall: number;
+  /** CPU milliseconds per attempt, per stack process (user + system). */
+  cpuMsPerCall: Record<string, number>;
   report: InvariantReport;
 }
 
@@ -57,7 +69,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
   };
   const t0 = Date.now();
-  const cs = await startChaosStack({ env, keep: o.keep, databaseServerUrl: o.databaseServerUrl, temporalInMemory: true });
+  const cs = await startChaosStack({ env, keep: o.keep, databaseServerUrl: o.databaseServerUrl, temporalInMemory: true, replicas: o.replicas });
   try {
     log(`stack up in ${((Date.now() - t0) / 1000).toFixed(1)} s (logs in ${cs.dataDir}/logs)`);
     const api = new ApiClient(cs.apiUrl);
@@ -78,11 +90,20 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     const setupSec = (Date.now() - setupStart) / 1000;
     log(`${o.accounts} accounts topped up through Billplz and ${contacts} contacts in ${tenants.length} campaigns, set up in ${setupSec.toFixed(1)} s; starting them all`);
 
+    const temporalMetrics = cs.stack.urls['Temporal metrics']?.replace('localhost', '127.0.0.1');
+    const before = await snapshot(cs.sql, cs.stack.processes, temporalMetrics);
     const runStart = new Date();
     await startCampaigns(api, tenants, 32);
     const campaignIds = tenants.map((t) => t.campaignId);
     const finished = await waitForCampaigns(cs.sql, campaignIds, o.timeoutMs, (done, calls) => log(`… ${done}/${campaignIds.length} campaigns done, ${calls} attempts ended`), o.signal);
     if (o.signal?.aborted) throw new Error('load run aborted');
+    const after = await snapshot(cs.sql, cs.stack.processes, temporalMetrics);
+    // Postgres publishes a backend's counters within ~10 s of its last transaction (PG 15+).
+    await new Promise((r) => setTimeout(r, 11_000));
+    const pgAfter = (await snapshot(cs.sql, [], undefined)).pg;
+    const dials = await cs.sql<{ s: number }[]>`
+      select extract(epoch from dial_started_at - created_at)::float8 as s from calls
+      where campaign_id = any(${tenants.map((t) => t.campaignId)}::uuid[]) and dial_started_at is not null`;
     const [span] = await cs.sql<{ last: Date | null }[]>`select max(updated_at) as last from calls where campaign_id = any(${campaignIds}::uuid[])`;
     const runSec = ((span?.last ?? new Date()).getTime() - runStart.getTime()) / 1000;
     const ends = await cs.sql<{ ended: Date; sid: string | null }[]>`
@@ -93,7 +114,14 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     const disagreements = report.checks.find((c) => c.name.startsWith('status and billed'))!.violations.length;
     const undialed = ends.filter((e) => !e.sid).length;
     const attempts = Object.values(report.statuses).reduce((a, b) => a + b, 0);
+    const per = (x: number) => x / Math.max(attempts, 1);
+    const waits = dials.map((d) => d.s);
     return {
+      contactToDialSec: { p50: quantile(waits, 0.5), p99: quantile(waits, 0.99), max: quantile(waits, 1) },
+      actionsPerCall: before.actions !== undefined && after.actions !== undefined ? per(after.actions - before.actions) : undefined,
+      pgWritesPerCall: per(pgAfter.rowsWritten - before.pg.rowsWritten),
+      pgCommitsPerCall: per(pgAfter.commits - before.pg.commits),
+      cpuMsPerCall: Object.fromEntries(Object.keys(after.cpu).map((k) => [k, per((after.cpu[k]! - (before.cpu[k] ?? 0)) * 1000)])),
       seed: o.seed,
       accounts: o.accounts,
       contacts,

@@ -9,6 +9,7 @@ import { freePort } from '../lib/net/free-port';
 import { connectTemporal } from '../lib/temporal';
 import { startStack, type Stack } from '../scripts/dev/stack';
 import { SimControl } from './sim-control';
+import { startPgProxy, type PgProxy } from './pg-proxy';
 
 export interface ChaosStack {
   stack: Stack;
@@ -19,6 +20,8 @@ export interface ChaosStack {
   twilio: SimControl;
   databaseUrl: string;
   dataDir: string;
+  /** With `pgProxy`: the TCP proxy every stack process reaches Postgres through (the driver's own pool does not). */
+  pg?: PgProxy;
   close(): Promise<void>;
 }
 
@@ -31,6 +34,10 @@ export interface ChaosStackOptions {
   keep?: boolean;
   /** Temporal keeps its state in memory (the load run: SQLite's writes are not what it measures). */
   temporalInMemory?: boolean;
+  /** N of each application process behind HAProxy (scripts/dev/stack.ts). */
+  replicas?: number;
+  /** Put a TCP proxy between the stack and Postgres that the run can cut (chaos/pg-proxy.ts). */
+  pgProxy?: boolean;
   log?: (line: string) => void;
 }
 
@@ -46,9 +53,12 @@ export async function startChaosStack(opts: ChaosStackOptions = {}): Promise<Cha
   const names = ['TEMPORAL', 'TEMPORAL_UI_PORT', 'API_PORT', 'MEDIA_GATEWAY_PORT', 'WORKER_METRICS_PORT', 'SIM_TWILIO_PORT', 'SIM_BILLPLZ_PORT',
     'SIM_AZURE_SPEECH_PORT', 'SIM_OPENROUTER_PORT', 'SIM_ELEVENLABS_PORT', 'DIALER_METRICS_PORT'] as const;
   const ports = Object.fromEntries(await Promise.all(names.map(async (n) => [n, String(await freePort())] as const)));
+  const server0 = new URL(databaseUrl);
+  const pg = opts.pgProxy ? await startPgProxy({ host: server0.hostname, port: Number(server0.port || 5432) }) : undefined;
+  const stackDatabaseUrl = pg ? Object.assign(new URL(databaseUrl), { hostname: '127.0.0.1', port: String(pg.port) }).toString() : databaseUrl;
   const env: NodeJS.ProcessEnv = {
     ...process.env,
-    DATABASE_URL: databaseUrl,
+    DATABASE_URL: stackDatabaseUrl,
     TEMPORAL_ADDRESS: `127.0.0.1:${ports.TEMPORAL}`,
     TEMPORAL_DEV_SERVER: '1',
     ...Object.fromEntries(names.filter((n) => n !== 'TEMPORAL').map((n) => [n, ports[n]])),
@@ -61,7 +71,10 @@ export async function startChaosStack(opts: ChaosStackOptions = {}): Promise<Cha
     ...opts.env,
   };
   // Start with the real scripts/dev/stack.ts: what is proven here is what `npm run dev` runs.
-  const stack = await startStack({ env, dataDir, quiet: true, temporalInMemory: opts.temporalInMemory, log: opts.log ?? (() => {}) });
+  const stack = await startStack({ env, dataDir, quiet: true, temporalInMemory: opts.temporalInMemory, replicas: opts.replicas, log: opts.log ?? (() => {}) }).catch(async (err) => {
+    await pg?.close();
+    throw err;
+  });
   const sql = createSql(databaseUrl, { max: 5, debugName: 'aicall-chaos-driver' });
   const temporal = await connectTemporal(stack.config);
   const twilio = new SimControl(stack.env.TWILIO_API_BASE!);
@@ -74,10 +87,13 @@ export async function startChaosStack(opts: ChaosStackOptions = {}): Promise<Cha
     twilio,
     databaseUrl,
     dataDir,
+    pg,
     async close() {
       await temporal.connection.close().catch(() => {});
       await sql.end({ timeout: 2 }).catch(() => {});
+      await pg?.restore();
       await stack.stop();
+      await pg?.close();
       if (!opts.keep) {
         await dropDatabase(databaseUrl).catch(() => {});
         await rm(dataDir, { recursive: true, force: true });

@@ -69,6 +69,12 @@ const EnvSchema = z.object({
   MEDIA_SILENCE_TIMEOUT_SEC: int(10, 2),
   /** Media gateway: a keypad entry of exactly this key asks not to be called again (outcome opt_out); unset = no key. */
   MEDIA_OPT_OUT_DIGIT: z.preprocess(emptyToUndefined, z.string().regex(/^[0-9*]$/, 'one key: 0-9 or *').optional()),
+  /** Drain on SIGTERM: how long a process keeps serving while saying "draining" on /healthz, so the load balancer takes it out before it stops accepting (≥ 2 health-check intervals). */
+  DRAIN_HEALTH_DELAY_MS: int(2_500, 0),
+  /** Drain on SIGTERM: how long the API waits for requests in flight before closing their connections. */
+  API_DRAIN_TIMEOUT_MS: int(15_000, 0),
+  /** Drain on SIGTERM: the longest a media gateway lets live calls go on before ending them (transcript and usage signalled). */
+  MEDIA_DRAIN_LIMIT_SEC: int(30, 0),
   DIALER_CALLS_PER_SECOND: z.preprocess(emptyToUndefined, z.coerce.number().positive().default(1)),
   TWILIO_ACCOUNT_SID: opt,
   TWILIO_AUTH_TOKEN: opt,

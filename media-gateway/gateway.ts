@@ -33,16 +33,30 @@ export interface MediaGateway {
   sessions: Set<CallSession>;
   /** Ends every call (mediaEnded `error`, signals flushed up to `graceMs`) and stops listening. */
   close(graceMs?: number): Promise<void>;
+  /**
+   * Graceful stop: /healthz says "draining" at once (the load balancer takes this gateway out),
+   * new streams are still taken for `healthDelayMs` (what the balancer sends before it notices),
+   * then refused with 503 (the balancer re-sends them to another gateway); live calls go on for up
+   * to `limitMs`, then each still live is ended through the session's own shutdown (its transcript
+   * and usage signalled to the call workflow), and the server closes.
+   */
+  drain(opts: { healthDelayMs: number; limitMs: number; graceMs?: number }): Promise<{ finished: number; ended: number }>;
+  readonly draining: boolean;
 }
 
 export async function startMediaGateway(opts: MediaGatewayOptions): Promise<MediaGateway> {
   const path = opts.path ?? MEDIA_STREAM_PATH;
   const sessions = new Set<CallSession>();
   const registry = metricsRegistry();
+  let draining = false;
+  let refusing = false;
+  /** Every call this gateway had while draining (those live when it began and those taken since). */
+  const drained = new Set<CallSession>();
   const server = createServer((req, res) => {
     const p = (req.url ?? '/').split('?')[0];
     if (req.method === 'GET' && p === '/healthz') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, streams: sessions.size }));
+      if (draining) res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: false, status: 'draining', streams: sessions.size }));
+      else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, streams: sessions.size }));
       return;
     }
     if (req.method === 'GET' && p === '/metrics') {
@@ -63,6 +77,7 @@ export async function startMediaGateway(opts: MediaGatewayOptions): Promise<Medi
     };
     socket.on('error', () => {});
     if ((req.url ?? '/').split('?')[0] !== path) return reject(404, 'Not Found');
+    if (refusing) return reject(503, 'draining: connect to another gateway');
     const hs = checkHandshake(req, opts);
     if (!hs.ok) return reject(403, hs.reason);
     wss.handleUpgrade(req, socket, head, (ws) => {
@@ -74,6 +89,7 @@ export async function startMediaGateway(opts: MediaGatewayOptions): Promise<Medi
           startTimeoutMs: opts.startTimeoutMs,
           onSession: (s) => {
             sessions.add(s);
+            if (draining) drained.add(s);
             void s.done.then(() => sessions.delete(s));
           },
         },
@@ -87,11 +103,35 @@ export async function startMediaGateway(opts: MediaGatewayOptions): Promise<Medi
     server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  return {
+  const gateway: MediaGateway = {
     server,
     port,
     url: `ws://${opts.host && opts.host !== '0.0.0.0' ? opts.host : '127.0.0.1'}:${port}${path}`,
     sessions,
+    get draining() {
+      return draining;
+    },
+    async drain({ healthDelayMs, limitMs, graceMs = 10_000 }) {
+      draining = true;
+      for (const s of sessions) drained.add(s);
+      opts.log.info({ streams: sessions.size, healthDelayMs, limitMs }, 'media gateway draining');
+      await new Promise((r) => setTimeout(r, healthDelayMs));
+      refusing = true;
+      const deadline = new Promise((r) => setTimeout(r, limitMs));
+      // Calls taken while the balancer had not noticed yet are live calls too: wait for all of them.
+      let allDone = false;
+      await Promise.race([
+        (async () => {
+          while (sessions.size) await Promise.allSettled([...sessions].map((s) => s.done));
+          allDone = true;
+        })(),
+        deadline,
+      ]);
+      const left = [...sessions];
+      if (!allDone && left.length) opts.log.warn({ ending: left.length, limitMs }, 'drain limit reached: ending the calls still live');
+      await gateway.close(graceMs);
+      return { finished: drained.size - left.length, ended: left.length };
+    },
     async close(graceMs = 10_000) {
       const all = [...sessions];
       for (const s of all) s.shutdown();
@@ -102,4 +142,5 @@ export async function startMediaGateway(opts: MediaGatewayOptions): Promise<Medi
       await new Promise<void>((r) => server.close(() => r()));
     },
   };
+  return gateway;
 }

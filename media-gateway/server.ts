@@ -13,8 +13,9 @@ import { temporalCallPort } from './signals/port';
 
 /**
  * Media gateway process: Twilio Media Streams on MEDIA_GATEWAY_PORT (path /twilio/stream), with
- * /healthz and /metrics on the same port. Stops cleanly on SIGTERM: every call gets mediaEnded
- * and its final usage before the process exits.
+ * /healthz and /metrics on the same port. Drains on SIGTERM (MediaGateway.drain): out of the load
+ * balancer first, live calls go on up to MEDIA_DRAIN_LIMIT_SEC, and every call still live then gets
+ * mediaEnded with its transcript and final usage before the process exits.
  */
 const config = loadConfig();
 const log = createLogger('media-gateway', config.LOG_LEVEL);
@@ -63,7 +64,8 @@ let stopping = false;
 const stop = async () => {
   if (stopping) return;
   stopping = true;
-  await gateway.close(10_000);
+  const r = await gateway.drain({ healthDelayMs: config.DRAIN_HEALTH_DELAY_MS, limitMs: config.MEDIA_DRAIN_LIMIT_SEC * 1000, graceMs: 10_000 });
+  log.info(r, 'media gateway drained');
   await Promise.allSettled([temporal.connection.close(), sql.end({ timeout: 5 })]);
   process.exit(0);
 };

@@ -9,6 +9,7 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { startStack, ROOT_DIR, type Stack } from './dev/stack';
+import { stopAllProcesses, stopOnSignals } from './dev/processes';
 import { connectTemporal } from '../lib/temporal';
 import { campaignWorkflowId } from '../lib/ids';
 import { parseOptions, demoEnvironment, demoDataDir } from './demo/options';
@@ -28,18 +29,21 @@ const step = (n: number, text: string) => console.log(`\n${n}/5 ${text}`);
 
 let stack: Stack | undefined;
 let stopping = false;
-const shutdown = async (why: string, code: number) => {
+const stopStack = async (why: string) => {
   if (stopping) return;
   stopping = true;
-  if (stack) {
-    console.log(`\n${why}: stopping…`);
-    await stack.stop();
-    console.log('stopped.');
-  }
+  console.log(`\n${why}: stopping…`);
+  await stack?.stop();
+  console.log('stopped.');
+};
+const shutdown = async (why: string, code: number) => {
+  if (stopping) return;
+  await stopStack(why);
+  await stopAllProcesses();
   process.exit(code);
 };
-process.on('SIGINT', () => void shutdown('Ctrl-C', 0));
-process.on('SIGTERM', () => void shutdown('SIGTERM', 0));
+// In place before the first process starts: a signal during start-up stops what has started.
+stopOnSignals(stopStack);
 
 try {
   const opts = parseOptions(process.argv.slice(2), process.env);
@@ -145,6 +149,7 @@ try {
   console.log(`\nThe stack stays up: API ${stack.urls['API']} with the client key above (admin key in ${path.join(dataDir, 'dev-secrets.json')}), Temporal UI ${stack.urls['Temporal UI']}`);
   console.log('Ctrl-C stops everything.');
 } catch (err) {
+  if (stopping) await new Promise(() => {}); // a signal is stopping everything; its handler exits
   console.error(`\ndemo failed: ${(err as Error).message}`);
   await shutdown('failure', 1);
 }

@@ -1,5 +1,6 @@
 import { Worker, type WorkerOptions } from '@temporalio/worker';
 import { connectWorkerToTemporal } from './connection';
+import { drainOnShutdown } from './runtime';
 import { loadConfig, type Config } from '../lib/config';
 import { createSql } from '../lib/db';
 import { createLogger } from '../lib/logger';
@@ -43,7 +44,7 @@ export async function createDialerWorker(config: Config, overrides: Partial<Work
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const config = loadConfig();
-  const { worker, log, close } = await createDialerWorker(config);
+  const { worker, log, close } = await createDialerWorker(config, drainOnShutdown);
   const metrics = config.DIALER_METRICS_PORT === undefined ? undefined : await startMetricsServer(config.DIALER_METRICS_PORT);
   if (metrics) log.info({ port: metrics.port }, 'dialer metrics at /metrics');
   log.info({ taskQueue: config.DIALER_TASK_QUEUE, callsPerSecond: config.DIALER_CALLS_PER_SECOND }, 'dialer worker started');

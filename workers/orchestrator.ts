@@ -2,6 +2,7 @@ import { Worker, type WorkerOptions } from '@temporalio/worker';
 import { Client } from '@temporalio/client';
 import { connectWorkerToTemporal } from './connection';
 import { connectTemporalClient } from '../lib/temporal';
+import { drainOnShutdown } from './runtime';
 import { loadConfig, type Config } from '../lib/config';
 import { createSql } from '../lib/db';
 import { createLogger } from '../lib/logger';
@@ -56,7 +57,7 @@ export async function createOrchestratorWorker(config: Config, overrides: Partia
 if (import.meta.url === `file://${process.argv[1]}`) {
   const config = loadConfig();
   installRuntimeLogger(createLogger('temporal-sdk'));
-  const orchestrator = await createOrchestratorWorker(config);
+  const orchestrator = await createOrchestratorWorker(config, drainOnShutdown);
   const { worker, log, close } = orchestrator;
   const metrics = await startMetricsServer(config.WORKER_METRICS_PORT);
   log.info({ port: metrics.port }, 'worker metrics at /metrics');

@@ -9,10 +9,64 @@ export interface ManagedProcess {
 }
 
 /**
+ * Every process started here and not yet exited, so a stop at any moment (a signal during start-up
+ * included) reaches all of them: each lives in its own process group, so a terminal's Ctrl-C or a
+ * SIGTERM to the parent never reaches them by itself.
+ */
+const live = new Set<ManagedProcess>();
+let refusing = false;
+
+/** Stops every live process (newest first) and refuses to start any more from now on. */
+export async function stopAllProcesses(graceMs?: number): Promise<void> {
+  refusing = true;
+  await Promise.all([...live].reverse().map((p) => stopProcess(p, graceMs)));
+}
+
+/**
+ * Installs SIGINT/SIGTERM handlers at once, before anything is started: the first signal runs
+ * `onStop` (the stack's own stop and a message, when there is one), stops every process this script
+ * started whatever start-up step it is at, and exits 0. A further SIGTERM kills what is left without
+ * waiting; a further SIGINT is ignored (a terminal's Ctrl-C reaches npm, tsx and us alike).
+ */
+export function stopOnSignals(onStop: (why: string) => Promise<void> | void = () => {}): void {
+  let stopping = false;
+  const handler = (sig: NodeJS.Signals) => {
+    if (stopping) {
+      if (sig === 'SIGINT') return;
+      for (const p of live) signalGroup(p, 'SIGKILL');
+      process.exit(1);
+    }
+    stopping = true;
+    void (async () => {
+      try {
+        await onStop(sig === 'SIGINT' ? 'Ctrl-C' : sig);
+      } catch {
+        // whatever onStop could not stop, stopAllProcesses does
+      } finally {
+        await stopAllProcesses();
+        process.exit(0);
+      }
+    })();
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+}
+
+function signalGroup(p: ManagedProcess, sig: NodeJS.Signals): boolean {
+  try {
+    process.kill(-p.child.pid!, sig);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Starts a child whose output goes to .data/logs/<name>.log (and, for errors, to our stderr), in
  * its own process group so a stop reaches everything it started.
  */
 export function startProcess(name: string, cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; logDir: string; echo?: boolean }): ManagedProcess {
+  if (refusing) throw new Error(`stopping: ${name} not started`);
   mkdirSync(opts.logDir, { recursive: true });
   const log = createWriteStream(path.join(opts.logDir, `${name}.log`), { flags: 'a' });
   const child = spawn(cmd, args, { env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
@@ -33,7 +87,10 @@ export function startProcess(name: string, cmd: string, args: string[], opts: { 
     }
   }
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { name, child, exited };
+  const managed = { name, child, exited };
+  live.add(managed);
+  void exited.then(() => live.delete(managed));
+  return managed;
 }
 
 /** SIGTERM the process group, SIGKILL it after `graceMs`. */

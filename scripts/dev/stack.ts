@@ -9,6 +9,8 @@ import { temporalCliPath } from '../../lib/temporal-bin';
 import { SEARCH_ATTRIBUTE_DEFS } from '../../lib/search-attributes';
 import { checkPostgres } from './postgres';
 import { httpOk, startProcess, stopProcess, waitFor, type ManagedProcess } from './processes';
+import { HAPROXY_BIN, haproxyAvailable, writeHaproxyConfig } from './haproxy';
+import { freePort } from '../../lib/net/free-port';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 // AICALL_DATA_DIR lets tests run a second stack beside a developer's.
@@ -23,10 +25,14 @@ export interface Stack {
   processes: ManagedProcess[];
   /** Resolves with the first process that exits on its own (of those started by startStack). */
   firstExit: Promise<ManagedProcess>;
-  /** Names of the application processes that `restart` can start again (worker, dialer, media-gateway, api). */
+  /** Names of the application processes that `restart` can start again (worker, dialer, media-gateway, api; with replicas worker-1, worker-2, …). */
   restartable: string[];
+  /** What each application process is: its kind, and the ports it listens on. */
+  instances: Instance[];
   /** Starts `name` again (after it died or was killed) with the same command and environment; resolves when it is ready. */
   restart(name: string): Promise<ManagedProcess>;
+  /** SIGTERM `name` and wait until it has drained and exited (SIGKILL only past its drain time). */
+  drain(name: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -38,6 +44,8 @@ export interface StackOptions {
   dataDir?: string;
   /** Temporal dev server without its SQLite file (faster; nothing survives a restart of the server). */
   temporalInMemory?: boolean;
+  /** N of each application process (API, orchestrator worker, dialer worker, media gateway), HAProxy in front of the APIs and gateways. */
+  replicas?: number;
   /** Do not echo child warnings to our stderr (drivers that kill processes on purpose). */
   quiet?: boolean;
 }
@@ -89,7 +97,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     if (startTemporal) {
       const [host, port] = config.TEMPORAL_ADDRESS.split(':');
       const db = opts.temporalInMemory ? [] : ['--db-filename', path.join(dataDir, 'temporal.sqlite')];
-      const args = ['server', 'start-dev', ...db, '--ip', host ?? '127.0.0.1', '--port', port ?? '7233',
+      // The server's own Prometheus metrics, whose `action` counter is what Temporal Cloud bills (npm run load reads it).
+      const metricsPort = await freePort();
+      const args = ['server', 'start-dev', ...db, '--metrics-port', String(metricsPort), '--ip', host ?? '127.0.0.1', '--port', port ?? '7233',
         '--ui-port', String(config.TEMPORAL_UI_PORT), '--ui-disable-news-fetch', '--log-level', 'warn', '--namespace', config.TEMPORAL_NAMESPACE];
       for (const [k, t] of Object.entries(SEARCH_ATTRIBUTE_DEFS)) args.push('--search-attribute', `${k}=${t}`);
       const temporal = startProcess('temporal', temporalCliPath(), args, { logDir });
@@ -105,6 +115,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         }
       }, 30_000, temporal.exited);
       urls['Temporal UI'] = `http://localhost:${config.TEMPORAL_UI_PORT}/namespaces/${config.TEMPORAL_NAMESPACE}/workflows`;
+      urls['Temporal metrics'] = `http://localhost:${metricsPort}/metrics`;
     }
     urls['Temporal'] = config.TEMPORAL_ADDRESS;
 
@@ -116,68 +127,159 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       rmSync(simEnvFile, { force: true });
       const sims = startProcess('simulators', process.execPath, ['--import', 'tsx', simEntry], { env: { ...env, SIM_ENV_FILE: simEnvFile }, logDir, echo });
       processes.push(sims);
-      await waitFor('vendor simulators', async () => existsSync(simEnvFile), 30_000, sims.exited);
-      Object.assign(env, JSON.parse(readFileSync(simEnvFile, 'utf8')));
+      // The file may be seen half-written on a busy machine: ready when it parses.
+      let simEnv: Record<string, string> | undefined;
+      await waitFor('vendor simulators', async () => !!(simEnv = existsSync(simEnvFile) ? JSON.parse(readFileSync(simEnvFile, 'utf8')) : undefined), 30_000, sims.exited);
+      Object.assign(env, simEnv);
     }
+    // Twilio and Billplz reach the API and the gateway at these ports: the processes themselves, or
+    // HAProxy in front of the replicas.
     env.APP_ORIGIN ??= `http://127.0.0.1:${config.API_PORT}`;
     env.MEDIA_PUBLIC_URL ??= `ws://127.0.0.1:${config.MEDIA_GATEWAY_PORT}`;
     config = loadConfig(env);
 
-    const entries = new Map<string, string>();
-    const node = (name: string, rel: string) => {
-      entries.set(name, rel);
-      const p = startProcess(name, process.execPath, ['--import', 'tsx', tsEntry(rel)], { env, logDir, echo });
-      const i = processes.findIndex((q) => q.name === name);
-      if (i >= 0) processes[i] = p;
+    const replicas = opts.replicas ?? 1;
+    if (replicas > 1 && !haproxyAvailable()) throw new Error(`--replicas needs HAProxy at ${HAPROXY_BIN} (bash scripts/setup.sh installs it)`);
+    // Nothing balances a single instance: no health check to fail before it stops accepting.
+    if (replicas === 1) env.DRAIN_HEALTH_DELAY_MS ??= '0';
+    const plan = await instancePlan(config, replicas, existsSync(tsEntry('media-gateway/server.ts')));
+    const entries = new Map(plan.map((i) => [i.name, i]));
+    const node = (i: Instance) => {
+      const p = startProcess(i.name, process.execPath, ['--import', 'tsx', tsEntry(i.rel)], { env: { ...env, ...i.env }, logDir, echo });
+      const at = processes.findIndex((q) => q.name === i.name);
+      if (at >= 0) processes[at] = p;
       else processes.push(p);
       return p;
     };
-    const worker = node('worker', 'workers/orchestrator.ts');
-    if (existsSync(tsEntry('workers/dialer.ts'))) node('dialer', 'workers/dialer.ts');
-    if (existsSync(tsEntry('media-gateway/server.ts'))) {
-      const gw = node('media-gateway', 'media-gateway/server.ts');
-      urls['Media gateway'] = `${env.MEDIA_PUBLIC_URL}`;
-      void gw;
+    const started = plan.map((i) => [i, node(i)] as const);
+    if (replicas > 1) {
+      const socketPath = path.join(dataDir, 'haproxy.sock');
+      const { args } = writeHaproxyConfig(dataDir, {
+        apiPort: config.API_PORT,
+        mediaPort: config.MEDIA_GATEWAY_PORT,
+        apis: plan.filter((i) => i.kind === 'api').map((i) => ({ name: i.name, port: i.port! })),
+        gateways: plan.filter((i) => i.kind === 'media-gateway').map((i) => ({ name: i.name, port: i.port! })),
+        socketPath,
+      });
+      processes.push(startProcess('haproxy', HAPROXY_BIN, args, { logDir, echo }));
+      urls['HAProxy admin socket'] = socketPath;
     }
-    const api = node('api', 'api/server.ts');
-    await waitFor('API', httpOk(`http://127.0.0.1:${config.API_PORT}/healthz`), 60_000, api.exited);
+    for (const [i, p] of started) if (i.readyUrl && i.kind !== 'worker') await waitFor(i.name, httpOk(i.readyUrl), 60_000, p.exited);
+    await waitFor('API', httpOk(`http://127.0.0.1:${config.API_PORT}/healthz`), 60_000, firstToExit(processes));
+    if (plan.some((i) => i.kind === 'media-gateway')) urls['Media gateway'] = `${env.MEDIA_PUBLIC_URL}`;
     urls['API'] = `http://localhost:${config.API_PORT}`;
     urls['API health'] = `http://localhost:${config.API_PORT}/healthz`;
-    urls['API metrics'] = `http://localhost:${config.API_PORT}/metrics`;
-    urls['Worker metrics'] = `http://localhost:${config.WORKER_METRICS_PORT}/metrics`;
+    for (const i of plan) {
+      if (i.kind === 'api' && replicas === 1) urls['API metrics'] = `http://localhost:${config.API_PORT}/metrics`;
+      else if (i.readyUrl && i.kind !== 'media-gateway') urls[`${i.name} metrics`] = i.readyUrl.replace('/healthz', '/metrics').replace('127.0.0.1', 'localhost');
+    }
 
-    // The worker is ready when it has run a workflow end to end (it reads Postgres in an activity).
+    // The workers are ready when each polls (serves /metrics once its Temporal worker exists) and the
+    // orchestration queue has run a workflow end to end (it reads Postgres in an activity).
+    for (const [i, p] of started) if (i.kind === 'worker') await waitFor(i.name, httpOk(i.readyUrl!), 60_000, p.exited);
     const client = await connectTemporal(config);
     try {
       await Promise.race([
-        client.workflow.execute('systemCheckWorkflow', { taskQueue: 'orchestration', workflowId: `system-check/dev-${Date.now()}`, args: [], workflowExecutionTimeout: '60s' }),
-        worker.exited.then(() => Promise.reject(new Error('worker exited during start-up (see .data/logs/worker.log)'))),
+        client.workflow.execute('systemCheckWorkflow', { taskQueue: config.ORCHESTRATION_TASK_QUEUE, workflowId: `system-check/dev-${Date.now()}`, args: [], workflowExecutionTimeout: '60s' }),
+        firstToExit(processes).then((p) => Promise.reject(new Error(`${p.name} exited during start-up (see ${logDir}/${p.name}.log)`))),
       ]);
     } finally {
       await client.connection.close();
     }
 
-    const firstExit = Promise.race(processes.map((p) => p.exited.then(() => p)));
-    // What "ready" means for a process started again: it answers on its HTTP port (the workers serve
-    // /metrics once their Temporal worker exists); a process without one is given a moment.
-    const probe = (what: string, url: string) => (p: ManagedProcess) => waitFor(what, httpOk(url), 120_000, p.exited);
-    const ready: Record<string, (p: ManagedProcess) => Promise<void>> = {
-      api: probe('API', `http://127.0.0.1:${config.API_PORT}/healthz`),
-      worker: probe('worker', `http://127.0.0.1:${config.WORKER_METRICS_PORT}/metrics`),
-      ...(config.DIALER_METRICS_PORT ? { dialer: probe('dialer', `http://127.0.0.1:${config.DIALER_METRICS_PORT}/metrics`) } : {}),
-    };
+    const firstExit = firstToExit(processes);
     const restart = async (name: string) => {
-      const rel = entries.get(name);
-      if (!rel) throw new Error(`no process named ${name} to restart (have ${[...entries.keys()].join(', ')})`);
+      const i = entries.get(name);
+      if (!i) throw new Error(`no process named ${name} to restart (have ${[...entries.keys()].join(', ')})`);
       const old = processes.find((p) => p.name === name);
       if (old && old.child.exitCode === null && old.child.signalCode === null) throw new Error(`${name} is still running`);
-      const p = node(name, rel);
-      await (ready[name]?.(p) ?? new Promise((r) => setTimeout(r, 500)));
+      const p = node(i);
+      if (i.readyUrl) await waitFor(name, httpOk(i.readyUrl), 120_000, p.exited);
+      else await new Promise((r) => setTimeout(r, 500));
       return p;
     };
-    return { config, env, urls, adminKey: env.ADMIN_API_KEY!, processes, firstExit, restartable: [...entries.keys()], restart, stop };
+    const drain = async (name: string) => {
+      const p = processes.find((q) => q.name === name);
+      if (!p || !entries.has(name)) throw new Error(`no process named ${name} to drain`);
+      await stopProcess(p, graceFor(entries.get(name), config));
+    };
+    const stopGracefully = async () => {
+      // Front to back: the API and the gateways drain (the balancer still forwards what they
+      // finish), then the balancer, the workers (they finish their activities), simulators, Temporal.
+      const tiers: ((p: ManagedProcess) => boolean)[] = [
+        (p) => ['api', 'media-gateway'].includes(entries.get(p.name)?.kind ?? ''),
+        (p) => p.name === 'haproxy',
+        (p) => entries.has(p.name),
+        (p) => p.name === 'simulators',
+        () => true,
+      ];
+      const left = new Set(processes);
+      for (const inTier of tiers) {
+        const now = [...left].filter(inTier);
+        now.forEach((p) => left.delete(p));
+        await Promise.all(now.map((p) => stopProcess(p, graceFor(entries.get(p.name), config))));
+      }
+    };
+    return { config, env, urls, adminKey: env.ADMIN_API_KEY!, processes, firstExit, restartable: [...entries.keys()], instances: plan, restart, drain, stop: stopGracefully };
   } catch (err) {
     await stop();
     throw err;
   }
+}
+
+export type InstanceKind = 'worker' | 'dialer' | 'media-gateway' | 'api';
+
+/** One application process of the stack: what it runs, its own ports, and the URL that says it is up. */
+export interface Instance {
+  name: string;
+  kind: InstanceKind;
+  rel: string;
+  /** Environment that differs from the stack's (its own listening ports). */
+  env: NodeJS.ProcessEnv;
+  /** The API's or gateway's own port (behind HAProxy with replicas). */
+  port?: number;
+  readyUrl?: string;
+}
+
+/**
+ * One of each process on the configured ports, or with `replicas` > 1 N of each, each on its own
+ * free port (named kind-1 … kind-N), the configured API and gateway ports left to HAProxy.
+ */
+async function instancePlan(config: Config, replicas: number, withGateway: boolean): Promise<Instance[]> {
+  const kinds: [InstanceKind, string][] = [['worker', 'workers/orchestrator.ts'], ['dialer', 'workers/dialer.ts'], ['media-gateway', 'media-gateway/server.ts'], ['api', 'api/server.ts']];
+  const out: Instance[] = [];
+  for (const [kind, rel] of kinds) {
+    if (kind === 'media-gateway' && !withGateway) continue;
+    for (let n = 1; n <= replicas; n++) {
+      const name = replicas === 1 ? kind : `${kind}-${n}`;
+      const own = async (configured: number | undefined) => (replicas === 1 && configured !== undefined ? configured : await freePort());
+      if (kind === 'worker') {
+        const port = await own(config.WORKER_METRICS_PORT);
+        out.push({ name, kind, rel, env: { WORKER_METRICS_PORT: String(port) }, readyUrl: `http://127.0.0.1:${port}/metrics` });
+      } else if (kind === 'dialer') {
+        const port = replicas === 1 ? config.DIALER_METRICS_PORT : await freePort();
+        out.push({ name, kind, rel, env: port === undefined ? {} : { DIALER_METRICS_PORT: String(port) }, readyUrl: port === undefined ? undefined : `http://127.0.0.1:${port}/metrics` });
+      } else if (kind === 'media-gateway') {
+        const port = await own(config.MEDIA_GATEWAY_PORT);
+        out.push({ name, kind, rel, port, env: { MEDIA_GATEWAY_PORT: String(port) }, readyUrl: `http://127.0.0.1:${port}/healthz` });
+      } else {
+        const port = await own(config.API_PORT);
+        out.push({ name, kind, rel, port, env: { API_PORT: String(port) }, readyUrl: `http://127.0.0.1:${port}/healthz` });
+      }
+    }
+  }
+  return out;
+}
+
+/** How long a stop waits for a process's own drain before SIGKILL. */
+function graceFor(i: Instance | undefined, config: Config): number {
+  if (i?.kind === 'media-gateway') return config.DRAIN_HEALTH_DELAY_MS + config.MEDIA_DRAIN_LIMIT_SEC * 1000 + 15_000;
+  if (i?.kind === 'api') return config.DRAIN_HEALTH_DELAY_MS + config.API_DRAIN_TIMEOUT_MS + 5_000;
+  // Workers finish their activities (Worker.shutdown waits for them; dial and settle take seconds).
+  if (i) return 35_000;
+  return 8_000;
+}
+
+function firstToExit(ps: ManagedProcess[]): Promise<ManagedProcess> {
+  return Promise.race(ps.map((p) => p.exited.then(() => p)));
 }

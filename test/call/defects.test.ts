@@ -7,6 +7,7 @@ import type { CallActivities, DialerActivities, HoldSweeperActivities } from '..
 import { callWorkflowId, campaignWorkflowId } from '../../lib/ids';
 import { callStateQuery, mediaEndedSignal, outcomeSignal, transcriptSignal, usageSignal, type CallInput, type CallResult } from '../../workflows/call/contract';
 import { withWorker, testLogger } from '../helpers/env';
+import { ensureHoldSweeperSchedule } from '../../workers/hold-sweeper-schedule';
 import { attach, charge, recordHistory, startCallHarness, testNumber, writeRecordedHistories, type CallHarness } from './harness';
 
 /**
@@ -115,6 +116,18 @@ describe('defect 1: a call workflow that ends abnormally never strands its hold'
     const after = await h.ledger.balance(h.accountId);
     expect(after.heldMicro).toBe(before.heldMicro);
     expect(before.availableMicro - after.availableMicro).toBe(result!.chargedMicro);
+  });
+
+  it('the sweeper\'s Schedule is created at worker start-up, idempotently', async () => {
+    const scheduleId = `hold-sweeper-test-${randomUUID()}`;
+    const taskQueue = `sweeper-${randomUUID()}`;
+    expect(await ensureHoldSweeperSchedule(h.ctx.client, { taskQueue, scheduleId })).toEqual({ scheduleId, created: true });
+    expect(await ensureHoldSweeperSchedule(h.ctx.client, { taskQueue, scheduleId, every: '1 minute' })).toEqual({ scheduleId, created: false });
+    const handle = h.ctx.client.schedule.getHandle(scheduleId);
+    const d = await handle.describe();
+    expect(d.action).toMatchObject({ type: 'startWorkflow', workflowType: 'holdSweeperWorkflow', taskQueue });
+    expect(d.spec.intervals?.[0]?.every).toBe(60_000);
+    await handle.delete();
   });
 
   it('an unexpected failure in the workflow (here: a broken dial look-up) still releases the hold before the run fails', async () => {

@@ -118,6 +118,17 @@ describe('defect 1: a call workflow that ends abnormally never strands its hold'
     expect(before.availableMicro - after.availableMicro).toBe(result!.chargedMicro);
   });
 
+  it('a run gone before it dialed (or before it recorded the call): not_attempted, its hold released', async () => {
+    const input = h.input(testNumber());
+    const { quote } = await acts().callPrepare({ to: input.to, maxDurationSec: input.maxDurationSec });
+    expect(await acts().callBegin({ input, toE164: input.to, quote })).toMatchObject({ outcome: 'held' });
+    // No workflow by that id (terminated and deleted, or never started): the hold is the only trace.
+    expect(await acts().callReconcile({ callId: input.callId })).toMatchObject({ status: 'not_attempted', chargedMicro: 0, endReason: 'abandoned' });
+    expect(await h.ledgerOps(input.callId)).toEqual(['hold', 'void']);
+    expect(await row(input.callId)).toMatchObject({ status: 'not_attempted', terminal: true });
+    expect(await acts().callReconcile({ callId: randomUUID() })).toMatchObject({ status: 'not_attempted' });
+  });
+
   it('the sweeper\'s Schedule is created at worker start-up, idempotently', async () => {
     const scheduleId = `hold-sweeper-test-${randomUUID()}`;
     const taskQueue = `sweeper-${randomUUID()}`;

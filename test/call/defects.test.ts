@@ -7,6 +7,7 @@ import type { CallActivities, DialerActivities, HoldSweeperActivities } from '..
 import { callWorkflowId, campaignWorkflowId } from '../../lib/ids';
 import { callStateQuery, mediaEndedSignal, outcomeSignal, transcriptSignal, usageSignal, type CallInput, type CallResult } from '../../workflows/call/contract';
 import { withWorker, testLogger } from '../helpers/env';
+import { issueKey } from '../../lib/accounts';
 import { ensureHoldSweeperSchedule } from '../../workers/hold-sweeper-schedule';
 import { attach, charge, recordHistory, startCallHarness, testNumber, writeRecordedHistories, type CallHarness } from './harness';
 
@@ -260,6 +261,10 @@ describe('defect 9: the end reason of a call that did not end in a plain hang-up
     const result = await withWorker({ activities: h.activities }, async (tq) => (await start(tq, input)).result());
     expect(result).toMatchObject({ status: 'completed', endReason: 'media_error' });
     expect(await row(input.callId)).toMatchObject({ status: 'completed', end_reason: 'media_error' });
+    // An operator sees it through the API as well.
+    const { key } = await issueKey(h.ctx.sql, { accountId: h.accountId, role: 'client' });
+    const view = await (await fetch(`${h.apiUrl}/v1/calls/${input.callId}`, { headers: { authorization: `Bearer ${key}` } })).json();
+    expect(view).toMatchObject({ status: 'completed', endReason: 'media_error' });
   });
 });
 

@@ -3,6 +3,7 @@ import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js'
 import type { Sql } from '../../lib/db';
 import { ledgerKeys } from '../../lib/ids';
 import { holdFor, storePriceList, type PriceList } from '../../lib/pricing';
+import { cleanText } from '../../lib/text/clean';
 import { loadCallAgent } from './agent';
 import type { CallLedger, SuppressionList } from './ports';
 import { nonRetryableIfData } from './sql-errors';
@@ -40,7 +41,7 @@ export async function beginCall(
       await tx`
         insert into calls (id, account_id, campaign_id, contact_id, attempt, to_e164, status, agent_id, price_list_version)
         values (${input.callId}, ${input.accountId}, ${input.campaignId ?? null}, ${input.contactId ?? null},
-                ${input.attempt}, ${toE164 ?? input.to.slice(0, 40)}, ${toE164 ? 'holding' : 'validating'}, ${input.agentId}, ${version})
+                ${input.attempt}, ${toE164 ?? cleanText(input.to, 40)}, ${toE164 ? 'holding' : 'validating'}, ${input.agentId}, ${version})
         on conflict (id) do nothing`;
     });
   } catch (err) {

@@ -38,6 +38,7 @@ interface CallRow {
   duration_sec: number | null;
   error: string | null;
   end_reason: string | null;
+  dial_state: string | null;
 }
 
 /**
@@ -86,7 +87,7 @@ export function createHoldSweeperActivities(deps: HoldSweeperDeps): HoldSweeperA
 
   async function readRow(callId: string): Promise<CallRow | undefined> {
     const [row] = await sql<CallRow[]>`
-      select account_id, campaign_id, contact_id, attempt, status, settled_at, provider_call_sid, answered_by, price_list_version, hold_amount, duration_sec, error, end_reason
+      select account_id, campaign_id, contact_id, attempt, status, settled_at, provider_call_sid, answered_by, price_list_version, hold_amount, duration_sec, error, end_reason, dial_state
       from calls where id = ${callId}`;
     return row;
   }
@@ -124,6 +125,9 @@ export function createHoldSweeperActivities(deps: HoldSweeperDeps): HoldSweeperA
           transcript: st?.transcript ?? [],
         },
       };
+    } else if (!sid && !row.dial_state) {
+      // Never dialed: the contact is owed its attempt.
+      ending = { status: 'not_attempted', endReason: 'abandoned', error: 'the call workflow closed before dialing; hold released by the hold sweeper' };
     } else {
       ending = { status: 'failed', endReason: 'abandoned', error: 'the call workflow closed before releasing its hold; released by the hold sweeper' };
     }
@@ -177,7 +181,8 @@ export function createHoldSweeperActivities(deps: HoldSweeperDeps): HoldSweeperA
     async callReconcile({ callId }) {
       if (await workflowOpen(callId)) return null;
       const row = await readRow(callId);
-      if (!row) return null;
+      // Closed before it recorded the call: nothing was held or dialed.
+      if (!row) return { callId, status: 'not_attempted', durationSec: 0, chargedMicro: 0, providerCostMicro: 0, endReason: 'abandoned' };
       if (row.settled_at) return fromRow(callId, row);
       return resolveClosed(callId, row);
     },

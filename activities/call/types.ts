@@ -125,6 +125,7 @@ export interface HoldSweeperActivities {
   /**
    * One call, as the campaign asks for an in-flight call older than its lease: null while its
    * workflow runs; else its result (resolving its hold first if the workflow left it pending).
+   * A run that closed before dialing (or before recording the call) is `not_attempted`.
    */
   callReconcile(args: { callId: string }): Promise<CallResult | null>;
 }

@@ -226,7 +226,7 @@ export function campaignsRouter({ sql, temporal, config }: AppDeps): Router {
     const analysis = await loadAnalysis(sql, call.id);
     res.json({
       id: call.id, campaignId: call.campaign_id, contactId: call.contact_id, attempt: call.attempt, to: call.to_e164, status: call.status,
-      terminal: call.terminal, providerCallSid: call.provider_call_sid, answeredBy: call.answered_by, outcome: call.outcome, error: call.error,
+      terminal: call.terminal, providerCallSid: call.provider_call_sid, answeredBy: call.answered_by, outcome: call.outcome, error: call.error, endReason: call.end_reason,
       createdAt: call.created_at, answeredAt: call.answered_at, endedAt: call.ended_at, durationSec: call.duration_sec,
       cost: cost ? {
         priceListVersion: cost.price_list_version, azureSttCost: cost.azure_stt_cost, llmCost: cost.llm_cost, ttsCost: cost.tts_cost,

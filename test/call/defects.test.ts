@@ -7,6 +7,8 @@ import type { CallActivities, DialerActivities, HoldSweeperActivities } from '..
 import { callWorkflowId, campaignWorkflowId } from '../../lib/ids';
 import { callStateQuery, mediaEndedSignal, outcomeSignal, transcriptSignal, usageSignal, type CallInput, type CallResult } from '../../workflows/call/contract';
 import { withWorker, testLogger } from '../helpers/env';
+import { issueKey } from '../../lib/accounts';
+import { ensureHoldSweeperSchedule } from '../../workers/hold-sweeper-schedule';
 import { attach, charge, recordHistory, startCallHarness, testNumber, writeRecordedHistories, type CallHarness } from './harness';
 
 /**
@@ -115,6 +117,29 @@ describe('defect 1: a call workflow that ends abnormally never strands its hold'
     const after = await h.ledger.balance(h.accountId);
     expect(after.heldMicro).toBe(before.heldMicro);
     expect(before.availableMicro - after.availableMicro).toBe(result!.chargedMicro);
+  });
+
+  it('a run gone before it dialed (or before it recorded the call): not_attempted, its hold released', async () => {
+    const input = h.input(testNumber());
+    const { quote } = await acts().callPrepare({ to: input.to, maxDurationSec: input.maxDurationSec });
+    expect(await acts().callBegin({ input, toE164: input.to, quote })).toMatchObject({ outcome: 'held' });
+    // No workflow by that id (terminated and deleted, or never started): the hold is the only trace.
+    expect(await acts().callReconcile({ callId: input.callId })).toMatchObject({ status: 'not_attempted', chargedMicro: 0, endReason: 'abandoned' });
+    expect(await h.ledgerOps(input.callId)).toEqual(['hold', 'void']);
+    expect(await row(input.callId)).toMatchObject({ status: 'not_attempted', terminal: true });
+    expect(await acts().callReconcile({ callId: randomUUID() })).toMatchObject({ status: 'not_attempted' });
+  });
+
+  it('the sweeper\'s Schedule is created at worker start-up, idempotently', async () => {
+    const scheduleId = `hold-sweeper-test-${randomUUID()}`;
+    const taskQueue = `sweeper-${randomUUID()}`;
+    expect(await ensureHoldSweeperSchedule(h.ctx.client, { taskQueue, scheduleId })).toEqual({ scheduleId, created: true });
+    expect(await ensureHoldSweeperSchedule(h.ctx.client, { taskQueue, scheduleId, every: '1 minute' })).toEqual({ scheduleId, created: false });
+    const handle = h.ctx.client.schedule.getHandle(scheduleId);
+    const d = await handle.describe();
+    expect(d.action).toMatchObject({ type: 'startWorkflow', workflowType: 'holdSweeperWorkflow', taskQueue });
+    expect(d.spec.intervals?.[0]?.every).toBe(60_000);
+    await handle.delete();
   });
 
   it('an unexpected failure in the workflow (here: a broken dial look-up) still releases the hold before the run fails', async () => {
@@ -236,6 +261,10 @@ describe('defect 9: the end reason of a call that did not end in a plain hang-up
     const result = await withWorker({ activities: h.activities }, async (tq) => (await start(tq, input)).result());
     expect(result).toMatchObject({ status: 'completed', endReason: 'media_error' });
     expect(await row(input.callId)).toMatchObject({ status: 'completed', end_reason: 'media_error' });
+    // An operator sees it through the API as well.
+    const { key } = await issueKey(h.ctx.sql, { accountId: h.accountId, role: 'client' });
+    const view = await (await fetch(`${h.apiUrl}/v1/calls/${input.callId}`, { headers: { authorization: `Bearer ${key}` } })).json();
+    expect(view).toMatchObject({ status: 'completed', endReason: 'media_error' });
   });
 });
 

@@ -126,6 +126,9 @@ describe('npm run demo', () => {
       expect(r.totals.chargedMicro).toBe(Number(k!.charged));
       expect(r.totals.marginMicro).toBe(Number(k!.margin));
       expect(r.totals.chargedMicro).toBeGreaterThan(0);
+      // The default billing rule (60/6): no call the simulators produce is billed below its cost.
+      const losing = await sql`select k.call_id from call_costs k join calls l on l.id = k.call_id where l.campaign_id = ${r.campaignId} and k.profit_margin < 0`;
+      expect(losing).toEqual([]);
 
       // Ledger: the top-up was credited once, and what left the balance is exactly what was charged.
       const [topup] = await sql<{ status: string; credit_amount: string }[]>`select status, credit_amount from topups where id = ${r.topUp.id}`;

@@ -244,7 +244,9 @@ export interface CallState {
  * - Money: exactly one of settle (answered) or void (not answered) resolves the call's hold, in one
  *   guarded place that also runs when the workflow fails; a run that never got there (terminated,
  *   timed out) has its hold resolved by the hold sweeper (workflows/call/sweeper.ts), which also
- *   reports the result to the campaign.
+ *   reports the result to the campaign. A campaign that wants an overdue call's result itself
+ *   asks the `callReconcile` activity (activities/call/types.ts HoldSweeperActivities): null while
+ *   the call's workflow runs, else its CallResult (a run closed before dialing: not_attempted).
  */
 
 /** Twilio status/AMD callbacks, forwarded by the API. Applied only if they move the call forward. */

@@ -68,6 +68,8 @@ export class CalleeStream {
   private readonly listeners: CalleeStreamEvents[] = [];
   private readonly callerFrames: Buffer[] = [];
   private readonly agentFrames: Buffer[] = [];
+  /** Agent audio as received (with `record`), before any `clear` dropped some of it. */
+  readonly agentReceived: Buffer[] = [];
   private resolveEnded!: () => void;
   /** Resolves when the stream is over (not waiting for the recording). */
   readonly ended: Promise<void>;
@@ -231,9 +233,10 @@ export class CalleeStream {
     if (msg.event === 'media') {
       const buf = Buffer.from(msg.media.payload, 'base64');
       this.session.agentBytesReceived += buf.length;
+      if (this.opts.record) this.agentReceived.push(buf);
       if (buf.length) this.playQueue.push({ kind: 'audio', buf, off: 0 });
     } else if (msg.event === 'mark') {
-      const rec: MarkRecord = { name: msg.mark.name, receivedMs: this.nowMs(), cleared: false };
+      const rec: MarkRecord = { name: msg.mark.name, receivedMs: this.nowMs(), cleared: false, agentBytesBefore: this.session.agentBytesReceived };
       this.session.marks.push(rec);
       this.playQueue.push({ kind: 'mark', rec });
     } else {

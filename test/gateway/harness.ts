@@ -15,6 +15,7 @@ import { CallGoneError, mediaRefusal, type CallWorkflowPort } from '../../media-
 import type { AgentConfig, CallAgentView, CallAmdView, CallUsage, MediaAttachRequest, VoicemailPolicy, MediaEndedEvent, TranscriptTurn, CallOutcome } from '../../workflows/call/contract';
 import { judgeAttach, type MediaClaim } from '../../workflows/call/media-claim';
 import { testLogger } from '../helpers/env';
+import type { RecordingService } from '../../media-gateway/recording/service';
 
 /**
  * The gateway against the three vendor simulators and the simulated callee (sim/callee), with an
@@ -144,6 +145,8 @@ export interface HarnessOptions {
   port?: number;
   /** Most audio the STT adapter gathers into one message (adapter default 100 ms; 0 = every frame alone). */
   sttMaxHoldMs?: number;
+  /** Record calls (test/recordings); the callee then keeps both sides' audio too. */
+  recordings?: RecordingService;
 }
 
 export interface TestCall {
@@ -191,6 +194,7 @@ export async function startGatewayHarness(opts: HarnessOptions = {}): Promise<Ga
     publicUrl: opts.port ? `ws://127.0.0.1:${opts.port}` : undefined,
     port: opts.port,
     log,
+    recordings: opts.recordings,
   });
   const calls: TestCall[] = [];
 
@@ -218,6 +222,7 @@ export async function startGatewayHarness(opts: HarnessOptions = {}): Promise<Ga
           signal: ac.signal,
           authToken: o.authToken,
           persona: 'test',
+          record: !!opts.recordings,
         },
         new Promise<void>((r) => (resolveDone = r)),
       );

@@ -10,6 +10,8 @@ import { createBillplzGateway } from '../providers/billplz/adapter';
 import { billplzSettings } from '../providers/billplz/settings';
 import { callActivitiesFromConfig } from './call';
 import { createAlertActivities } from './alerts';
+import { createRecordingActivities } from './recordings';
+import { recordingStoreFromConfig } from '../lib/recordings/from-config';
 
 export interface ActivityDeps {
   sql: Sql;
@@ -34,6 +36,7 @@ export function createActivities(deps: ActivityDeps) {
     }),
     ...callActivitiesFromConfig(deps),
     ...createAlertActivities({ sql: deps.sql, log: deps.log, globalWebhookUrl: deps.config.ALERT_WEBHOOK_URL }),
+    ...createRecordingActivities({ sql: deps.sql, log: deps.log, store: recordingStoreFromConfig(deps.config) }),
   };
 }
 export type Activities = ReturnType<typeof createActivities>;

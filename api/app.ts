@@ -18,6 +18,7 @@ import { twilioWebhooksRouter } from './routes/twilio-webhooks';
 import { metricsHandler } from '../lib/metrics';
 import { requestLogger } from './request-log';
 import { reportsRouter } from './routes/reports';
+import { recordingsRouter } from './routes/recordings';
 
 export interface AppDeps {
   sql: Sql;
@@ -53,6 +54,7 @@ export function createApp(deps: AppDeps): Express {
   v1.use(creditsRouter(deps));
   v1.use(topUpsRouter(deps));
   v1.use(campaignsRouter(deps));
+  v1.use(recordingsRouter(deps));
   app.use('/v1', v1);
 
   app.use(notFoundHandler);

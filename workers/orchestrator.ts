@@ -9,6 +9,7 @@ import { WORKFLOWS_PATH } from './workflow-bundle';
 import { installRuntimeLogger } from './runtime';
 import { setActiveCallsSource, startMetricsServer } from '../lib/metrics';
 import { ensureAlertsSchedule } from '../lib/alerts/schedule';
+import { ensureRecordingRetentionSchedule } from '../lib/recordings/schedule';
 
 /**
  * The orchestrator worker: every workflow, and the activities of the `orchestration` queue.
@@ -59,6 +60,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const { temporal } = orchestrator;
   const schedule = await ensureAlertsSchedule(temporal, { taskQueue: config.ORCHESTRATION_TASK_QUEUE });
   log.info(schedule, 'alerts schedule in place');
+  log.info(await ensureRecordingRetentionSchedule(temporal, { taskQueue: config.ORCHESTRATION_TASK_QUEUE, every: config.RECORDINGS_RETENTION_EVERY }), 'recording retention schedule in place');
   log.info({ taskQueue: config.ORCHESTRATION_TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS }, 'orchestrator worker started');
   await worker.run();
   await metrics.close();

@@ -4,3 +4,4 @@ export { callWorkflow } from './call/workflow';
 export { topUpWorkflow } from './topup/workflow';
 export { campaignWorkflow } from './campaign/workflow';
 export { alertsSweepWorkflow } from './alerts/workflow';
+export { recordingRetentionWorkflow } from './recordings/workflow';

@@ -11,6 +11,7 @@ import { rejectUnstorableText } from '../text-guard';
 import { CallsQuerySchema, ContactsUploadSchema, NewCampaignSchema, PauseSchema } from '../campaigns/schemas';
 import { cancelUpdate, pauseUpdate, resumeUpdate, type CampaignInput, type CampaignSettings } from '../../workflows/campaign/contract';
 import type { AgentConfig } from '../../workflows/call/contract';
+import { recordingOf, recordingSummary } from '../../lib/recordings/catalog';
 
 interface CampaignRow {
   id: string;
@@ -205,6 +206,7 @@ export function campaignsRouter({ sql, temporal, config }: AppDeps): Router {
         usage: { sttAudioMs: cost.stt_audio_ms, promptTokens: cost.prompt_tokens, completionTokens: cost.completion_tokens, ttsCharacters: cost.tts_characters, billedSeconds: cost.billed_seconds },
       } : null,
       transcript,
+      recording: recordingSummary(await recordingOf(sql, accountId, call.id)),
     });
   });
   return r;

@@ -16,6 +16,7 @@ import type { AgentConfig, CallAgentView, CallAmdView, CallUsage, MediaAttachReq
 import { judgeAttach, type MediaClaim } from '../../workflows/call/media-claim';
 import { testLogger } from '../helpers/env';
 import type { RecordingService } from '../../media-gateway/recording/service';
+import type { SimSpeech } from '../../sim/audio';
 
 /**
  * The gateway against the three vendor simulators and the simulated callee (sim/callee), with an
@@ -147,6 +148,8 @@ export interface HarnessOptions {
   sttMaxHoldMs?: number;
   /** Record calls (test/recordings); the callee then keeps both sides' audio too. */
   recordings?: RecordingService;
+  /** The simulators' speech: two-tone code (default) or espeak-ng (test/sim-speech). */
+  speech?: SimSpeech;
 }
 
 export interface TestCall {
@@ -173,9 +176,9 @@ export interface GatewayHarness {
 
 export async function startGatewayHarness(opts: HarnessOptions = {}): Promise<GatewayHarness> {
   const [azure, openrouter, elevenlabs] = await Promise.all([
-    startAzureSpeechSim({ finalLatencyMs: opts.sttFinalLatencyMs ?? 20 }),
+    startAzureSpeechSim({ finalLatencyMs: opts.sttFinalLatencyMs ?? 20, speech: opts.speech }),
     startOpenRouterSim({ script: opts.script, firstTokenMs: opts.firstTokenMs ?? 30, tokensPerSec: opts.tokensPerSec ?? 400 }),
-    startElevenLabsSim({ firstByteMs: opts.ttsFirstByteMs ?? 20 }),
+    startElevenLabsSim({ firstByteMs: opts.ttsFirstByteMs ?? 20, speech: opts.speech }),
   ]);
   const workflows = new FakeWorkflows();
   const log = testLogger();
@@ -223,6 +226,7 @@ export async function startGatewayHarness(opts: HarnessOptions = {}): Promise<Ga
           authToken: o.authToken,
           persona: 'test',
           record: !!opts.recordings,
+          speech: opts.speech,
         },
         new Promise<void>((r) => (resolveDone = r)),
       );

@@ -87,7 +87,7 @@ const EnvSchema = z.object({
   /** Overrides of the default price list (lib/pricing), JSON; e.g. {"chargeMicroPerMinute":250000}. */
   PRICE_LIST_JSON: opt,
   /** Call recordings: the local store's directory, and the gateway's spool while a call is recorded; `off` records nothing. */
-  RECORDINGS_DIR: z.preprocess(emptyToUndefined, z.string().default('.data/recordings')),
+  RECORDINGS_DIR: z.preprocess(emptyToUndefined, z.string().default('.data/call-recordings')),
   /** Set to keep recordings in an S3-compatible bucket (AWS, MinIO, R2) instead of RECORDINGS_DIR. */
   RECORDINGS_S3_BUCKET: opt,
   RECORDINGS_S3_ENDPOINT: opt,

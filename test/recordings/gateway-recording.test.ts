@@ -136,6 +136,14 @@ describe('call recordings', () => {
     expect((await stat(store.pathOf(result.key))).size).toBe(result.bytes);
   });
 
+  it('a stream the workflow refuses records nothing', async () => {
+    const call = h.call([{ say: 'Hello?' }], { register: false });
+    await call.stream.ended;
+    expect(await recordings.result(call.callId)).toMatchObject({ status: 'off' });
+    expect(catalog.rows.has(call.callId)).toBe(false);
+    expect((await readdir(join(dir, 'spool')).catch(() => [] as string[])).filter((f) => f.includes(call.callId))).toEqual([]);
+  });
+
   it('a full disk ends the recording, not the call: reported, flagged on the call, nothing left behind', async () => {
     const call = h.call([{ say: 'Hello?' }, { say: 'Bye.', after: { ms: 1_500 } }]);
     fullDisk.add(call.callId);

@@ -3,6 +3,7 @@ import { encodeSpeech, ulawSilence, type SpeechEvent } from '../../sim/audio';
 import { encodeVoice, VoiceDecoder, voiceFor } from '../../sim/audio/voice';
 import { espeakWord, resample } from '../../sim/audio/espeak';
 import { decodeUlaw } from '../../sim/audio/g711';
+import { defaultSimSpeech } from '../../sim/audio/mode';
 
 /** Audible simulated speech: espeak-ng words as 8 kHz µ-law, recognised back from the bytes alone. */
 
@@ -35,6 +36,12 @@ describe('espeak-ng speech for the simulators', () => {
     expect(pass.length).toBe(8000);
     expect(rms(pass)).toBeGreaterThan(6_500);
     expect(rms(resample(tone(6000), 22050, 8000))).toBeLessThan(300);
+  });
+
+  it('SIM_SPEECH picks the speech; anything else is a clear error', () => {
+    expect(defaultSimSpeech({})).toBe('tones');
+    expect(defaultSimSpeech({ SIM_SPEECH: 'espeak' })).toBe('espeak');
+    expect(() => defaultSimSpeech({ SIM_SPEECH: 'festival' })).toThrow(/SIM_SPEECH must be tones or espeak/);
   });
 
   it('speaks Malay with the Malay voice', async () => {

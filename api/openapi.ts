@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Router } from 'express';
 import { AccountPageSchema, NewAccountSchema, NewKeySchema } from './routes/admin';
+import { RetentionSchema } from './routes/recordings';
 import { AgentSchema, CallsQuerySchema, ContactsUploadSchema, NewCampaignSchema, PauseSchema, SettingsSchema } from './campaigns/schemas';
 
 /**
@@ -49,6 +50,17 @@ export function openApiDocument() {
       '/v1/campaigns/{id}/cancel': { post: { summary: 'Stop dialing; calls in flight finish and settle', parameters: [idParam], responses: { '200': ok('{ status, pauseReason }'), '409': ok('not started or finished'), ...errors } } },
       '/v1/campaigns/{id}/calls': { get: { summary: 'The campaign\'s calls, paginated', parameters: [idParam, ...queryParams(CallsQuerySchema)], responses: { '200': ok('{ calls, nextCursor }'), ...errors } } },
       '/v1/calls/{id}': { get: { summary: 'A call: status, Twilio CallSid (providerCallSid), cost breakdown, transcript, outcome', parameters: [idParam], responses: { '200': ok('call'), ...errors } } },
+      '/v1/calls/{id}/recording': {
+        get: {
+          summary: 'The call\'s recording: stereo WAV, µ-law 8 kHz (left caller, right agent as heard); one byte range per request (Range: bytes=a-b) for seeking',
+          parameters: [idParam, { name: 'Range', in: 'header', required: false, schema: { type: 'string', example: 'bytes=0-65535' } }],
+          responses: { '200': ok('audio/wav, the whole file'), '206': ok('audio/wav, the range in Content-Range'), '416': ok('range outside the file; Content-Range: bytes */size'), ...errors },
+        },
+      },
+      '/v1/recordings/retention': {
+        get: { summary: 'The account\'s recording retention in days (null: kept)', responses: { '200': ok('{ days }') } },
+        put: { summary: 'Set the account\'s recording retention; older recordings are deleted by the hourly retention schedule', requestBody: body(RetentionSchema), responses: { '200': ok('{ days }'), ...errors } },
+      },
       '/v1/credits': { get: { summary: 'Available and held credit', responses: { '200': ok('{ available, held, currency, unit }') } } },
       '/v1/credits/statement': { get: { summary: 'Ledger statement, paginated', responses: { '200': ok('{ entries, nextCursor }') } } },
       '/v1/credits/topups': {

@@ -16,6 +16,9 @@ import type { RecordingStore } from '../../lib/recordings/store';
  * range past the end a 416, several ranges (multipart) or a malformed header the whole file (200),
  * as the RFC allows. And the account's retention (`/v1/recordings/retention`).
  */
+/** The account's recording retention in days; null keeps recordings. */
+export const RetentionSchema = z.object({ days: z.number().int().min(1).max(3650).nullable() }).strict();
+
 export function recordingsRouter(deps: AppDeps, opts: { store?: RecordingStore } = {}): Router {
   const r = Router();
   const { sql, log } = deps;
@@ -60,7 +63,6 @@ export function recordingsRouter(deps: AppDeps, opts: { store?: RecordingStore }
     res.json({ days: a?.days ?? null });
   });
 
-  const RetentionSchema = z.object({ days: z.number().int().min(1).max(3650).nullable() }).strict();
   r.put('/recordings/retention', async (req, res) => {
     const accountId = accountOf(req);
     const { days } = RetentionSchema.parse(req.body);

@@ -70,6 +70,10 @@ const FUZZ: Record<string, FuzzSpec> = {
   'POST /v1/campaigns/:id/cancel': { ok: [], ids: (fx) => [fx.emptyCampaignId, fx.campaignId] },
   'GET /v1/campaigns/:id/calls': { query: ['status', 'limit', 'cursor'], ok: [200], ids: (fx) => [fx.campaignId] },
   'GET /v1/calls/:id': { ok: [200], ids: (fx) => [fx.callId] },
+  // The fixture's call has a recording (the audio itself is test/recordings'); a Range query header is not a query.
+  'GET /v1/calls/:id/recording': { ok: [200], ids: (fx) => [fx.callId] },
+  'GET /v1/recordings/retention': { ok: [200] },
+  'PUT /v1/recordings/retention': { valid: { days: 30 }, ok: [200] },
 };
 
 const v1Routes = ROUTES.filter((r) => r.auth === 'client' || r.auth === 'admin');

@@ -9,7 +9,7 @@ export type RouteAuth = 'public' | 'client' | 'admin' | 'twilio' | 'billplz';
 export type RouteBody = 'none' | 'json' | 'json-or-csv' | 'form';
 
 export interface RouteSpec {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PUT';
   /** express syntax, `:id` for an id segment */
   path: string;
   auth: RouteAuth;
@@ -48,6 +48,9 @@ export const ROUTES: RouteSpec[] = [
   { method: 'POST', path: '/v1/campaigns/:id/cancel', auth: 'client', body: 'none', owns: 'campaign' },
   { method: 'GET', path: '/v1/campaigns/:id/calls', auth: 'client', body: 'none', owns: 'campaign' },
   { method: 'GET', path: '/v1/calls/:id', auth: 'client', body: 'none', owns: 'call' },
+  { method: 'GET', path: '/v1/calls/:id/recording', auth: 'client', body: 'none', owns: 'call' },
+  { method: 'GET', path: '/v1/recordings/retention', auth: 'client', body: 'none' },
+  { method: 'PUT', path: '/v1/recordings/retention', auth: 'client', body: 'json' },
 ];
 
 export const routeKey = (r: { method: string; path: string }) => `${r.method.toUpperCase()} ${r.path}`;

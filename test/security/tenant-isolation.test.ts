@@ -66,6 +66,8 @@ const LISTS: Record<string, (b: { status: number; body: any }) => void> = {
   'GET /v1/credits/topups': (r) => expect(r.body.topups).toEqual([]),
   'POST /v1/campaigns': (r) => expect(r.status).toBe(400),
   'GET /v1/campaigns': (r) => expect(r.body.campaigns).toEqual([]),
+  'GET /v1/recordings/retention': (r) => expect(r.body.days).toBeNull(),
+  'PUT /v1/recordings/retention': (r) => expect(r.status).toBe(400), // body is {"accountId": A}: refused
 };
 
 describe('account B on routes without an id', () => {

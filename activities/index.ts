@@ -14,6 +14,8 @@ import { loadPriceList } from '../lib/pricing';
 import { createWebhookActivities } from './webhooks';
 import { createAnalysisActivities } from './analysis';
 import { createChatModel } from '../providers';
+import { createRecordingActivities } from './recordings';
+import { recordingStoreFromConfig } from '../lib/recordings/from-config';
 
 export interface ActivityDeps {
   sql: Sql;
@@ -43,6 +45,7 @@ export function createActivities(deps: ActivityDeps) {
     }),
     ...createAnalysisActivities({ sql: deps.sql, log: deps.log, chatModel: () => createChatModel(deps.config) }),
     ...createWebhookActivities({ sql: deps.sql, log: deps.log, config: deps.config, temporal: deps.temporal }),
+    ...createRecordingActivities({ sql: deps.sql, log: deps.log, store: recordingStoreFromConfig(deps.config) }),
   };
 }
 export type Activities = ReturnType<typeof createActivities>;

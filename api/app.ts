@@ -22,6 +22,7 @@ import { webhooksRouter } from './webhooks/routes';
 import { suppressionsRouter } from './suppressions/routes';
 import { templatesRouter } from './templates/routes';
 import { analysisRouter } from './analysis/routes';
+import { recordingsRouter } from './routes/recordings';
 
 export interface AppDeps {
   sql: Sql;
@@ -62,6 +63,7 @@ export function createApp(deps: AppDeps): Express {
   v1.use(webhooksRouter(deps));
   v1.use(templatesRouter(deps));
   v1.use(analysisRouter(deps));
+  v1.use(recordingsRouter(deps));
   app.use('/v1', v1);
 
   app.use(notFoundHandler);

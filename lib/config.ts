@@ -108,6 +108,19 @@ const EnvSchema = z.object({
   WEBHOOK_ALLOW_PRIVATE_URLS: z.preprocess(emptyToUndefined, z.enum(['true', 'false', '1', '0']).default('false').transform((v) => v === 'true' || v === '1')),
   /** A webhook endpoint whose every delivery failed for this many hours is disabled and raises an alert. */
   WEBHOOK_DISABLE_AFTER_HOURS: int(120, 1),
+  /** Call recordings: the local store's directory, and the gateway's spool while a call is recorded; `off` records nothing. */
+  RECORDINGS_DIR: z.preprocess(emptyToUndefined, z.string().default('.data/call-recordings')),
+  /** Set to keep recordings in an S3-compatible bucket (AWS, MinIO, R2) instead of RECORDINGS_DIR. */
+  RECORDINGS_S3_BUCKET: opt,
+  RECORDINGS_S3_ENDPOINT: opt,
+  RECORDINGS_S3_REGION: z.preprocess(emptyToUndefined, z.string().default('us-east-1')),
+  /** `true` for path-style URLs (MinIO, moto); AWS and R2 take virtual-hosted style. */
+  RECORDINGS_S3_FORCE_PATH_STYLE: z.preprocess(emptyToUndefined, z.enum(['true', 'false']).default('false')),
+  RECORDINGS_S3_ACCESS_KEY_ID: opt,
+  RECORDINGS_S3_SECRET_ACCESS_KEY: opt,
+  RECORDINGS_S3_PREFIX: opt,
+  /** How often the retention Schedule deletes recordings older than their account's retention. */
+  RECORDINGS_RETENTION_EVERY: z.preprocess(emptyToUndefined, z.string().regex(/^\d+ (minutes?|hours?|days?)$/, 'must be like "1 hour"').default('1 hour')),
 });
 
 export type Env = z.infer<typeof EnvSchema>;

@@ -9,6 +9,7 @@ import type { CallSession, SessionDeps } from './conversation/session';
 import { handleConnection } from './stream/connection';
 import { MAX_FRAME_BYTES } from './stream/protocol';
 import { checkHandshake, type HandshakeCheckOptions } from './stream/verify';
+import type { RecordingService } from './recording/service';
 
 /**
  * The media gateway's HTTP side: the Media Streams WebSocket at MEDIA_STREAM_PATH, /healthz and
@@ -23,6 +24,8 @@ export interface MediaGatewayOptions extends HandshakeCheckOptions {
   path?: string;
   startTimeoutMs?: number;
   log: Logger;
+  /** Call recordings (media-gateway/recording/); absent: calls are not recorded. */
+  recordings?: RecordingService;
 }
 
 export interface MediaGateway {
@@ -87,6 +90,7 @@ export async function startMediaGateway(opts: MediaGatewayOptions): Promise<Medi
           deps: opts.deps,
           mediaTokenSecret: opts.mediaTokenSecret,
           startTimeoutMs: opts.startTimeoutMs,
+          recordings: opts.recordings,
           onSession: (s) => {
             sessions.add(s);
             if (draining) drained.add(s);
@@ -136,6 +140,7 @@ export async function startMediaGateway(opts: MediaGatewayOptions): Promise<Medi
       const all = [...sessions];
       for (const s of all) s.shutdown();
       await Promise.race([Promise.allSettled(all.map((s) => s.done)), new Promise((r) => setTimeout(r, graceMs))]);
+      await opts.recordings?.drain(graceMs);
       for (const ws of wss.clients) ws.terminate();
       wss.close();
       server.closeAllConnections();

@@ -10,6 +10,7 @@ import { twilioSettings } from '../providers/twilio/settings';
 import { DEFAULT_SETTINGS } from './conversation/session';
 import { startMediaGateway } from './gateway';
 import { temporalCallPort } from './signals/port';
+import { recordingsFromConfig } from './recording/from-config';
 
 /**
  * Media gateway process: Twilio Media Streams on MEDIA_GATEWAY_PORT (path /twilio/stream), with
@@ -57,6 +58,7 @@ const gateway = await startMediaGateway({
   port: config.MEDIA_GATEWAY_PORT,
   host: '0.0.0.0',
   log,
+  recordings: recordingsFromConfig(config, sql, log),
 });
 log.info({ port: gateway.port }, 'media gateway listening');
 

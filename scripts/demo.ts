@@ -55,6 +55,8 @@ try {
   const conversations = existsSync(path.join(ROOT_DIR, 'media-gateway/server.ts'));
   env.SIM_TWILIO_SCENARIO = JSON.stringify(scenarioFor(callees, { conversations }));
   env.SIM_RECORDINGS_DIR = recordingsDir;
+  // A person listens to the demo's recordings: the simulators speak espeak-ng, not the tone code.
+  env.SIM_SPEECH ??= 'espeak';
   // Without a gateway a real stream would fail to connect and end each answered call at once.
   if (!conversations) env.SIM_CALLEE = 'off';
   // Each run starts from a clean Temporal history and recordings folder, so what the UI and the
@@ -122,6 +124,9 @@ try {
   console.log(`Balance: ${usd(before.available)} before, ${usd(after.available)} after (${usd(before.available - after.available)} spent, ${usd(after.held)} still held)`);
   if (recordings.length) console.log(`Recordings: ${recordings.length} stereo WAV files (left: callee, right: agent), named by Twilio CallSid, in ${recordingsDir}`);
   else console.log(`Recordings: none in ${recordingsDir}${conversations ? '' : ' (no media gateway in this checkout, so no call audio: answered calls end after a fixed time)'}`);
+  if (conversations && stack.env.RECORDINGS_DIR && stack.env.RECORDINGS_DIR !== 'off') {
+    console.log(`Gateway recordings (µ-law, as heard; GET /v1/calls/<id>/recording): ${stack.env.RECORDINGS_DIR}/<accountId>/<callId>.wav`);
+  }
   console.log(`Temporal UI: the campaign ${campaignUrl}`);
   console.log(`             its calls    ${callsUrl}`);
   const totalSec = Number(secs(t0));

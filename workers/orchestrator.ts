@@ -14,6 +14,7 @@ import { setActiveCallsSource, startMetricsServer } from '../lib/metrics';
 import { ensureAlertsSchedule } from './alerts-schedule';
 import { ensureHoldSweeperSchedule } from './hold-sweeper-schedule';
 import { ensureWebhooksSchedule } from '../lib/webhooks/schedule';
+import { ensureRecordingRetentionSchedule } from '../lib/recordings/schedule';
 
 /**
  * The orchestrator worker: every workflow, and the activities of the `orchestration` queue.
@@ -66,6 +67,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   log.info(schedule, 'alerts schedule in place');
   log.info(await ensureHoldSweeperSchedule(temporal, { taskQueue: config.ORCHESTRATION_TASK_QUEUE }), 'hold sweeper schedule in place');
   log.info(await ensureWebhooksSchedule(temporal, { taskQueue: config.ORCHESTRATION_TASK_QUEUE }), 'webhooks sweep schedule in place');
+  log.info(await ensureRecordingRetentionSchedule(temporal, { taskQueue: config.ORCHESTRATION_TASK_QUEUE, every: config.RECORDINGS_RETENTION_EVERY }), 'recording retention schedule in place');
   log.info({ taskQueue: config.ORCHESTRATION_TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS }, 'orchestrator worker started');
   await worker.run();
   await metrics.close();

@@ -7,3 +7,4 @@ export { campaignWorkflow } from './campaign/workflow';
 export { alertsSweepWorkflow } from './alerts/workflow';
 export { webhookDeliveryWorkflow, webhooksSweepWorkflow } from './webhooks/workflow';
 export { callAnalysisWorkflow } from './analysis/workflow';
+export { recordingRetentionWorkflow } from './recordings/workflow';

@@ -23,6 +23,8 @@ export const AgentSchema = z.object({
   transferNumber: z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be E.164').optional(),
   outcomes: z.array(z.string().min(1).max(50)).max(20).optional(),
   silenceTimeoutSec: z.number().int().min(3).max(120).optional(),
+  /** Recording is on unless `enabled` is false; `notice` (e.g. "This call is recorded.") is spoken before the first message. */
+  recording: z.object({ enabled: z.boolean().default(true), notice: z.string().trim().min(1).max(500).optional() }).strict().optional(),
 }).strict();
 
 export const CallingWindowSchema = z.object({

@@ -110,6 +110,7 @@ export const CallSchema = z.object({
     data: z.record(z.string(), z.unknown()).optional(),
   }).nullable(),
   error: z.string().nullable(),
+  endReason: z.string().nullable().meta({ description: 'Why the call ended when it was not a normal hang-up: max_duration, machine, canceled, abandoned, or media_<reason> (e.g. media_error, media_end_call); null for a normal end.', example: null }),
   createdAt: Instant,
   answeredAt: Instant.nullable(),
   endedAt: Instant.nullable(),
@@ -126,6 +127,15 @@ export const CallSchema = z.object({
     usage: z.object({ requests: z.number().int(), promptTokens: z.number().int(), completionTokens: z.number().int(), reportedCostMicro: z.number().int().nullable() }),
     updatedAt: Instant,
   }).nullable().meta({ description: "Post-call analysis (the campaign's summary and fields), null when the campaign asks for none or it has not run yet." }),
+  recording: z.object({
+    status: z.enum(['recording', 'stored', 'failed', 'deleted']),
+    available: z.boolean(),
+    bytes: z.number().int().nullable(),
+    durationMs: z.number().int().nullable(),
+    error: z.string().nullable().optional(),
+    deletedAt: Instant.optional(),
+    url: z.string().nullable().meta({ description: 'GET it (HTTP range requests supported) while the recording is stored.' }),
+  }).nullable().meta({ description: 'The call recording (stereo WAV, left caller, right agent), null when none was made.' }),
 }).meta({ id: 'Call' });
 export type Call = z.infer<typeof CallSchema>;
 

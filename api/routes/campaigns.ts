@@ -19,6 +19,7 @@ import { CallsQuerySchema, ContactsUploadSchema, NewCampaignSchema, PauseSchema 
 import { cancelUpdate, pauseUpdate, resumeUpdate, type CampaignInput, type CampaignSettings } from '../../workflows/campaign/contract';
 import type { AgentConfig } from '../../workflows/call/contract';
 import type { Call, Campaign, CampaignDetail } from '../contract/campaigns';
+import { recordingOf, recordingSummary } from '../../lib/recordings/catalog';
 
 interface CampaignRow {
   id: string;
@@ -35,7 +36,7 @@ interface CampaignRow {
 }
 
 const view = (c: CampaignRow): Campaign => ({
-  id: c.id, name: c.name, status: c.status, pauseReason: c.pause_reason, agent: c.agent, settings: c.settings,
+  id: c.id, name: c.name, status: c.status, pauseReason: c.pause_reason, agent: c.agent as Campaign['agent'], settings: c.settings,
   contactCount: c.contact_count, createdAt: c.created_at.toISOString(), startedAt: c.started_at?.toISOString() ?? null,
   finishedAt: c.finished_at?.toISOString() ?? null,
 });
@@ -235,6 +236,7 @@ export function campaignsRouter({ sql, temporal, config }: AppDeps): Router {
       } : null,
       transcript,
       analysis,
+      recording: recordingSummary(await recordingOf(sql, accountId, call.id)),
     } satisfies Call);
   });
   return r;

@@ -12,6 +12,8 @@ import { DEFAULT_SETTINGS } from '../../media-gateway/conversation/session';
 import type { CallWorkflowPort } from '../../media-gateway/signals/port';
 import { GREETING, SEGMENTATION_SILENCE_MS } from './script';
 import { StallMeter } from './stalls';
+import { RecordingService } from '../../media-gateway/recording/service';
+import { LocalRecordingStore } from '../../lib/recordings/local-store';
 
 /**
  * Child process of bench:gateway: the real gateway (media-gateway/gateway.ts and everything under
@@ -53,6 +55,10 @@ const gateway = await startMediaGateway({
   },
   mediaTokenSecret: process.env.BENCH_MEDIA_SECRET!,
   log: createLogger('bench-gateway', 'warn'),
+  // BENCH_RECORD_DIR: record every call there, as production does (off by default, as before).
+  recordings: process.env.BENCH_RECORD_DIR
+    ? new RecordingService({ store: new LocalRecordingStore(process.env.BENCH_RECORD_DIR), spoolDir: `${process.env.BENCH_RECORD_DIR}/.spool`, log: createLogger('bench-gateway', 'warn') })
+    : undefined,
 });
 // Event-loop delay: how long a ready timer or socket waited for the loop (queueing, GC pauses).
 const loopDelay = monitorEventLoopDelay({ resolution: 1 });

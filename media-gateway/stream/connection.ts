@@ -4,6 +4,8 @@ import { gatewayStreamsActive, gatewayStreamsClosed } from '../../lib/metrics';
 import { CallSession, type SessionDeps } from '../conversation/session';
 import { parseInbound, ProtocolError, quickMediaPayload } from './protocol';
 import { checkStartParameters } from './verify';
+import type { MediaTap } from './tap';
+import type { RecordingService } from '../recording/service';
 
 /**
  * One Twilio media stream: parses what Twilio sends, verifies the `start`, and drives the call's
@@ -17,12 +19,19 @@ export interface ConnectionOptions {
   /** Close a socket that has not sent a valid `start` by then. */
   startTimeoutMs?: number;
   onSession?: (s: CallSession) => void;
+  /** Records each call the stream carries (media-gateway/recording/); absent: nothing is recorded. */
+  recordings?: RecordingService;
 }
 
 export function handleConnection(ws: WebSocket, opts: ConnectionOptions, log: Logger): void {
   let session: CallSession | undefined;
   let closed = false;
+  let recorder: ReturnType<RecordingService['forStream']> | undefined;
   gatewayStreamsActive.inc();
+  const callerAudio = (ulaw: Buffer) => {
+    recorder?.caller(ulaw);
+    session!.audio(ulaw);
+  };
 
   const sock = (ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
   const io = {
@@ -39,6 +48,7 @@ export function handleConnection(ws: WebSocket, opts: ConnectionOptions, log: Lo
       }
     },
     close: (code: number, reason: string) => refuse(code, reason, true),
+    tap: undefined as MediaTap | undefined,
   };
 
   function refuse(code: number, reason: string, fromSession = false) {
@@ -66,7 +76,7 @@ export function handleConnection(ws: WebSocket, opts: ConnectionOptions, log: Lo
       if (isBinary) return fail('binary frames are not part of the protocol');
       const raw = data.toString('utf8');
       const payload = session ? quickMediaPayload(raw) : undefined;
-      if (payload !== undefined) return session!.audio(Buffer.from(payload, 'base64'));
+      if (payload !== undefined) return callerAudio(Buffer.from(payload, 'base64'));
       const ev = parseInbound(raw);
       switch (ev.event) {
         case 'connected':
@@ -80,7 +90,12 @@ export function handleConnection(ws: WebSocket, opts: ConnectionOptions, log: Lo
           const fmt = ev.start.mediaFormat;
           if (fmt && (fmt.encoding !== 'audio/x-mulaw' || Number(fmt.sampleRate) !== 8000)) return refuse(1007, `unsupported media format ${fmt.encoding}/${fmt.sampleRate}`);
           clearTimeout(startTimer);
-          session = new CallSession(opts.deps, io, check.identity.callId, ev.start.streamSid ?? ev.streamSid, ev.start.callSid);
+          const streamSid = ev.start.streamSid ?? ev.streamSid;
+          recorder = opts.recordings?.forStream(check.identity.callId, streamSid, log.child({ callId: check.identity.callId }));
+          io.tap = recorder;
+          const deps = recorder ? { ...opts.deps, port: opts.recordings!.portFor(opts.deps.port, recorder) } : opts.deps;
+          session = new CallSession(deps, io, check.identity.callId, streamSid, ev.start.callSid);
+          void session.done.then(() => recorder?.finish());
           opts.onSession?.(session);
           void session.start().catch((err) => {
             log.error({ callId: check.identity.callId, err: (err as Error).message }, 'session start failed');
@@ -90,7 +105,7 @@ export function handleConnection(ws: WebSocket, opts: ConnectionOptions, log: Lo
         }
         case 'media':
           // Before `start` there is no call to give it to; only the inbound track is the caller.
-          if (session && (ev.media.track === undefined || ev.media.track === 'inbound')) session.audio(Buffer.from(ev.media.payload, 'base64'));
+          if (session && (ev.media.track === undefined || ev.media.track === 'inbound')) callerAudio(Buffer.from(ev.media.payload, 'base64'));
           return;
         case 'dtmf':
           session?.dtmfDigit(ev.dtmf.digit);
@@ -121,6 +136,8 @@ export function handleConnection(ws: WebSocket, opts: ConnectionOptions, log: Lo
       gatewayStreamsClosed.inc({ reason: session ? 'peer_closed' : 'peer_closed_before_start' });
     }
     session?.socketClosed(code);
+    // The stream is over: the recording ends here, not when the session's signals are flushed.
+    void recorder?.finish();
   });
   ws.on('error', (err) => {
     // Oversized or invalid WebSocket frames land here; `close` follows.

@@ -1,9 +1,12 @@
 import { clearMessage, markMessage, mediaMessage } from './protocol';
+import type { MediaTap } from './tap';
 
 /** What the stream writes to: the WebSocket, or a test double. `batch` groups many sends in one write. */
 export interface FrameSink {
   send(text: string): void;
   batch(fn: () => void): void;
+  /** Sees the agent audio, marks and clears as they pass (the call recorder). */
+  tap?: MediaTap;
 }
 
 export const FRAME_BYTES = 160; // 20 ms of µ-law 8 kHz
@@ -36,6 +39,7 @@ export class AudioOut<T> {
       this.sink.send(markMessage(this.streamSid, name));
     });
     this.pending.set(name, info);
+    this.sink.tap?.agent(audio, name);
     return name;
   }
 
@@ -44,6 +48,7 @@ export class AudioOut<T> {
     const info = this.pending.get(name);
     if (info === undefined) return undefined;
     this.pending.delete(name);
+    this.sink.tap?.confirmed(name);
     return info;
   }
 
@@ -51,6 +56,7 @@ export class AudioOut<T> {
   clear(): void {
     this.sink.send(clearMessage(this.streamSid));
     this.pending.clear();
+    this.sink.tap?.cleared();
   }
 
   get unconfirmed(): number {

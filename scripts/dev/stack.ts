@@ -79,6 +79,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const secrets = devSecrets(dataDir);
   const baseEnv: NodeJS.ProcessEnv = { ...(opts.env ?? process.env) };
   for (const [k, v] of Object.entries(secrets)) baseEnv[k] ??= v;
+  // The gateway's call recordings (and the API that serves them) live with the stack's other data.
+  baseEnv.RECORDINGS_DIR ??= path.join(dataDir, 'call-recordings');
   // Start a dev server unless the user points at their own Temporal (TEMPORAL_DEV_SERVER=1 forces it).
   const startTemporal = baseEnv.TEMPORAL_DEV_SERVER ? baseEnv.TEMPORAL_DEV_SERVER === '1' : !baseEnv.TEMPORAL_ADDRESS;
   let config = loadConfig(baseEnv);

@@ -1,2 +1,3 @@
 export * from './g711';
 export * from './speech';
+export * from './mode';

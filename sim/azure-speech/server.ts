@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { SpeechDecoder } from '../audio';
+import { createListener, defaultSimSpeech, type SimSpeech, type SpeechListener } from '../audio';
 import { SIM_CREDENTIALS } from '../../providers/sim-credentials';
 import { parseMessage, riffFormat, riffHeaderLength, textMessage } from './protocol';
 
@@ -23,6 +23,8 @@ export interface AzureSpeechSimOptions {
   defaultSegmentationSilenceMs?: number;
   /** Processing delay between detecting the end of a phrase and sending it. */
   finalLatencyMs?: number;
+  /** Two-tone code or espeak-ng speech (sim/audio/mode.ts); default SIM_SPEECH, else tones. */
+  speech?: SimSpeech;
 }
 
 export interface AzureSpeechSession {
@@ -105,7 +107,7 @@ export async function startAzureSpeechSim(opts: AzureSpeechSimOptions = {}): Pro
       closed: false,
     };
     sessions.push(session);
-    let turn: { requestId: string; decoder: SpeechDecoder; headerPending: boolean; pending: Promise<void> } | undefined;
+    let turn: { requestId: string; decoder: SpeechListener; headerPending: boolean; pending: Promise<void> } | undefined;
     const send = (path: string, requestId: string, body: unknown) => {
       if (ws.readyState === ws.OPEN) ws.send(textMessage(path, requestId, body));
     };
@@ -135,7 +137,7 @@ export async function startAzureSpeechSim(opts: AzureSpeechSimOptions = {}): Pro
       if (!turn || turn.requestId !== msg.requestId) {
         turn = {
           requestId: msg.requestId,
-          decoder: new SpeechDecoder({ endSilenceMs: session.segmentationSilenceMs }),
+          decoder: createListener(opts.speech ?? defaultSimSpeech(), { endSilenceMs: session.segmentationSilenceMs }),
           headerPending: true,
           pending: Promise.resolve(),
         };

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import twilio from 'twilio';
-import { encodeSpeech, SpeechDecoder, ULAW_SILENCE } from '../audio';
+import { createListener, defaultSimSpeech, encodeSpeech, speakText, ULAW_SILENCE, type SimSpeech, type SpeechListener } from '../audio';
 import { FRAME_BYTES, FRAME_MS, DTMF_DIGITS, parseAppMessage, type TwilioToApp } from './protocol';
 import type { AgentUtterance, CallerUtteranceKind, CallerUtterance, MarkRecord, MediaSession, StreamEnd } from './session';
 
@@ -30,6 +30,8 @@ export interface CalleeStreamOptions {
   record?: boolean;
   /** Agent silence that ends an agent utterance for the callee (default 600 ms). */
   agentEndSilenceMs?: number;
+  /** Two-tone code or espeak-ng speech, spoken and heard (sim/audio/mode.ts); default SIM_SPEECH, else tones. */
+  speech?: SimSpeech;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -43,7 +45,8 @@ export interface CalleeStreamEvents {
 
 type PlayItem = { kind: 'audio'; buf: Buffer; off: number } | { kind: 'mark'; rec: MarkRecord };
 interface SpeakItem {
-  buf: Buffer;
+  /** Undefined while espeak-ng is still synthesising it: silence goes out meanwhile. */
+  buf: Buffer | undefined;
   off: number;
   rec: CallerUtterance;
   done: () => void;
@@ -62,19 +65,23 @@ export class CalleeStream {
   private readonly speakQueue: SpeakItem[] = [];
   private readonly playQueue: PlayItem[] = [];
   private dueMarks: MarkRecord[] = [];
-  private readonly decoder: SpeechDecoder;
+  private readonly decoder: SpeechListener;
+  private readonly speech: SimSpeech;
   private openAgent?: AgentUtterance;
   private playing = false;
   private readonly listeners: CalleeStreamEvents[] = [];
   private readonly callerFrames: Buffer[] = [];
   private readonly agentFrames: Buffer[] = [];
+  /** Agent audio as received (with `record`), before any `clear` dropped some of it. */
+  readonly agentReceived: Buffer[] = [];
   private resolveEnded!: () => void;
   /** Resolves when the stream is over (not waiting for the recording). */
   readonly ended: Promise<void>;
 
   constructor(opts: CalleeStreamOptions, done: Promise<void>) {
     this.opts = opts;
-    this.decoder = new SpeechDecoder({ endSilenceMs: opts.agentEndSilenceMs ?? 600 });
+    this.speech = opts.speech ?? defaultSimSpeech();
+    this.decoder = createListener(this.speech, { endSilenceMs: opts.agentEndSilenceMs ?? 600 });
     this.ended = new Promise((r) => (this.resolveEnded = r));
     this.session = {
       callSid: opts.callSid,
@@ -183,7 +190,18 @@ export class CalleeStream {
   speak(kind: CallerUtteranceKind, text: string): Promise<void> {
     if (this.isOver) return Promise.resolve();
     const rec: CallerUtterance = { kind, text, startMs: -1, overAgent: false };
-    return new Promise((done) => this.speakQueue.push({ buf: encodeSpeech(text), off: 0, rec, done }));
+    if (this.speech === 'tones') return new Promise((done) => this.speakQueue.push({ buf: encodeSpeech(text), off: 0, rec, done }));
+    return new Promise((done) => {
+      const item: SpeakItem = { buf: undefined, off: 0, rec, done };
+      this.speakQueue.push(item);
+      speakText(this.speech, text).then(
+        (s) => (item.buf = s.audio),
+        (err: Error) => {
+          this.opts.log?.('callee speech not synthesised', { callSid: this.session.callSid, error: err.message });
+          item.buf = Buffer.alloc(0);
+        },
+      );
+    });
   }
 
   /** One `dtmf` event per digit, at once (Twilio reports each key press as it is detected). */
@@ -231,9 +249,10 @@ export class CalleeStream {
     if (msg.event === 'media') {
       const buf = Buffer.from(msg.media.payload, 'base64');
       this.session.agentBytesReceived += buf.length;
+      if (this.opts.record) this.agentReceived.push(buf);
       if (buf.length) this.playQueue.push({ kind: 'audio', buf, off: 0 });
     } else if (msg.event === 'mark') {
-      const rec: MarkRecord = { name: msg.mark.name, receivedMs: this.nowMs(), cleared: false };
+      const rec: MarkRecord = { name: msg.mark.name, receivedMs: this.nowMs(), cleared: false, agentBytesBefore: this.session.agentBytesReceived };
       this.session.marks.push(rec);
       this.playQueue.push({ kind: 'mark', rec });
     } else {
@@ -304,6 +323,7 @@ export class CalleeStream {
     let filled = 0;
     while (filled < FRAME_BYTES && this.speakQueue.length) {
       const it = this.speakQueue[0]!;
+      if (it.buf === undefined) break;
       if (it.off === 0) {
         it.rec.startMs = ms + Math.round((filled * 1000) / 8000);
         it.rec.overAgent = this.playing;
@@ -345,7 +365,7 @@ export class CalleeStream {
     return out ?? SILENT_FRAME;
   }
 
-  private onAgentSpeech(ev: ReturnType<SpeechDecoder['feed']>[number]): void {
+  private onAgentSpeech(ev: ReturnType<SpeechListener['feed']>[number]): void {
     if (ev.type === 'speechStart') {
       const u: AgentUtterance = { text: '', startMs: ev.offsetMs, interrupted: false };
       this.openAgent = u;

@@ -32,6 +32,8 @@ export interface MarkRecord {
   echoedMs?: number;
   /** Echoed because a `clear` dropped the audio before it, not because it played. */
   cleared: boolean;
+  /** Agent audio bytes received before this mark (the audio a mark covers is what came since the previous one). */
+  agentBytesBefore: number;
 }
 
 export interface ClearRecord {

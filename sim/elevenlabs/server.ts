@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { SIM_CREDENTIALS } from '../../providers/sim-credentials';
-import { encodeSpeech, speechDurationMs, ulawSilence } from '../audio';
+import { defaultSimSpeech, speakText, ulawSilence, type SimSpeech } from '../audio';
 
 /**
  * ElevenLabs simulator: the streaming TTS WebSocket
@@ -22,6 +22,8 @@ export interface ElevenLabsSimOptions {
   firstByteMs?: number;
   /** Audio bytes per message (default 3200 = 400 ms of µ-law). */
   chunkBytes?: number;
+  /** Two-tone code or espeak-ng speech (sim/audio/mode.ts); default SIM_SPEECH, else tones. */
+  speech?: SimSpeech;
 }
 
 export interface ElevenLabsStreamRecord {
@@ -51,6 +53,7 @@ const PATH = /^\/v1\/text-to-speech\/([^/]+)\/stream-input$/;
 
 export async function startElevenLabsSim(opts: ElevenLabsSimOptions = {}): Promise<ElevenLabsSim> {
   const apiKey = opts.apiKey ?? SIM_CREDENTIALS.elevenlabsApiKey;
+  const speech = opts.speech ?? defaultSimSpeech();
   const streams: ElevenLabsStreamRecord[] = [];
   const sockets = new Set<WebSocket>();
   const closeAfter: number[] = [];
@@ -101,16 +104,17 @@ export async function startElevenLabsSim(opts: ElevenLabsSimOptions = {}): Promi
         const ms = opts.firstByteMs ?? 0;
         queue = queue.then(() => new Promise<void>((r) => setTimeout(r, ms)));
       }
-      queue = queue.then(() => {
+      queue = queue.then(async () => {
         if (ws.readyState !== ws.OPEN || rec.closedBy) return;
         if (t) {
+          const spoken = await speakText(speech, t);
+          if (ws.readyState !== ws.OPEN || rec.closedBy) return;
           // Pause between generations as a speaker would between words or sentences.
           const lead = prevEndedSentence === undefined ? Buffer.alloc(0) : ulawSilence(prevEndedSentence ? 270 : 120);
           prevEndedSentence = /[.?!]$/.test(t);
-          const audio = Buffer.concat([lead, encodeSpeech(t)]);
+          const audio = Buffer.concat([lead, spoken.audio]);
           const chunk = opts.chunkBytes ?? 3200;
-          const chars = Array.from(t);
-          const per = speechDurationMs(t) / chars.length;
+          const chars = spoken.chars;
           for (let i = 0; i < audio.length; i += chunk) {
             if (cutAfter !== undefined && audioSent >= cutAfter) {
               rec.closedBy = 'fault';
@@ -119,7 +123,7 @@ export async function startElevenLabsSim(opts: ElevenLabsSimOptions = {}): Promi
             }
             const alignment =
               i === 0
-                ? { chars, charStartTimesMs: chars.map((_, k) => Math.round(lead.length / 8 + k * per)), charDurationsMs: chars.map(() => Math.round(per)) }
+                ? { chars, charStartTimesMs: spoken.charStartMs.map((ms) => Math.round(lead.length / 8 + ms)), charDurationsMs: spoken.charDurationMs }
                 : null;
             ws.send(JSON.stringify({ audio: audio.subarray(i, i + chunk).toString('base64'), isFinal: false, normalizedAlignment: alignment, alignment }));
             audioSent++;

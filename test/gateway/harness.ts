@@ -15,6 +15,8 @@ import { CallGoneError, mediaRefusal, type CallWorkflowPort } from '../../media-
 import type { AgentConfig, CallAgentView, CallAmdView, CallUsage, MediaAttachRequest, VoicemailPolicy, MediaEndedEvent, TranscriptTurn, CallOutcome } from '../../workflows/call/contract';
 import { judgeAttach, type MediaClaim } from '../../workflows/call/media-claim';
 import { testLogger } from '../helpers/env';
+import type { RecordingService } from '../../media-gateway/recording/service';
+import type { SimSpeech } from '../../sim/audio';
 
 /**
  * The gateway against the three vendor simulators and the simulated callee (sim/callee), with an
@@ -144,6 +146,10 @@ export interface HarnessOptions {
   port?: number;
   /** Most audio the STT adapter gathers into one message (adapter default 100 ms; 0 = every frame alone). */
   sttMaxHoldMs?: number;
+  /** Record calls (test/recordings); the callee then keeps both sides' audio too. */
+  recordings?: RecordingService;
+  /** The simulators' speech: two-tone code (default) or espeak-ng (test/sim-speech). */
+  speech?: SimSpeech;
 }
 
 export interface TestCall {
@@ -170,9 +176,9 @@ export interface GatewayHarness {
 
 export async function startGatewayHarness(opts: HarnessOptions = {}): Promise<GatewayHarness> {
   const [azure, openrouter, elevenlabs] = await Promise.all([
-    startAzureSpeechSim({ finalLatencyMs: opts.sttFinalLatencyMs ?? 20 }),
+    startAzureSpeechSim({ finalLatencyMs: opts.sttFinalLatencyMs ?? 20, speech: opts.speech }),
     startOpenRouterSim({ script: opts.script, firstTokenMs: opts.firstTokenMs ?? 30, tokensPerSec: opts.tokensPerSec ?? 400 }),
-    startElevenLabsSim({ firstByteMs: opts.ttsFirstByteMs ?? 20 }),
+    startElevenLabsSim({ firstByteMs: opts.ttsFirstByteMs ?? 20, speech: opts.speech }),
   ]);
   const workflows = new FakeWorkflows();
   const log = testLogger();
@@ -191,6 +197,7 @@ export async function startGatewayHarness(opts: HarnessOptions = {}): Promise<Ga
     publicUrl: opts.port ? `ws://127.0.0.1:${opts.port}` : undefined,
     port: opts.port,
     log,
+    recordings: opts.recordings,
   });
   const calls: TestCall[] = [];
 
@@ -218,6 +225,8 @@ export async function startGatewayHarness(opts: HarnessOptions = {}): Promise<Ga
           signal: ac.signal,
           authToken: o.authToken,
           persona: 'test',
+          record: !!opts.recordings,
+          speech: opts.speech,
         },
         new Promise<void>((r) => (resolveDone = r)),
       );

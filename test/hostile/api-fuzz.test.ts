@@ -94,6 +94,10 @@ const FUZZ: Record<string, FuzzSpec> = {
     valid: { analysis: { summary: true, fields: [{ name: 'interest', type: 'enum', values: ['high', 'low', 'none'], description: 'how interested' }, { name: 'callback_at', type: 'datetime', description: 'when to call back' }] } },
     ok: [200], ids: (fx) => [fx.campaignId],
   },
+  // The fixture's call has a recording (the audio itself is test/recordings'); a Range query header is not a query.
+  'GET /v1/calls/:id/recording': { ok: [200], ids: (fx) => [fx.callId] },
+  'GET /v1/recordings/retention': { ok: [200] },
+  'PUT /v1/recordings/retention': { valid: { days: 30 }, ok: [200] },
 };
 
 const v1Routes = ROUTES.filter((r) => r.auth === 'client' || r.auth === 'admin');

@@ -8,6 +8,13 @@ import { ledgerViolations } from '../helpers/ledger-invariants';
 import { createLedger } from '../../lib/ledger';
 import { issueKey } from '../../lib/accounts';
 import { testAgent } from '../campaign/harness';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LocalRecordingStore } from '../../lib/recordings/local-store';
+import { sqlRecordingCatalog } from '../../lib/recordings/catalog';
+import { recordingKey } from '../../lib/recordings/store';
+import { wavHeader } from '../../lib/recordings/wav';
 
 /** Property runs per fuzz property; `FUZZ_RUNS=500 npm run fuzz` for a long run. */
 export const FUZZ_RUNS = Math.max(1, Number(process.env.FUZZ_RUNS ?? 20));
@@ -38,9 +45,12 @@ export interface Fixtures {
  */
 export async function startHostileApi(over: Partial<TestContext['config']> = {}) {
   const ctx = await testContext();
-  // WEBHOOK_ALLOW_PRIVATE_URLS: fuzzed endpoint URLs must not become DNS look-ups (loopback traffic only); nothing is delivered here
-  const api = await startTestApi(ctx, { ADMIN_API_KEY: ADMIN_KEY, API_RATE_LIMIT_PER_SEC: 100_000, API_RATE_LIMIT_BURST: 100_000, WEBHOOK_ALLOW_PRIVATE_URLS: true, ...over });
+  // WEBHOOK_ALLOW_PRIVATE_URLS: fuzzed endpoint URLs must not become DNS look-ups (loopback traffic only); nothing is delivered here.
+  // The fixture call has a recording, in a directory of this run's own.
+  const recordingsDir = await mkdtemp(join(tmpdir(), 'aicall-hostile-rec-'));
+  const api = await startTestApi(ctx, { ADMIN_API_KEY: ADMIN_KEY, API_RATE_LIMIT_PER_SEC: 100_000, API_RATE_LIMIT_BURST: 100_000, WEBHOOK_ALLOW_PRIVATE_URLS: true, RECORDINGS_DIR: recordingsDir, ...over });
   const fx = await createFixtures(ctx);
+  await recordFixtureCall(ctx, recordingsDir, fx);
   return { ctx, api, fx };
 }
 
@@ -80,6 +90,17 @@ export async function createFixtures(ctx: TestContext): Promise<Fixtures> {
   await sql`insert into webhook_events (id, account_id, type, dedup_key, payload) values (${eventId}, ${a.id}, 'call.ended', ${eventId}, '{}')`;
   const [delivery] = await sql<{ id: string }[]>`insert into webhook_deliveries (event_id, endpoint_id, status) values (${eventId}, ${disabledEndpointId}, 'endpoint_disabled') returning id`;
   return { a, b, emptyCampaignId, campaignId, callId, topUpId, billId, spareKeyId: spare.id, webhookEndpointId, spareWebhookEndpointId, deliveryId: delivery!.id };
+}
+
+/** A stored recording (a second of µ-law silence) for the fixture call, so its recording route has audio to serve. */
+async function recordFixtureCall(ctx: TestContext, dir: string, fx: Fixtures) {
+  const file = join(dir, `${fx.callId}.part`);
+  await writeFile(file, Buffer.concat([wavHeader(16_000), Buffer.alloc(16_000, 0xff)]));
+  const key = recordingKey(fx.a.id, fx.callId);
+  const catalog = sqlRecordingCatalog(ctx.sql);
+  await catalog.started({ callId: fx.callId, accountId: fx.a.id, store: 'local', key });
+  const { bytes } = await new LocalRecordingStore(dir).put(key, file);
+  await catalog.stored(fx.callId, { bytes, durationMs: 1_000 });
 }
 
 export interface LedgerSnapshot {

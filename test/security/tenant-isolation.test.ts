@@ -76,6 +76,8 @@ const LISTS: Record<string, (b: { status: number; body: any }) => void> = {
   // `:phone` is sent literally: refused as not a number before any list is read
   'GET /v1/suppressions/:phone': (r) => expect(r.status).toBe(400),
   'DELETE /v1/suppressions/:phone': (r) => expect(r.status).toBe(400),
+  'GET /v1/recordings/retention': (r) => expect(r.body.days).toBeNull(),
+  'PUT /v1/recordings/retention': (r) => expect(r.status).toBe(400), // body is {"accountId": A}: refused
 };
 
 describe('account B on routes without an id', () => {

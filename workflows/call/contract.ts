@@ -57,6 +57,8 @@ export interface AgentConfig {
   /** Allowed values of record_outcome's `result`, e.g. interested / not_interested / callback. */
   outcomes?: string[];
   silenceTimeoutSec?: number;
+  /** Call recording (media gateway, issue 16 §4): on unless `enabled: false`; `notice` is spoken before the first message. */
+  recording?: { enabled?: boolean; notice?: string };
 }
 
 export type VoicemailPolicy = 'hangup' | 'leave_message';

@@ -12,6 +12,7 @@ import { callActivitiesFromConfig } from './call';
 import { createAlertActivities } from './alerts';
 import { createWebhookActivities } from './webhooks';
 import { createAnalysisActivities } from './analysis';
+import { createSuppressionActivities } from './suppression';
 import { createChatModel } from '../providers';
 
 export interface ActivityDeps {
@@ -40,6 +41,7 @@ export function createActivities(deps: ActivityDeps) {
       sql: deps.sql, log: deps.log, globalWebhookUrl: deps.config.ALERT_WEBHOOK_URL,
       webhooks: { sql: deps.sql, log: deps.log, temporal: deps.temporal, taskQueue: deps.config.ORCHESTRATION_TASK_QUEUE },
     }),
+    ...createSuppressionActivities({ sql: deps.sql, log: deps.log }),
     ...createAnalysisActivities({ sql: deps.sql, log: deps.log, chatModel: () => createChatModel(deps.config) }),
     ...createWebhookActivities({ sql: deps.sql, log: deps.log, config: deps.config, temporal: deps.temporal }),
   };

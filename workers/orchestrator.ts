@@ -9,7 +9,7 @@ import { WORKFLOWS_PATH } from './workflow-bundle';
 import { installRuntimeLogger } from './runtime';
 import { setActiveCallsSource, startMetricsServer } from '../lib/metrics';
 import { ensureAlertsSchedule } from '../lib/alerts/schedule';
-import { ensureWebhooksSchedule } from '../lib/webhooks/schedule';
+import { ensureWebhooksSchedule } from './webhooks-schedule';
 
 /**
  * The orchestrator worker: every workflow, and the activities of the `orchestration` queue.

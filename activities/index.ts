@@ -13,6 +13,7 @@ import { createAlertActivities } from './alerts';
 import { loadPriceList } from '../lib/pricing';
 import { createWebhookActivities } from './webhooks';
 import { createAnalysisActivities } from './analysis';
+import { createSuppressionActivities } from './suppression';
 import { createChatModel } from '../providers';
 import { createRecordingActivities } from './recordings';
 import { recordingStoreFromConfig } from '../lib/recordings/from-config';
@@ -43,6 +44,7 @@ export function createActivities(deps: ActivityDeps) {
       sql: deps.sql, log: deps.log, globalWebhookUrl: deps.config.ALERT_WEBHOOK_URL,
       webhooks: { sql: deps.sql, log: deps.log, temporal: deps.temporal, taskQueue: deps.config.ORCHESTRATION_TASK_QUEUE },
     }),
+    ...createSuppressionActivities({ sql: deps.sql, log: deps.log }),
     ...createAnalysisActivities({ sql: deps.sql, log: deps.log, chatModel: () => createChatModel(deps.config) }),
     ...createWebhookActivities({ sql: deps.sql, log: deps.log, config: deps.config, temporal: deps.temporal }),
     ...createRecordingActivities({ sql: deps.sql, log: deps.log, store: recordingStoreFromConfig(deps.config) }),

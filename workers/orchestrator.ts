@@ -13,8 +13,8 @@ import { installRuntimeLogger } from './runtime';
 import { setActiveCallsSource, startMetricsServer } from '../lib/metrics';
 import { ensureAlertsSchedule } from './alerts-schedule';
 import { ensureHoldSweeperSchedule } from './hold-sweeper-schedule';
-import { ensureWebhooksSchedule } from '../lib/webhooks/schedule';
-import { ensureRecordingRetentionSchedule } from '../lib/recordings/schedule';
+import { ensureWebhooksSchedule } from './webhooks-schedule';
+import { ensureRecordingRetentionSchedule } from './recording-retention-schedule';
 
 /**
  * The orchestrator worker: every workflow, and the activities of the `orchestration` queue.

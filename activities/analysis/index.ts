@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Sql } from '../../lib/db';
 import type { ChatModel } from '../../providers/types';
-import { analyzeTranscript, type TranscriptLine } from '../../lib/analysis/analyze';
+import { analyzeTranscript, type TranscriptLine } from './analyze';
 import { AnalysisConfigSchema } from '../../lib/analysis/schema';
 import { saveAnalysis } from '../../lib/analysis/store';
 

@@ -1,5 +1,16 @@
 import type { Sql } from '../db';
-import type { AnalysisOutcome } from './analyze';
+/** What an analysis produced (activities/analysis/analyze.ts fills it). */
+export interface AnalysisOutcome {
+  status: 'ok' | 'invalid' | 'failed';
+  result?: { summary?: string; fields: Record<string, unknown> };
+  raw?: string;
+  error?: string;
+  model?: string;
+  requests: number;
+  promptTokens: number;
+  completionTokens: number;
+  reportedCostMicro?: number;
+}
 
 export interface StoredAnalysis {
   status: 'ok' | 'invalid' | 'failed';

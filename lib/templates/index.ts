@@ -6,7 +6,6 @@
  *   checkAgentTemplates(agent)             syntax errors, by field
  *   checkDisclosure(firstMessage)          who is calling and why (disclosure.ts)
  */
-import type { AgentConfig } from '../../workflows/call/contract';
 import { parseTemplate, renderTemplate, templateVariables, TemplateSyntaxError } from './render';
 
 export { renderTemplate, templateVariables, parseTemplate, normalizeVariables, TemplateSyntaxError, MissingVariablesError } from './render';
@@ -26,7 +25,7 @@ export function contactVariables(contact: { name?: string | null; variables?: Re
  * missing value (which the upload and start checks already refuse) becomes empty text rather than
  * failing the call; pass strict to throw MissingVariablesError instead.
  */
-export function renderAgent<A extends Pick<AgentConfig, 'firstMessage' | 'systemPrompt'> & { voicemailMessage?: string }>(
+export function renderAgent<A extends { firstMessage: string; systemPrompt: string; voicemailMessage?: string }>(
   agent: A,
   variables: Record<string, string | null | undefined>,
   opts: { strict?: boolean } = {},

@@ -67,6 +67,8 @@ export async function attemptDelivery(sql: Sql, deliveryId: string, nextDelayMs:
   const body = JSON.stringify(d.payload);
   const secrets = d.previous_secret && d.previous_active ? [d.secret, d.previous_secret] : [d.secret];
   const started = Date.now();
+  // a resolver given (tests) gets an agent of its own for this attempt, closed after it
+  const ownAgent = !opts.allowPrivate && opts.resolver ? new Agent({ connect: { lookup: makeGuardedLookup(opts.resolver) } }) : undefined;
   let httpStatus: number | undefined;
   let error: string | undefined;
   try {
@@ -80,7 +82,7 @@ export async function attemptDelivery(sql: Sql, deliveryId: string, nextDelayMs:
         ...signedHeaders(secrets, d.event_id, Math.floor((opts.now?.() ?? new Date()).getTime() / 1000), body),
       },
       body,
-      dispatcher: opts.allowPrivate ? openAgent : opts.resolver ? new Agent({ connect: { lookup: makeGuardedLookup(opts.resolver) } }) : guardedAgent,
+      dispatcher: opts.allowPrivate ? openAgent : (ownAgent ?? guardedAgent),
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
       signal: AbortSignal.timeout(timeoutMs),
@@ -95,6 +97,7 @@ export async function attemptDelivery(sql: Sql, deliveryId: string, nextDelayMs:
     const blocked = e instanceof BlockedDestinationError ? e : e.cause instanceof BlockedDestinationError ? e.cause : undefined;
     error = blocked ? `blocked destination: ${blocked.message}` : `request failed: ${e.message}${e.cause?.message ? ` (${e.cause.message})` : ''}`;
   }
+  await ownAgent?.close().catch(() => undefined);
   const durationMs = Date.now() - started;
   error = error?.slice(0, 500);
 

@@ -3,7 +3,7 @@ import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/c
 import type { Logger } from 'pino';
 import type { Sql } from '../db';
 import { EVENT_VERSION, type EventType, type WebhookEventBody } from './events';
-import { webhookDeliveryWorkflowId, type WebhookDeliveryInput } from '../../workflows/webhooks/contract';
+import { webhookDeliveryWorkflowId, type WebhookDeliveryInput } from './contract';
 
 export interface WebhookEmitter {
   sql: Sql;

@@ -158,6 +158,17 @@ describe('post-call analysis', () => {
     expect(await activities.callAnalyze({ callId: silent.callId, transcript: [silent.transcript[0]!] })).toMatchObject({ status: 'skipped', reason: 'the caller said nothing' });
   });
 
+  it('callAnalysisWorkflow retries a failed analysis separately, reading the stored transcript', async () => {
+    const { withWorker } = await import('../helpers/env');
+    const { callId, transcript } = await callWith('mode valid');
+    for (const [i, t] of transcript.entries()) await ctx.sql`insert into transcript_turns (call_id, seq, role, text) values (${callId}, ${i + 1}, ${t.role}, ${t.text})`;
+    sim.failNext({ kind: 'status', status: 503 }, 2);
+    const r = await withWorker({ activities }, (taskQueue) =>
+      ctx.client.workflow.execute('callAnalysisWorkflow', { taskQueue, workflowId: `analysis/${callId}`, args: [{ callId, delaysMs: [100, 100, 100] }] }));
+    expect(r).toMatchObject({ status: 'ok' });
+    expect(await stored(callId)).toMatchObject({ status: 'ok', requests: 3 });
+  });
+
   it('the analysis settings are validated by the API', async () => {
     const api = await startTestApi(ctx);
     try {

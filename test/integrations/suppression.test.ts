@@ -132,6 +132,18 @@ describe('do-not-call', () => {
     }
   });
 
+  it('the opt-out and check activities (for workflow code) do the same', async () => {
+    const { createSuppressionActivities } = await import('../../activities/suppression');
+    const { testLogger } = await import('../helpers/env');
+    const acts = createSuppressionActivities({ sql: ctx.sql, log: testLogger() });
+    const a = await account();
+    const p = mobile();
+    expect(await acts.suppressionCheck({ accountId: a.id, e164: p })).toBeNull();
+    expect(await acts.suppressionOptOut({ accountId: a.id, e164: p, callId: randomUUID() })).toEqual({ added: true });
+    expect(await acts.suppressionOptOut({ accountId: a.id, e164: p })).toEqual({ added: false });
+    expect(await acts.suppressionCheck({ accountId: a.id, e164: p })).toMatchObject({ source: 'opt_out' });
+  });
+
   it('a campaign upload reports which contacts are suppressed, by line', async () => {
     const a = await account();
     const [p1, p2, p3] = [mobile(), mobile(), mobile()];

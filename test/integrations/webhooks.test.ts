@@ -181,7 +181,8 @@ describe('webhooks: delivery through Temporal', () => {
     // the sweep starts the delivery the emitter could not
     await ctx.sql`update webhook_deliveries set created_at = now() - interval '5 minutes' where endpoint_id = ${ep.id}`;
     await withWorker({ taskQueue, activities }, async () => {
-      expect((await activities.webhookStartStranded()).started).toBeGreaterThanOrEqual(1);
+      const swept = await ctx.client.workflow.execute('webhooksSweepWorkflow', { taskQueue, workflowId: `webhooks-sweep-test/${randomUUID()}`, args: [] });
+      expect((swept as { started: number }).started).toBeGreaterThanOrEqual(1);
       await until('swept delivery', async () => (await deliveriesOf(ep.id))[0]?.status === 'succeeded');
     });
   });
@@ -323,6 +324,49 @@ describe('webhooks: delivery through Temporal', () => {
     const bodies = receiver.at(path).map((x) => JSON.parse(x.body));
     expect(bodies.map((b) => b.type).sort()).toEqual(clearedHere ? ['alert.cleared', 'alert.fired'] : ['alert.fired']);
     expect(bodies.every((b) => b.data.kind === 'low_balance' && b.accountId === a.id)).toBe(true);
+  });
+
+  it('call.ended carries status, outcome, transcript, the call_costs breakdown and the analysis, read from Postgres', async () => {
+    const { emitCallEnded } = await import('../../lib/webhooks');
+    const a = await newAccount();
+    await addEndpoint(a.apiKey, `/ok/${randomUUID()}`);
+    const callId = randomUUID();
+    await ctx.sql`insert into calls (id, account_id, to_e164, status, terminal, outcome, duration_sec, answered_at, ended_at)
+      values (${callId}, ${a.id}, '+60123456789', 'completed', true, ${ctx.sql.json({ result: 'interested' } as never)}, 42, now() - interval '42 seconds', now())`;
+    await ctx.sql`insert into call_costs (call_id, account_id, price_list_version, price_list, azure_stt_cost, llm_cost, tts_cost, twilio_cost, total_provider_cost, charged_amount, profit_margin, billed_seconds)
+      values (${callId}, ${a.id}, 'v1', '{}', 100, 200, 300, 400, 1000, 140000, 139000, 42)`;
+    await ctx.sql`insert into transcript_turns (call_id, seq, role, text) values (${callId}, 1, 'agent', 'Selamat pagi'), (${callId}, 2, 'caller', 'Ya, saya berminat')`;
+    await ctx.sql`insert into call_analysis (call_id, account_id, status, summary, fields, requests) values (${callId}, ${a.id}, 'ok', 'Berminat.', ${ctx.sql.json({ interest: 'high' } as never)}, 1)`;
+    const first = await emitCallEnded({ ...emitter, temporal: undefined }, callId);
+    const again = await emitCallEnded({ ...emitter, temporal: undefined }, callId);
+    expect(again!.eventId).toBe(first!.eventId); // once per call
+    const [event] = await ctx.sql<{ payload: any }[]>`select payload from webhook_events where id = ${first!.eventId}`;
+    expect(event!.payload).toMatchObject({
+      type: 'call.ended', version: 1, accountId: a.id,
+      data: {
+        callId, status: 'completed', outcome: { result: 'interested' }, durationSec: 42, recordingUrl: null,
+        transcript: [{ seq: 1, role: 'agent', text: 'Selamat pagi' }, { seq: 2, role: 'caller', text: 'Ya, saya berminat' }],
+        call_costs: { azure_stt_cost: 100, llm_cost: 200, tts_cost: 300, twilio_cost: 400, total_provider_cost: 1000, charged_amount: 140000, profit_margin: 139000 },
+        analysis: { status: 'ok', summary: 'Berminat.', fields: { interest: 'high' } },
+      },
+    });
+    expect(await emitCallEnded(emitter, randomUUID())).toBeNull(); // an unknown call: nothing, no throw
+  });
+
+  it('pages the delivery log', async () => {
+    const a = await newAccount();
+    const ep = await addEndpoint(a.apiKey, `/ok/${randomUUID()}`);
+    for (let i = 0; i < 3; i++) await emitEvent({ ...emitter, temporal: undefined }, { accountId: a.id, type: 'call.ended', data: { i }, dedupKey: `test:${randomUUID()}` });
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { body: { deliveries: { id: string }[]; nextCursor: string | null } } = await api.call('GET', `/v1/webhooks/endpoints/${ep.id}/deliveries?limit=2${cursor ? `&cursor=${cursor}` : ''}`, { key: a.apiKey });
+      seen.push(...page.body.deliveries.map((d) => d.id));
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    expect(seen).toHaveLength(3);
+    expect(new Set(seen).size).toBe(3);
+    expect((await api.call('GET', `/v1/webhooks/endpoints/${ep.id}/deliveries?cursor=bm9wZQ`, { key: a.apiKey })).status).toBe(400);
   });
 
   it('validates endpoint bodies with clear errors', async () => {

@@ -11,7 +11,7 @@ import { recordingKey } from '../../lib/recordings/store';
 import { sqlRecordingCatalog } from '../../lib/recordings/catalog';
 import { wavHeader } from '../../lib/recordings/wav';
 import { createRecordingActivities } from '../../activities/recordings';
-import { ensureRecordingRetentionSchedule } from '../../lib/recordings/schedule';
+import { ensureRecordingRetentionSchedule } from '../../workers/recording-retention-schedule';
 import { createTestAccount } from '../helpers/accounts';
 import { testContext, testLogger, withWorker, type TestContext } from '../helpers/env';
 
@@ -63,7 +63,6 @@ async function createAccountWithKey(sql: TestContext['sql']) {
   return { accountId: a.id, key: a.apiKey! };
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 const json = async (r: Response): Promise<any> => r.json();
 
 const get = (key: string, path: string, headers: Record<string, string> = {}) => fetch(`${base}${path}`, { headers: { authorization: `Bearer ${key}`, ...headers } });

@@ -1,5 +1,5 @@
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client';
-import { RECORDING_RETENTION_SCHEDULE_ID } from '../../workflows/recordings/contract';
+import { RECORDING_RETENTION_SCHEDULE_ID } from '../workflows/recordings/contract';
 
 /**
  * Creates the recording-retention Schedule, or brings an existing one to this definition: safe at

@@ -1,5 +1,5 @@
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
-import { WEBHOOKS_SWEEP_SCHEDULE_ID } from '../../workflows/webhooks/contract';
+import { WEBHOOKS_SWEEP_SCHEDULE_ID } from '../lib/webhooks/contract';
 
 /** Creates the webhooks sweep Schedule or brings it to this definition; safe at every worker start. */
 export async function ensureWebhooksSchedule(client: Client, opts: { taskQueue: string }): Promise<{ scheduleId: string; created: boolean }> {

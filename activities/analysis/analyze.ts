@@ -1,25 +1,14 @@
 import type { ZodError } from 'zod';
 import type { ChatMessage, ChatModel } from '../../providers/types';
-import { cleanText } from '../text/clean';
-import { analysisJsonSchema, analysisResultSchema, type AnalysisConfig, type AnalysisResult } from './schema';
+import { cleanText } from '../../lib/text/clean';
+import { analysisJsonSchema, analysisResultSchema, type AnalysisConfig, type AnalysisResult } from '../../lib/analysis/schema';
+import type { AnalysisOutcome } from '../../lib/analysis/store';
+
+export type { AnalysisOutcome };
 
 export interface TranscriptLine {
   role: 'agent' | 'caller' | 'system';
   text: string;
-}
-
-export interface AnalysisOutcome {
-  status: 'ok' | 'invalid' | 'failed';
-  result?: AnalysisResult;
-  /** the model's last text when it did not validate */
-  raw?: string;
-  error?: string;
-  model?: string;
-  requests: number;
-  promptTokens: number;
-  completionTokens: number;
-  /** what OpenRouter reported, micro-units, summed over the requests */
-  reportedCostMicro?: number;
 }
 
 const issues = (e: ZodError) => e.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');

@@ -1,55 +1,25 @@
 import express, { Router } from 'express';
 import { z } from 'zod';
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { AppDeps } from '../app';
 import { accountOf } from '../auth';
 import { HttpError, notFound } from '../errors';
-import { campaignWorkflowId } from '../../lib/ids';
 import { contactsFromCsv, CsvError, normalizeContacts, type ContactInput } from '../../lib/contacts/normalize';
-import { insertContacts, reportSummary } from '../campaigns/store';
+import { campaignProgress, campaignView, createCampaign, findCampaign, insertContacts, listCampaigns, reportSummary, type CampaignRow } from '../campaigns/store';
+import { controlCampaign, startCampaign } from '../campaigns/control';
+import { getCallDetail, listCalls } from '../calls/store';
 import { rejectUnstorableText } from '../text-guard';
 import { CallsQuerySchema, ContactsUploadSchema, NewCampaignSchema, PauseSchema } from '../campaigns/schemas';
-import { cancelUpdate, pauseUpdate, resumeUpdate, type CampaignInput, type CampaignSettings } from '../../workflows/campaign/contract';
-import type { AgentConfig } from '../../workflows/call/contract';
-
-interface CampaignRow {
-  id: string;
-  account_id: string;
-  name: string;
-  status: string;
-  pause_reason: string | null;
-  agent: AgentConfig;
-  settings: CampaignSettings & { defaultRegion?: string };
-  contact_count: number;
-  created_at: Date;
-  started_at: Date | null;
-  finished_at: Date | null;
-}
-
-const view = (c: CampaignRow) => ({
-  id: c.id, name: c.name, status: c.status, pauseReason: c.pause_reason, agent: c.agent, settings: c.settings,
-  contactCount: c.contact_count, createdAt: c.created_at.toISOString(), startedAt: c.started_at?.toISOString() ?? null,
-  finishedAt: c.finished_at?.toISOString() ?? null,
-});
-
-// created_at::text as Postgres writes it (DateStyle ISO): "2026-11-26 01:19:51.469123+00". Date.parse
-// is far laxer ("1", "March 7" parse), and what it lets through Postgres refuses with an error.
-const PG_TIMESTAMP = /^(?!0000)(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?)([+-]\d{2})(:\d{2})?$/;
-const isoInstant = z.iso.datetime({ offset: true });
-function isPgTimestamp(s: string): boolean {
-  const m = PG_TIMESTAMP.exec(s);
-  return !!m && isoInstant.safeParse(`${m[1]}T${m[2]}${m[3]}${m[4] ?? ':00'}`).success;
-}
 
 /** Campaigns and their calls. Every query is scoped to the caller's account; other ids are 404. */
-export function campaignsRouter({ sql, temporal, config }: AppDeps): Router {
+export function campaignsRouter(deps: AppDeps): Router {
+  const { sql } = deps;
   const r = Router();
   const uuid = z.uuid();
 
   async function load(req: express.Request): Promise<CampaignRow> {
     const accountId = accountOf(req);
     const id = uuid.safeParse(req.params.id);
-    const [row] = id.success ? await sql<CampaignRow[]>`select * from campaigns where id = ${id.data} and account_id = ${accountId}` : [];
+    const row = id.success ? await findCampaign(sql, accountId, id.data) : undefined;
     if (!row) throw notFound('campaign');
     return row;
   }
@@ -57,40 +27,17 @@ export function campaignsRouter({ sql, temporal, config }: AppDeps): Router {
   r.post('/campaigns', async (req, res) => {
     const accountId = accountOf(req);
     const body = NewCampaignSchema.parse(req.body ?? {});
-    const [row] = await sql<CampaignRow[]>`
-      insert into campaigns (account_id, name, agent, settings)
-      values (${accountId}, ${body.name}, ${sql.json(body.agent as never)}, ${sql.json({ ...body.settings, defaultRegion: body.defaultRegion } as never)})
-      returning *`;
-    let report = normalizeContacts((body.contacts ?? []).map((c, i) => ({ ...c, line: i + 1 })), body.defaultRegion);
-    report = await insertContacts(sql, row!.id, accountId, report);
-    const [fresh] = await sql<CampaignRow[]>`select * from campaigns where id = ${row!.id}`;
-    res.status(201).json({ campaign: view(fresh!), contacts: reportSummary(report) });
+    const { campaign, report } = await createCampaign(sql, accountId, body, (body.contacts ?? []).map((c, i) => ({ ...c, line: i + 1 })));
+    res.status(201).json({ campaign: campaignView(campaign), contacts: reportSummary(report) });
   });
 
   r.get('/campaigns', async (req, res) => {
-    const accountId = accountOf(req);
-    const rows = await sql<CampaignRow[]>`select * from campaigns where account_id = ${accountId} order by created_at desc limit 200`;
-    res.json({ campaigns: rows.map(view) });
+    res.json({ campaigns: (await listCampaigns(sql, accountOf(req))).map(campaignView) });
   });
 
   r.get('/campaigns/:id', async (req, res) => {
     const c = await load(req);
-    const contacts = await sql<{ state: string; n: number }[]>`select state, count(*)::int as n from contacts where campaign_id = ${c.id} group by state`;
-    const calls = await sql<{ status: string; n: number }[]>`select status, count(*)::int as n from calls where campaign_id = ${c.id} group by status`;
-    const [money] = await sql<{ charged: number; cost: number; seconds: number }[]>`
-      select coalesce(sum(k.charged_amount), 0)::bigint as charged, coalesce(sum(k.total_provider_cost), 0)::bigint as cost,
-             coalesce(sum(k.billed_seconds), 0)::bigint as seconds
-      from calls l join call_costs k on k.call_id = l.id where l.campaign_id = ${c.id}`;
-    const [live] = await sql<{ n: number }[]>`select count(*)::int as n from calls where campaign_id = ${c.id} and not terminal`;
-    res.json({
-      ...view(c),
-      progress: {
-        contacts: Object.fromEntries(contacts.map((x) => [x.state, x.n])),
-        calls: Object.fromEntries(calls.map((x) => [x.status, x.n])),
-        inProgress: live!.n,
-      },
-      spend: { chargedMicro: money!.charged, providerCostMicro: money!.cost, billedSeconds: money!.seconds },
-    });
+    res.json({ ...campaignView(c), ...(await campaignProgress(sql, c.id)) });
   });
 
   r.post('/campaigns/:id/contacts', express.text({ type: ['text/csv', 'text/plain'], limit: '20mb' }), rejectUnstorableText, async (req, res) => {
@@ -114,98 +61,32 @@ export function campaignsRouter({ sql, temporal, config }: AppDeps): Router {
 
   r.post('/campaigns/:id/start', async (req, res) => {
     const c = await load(req);
-    if (c.status !== 'draft') return res.status(200).json({ status: c.status, pauseReason: c.pause_reason });
-    if (c.contact_count === 0) throw new HttpError(400, 'no_contacts', 'the campaign has no contacts');
-    const { defaultRegion, ...settings } = c.settings;
-    const input: CampaignInput = {
-      campaignId: c.id, accountId: c.account_id, agent: c.agent, settings, defaultRegion,
-      callTaskQueue: config.ORCHESTRATION_TASK_QUEUE, dialerTaskQueue: config.DIALER_TASK_QUEUE,
-    };
-    try {
-      await temporal.workflow.start('campaignWorkflow', {
-        workflowId: campaignWorkflowId(c.id),
-        taskQueue: config.ORCHESTRATION_TASK_QUEUE,
-        args: [input],
-        searchAttributes: { AccountId: [c.account_id], CampaignId: [c.id] },
-      });
-    } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-    }
-    await sql`update campaigns set status = 'running', started_at = coalesce(started_at, now()) where id = ${c.id} and status = 'draft'`;
-    res.status(202).json({ status: 'running', pauseReason: null });
+    const s = await startCampaign(deps, c);
+    res.status(s.started ? 202 : 200).json({ status: s.status, pauseReason: s.pauseReason });
   });
 
-  const control = (name: 'pause' | 'resume' | 'cancel') =>
-    r.post(`/campaigns/:id/${name}`, async (req, res) => {
+  for (const action of ['pause', 'resume', 'cancel'] as const) {
+    r.post(`/campaigns/:id/${action}`, async (req, res) => {
       const c = await load(req);
-      if (c.status === 'draft') throw new HttpError(409, 'not_started', 'the campaign has not been started');
-      const handle = temporal.workflow.getHandle(campaignWorkflowId(c.id));
-      try {
-        const result =
-          name === 'pause' ? await handle.executeUpdate(pauseUpdate, { args: [PauseSchema.parse(req.body ?? {})] })
-          : name === 'resume' ? await handle.executeUpdate(resumeUpdate)
-          : await handle.executeUpdate(cancelUpdate);
-        res.json(result);
-      } catch (err) {
-        if (err instanceof WorkflowNotFoundError || err instanceof WorkflowUpdateFailedError) {
-          throw new HttpError(409, 'campaign_finished', `the campaign is ${c.status}; it can no longer be ${name}d`);
-        }
-        throw err;
-      }
+      res.json(await controlCampaign(deps, c, action, action === 'pause' ? PauseSchema.parse(req.body ?? {}) : {}));
     });
-  control('pause');
-  control('resume');
-  control('cancel');
+  }
 
   r.get('/campaigns/:id/calls', async (req, res) => {
     const c = await load(req);
     const q = CallsQuerySchema.parse(req.query);
-    // The cursor carries Postgres's own timestamp text: a JS Date would drop its microseconds.
-    let after: { at: string; id: string } | undefined;
-    if (q.cursor) {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(Buffer.from(q.cursor, 'base64url').toString());
-      } catch {
-        parsed = undefined;
-      }
-      const [at, id] = Array.isArray(parsed) ? parsed : [];
-      if (typeof at !== 'string' || !isPgTimestamp(at) || !uuid.safeParse(id).success) throw new HttpError(400, 'validation_failed', 'cursor: not a cursor from a previous page');
-      after = { at, id: id as string };
-    }
-    const rows = await sql<{ id: string; to_e164: string; status: string; attempt: number; duration_sec: number | null; created_at: Date; created_key: string; contact_id: string; charged: number | null }[]>`
-      select l.id, l.to_e164, l.status, l.attempt, l.duration_sec, l.created_at, l.created_at::text as created_key, l.contact_id, k.charged_amount as charged
-      from calls l left join call_costs k on k.call_id = l.id
-      where l.campaign_id = ${c.id}
-        ${q.status ? sql`and l.status = ${q.status}` : sql``}
-        ${after ? sql`and (l.created_at, l.id) > (${after.at}::text::timestamptz, ${after.id}::uuid)` : sql``}
-      order by l.created_at, l.id limit ${q.limit + 1}`;
-    const page = rows.slice(0, q.limit);
-    const last = page[page.length - 1];
+    const page = await listCalls(sql, c.account_id, { campaignId: c.id, status: q.status }, { limit: q.limit, cursor: q.cursor, order: 'asc' });
     res.json({
-      calls: page.map((x) => ({ id: x.id, to: x.to_e164, status: x.status, attempt: x.attempt, contactId: x.contact_id, durationSec: x.duration_sec, chargedMicro: x.charged, createdAt: x.created_at.toISOString() })),
-      nextCursor: rows.length > q.limit && last ? Buffer.from(JSON.stringify([last.created_key, last.id])).toString('base64url') : null,
+      calls: page.rows.map((x) => ({ id: x.id, to: x.to_e164, status: x.status, attempt: x.attempt, contactId: x.contact_id, durationSec: x.duration_sec, chargedMicro: x.charged, createdAt: x.created_at.toISOString() })),
+      nextCursor: page.nextCursor,
     });
   });
 
   r.get('/calls/:id', async (req, res) => {
-    const accountId = accountOf(req);
-    const id = uuid.safeParse(req.params.id);
-    const [call] = id.success ? await sql`select * from calls where id = ${id.data} and account_id = ${accountId}` : [];
+    const call = await getCallDetail(sql, accountOf(req), String(req.params.id));
     if (!call) throw notFound('call');
-    const [cost] = await sql`select * from call_costs where call_id = ${call.id}`;
-    const transcript = await sql`select seq, role, text, interrupted, at_ms as "atMs", latency from transcript_turns where call_id = ${call.id} order by seq`;
-    res.json({
-      id: call.id, campaignId: call.campaign_id, contactId: call.contact_id, attempt: call.attempt, to: call.to_e164, status: call.status,
-      terminal: call.terminal, providerCallSid: call.provider_call_sid, answeredBy: call.answered_by, outcome: call.outcome, error: call.error,
-      createdAt: call.created_at, answeredAt: call.answered_at, endedAt: call.ended_at, durationSec: call.duration_sec,
-      cost: cost ? {
-        priceListVersion: cost.price_list_version, azureSttCost: cost.azure_stt_cost, llmCost: cost.llm_cost, ttsCost: cost.tts_cost,
-        twilioCost: cost.twilio_cost, totalProviderCost: cost.total_provider_cost, chargedAmount: cost.charged_amount, profitMargin: cost.profit_margin,
-        usage: { sttAudioMs: cost.stt_audio_ms, promptTokens: cost.prompt_tokens, completionTokens: cost.completion_tokens, ttsCharacters: cost.tts_characters, billedSeconds: cost.billed_seconds },
-      } : null,
-      transcript,
-    });
+    const { timeline: _t, ...body } = call;
+    res.json(body);
   });
   return r;
 }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { AppDeps } from '../app';
 import { accountOf } from '../auth';
 import { createLedger } from '../../lib/ledger';
+import { creditBalance } from '../credits/topups';
 
 // year 0 (1 BC) is a valid JS date but not a Postgres timestamp
 const instant = z.iso.datetime({ offset: true }).transform((s) => new Date(s)).refine((d) => d.getUTCFullYear() >= 1, 'must be in year 1 or later');
@@ -20,9 +21,7 @@ export function creditsRouter({ sql }: AppDeps): Router {
 
   r.get('/credits', async (req, res) => {
     const accountId = accountOf(req);
-    const [acct] = await sql<{ currency: string }[]>`select currency from accounts where id = ${accountId}`;
-    const b = await ledger.balance(accountId);
-    res.json({ available: b.available, held: b.held, currency: acct?.currency ?? 'USD', unit: 'micro' });
+    res.json({ ...(await creditBalance(sql, ledger, accountId)), unit: 'micro' });
   });
 
   r.get('/credits/statement', async (req, res) => {

@@ -18,6 +18,7 @@ import { twilioWebhooksRouter } from './routes/twilio-webhooks';
 import { metricsHandler } from '../lib/metrics';
 import { requestLogger } from './request-log';
 import { reportsRouter } from './routes/reports';
+import { consoleRouter } from './console';
 
 export interface AppDeps {
   sql: Sql;
@@ -54,6 +55,8 @@ export function createApp(deps: AppDeps): Express {
   v1.use(topUpsRouter(deps));
   v1.use(campaignsRouter(deps));
   app.use('/v1', v1);
+  // the operator console (issue 14): /app, cookie sessions instead of API keys
+  app.use(consoleRouter(deps));
 
   app.use(notFoundHandler);
   app.use(errorHandler(deps.log));

@@ -7,6 +7,7 @@ import { verifyBillplzCallback, verifyBillplzRedirect } from '../../providers/bi
 import { billCallbackSignal, type BillPaidEvent } from '../../workflows/topup/contract';
 import type { topUpWorkflow } from '../../workflows/topup/workflow';
 import { unstorableText } from '../text-guard';
+import { consoleUserOf } from '../console/auth/middleware';
 
 /**
  * Billplz's server-to-server callback and the payer's redirect back. The callback is trusted only
@@ -53,8 +54,10 @@ export function billplzWebhooksRouter({ sql, temporal, config, log }: AppDeps): 
     if (!redirect) return page(400, 'Invalid link', 'This payment link is not valid.');
     // Signed, but with text no bill id of ours can hold (NUL, a lone surrogate): Postgres would refuse the lookup.
     if (unstorableText(redirect.id)) return page(404, 'Unknown payment', 'We have no record of this payment.');
-    const [t] = await sql<{ status: string; amount_sen: number }[]>`select status, amount_sen from topups where bill_id = ${redirect.id}`;
+    const [t] = await sql<{ id: string; account_id: string; status: string; amount_sen: number }[]>`select id, account_id, status, amount_sen from topups where bill_id = ${redirect.id}`;
     if (!t) return page(404, 'Unknown payment', 'We have no record of this payment.');
+    // a payer signed in to the console goes on to the top-up's console page, which follows it live
+    if (await consoleUserOf(sql, req, config, t.account_id)) return res.redirect(303, `/app/credits/topups/${t.id}`);
     const rm = `RM ${(t.amount_sen / 100).toFixed(2)}`;
     if (t.status === 'paid') return page(200, 'Payment received', `${rm} has been credited to your account.`);
     if (t.status === 'pending' || t.status === 'creating') {

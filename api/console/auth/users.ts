@@ -16,7 +16,8 @@ export interface ConsoleUser {
 export const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
 export const normalizeEmail = (e: string) => e.trim().toLowerCase();
 
-const userColumns = (sql: Sql) => sql`id, account_id as "accountId", email, role, created_at as "createdAt", password_hash is not null as "hasPassword"`;
+const userColumns = (sql: Sql) => sql`console_users.id, console_users.account_id as "accountId", console_users.email, console_users.role,
+  console_users.created_at as "createdAt", console_users.password_hash is not null as "hasPassword"`;
 
 export class UserExists extends Error {}
 
@@ -36,9 +37,9 @@ export async function createUser(sql: Sql, u: { email: string; role: ConsoleRole
 
 export async function findUserByEmail(sql: Sql, email: string) {
   const [row] = await sql<(ConsoleUser & { passwordHash: string | null; disabledAt: Date | null; accountStatus: string | null })[]>`
-    select ${userColumns(sql)}, u.password_hash as "passwordHash", u.disabled_at as "disabledAt", a.status as "accountStatus"
-    from console_users u left join accounts a on a.id = u.account_id
-    where u.email = ${normalizeEmail(email)}`;
+    select ${userColumns(sql)}, console_users.password_hash as "passwordHash", console_users.disabled_at as "disabledAt", a.status as "accountStatus"
+    from console_users left join accounts a on a.id = console_users.account_id
+    where console_users.email = ${normalizeEmail(email)}`;
   return row;
 }
 

@@ -67,11 +67,11 @@ export function adminRoutes({ sql, config }: AppDeps): Router {
                   <form method="post" action={`/app/admin/accounts/${a.id}/${a.status === 'active' ? 'suspend' : 'activate'}`} class="inline"><Csrf session={s} /><button type="submit" class="secondary">{a.status === 'active' ? 'Suspend' : 'Reactivate'}</button></form>
                   <details><summary>Top up manually</summary>
                     <form method="post" action={`/app/admin/accounts/${a.id}/credit`}><Csrf session={s} /><input type="hidden" name="request" value={randomUUID()} />
-                      <Field name="amount" label={`Amount (${a.currency})`} inputmode="decimal" required /><Field name="reason" label="Reason (recorded in the ledger)" required />
+                      <Field id={`amount-${a.id}`} name="amount" label={`Amount (${a.currency})`} inputmode="decimal" required /><Field id={`reason-${a.id}`} name="reason" label="Reason (recorded in the ledger)" required />
                       <button type="submit">Credit</button></form></details>
                   <details><summary>Invite a user</summary>
                     <form method="post" action={`/app/admin/accounts/${a.id}/invite`}><Csrf session={s} />
-                      <Field name="email" label="Email" type="email" required /><div class="field"><label for={`role-${a.id}`}>Role</label><select id={`role-${a.id}`} name="role"><option value="owner">Owner</option><option value="member">Member</option></select></div>
+                      <Field id={`email-${a.id}`} name="email" label="Email" type="email" required /><div class="field"><label for={`role-${a.id}`}>Role</label><select id={`role-${a.id}`} name="role"><option value="owner">Owner</option><option value="member">Member</option></select></div>
                       <button type="submit">Create invitation link</button></form></details>
                 </td></tr>
             );

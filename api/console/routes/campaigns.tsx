@@ -8,7 +8,7 @@ import { holdAmountFor, loadPriceList } from '../../../lib/pricing';
 import { campaignProgress, campaignView, createCampaign, findCampaign, listCampaigns, type CampaignRow } from '../../campaigns/store';
 import { controlCampaign, startCampaign, type ControlAction } from '../../campaigns/control';
 import { NewCampaignSchema } from '../../campaigns/schemas';
-import { listCalls } from '../../calls/store';
+import { listCalls, type CallListRow } from '../../calls/store';
 import { accountId, isHtmx, sendFragment, sendHtml, session } from '../context';
 import { Badge, Csrf, Notice, Page } from '../views/layout';
 import { CampaignForm, type FieldErrors, type FormValues } from '../views/campaign-form';
@@ -20,13 +20,15 @@ type Progress = Awaited<ReturnType<typeof campaignProgress>>;
 const FINAL = new Set(['completed', 'canceled', 'failed']);
 
 /** The live part of a campaign page: status, progress, in flight, by status, spend (pushed over SSE). */
-export function Board({ c, p, currency }: { c: CampaignRow; p: Progress; currency: string }) {
+export function Board({ c, p, s, calls }: { c: CampaignRow; p: Progress; s: Session; calls: CallListRow[] }) {
+  const currency = s.currency;
   const done = p.progress.contacts.done ?? 0;
   const ratio = c.contact_count ? done / c.contact_count : 0;
   const byStatus = Object.entries(p.progress.calls).sort((a, b) => b[1] - a[1]);
   return (
     <div id="board" data-status={c.status}>
       <p>Status: <Badge status={c.status} />{c.pause_reason ? <> ({c.pause_reason})</> : null}</p>
+      <Controls c={c} s={s} />
       <div class="progress" role="progressbar" aria-label="Contacts done" aria-valuemin={0} aria-valuemax={c.contact_count} aria-valuenow={done}><span style={`width:${(ratio * 100).toFixed(1)}%`}></span></div>
       <div class="cards">
         <div class="card"><div class="k">Contacts done</div><div class="v" id="board-done">{num(done)} / {num(c.contact_count)}</div></div>
@@ -37,8 +39,11 @@ export function Board({ c, p, currency }: { c: CampaignRow; p: Progress; currenc
       <h2>Calls by status</h2>
       <div class="table-wrap"><table>
         <thead><tr><th scope="col">Status</th><th scope="col" class="num">Calls</th></tr></thead>
-        <tbody>{byStatus.length ? byStatus.map(([s, n]) => <tr><td>{label(s)}</td><td class="num" data-status-count={s}>{num(n)}</td></tr>) : <tr><td colSpan={2}>No calls yet.</td></tr>}</tbody>
+        <tbody>{byStatus.length ? byStatus.map(([st, n]) => <tr><td>{label(st)}</td><td class="num" data-status-count={st}>{num(n)}</td></tr>) : <tr><td colSpan={2}>No calls yet.</td></tr>}</tbody>
       </table></div>
+      <h2>Latest calls</h2>
+      <p><a href={`/app/calls?campaign=${c.id}`}>All calls of this campaign</a></p>
+      <CallsTable rows={calls} currency={currency} showCampaign={false} />
     </div>
   );
 }
@@ -115,6 +120,8 @@ export function campaignRoutes(deps: AppDeps): Router {
   const r = Router();
   const uuid = z.uuid();
 
+  const latestCalls = async (c: CampaignRow) => (await listCalls(sql, c.account_id, { campaignId: c.id }, { limit: 10, order: 'desc' })).rows;
+
   async function load(req: Request): Promise<CampaignRow> {
     const id = uuid.safeParse(req.params.id);
     const c = id.success ? await findCampaign(sql, accountId(req), id.data) : undefined;
@@ -187,21 +194,20 @@ export function campaignRoutes(deps: AppDeps): Router {
   async function detail(req: Request, res: Response, notice?: { kind: 'ok' | 'error'; text: string }, status = 200) {
     const s = session(req);
     const c = await load(req);
-    const [p, calls] = await Promise.all([campaignProgress(sql, c.id), listCalls(sql, c.account_id, { campaignId: c.id }, { limit: 20, order: 'desc' })]);
+    const [p, calls] = await Promise.all([campaignProgress(sql, c.id), latestCalls(c)]);
     const created = req.query.accepted !== undefined ? `Created with ${Number(req.query.accepted) || 0} numbers (${Number(req.query.rejected) || 0} rows rejected).` : undefined;
     const view = campaignView(c);
+    const DONE: Record<string, string> = { start: 'Started.', pause: 'Pause requested: calls in flight finish, no new ones start.', resume: 'Resumed.', cancel: 'Cancel requested: calls in flight finish, no new ones start.' };
+    const done = typeof req.query.done === 'string' ? DONE[req.query.done] : undefined;
     sendHtml(res, (
       <Page title={c.name} session={s} active="/app/campaigns">
         {notice && <Notice kind={notice.kind}>{notice.text}</Notice>}
         {created && <Notice kind="ok">{created}</Notice>}
-        <Controls c={c} s={s} />
+        {done && <Notice kind="ok">{done}</Notice>}
         <div hx-ext="sse" sse-connect={`/app/campaigns/${c.id}/live`} sse-swap="board" hx-swap="innerHTML" aria-live="polite">
-          <Board c={c} p={p} currency={s.currency} />
+          <Board c={c} p={p} s={s} calls={calls} />
         </div>
         <noscript><p><a href={`/app/campaigns/${c.id}`}>Reload</a> for the latest figures.</p></noscript>
-        <h2>Latest calls</h2>
-        <p><a href={`/app/calls?campaign=${c.id}`}>All calls of this campaign</a></p>
-        <CallsTable rows={calls.rows} currency={s.currency} showCampaign={false} />
         <h2>Settings</h2>
         <dl>
           <dt>Agent</dt><dd>{view.agent.language}, voice {view.agent.voiceId}, model {view.agent.llmModel}</dd>
@@ -230,7 +236,7 @@ export function campaignRoutes(deps: AppDeps): Router {
         if (err instanceof HttpError && err.status < 500) return detail(req, res, { kind: 'error', text: err.message }, err.status);
         throw err;
       }
-      res.redirect(303, `/app/campaigns/${c.id}`);
+      res.redirect(303, `/app/campaigns/${c.id}?done=${action}`);
     });
   }
 
@@ -252,8 +258,8 @@ export function campaignRoutes(deps: AppDeps): Router {
     while (!closed) {
       try {
         const c = (await findCampaign(sql, first.account_id, first.id))!;
-        const p = await campaignProgress(sql, c.id);
-        const html = renderToString(<Board c={c} p={p} currency={s.currency} />);
+        const [p, calls] = await Promise.all([campaignProgress(sql, c.id), latestCalls(c)]);
+        const html = renderToString(<Board c={c} p={p} s={s} calls={calls} />);
         if (html !== last) {
           last = html;
           res.write(`event: board\n${html.split('\n').map((l) => `data: ${l}`).join('\n')}\n\n`);

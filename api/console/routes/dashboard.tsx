@@ -12,8 +12,13 @@ import { credits, label, num, pct, utc } from '../views/format';
 const DAY = 86_400_000;
 
 /** A chart drawn by uPlot (assets/charts.js) from its data, with the same data as a table for everyone else. */
-export function Chart(p: { id: string; title: string; unit: string; points: { at: Date; value: number }[]; format: (v: number) => string }) {
-  const data = { x: p.points.map((q) => Math.floor(q.at.getTime() / 1000)), y: p.points.map((q) => q.value), label: p.title, unit: p.unit };
+export function Chart(p: { id: string; title: string; unit: string; points: { at: Date; value: number }[]; format: (v: number) => string; from: Date; to: Date; stepSec: number }) {
+  // every bucket of the window, empty ones as 0, so the axis spans the period
+  const byAt = new Map(p.points.map((q) => [Math.floor(q.at.getTime() / 1000), q.value]));
+  const x: number[] = [];
+  const start = Math.floor(p.from.getTime() / 1000 / p.stepSec) * p.stepSec;
+  for (let t = start; t <= p.to.getTime() / 1000; t += p.stepSec) x.push(t);
+  const data = { x, y: x.map((t) => byAt.get(t) ?? 0), label: p.title, unit: p.unit };
   return (
     <section aria-labelledby={`${p.id}-h`}>
       <h2 id={`${p.id}-h`}>{p.title}</h2>
@@ -45,14 +50,16 @@ export function dashboardRoutes({ sql }: AppDeps): Router {
     const now = new Date();
     const dayStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
     const monthStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
+    const hours = { from: new Date(now.getTime() - 2 * DAY), to: now };
+    const days30 = { from: new Date(now.getTime() - 30 * DAY), to: now };
     const [bal, sum, today, month, byStatus, hourly, daily] = await Promise.all([
       creditBalance(sql, ledger, acct),
       accountSummary(sql, acct, w),
       accountSummary(sql, acct, { from: dayStart, to: now }),
       accountSummary(sql, acct, { from: monthStart, to: now }),
       callsByStatus(sql, acct, w),
-      callSeries(sql, acct, { from: new Date(now.getTime() - 2 * DAY), to: now }, 'hour'),
-      callSeries(sql, acct, { from: new Date(now.getTime() - 30 * DAY), to: now }, 'day'),
+      callSeries(sql, acct, hours, 'hour'),
+      callSeries(sql, acct, days30, 'day'),
     ]);
     const cur = bal.currency;
     const cards: [string, string][] = [
@@ -81,8 +88,8 @@ export function dashboardRoutes({ sql }: AppDeps): Router {
           <thead><tr><th scope="col">Status</th><th scope="col" class="num">Calls</th></tr></thead>
           <tbody>{byStatus.length ? byStatus.map((b) => <tr><td>{label(b.status)}</td><td class="num">{num(b.calls)}</td></tr>) : <tr><td colSpan={2}>No finished calls in this period.</td></tr>}</tbody>
         </table></div>
-        <Chart id="calls-hourly" title="Calls per hour, last 48 hours" unit="Calls" points={hourly.map((h) => ({ at: h.at, value: h.calls }))} format={(v) => num(v)} />
-        <Chart id="spend-daily" title="Spend per day, last 30 days" unit={`Charged (${cur})`} points={daily.map((d) => ({ at: d.at, value: d.chargedMicro / 1e6 }))} format={(v) => credits(v * 1e6, cur)} />
+        <Chart id="calls-hourly" title="Calls per hour, last 48 hours" unit="Calls" points={hourly.map((h) => ({ at: h.at, value: h.calls }))} format={(v) => num(v)} {...hours} stepSec={3600} />
+        <Chart id="spend-daily" title="Spend per day, last 30 days" unit={`Charged (${cur})`} points={daily.map((d) => ({ at: d.at, value: d.chargedMicro / 1e6 }))} format={(v) => credits(v * 1e6, cur)} {...days30} stepSec={86_400} />
       </Page>
     ));
   });

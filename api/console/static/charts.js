@@ -10,7 +10,7 @@
       var width = Math.min(el.clientWidth || 560, 560);
       new uPlot({
         width: width, height: 220,
-        series: [{}, { label: d.unit, stroke: '#0b57d0', fill: 'rgba(11,87,208,0.12)', width: 2, points: { show: d.x.length < 60 } }],
+        series: [{}, { label: d.unit, stroke: '#0b57d0', fill: 'rgba(11,87,208,0.12)', width: 2, points: { show: false } }],
         axes: [{}, { size: 60 }],
       }, [d.x, d.y], el);
     });

@@ -61,9 +61,11 @@ export const Csrf = ({ session }: { session: Session }) => <input type="hidden" 
 /** A labelled input with its error underneath (the API's message), wired with aria-describedby. */
 export function Field(props: {
   name: string; label: string; type?: string; value?: string | number | null; error?: string; hint?: string; required?: boolean;
+  /** for a form repeated on a page (one per table row): ids must stay unique */
+  id?: string;
   min?: number | string; max?: number | string; step?: number | string; placeholder?: string; autocomplete?: string; inputmode?: string; list?: string;
 }) {
-  const id = `f-${props.name.replace(/[^\w-]/g, '-')}`;
+  const id = props.id ?? `f-${props.name.replace(/[^\w-]/g, '-')}`;
   const described = [props.hint ? `${id}-hint` : '', props.error ? `${id}-err` : ''].filter(Boolean).join(' ') || undefined;
   return (
     <div class={`field${props.error ? ' has-error' : ''}`}>

@@ -37,3 +37,14 @@ export async function consoleUserLink(
   const token = await issueToken(sql, u.id, 'set_password', INVITE_TTL_SEC);
   return `${role} ${u.email} created (${u.id}).\nOne-time link to set the password (valid 7 days):\n${origin}/app/set-password?token=${token}`;
 }
+
+/**
+ * `npm run demo`: an owner for the demo account (created once per account) and a one-time sign-in
+ * link to its console, so a newcomer opens the browser on the campaign they just ran.
+ */
+export async function demoConsoleLink(sql: Sql, config: Pick<Config, 'APP_ORIGIN' | 'API_PORT'>, accountId: string, next = '/app'): Promise<string> {
+  const email = `owner+${accountId.slice(0, 8)}@demo.aicall.example`;
+  const u = (await findUserByEmail(sql, email)) ?? (await createUser(sql, { email, role: 'owner', accountId }));
+  const token = await issueToken(sql, u.id, 'login', LOGIN_LINK_TTL_SEC);
+  return `${consoleOrigin(config)}/app/login-link?token=${token}&next=${encodeURIComponent(next)}`;
+}

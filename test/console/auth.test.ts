@@ -5,7 +5,7 @@ import { createTestAccount } from '../helpers/accounts';
 import { ConsoleClient, consoleUser, PASSWORD } from './helpers';
 
 import { THROTTLE } from '../../api/console/auth/throttle';
-import { consoleUserLink } from '../../api/console/cli';
+import { consoleUserLink, demoConsoleLink } from '../../api/console/cli';
 
 let ctx: TestContext;
 let api: Awaited<ReturnType<typeof startTestApi>>;
@@ -191,6 +191,20 @@ describe('invitations and one-time links', () => {
     expect((await client().get(path)).status).toBe(404);
     // admins have no account pages
     expect((await c.get('/app/calls')).status).toBe(403);
+  });
+});
+
+describe('the demo\'s sign-in link', () => {
+  it('makes the demo account an owner once and signs the browser in on the given page', async () => {
+    const a = await createTestAccount(ctx.sql);
+    const first = await demoConsoleLink(ctx.sql, { API_PORT: 3000 }, a.id, '/app/credits');
+    const second = await demoConsoleLink(ctx.sql, { API_PORT: 3000 }, a.id, '/app/credits');
+    expect(first).toMatch(/^http:\/\/localhost:3000\/app\/login-link\?token=[\w-]+&next=%2Fapp%2Fcredits$/);
+    expect(await ctx.sql`select role from console_users where account_id = ${a.id}`).toEqual([{ role: 'owner' }]);
+    const c = client();
+    const res = await c.get(new URL(second).pathname + new URL(second).search);
+    expect([res.status, res.headers.get('location')]).toEqual([303, '/app/credits']);
+    expect((await c.get('/app/credits')).status).toBe(200);
   });
 });
 

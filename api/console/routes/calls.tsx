@@ -44,7 +44,7 @@ export function CallsTable({ rows, currency, showCampaign = true }: { rows: Call
 }
 
 const PAGE = 50;
-const temporalUiBase = (c: AppDeps['config']) => (process.env.TEMPORAL_UI_URL ?? `http://localhost:${c.TEMPORAL_UI_PORT}`).replace(/\/$/, '');
+const temporalUiBase = (c: AppDeps['config']) => (c.TEMPORAL_UI_URL ?? `http://localhost:${c.TEMPORAL_UI_PORT}`).replace(/\/$/, '');
 
 /** Calls: the filtered, keyset-paginated table and its CSV, and a call's detail (timeline, transcript, costs, latency). */
 export function callRoutes({ sql, config }: AppDeps): Router {

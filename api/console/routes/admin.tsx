@@ -47,7 +47,7 @@ export function adminRoutes({ sql, config }: AppDeps): Router {
         </div>
         <h2>Per month (UTC)</h2>
         <div class="table-wrap"><table id="monthly">
-          <thead><tr><th scope="col">Month</th><th scope="col" class="num">Calls</th><th scope="col" class="num">Revenue</th><th scope="col" class="num">Provider cost</th><th scope="col" class="num">Margin</th></tr></thead>
+          <thead><tr><th scope="col">Month</th><th scope="col" class="num">Charged calls</th><th scope="col" class="num">Revenue</th><th scope="col" class="num">Provider cost</th><th scope="col" class="num">Margin</th></tr></thead>
           <tbody>{monthly.length ? monthly.map((m) => <tr><td>{m.month}</td><td class="num">{num(m.calls)}</td><td class="num">{credits(m.revenueMicro)}</td><td class="num">{credits(m.costMicro)}</td><td class="num">{credits(m.marginMicro)}</td></tr>) : <tr><td colSpan={5}>No charged calls yet.</td></tr>}</tbody>
         </table></div>
         <h2>Provider error bursts, last 24 hours</h2>

@@ -22,17 +22,18 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 
 /** Browser assets from node_modules (no CDN: the console works offline) and the console's own CSS and JS. */
 function assets(): Router {
-  const files: Record<string, string> = {
+  const files = new Map<string, string>(Object.entries({
     'htmx.min.js': require.resolve('htmx.org/dist/htmx.min.js'),
     'sse.min.js': require.resolve('htmx-ext-sse/dist/sse.min.js'),
     'uPlot.iife.min.js': require.resolve('uplot/dist/uPlot.iife.min.js'),
     'uPlot.min.css': require.resolve('uplot/dist/uPlot.min.css'),
     'console.css': path.join(here, 'static/console.css'),
     'charts.js': path.join(here, 'static/charts.js'),
-  };
+  }));
   const r = Router();
   r.get('/app/assets/:file', (req, res, next) => {
-    const f = files[req.params.file];
+    // a Map, so a name like `constructor` is not found on Object.prototype
+    const f = files.get(req.params.file);
     if (!f) return next();
     res.sendFile(f, { maxAge: '1h' });
   });

@@ -178,6 +178,22 @@ describe('invitations and one-time links', () => {
     expect((await client().signIn('new.owner@console.test', 'a long enough password')).status).toBe(303);
   });
 
+  it('an owner invites a member from the console; members cannot invite', async () => {
+    const a = await createTestAccount(ctx.sql);
+    const o = client();
+    await o.signIn((await consoleUser(ctx.sql, { accountId: a.id, role: 'owner' })).email, PASSWORD);
+    await o.get('/app/team');
+    const res = await o.post('/app/team', { email: 'teammate@console.test', role: 'member' });
+    expect(res.status).toBe(201);
+    const link = /<code class="secret" id="invite-link">([^<]+)<\/code>/.exec(res.text)![1]!;
+    expect((await o.post('/app/team', { email: 'teammate@console.test', role: 'member' })).status).toBe(409);
+    const t = client();
+    expect((await t.get(new URL(link).pathname + new URL(link).search)).status).toBe(200);
+    expect((await t.post('/app/set-password', { token: new URL(link).searchParams.get('token')!, password: 'teammate password' })).status).toBe(303);
+    expect((await t.get('/app')).text).toContain('teammate@console.test (member)');
+    expect((await t.get('/app/team')).status).toBe(403);
+  });
+
   it('the first platform admin from the CLI; a one-time sign-in link', async () => {
     const email = `admin-${ipSeq}@console.test`;
     const out = await consoleUserLink(ctx.sql, { API_PORT: 3000 }, 'create-admin', { email });

@@ -81,6 +81,8 @@ export const ROUTES: RouteSpec[] = [
   { method: 'GET', path: '/app/keys', auth: 'console', body: 'none' },
   { method: 'POST', path: '/app/keys', auth: 'console', body: 'form' },
   { method: 'POST', path: '/app/keys/:id/revoke', auth: 'console', body: 'form' },
+  { method: 'GET', path: '/app/team', auth: 'console', body: 'none' },
+  { method: 'POST', path: '/app/team', auth: 'console', body: 'form' },
   { method: 'GET', path: '/app/admin', auth: 'console', body: 'none' },
   { method: 'POST', path: '/app/admin/accounts', auth: 'console', body: 'form' },
   { method: 'POST', path: '/app/admin/accounts/:id/suspend', auth: 'console', body: 'form' },

@@ -6,9 +6,11 @@ import { AlertSettingsSchema, alertSettings, issueKey, listKeys, revokeKey, upda
 import { accountId, requireRole, sendHtml, session } from '../context';
 import { Badge, Csrf, Field, Notice, Page } from '../views/layout';
 import { credits, label, utc } from '../views/format';
+import { createUser, issueToken, listUsers, UserExists } from '../auth/users';
+import { consoleOrigin, INVITE_TTL_SEC } from '../cli';
 
 /** Alerts (firing and cleared; webhook URL and low-balance threshold) and the account's API keys. */
-export function settingsRoutes({ sql }: AppDeps): Router {
+export function settingsRoutes({ sql, config }: AppDeps): Router {
   const r = Router();
 
   async function alertsPage(req: Request, res: Response, form?: { values: Record<string, string>; errors: Record<string, string> }, saved = false, status = 200) {
@@ -81,6 +83,41 @@ export function settingsRoutes({ sql }: AppDeps): Router {
     ), status);
   }
   r.get('/app/keys', requireRole('owner'), (req, res) => keysPage(req, res));
+
+  /** Owners invite members (or co-owners): a one-time set-password link, as the CLI prints. */
+  async function teamPage(req: Request, res: Response, note?: { kind: 'ok' | 'error'; text: string; link?: string }, status = 200) {
+    const s = session(req);
+    const users = await listUsers(sql, accountId(req));
+    sendHtml(res, (
+      <Page title="Team" session={s} active="/app/team">
+        {note && <Notice kind={note.kind}>{note.text}{note.link && <code class="secret" id="invite-link">{note.link}</code>}</Notice>}
+        <div class="table-wrap"><table id="team">
+          <thead><tr><th scope="col">Email</th><th scope="col">Role</th><th scope="col">Since</th><th scope="col">Password set</th></tr></thead>
+          <tbody>{users.map((u) => <tr><td>{u.email}</td><td>{u.role}</td><td>{utc(u.createdAt)}</td><td>{u.hasPassword ? 'yes' : 'not yet'}</td></tr>)}</tbody>
+        </table></div>
+        <h2>Invite</h2>
+        <form method="post" action="/app/team" class="row">
+          <Csrf session={s} />
+          <Field name="email" label="Email" type="email" required />
+          <div class="field"><label for="f-role">Role</label><select id="f-role" name="role"><option value="member">Member</option><option value="owner">Owner</option></select></div>
+          <button type="submit">Create invitation link</button>
+        </form>
+      </Page>
+    ), status);
+  }
+  r.get('/app/team', requireRole('owner'), (req, res) => teamPage(req, res));
+  r.post('/app/team', requireRole('owner'), async (req, res) => {
+    const email = z.email().safeParse(String(req.body?.email ?? '').trim());
+    if (!email.success) return teamPage(req, res, { kind: 'error', text: 'email: must be an email address' }, 400);
+    try {
+      const u = await createUser(sql, { email: email.data, role: req.body?.role === 'owner' ? 'owner' : 'member', accountId: accountId(req) });
+      const token = await issueToken(sql, u.id, 'set_password', INVITE_TTL_SEC);
+      teamPage(req, res, { kind: 'ok', text: `Invitation for ${u.email} (${u.role}). Send them this one-time link (valid 7 days): `, link: `${consoleOrigin(config)}/app/set-password?token=${token}` }, 201);
+    } catch (err) {
+      if (err instanceof UserExists) return teamPage(req, res, { kind: 'error', text: err.message }, 409);
+      throw err;
+    }
+  });
   r.post('/app/keys', requireRole('owner'), async (req, res) => {
     const lbl = typeof req.body?.label === 'string' ? req.body.label.trim().slice(0, 200) : '';
     const k = await issueKey(sql, { accountId: accountId(req), role: 'client', label: lbl || undefined });

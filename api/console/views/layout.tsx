@@ -12,7 +12,7 @@ const NAV_ACCOUNT: [string, string][] = [
  */
 export function Page(props: { title: string; session?: Session; active?: string; children: ComponentChildren; head?: ComponentChildren }) {
   const s = props.session;
-  const nav: [string, string][] = !s ? [] : s.role === 'admin' ? [['/app/admin', 'Platform']] : [...NAV_ACCOUNT, ...(s.role === 'owner' ? [['/app/keys', 'API keys'] as [string, string]] : [])];
+  const nav: [string, string][] = !s ? [] : s.role === 'admin' ? [['/app/admin', 'Platform']] : [...NAV_ACCOUNT, ...(s.role === 'owner' ? [['/app/keys', 'API keys'], ['/app/team', 'Team']] as [string, string][] : [])];
   return (
     <html lang="en">
       <head>

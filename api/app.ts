@@ -23,6 +23,7 @@ import { suppressionsRouter } from './suppressions/routes';
 import { templatesRouter } from './templates/routes';
 import { analysisRouter } from './analysis/routes';
 import { recordingsRouter } from './routes/recordings';
+import { consoleRouter } from './console';
 
 export interface AppDeps {
   sql: Sql;
@@ -65,6 +66,8 @@ export function createApp(deps: AppDeps): Express {
   v1.use(analysisRouter(deps));
   v1.use(recordingsRouter(deps));
   app.use('/v1', v1);
+  // the operator console (issue 14): /app, cookie sessions instead of API keys
+  app.use(consoleRouter(deps));
 
   app.use(notFoundHandler);
   app.use(errorHandler(deps.log));

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { Sql } from './db';
 import { generateApiKey, type Role } from './api-keys';
 
@@ -68,4 +69,26 @@ export async function revokeKey(sql: Sql, keyId: string): Promise<boolean | unde
   if (revoked.length > 0) return true;
   const exists = await sql`select 1 from api_keys where id = ${keyId}`;
   return exists.length > 0 ? false : undefined;
+}
+
+/** Alert settings an account's owner edits (the console); the rule lives here so an API route can share it. */
+export const AlertSettingsSchema = z.object({
+  alertWebhookUrl: z.union([z.literal(''), z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2_000)]).transform((u) => u || null),
+  lowBalanceThreshold: z.number().int().min(0, 'must be 0 or more (0 switches the alert off)').max(1e15),
+}).strict();
+
+export async function alertSettings(sql: Sql, accountId: string): Promise<{ alertWebhookUrl: string | null; lowBalanceThreshold: number } | undefined> {
+  const [row] = await sql<{ alertWebhookUrl: string | null; lowBalanceThreshold: number }[]>`
+    select alert_webhook_url as "alertWebhookUrl", low_balance_threshold as "lowBalanceThreshold" from accounts where id = ${accountId}`;
+  return row;
+}
+
+export async function updateAlertSettings(sql: Sql, accountId: string, s: z.output<typeof AlertSettingsSchema>): Promise<void> {
+  await sql`update accounts set alert_webhook_url = ${s.alertWebhookUrl}, low_balance_threshold = ${s.lowBalanceThreshold} where id = ${accountId}`;
+}
+
+/** Suspends or reactivates an account; a suspended account's console users are signed out at their next request and cannot sign in. */
+export async function setAccountStatus(sql: Sql, accountId: string, status: 'active' | 'suspended'): Promise<boolean> {
+  const rows = await sql`update accounts set status = ${status} where id = ${accountId} returning id`;
+  return rows.length > 0;
 }

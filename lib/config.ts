@@ -46,6 +46,8 @@ const EnvSchema = z.object({
   /** Task queue of the rate-limited dialer worker. */
   DIALER_TASK_QUEUE: z.preprocess(emptyToUndefined, z.string().default('dialer')),
   TEMPORAL_UI_PORT: port(8233),
+  /** Temporal Web UI base URL the console links calls to (default http://localhost:TEMPORAL_UI_PORT). */
+  TEMPORAL_UI_URL: opt,
   API_PORT: port(3000),
   MEDIA_GATEWAY_PORT: port(3001),
   WORKER_METRICS_PORT: port(9464),

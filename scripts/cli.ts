@@ -6,12 +6,17 @@
  *   npm run cli -- keys issue --platform-admin [--label ops]
  *   npm run cli -- keys revoke <keyId>
  * and, as a client over the public API (scripts/cli/api.ts): npm run cli -- api …
+ *   npm run cli -- users create-admin --email ops@example.com     # console platform admin; prints a set-password link
+ *   npm run cli -- users invite --account <accountId> --email a@b.example [--role owner|member]
+ *   npm run cli -- users login-link --email a@b.example           # one-time sign-in link (15 minutes)
  */
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../lib/config';
 import { createSql } from '../lib/db';
 import { createAccount, getAccount, issueKey, listAccounts, revokeKey } from '../lib/accounts';
 import { apiUsage, runApiCommand } from './cli/api';
+
+import { consoleUserLink } from '../api/console/cli';
 
 // `api …` commands talk HTTP to a running API, not to Postgres
 if (process.argv[2] === 'api') process.exit(await runApiCommand(process.argv.slice(3)));
@@ -22,6 +27,9 @@ const usage = `usage:
   npm run cli -- keys issue --account ACCOUNT_ID [--role client|admin] [--label LABEL]
   npm run cli -- keys issue --platform-admin [--label LABEL]
   npm run cli -- keys revoke KEY_ID
+  npm run cli -- users create-admin --email EMAIL
+  npm run cli -- users invite --account ACCOUNT_ID --email EMAIL [--role owner|member]
+  npm run cli -- users login-link --email EMAIL
 ${apiUsage}`;
 
 const fail = (msg: string): never => {
@@ -66,6 +74,9 @@ try {
     const was = await revokeKey(sql, arg!);
     if (was === undefined) fail(`no key ${arg}`);
     console.log(was ? `revoked ${arg}` : `${arg} was already revoked`);
+  } else if (noun === 'users' && (verb === 'create-admin' || verb === 'invite' || verb === 'login-link')) {
+    const config = loadConfig();
+    console.log(await consoleUserLink(sql, config, verb, { email: values.email, account: values.account, role: values.role }).catch((err: Error) => fail(err.message)));
   } else {
     fail(noun ? `unknown command: ${positionals.join(' ')}` : 'no command');
   }

@@ -20,6 +20,8 @@ import { progressView } from './demo/progress';
 import { callsTable, fetchCalls, sampleConversation, totalsOf } from './demo/report';
 import { rm, usd } from './demo/format';
 import { awaitRecordings } from './demo/recordings';
+import { createSql } from '../lib/db';
+import { demoConsoleLink } from '../api/console/cli';
 
 const TOP_UP_SEN = 20_000; // RM 200.00
 
@@ -152,6 +154,9 @@ try {
 
   if (opts.exit) await shutdown('--exit', 0);
   console.log(`\nThe stack stays up: API ${stack.urls['API']} with the client key above (admin key in ${path.join(dataDir, 'dev-secrets.json')}), Temporal UI ${stack.urls['Temporal UI']}`);
+  const consoleSql = createSql(stack.config.DATABASE_URL, { max: 1 });
+  const consoleUrl = await demoConsoleLink(consoleSql, stack.config, acct.accountId, `/app/campaigns/${campaignId}`).finally(() => consoleSql.end());
+  console.log(`\nOperator console (signed in as the demo account's owner; the link works once, for 15 minutes):\n  ${consoleUrl}`);
   console.log('Ctrl-C stops everything.');
 } catch (err) {
   if (stopping) await new Promise(() => {}); // a signal is stopping everything; its handler exits

@@ -1,22 +1,20 @@
 import express, { Router } from 'express';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { AppDeps } from '../app';
 import { accountOf } from '../auth';
 import { HttpError, notFound } from '../errors';
-import { campaignWorkflowId } from '../../lib/ids';
-import { saveAgent } from '../../lib/agents/store';
 import { contactsFromCsv, CsvError, normalizeContacts, type ContactInput } from '../../lib/contacts/normalize';
 import { insertContacts, reportSummary } from '../campaigns/store';
+import { controlCampaign, startCampaign, type ControlAction } from '../campaigns/control';
 import { suppressedContacts } from '../../lib/suppression';
-import { assertContactsFillTemplates, assertReadyToStart } from '../templates/checks';
+import { assertContactsFillTemplates } from '../templates/checks';
 import { loadAnalysis } from '../../lib/analysis/store';
 import { rejectUnstorableText } from '../text-guard';
 import { idempotency, idempotentId } from '../idempotency';
 import { csvBody, CSV_BODY_TYPES } from '../campaigns/csv-body';
 import { CallsQuerySchema, ContactsUploadSchema, NewCampaignSchema, PauseSchema } from '../campaigns/schemas';
-import { cancelUpdate, pauseUpdate, resumeUpdate, type CampaignInput, type CampaignSettings } from '../../workflows/campaign/contract';
+import type { CampaignSettings } from '../../workflows/campaign/contract';
 import type { AgentConfig } from '../../workflows/call/contract';
 import type { Call, Campaign, CampaignDetail } from '../contract/campaigns';
 import { recordingOf, recordingSummary } from '../../lib/recordings/catalog';
@@ -51,7 +49,6 @@ function isPgTimestamp(s: string): boolean {
 }
 
 /** Campaign states after which pause, resume and cancel are refused (409 with the status). */
-const FINISHED = new Set(['completed', 'canceled', 'failed']);
 
 /** Campaigns and their calls. Every query is scoped to the caller's account; other ids are 404. */
 export function campaignsRouter({ sql, temporal, config }: AppDeps): Router {
@@ -134,53 +131,15 @@ export function campaignsRouter({ sql, temporal, config }: AppDeps): Router {
 
   r.post('/campaigns/:id/start', async (req, res) => {
     const c = await load(req);
-    if (c.status !== 'draft') return res.status(200).json({ status: c.status, pauseReason: c.pause_reason });
-    if (c.contact_count === 0) throw new HttpError(400, 'no_contacts', 'the campaign has no contacts');
-    await assertReadyToStart(sql, c);
-    const { defaultRegion, ...settings } = c.settings;
-    const input: CampaignInput = {
-      campaignId: c.id, accountId: c.account_id, agentId: await saveAgent(sql, c.account_id, c.agent), settings, defaultRegion,
-      callTaskQueue: config.ORCHESTRATION_TASK_QUEUE, dialerTaskQueue: config.DIALER_TASK_QUEUE,
-    };
-    try {
-      await temporal.workflow.start('campaignWorkflow', {
-        workflowId: campaignWorkflowId(c.id),
-        taskQueue: config.ORCHESTRATION_TASK_QUEUE,
-        args: [input],
-        searchAttributes: { AccountId: [c.account_id], CampaignId: [c.id] },
-      });
-    } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-    }
-    await sql`update campaigns set status = 'running', started_at = coalesce(started_at, now()) where id = ${c.id} and status = 'draft'`;
-    res.status(202).json({ status: 'running', pauseReason: null });
+    const started = await startCampaign({ sql, temporal, config }, c);
+    res.status(started.started ? 202 : 200).json({ status: started.status, pauseReason: started.pauseReason });
   });
 
-  const control = (name: 'pause' | 'resume' | 'cancel') =>
+  const control = (name: ControlAction) =>
     r.post(`/campaigns/:id/${name}`, async (req, res) => {
       const c = await load(req);
       const args = name === 'pause' ? PauseSchema.parse(req.body ?? {}) : undefined;
-      if (c.status === 'draft') throw new HttpError(409, 'not_started', 'the campaign has not been started', undefined, { status: c.status });
-      // Decided here, from the campaign's row, whatever the workflow would answer: a finished
-      // campaign (or, for pause and resume, one being canceled) cannot change any more.
-      const finished = (s: string) => FINISHED.has(s) || (name !== 'cancel' && s === 'canceling');
-      const refuse = (status: string) => new HttpError(409, 'campaign_finished', `the campaign is ${status}; it can no longer be ${name}d`, undefined, { status });
-      if (finished(c.status)) throw refuse(c.status);
-      const handle = temporal.workflow.getHandle(campaignWorkflowId(c.id));
-      try {
-        const result =
-          name === 'pause' ? await handle.executeUpdate(pauseUpdate, { args: [args!] })
-          : name === 'resume' ? await handle.executeUpdate(resumeUpdate)
-          : await handle.executeUpdate(cancelUpdate);
-        if (finished(result.status)) throw refuse(result.status);
-        res.json(result);
-      } catch (err) {
-        if (err instanceof WorkflowNotFoundError || err instanceof WorkflowUpdateFailedError) {
-          const [now] = await sql<{ status: string }[]>`select status from campaigns where id = ${c.id}`;
-          throw refuse(now?.status ?? c.status);
-        }
-        throw err;
-      }
+      res.json(await controlCampaign({ sql, temporal }, c, name, args));
     });
   control('pause');
   control('resume');

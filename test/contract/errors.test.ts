@@ -18,7 +18,7 @@ afterAll(() => api.close());
 
 const draft = async () => (await api.call('POST', '/v1/campaigns', { key, body: { name: 'Errors', agent: testAgent, defaultRegion: 'US' } })).body.campaign.id as string;
 const upload = (id: string, body: string | Buffer, contentType: string) =>
-  fetch(`${api.url}/v1/campaigns/${id}/contacts`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': contentType }, body }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
+  fetch(`${api.url}/v1/campaigns/${id}/contacts`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': contentType }, body: typeof body === "string" ? body : new Uint8Array(body) }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
 
 describe('a JSON body that is not an object', () => {
   it.each([

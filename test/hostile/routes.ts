@@ -5,8 +5,8 @@ import type { Express } from 'express';
  * table with the routes the express app actually registers (and with the OpenAPI document), so a
  * route added without a fuzz entry fails the suite instead of going unfuzzed.
  */
-export type RouteAuth = 'public' | 'client' | 'admin' | 'twilio' | 'billplz';
-export type RouteBody = 'none' | 'json' | 'json-or-csv' | 'form';
+export type RouteAuth = 'public' | 'client' | 'admin' | 'twilio' | 'billplz' | 'console';
+export type RouteBody = 'none' | 'json' | 'json-or-csv' | 'form' | 'form-or-multipart';
 
 export interface RouteSpec {
   method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
@@ -69,6 +69,47 @@ export const ROUTES: RouteSpec[] = [
   { method: 'GET', path: '/v1/campaigns/:id/preview', auth: 'client', body: 'none', owns: 'campaign' },
   { method: 'GET', path: '/v1/campaigns/:id/analysis', auth: 'client', body: 'none', owns: 'campaign' },
   { method: 'PUT', path: '/v1/campaigns/:id/analysis', auth: 'client', body: 'json', owns: 'campaign' },
+  // the operator console (issue 14): cookie sessions and CSRF tokens, not API keys; its sign-in,
+  // CSRF, throttling and tenancy are tested in test/console
+  { method: 'GET', path: '/app/assets/:file', auth: 'console', body: 'none' },
+  { method: 'GET', path: '/app/login', auth: 'console', body: 'none' },
+  { method: 'POST', path: '/app/login', auth: 'console', body: 'form' },
+  { method: 'POST', path: '/app/logout', auth: 'console', body: 'form' },
+  { method: 'GET', path: '/app/set-password', auth: 'console', body: 'none' },
+  { method: 'POST', path: '/app/set-password', auth: 'console', body: 'form' },
+  { method: 'GET', path: '/app/login-link', auth: 'console', body: 'none' },
+  { method: 'GET', path: '/app', auth: 'console', body: 'none' },
+  { method: 'GET', path: '/app/credits', auth: 'console', body: 'none' },
+  { method: 'POST', path: '/app/credits/topups', auth: 'console', body: 'form' },
+  { method: 'GET', path: '/app/credits/topups/:id', auth: 'console', body: 'none' },
+  { method: 'GET', path: '/app/credits/topups/:id/status', auth: 'console', body: 'none' },
+  { method: 'GET', path: '/app/credits/statement.csv', auth: 'console', body: 'none' },
+  { method: 'GET', path: '/app/campaigns', auth: 'console', body: 'none' },
+  { method: 'GET', path: '/app/campaigns/list', auth: 'console', body: 'none' },
+  { method: 'GET', path: '/app/campaigns/new', auth: 'console', body: 'none' },
+  { method: 'POST', path: '/app/campaigns/new', auth: 'console', body: 'form-or-multipart' },
+  { method: 'GET', path: '/app/campaigns/:id', auth: 'console', body: 'none' },
+  { method: 'POST', path: '/app/campaigns/:id/start', auth: 'console', body: 'form' },
+  { method: 'POST', path: '/app/campaigns/:id/pause', auth: 'console', body: 'form' },
+  { method: 'POST', path: '/app/campaigns/:id/resume', auth: 'console', body: 'form' },
+  { method: 'POST', path: '/app/campaigns/:id/cancel', auth: 'console', body: 'form' },
+  { method: 'GET', path: '/app/campaigns/:id/live', auth: 'console', body: 'none' },
+  { method: 'GET', path: '/app/calls', auth: 'console', body: 'none' },
+  { method: 'GET', path: '/app/calls.csv', auth: 'console', body: 'none' },
+  { method: 'GET', path: '/app/calls/:id', auth: 'console', body: 'none' },
+  { method: 'GET', path: '/app/alerts', auth: 'console', body: 'none' },
+  { method: 'POST', path: '/app/alerts/settings', auth: 'console', body: 'form' },
+  { method: 'GET', path: '/app/keys', auth: 'console', body: 'none' },
+  { method: 'POST', path: '/app/keys', auth: 'console', body: 'form' },
+  { method: 'POST', path: '/app/keys/:id/revoke', auth: 'console', body: 'form' },
+  { method: 'GET', path: '/app/team', auth: 'console', body: 'none' },
+  { method: 'POST', path: '/app/team', auth: 'console', body: 'form' },
+  { method: 'GET', path: '/app/admin', auth: 'console', body: 'none' },
+  { method: 'POST', path: '/app/admin/accounts', auth: 'console', body: 'form' },
+  { method: 'POST', path: '/app/admin/accounts/:id/suspend', auth: 'console', body: 'form' },
+  { method: 'POST', path: '/app/admin/accounts/:id/activate', auth: 'console', body: 'form' },
+  { method: 'POST', path: '/app/admin/accounts/:id/credit', auth: 'console', body: 'form' },
+  { method: 'POST', path: '/app/admin/accounts/:id/invite', auth: 'console', body: 'form' },
 ];
 
 export const routeKey = (r: { method: string; path: string }) => `${r.method.toUpperCase()} ${r.path}`;

@@ -48,12 +48,14 @@ function toOperation(op: Operation): ZodOpenApiOperationObject {
   const responses: Record<string, ZodOpenApiResponseObject> = {
     [String(op.ok.status)]: {
       description: op.ok.description,
-      content: { 'application/json': { schema: op.ok.schema, example: op.ok.example } },
+      content: { [op.ok.mediaType ?? 'application/json']: { schema: op.ok.schema, example: op.ok.example } },
       ...(op.idempotent ? { headers: { 'Idempotent-Replayed': { description: '`true` when this is the stored answer to an earlier request with the same Idempotency-Key.', schema: { type: 'string' as const, enum: ['true'] } } } } : {}),
     },
   };
   for (const [status, description] of Object.entries(op.ok.also ?? {})) {
-    responses[status] = { description, content: { 'application/json': { schema: op.ok.schema, example: op.ok.example } } };
+    responses[status] = status.startsWith('3')
+      ? { description, headers: { Location: { description: 'Where the resource is.', schema: { type: 'string' as const, format: 'uri' } } } }
+      : { description, content: { [op.ok.mediaType ?? 'application/json']: { schema: op.ok.schema, example: op.ok.example } } };
   }
   for (const [status, description] of Object.entries(errors)) responses[status] = errorResponse(Number(status), description);
 
@@ -91,8 +93,13 @@ export interface DocumentOptions {
  * schemas their views are typed as, so the two cannot drift.
  */
 export function openApiDocument(opts: DocumentOptions = {}) {
+  return buildDocument(OPERATIONS, opts);
+}
+
+/** The document for any list of operations (openApiDocument: all of OPERATIONS). */
+export function buildDocument(operations: Operation[], opts: DocumentOptions = {}) {
   const paths: ZodOpenApiPathsObject = {};
-  for (const op of OPERATIONS) (paths[op.path] ??= {})[op.method] = toOperation(op);
+  for (const op of operations) (paths[op.path] ??= {})[op.method] = toOperation(op);
   const doc = createDocument({
     openapi: '3.1.0',
     info: {

@@ -27,9 +27,11 @@ const ERROR_EXAMPLES: Record<string, ErrorBody> = {
   502: { error: 'payment_gateway_error', message: 'could not create the bill: timeout' },
 };
 
-const errorResponse = (status: number, description: string) => ({
+const IN_PROGRESS: ErrorBody = { error: 'idempotency_in_progress', message: 'a request with this Idempotency-Key is still being processed; retry shortly' };
+
+const errorResponse = (status: number, description: string, example = ERROR_EXAMPLES[status]) => ({
   description,
-  content: { 'application/json': { schema: ErrorSchema, example: ERROR_EXAMPLES[status] } },
+  content: { 'application/json': { schema: ErrorSchema, example } },
   ...(status === 429 ? { headers: { 'Retry-After': { description: 'Seconds to wait.', schema: { type: 'integer' as const } } } } : {}),
 });
 
@@ -57,7 +59,10 @@ function toOperation(op: Operation): ZodOpenApiOperationObject {
       ? { description, headers: { Location: { description: 'Where the resource is.', schema: { type: 'string' as const, format: 'uri' } } } }
       : { description, content: { [op.ok.mediaType ?? 'application/json']: { schema: op.ok.schema, example: op.ok.example } } };
   }
-  for (const [status, description] of Object.entries(errors)) responses[status] = errorResponse(Number(status), description);
+  for (const [status, description] of Object.entries(errors)) {
+    // an idempotent operation whose only 409 is the key's: show that one
+    responses[status] = errorResponse(Number(status), description, status === '409' && op.idempotent && !op.errors?.[409] ? IN_PROGRESS : undefined);
+  }
 
   return {
     operationId: op.operationId,

@@ -1219,9 +1219,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error": "campaign_finished",
-                     *       "message": "the campaign is completed; it can no longer be paused",
-                     *       "status": "completed"
+                     *       "error": "idempotency_in_progress",
+                     *       "message": "a request with this Idempotency-Key is still being processed; retry shortly"
                      *     }
                      */
                     "application/json": components["schemas"]["Error"];
@@ -2834,9 +2833,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error": "campaign_finished",
-                     *       "message": "the campaign is completed; it can no longer be paused",
-                     *       "status": "completed"
+                     *       "error": "idempotency_in_progress",
+                     *       "message": "a request with this Idempotency-Key is still being processed; retry shortly"
                      *     }
                      */
                     "application/json": components["schemas"]["Error"];
@@ -3493,9 +3491,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error": "campaign_finished",
-                     *       "message": "the campaign is completed; it can no longer be paused",
-                     *       "status": "completed"
+                     *       "error": "idempotency_in_progress",
+                     *       "message": "a request with this Idempotency-Key is still being processed; retry shortly"
                      *     }
                      */
                     "application/json": components["schemas"]["Error"];
@@ -3796,9 +3793,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error": "campaign_finished",
-                     *       "message": "the campaign is completed; it can no longer be paused",
-                     *       "status": "completed"
+                     *       "error": "idempotency_in_progress",
+                     *       "message": "a request with this Idempotency-Key is still being processed; retry shortly"
                      *     }
                      */
                     "application/json": components["schemas"]["Error"];

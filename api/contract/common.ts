@@ -74,8 +74,13 @@ export interface Operation {
     description: string;
     schema: z.ZodType;
     example: unknown;
-    /** Other 2xx answers with the same body, e.g. 200 for a start that finds the campaign started. */
-    also?: Partial<Record<200 | 201 | 202, string>>;
+    /** The answer's media type when it is not JSON, e.g. `audio/wav` (then `schema` is z.string() or z.any()). */
+    mediaType?: string;
+    /**
+     * Other answers: a 2xx with the same body (e.g. 200 for a start that finds the campaign
+     * started), or a redirect (302/307, with a Location header, no body).
+     */
+    also?: Partial<Record<200 | 201 | 202 | 302 | 307, string>>;
   };
   /** Error answers beyond the ones every operation can give (401, 429, and 400 with a body or query). */
   errors?: Partial<Record<ErrorStatus, string>>;

@@ -27,9 +27,11 @@ const ERROR_EXAMPLES: Record<string, ErrorBody> = {
   502: { error: 'payment_gateway_error', message: 'could not create the bill: timeout' },
 };
 
-const errorResponse = (status: number, description: string) => ({
+const IN_PROGRESS: ErrorBody = { error: 'idempotency_in_progress', message: 'a request with this Idempotency-Key is still being processed; retry shortly' };
+
+const errorResponse = (status: number, description: string, example = ERROR_EXAMPLES[status]) => ({
   description,
-  content: { 'application/json': { schema: ErrorSchema, example: ERROR_EXAMPLES[status] } },
+  content: { 'application/json': { schema: ErrorSchema, example } },
   ...(status === 429 ? { headers: { 'Retry-After': { description: 'Seconds to wait.', schema: { type: 'integer' as const } } } } : {}),
 });
 
@@ -48,14 +50,19 @@ function toOperation(op: Operation): ZodOpenApiOperationObject {
   const responses: Record<string, ZodOpenApiResponseObject> = {
     [String(op.ok.status)]: {
       description: op.ok.description,
-      content: { 'application/json': { schema: op.ok.schema, example: op.ok.example } },
+      content: { [op.ok.mediaType ?? 'application/json']: { schema: op.ok.schema, example: op.ok.example } },
       ...(op.idempotent ? { headers: { 'Idempotent-Replayed': { description: '`true` when this is the stored answer to an earlier request with the same Idempotency-Key.', schema: { type: 'string' as const, enum: ['true'] } } } } : {}),
     },
   };
   for (const [status, description] of Object.entries(op.ok.also ?? {})) {
-    responses[status] = { description, content: { 'application/json': { schema: op.ok.schema, example: op.ok.example } } };
+    responses[status] = status.startsWith('3')
+      ? { description, headers: { Location: { description: 'Where the resource is.', schema: { type: 'string' as const, format: 'uri' } } } }
+      : { description, content: { [op.ok.mediaType ?? 'application/json']: { schema: op.ok.schema, example: op.ok.example } } };
   }
-  for (const [status, description] of Object.entries(errors)) responses[status] = errorResponse(Number(status), description);
+  for (const [status, description] of Object.entries(errors)) {
+    // an idempotent operation whose only 409 is the key's: show that one
+    responses[status] = errorResponse(Number(status), description, status === '409' && op.idempotent && !op.errors?.[409] ? IN_PROGRESS : undefined);
+  }
 
   return {
     operationId: op.operationId,
@@ -91,8 +98,13 @@ export interface DocumentOptions {
  * schemas their views are typed as, so the two cannot drift.
  */
 export function openApiDocument(opts: DocumentOptions = {}) {
+  return buildDocument(OPERATIONS, opts);
+}
+
+/** The document for any list of operations (openApiDocument: all of OPERATIONS). */
+export function buildDocument(operations: Operation[], opts: DocumentOptions = {}) {
   const paths: ZodOpenApiPathsObject = {};
-  for (const op of OPERATIONS) (paths[op.path] ??= {})[op.method] = toOperation(op);
+  for (const op of operations) (paths[op.path] ??= {})[op.method] = toOperation(op);
   const doc = createDocument({
     openapi: '3.1.0',
     info: {

@@ -6,7 +6,9 @@
  * Temporal actions per call are counted from the histories (a sample of call histories plus every
  * campaign run) by Temporal Cloud's rules, see countActions; action_events_per_call counts every
  * action-type event as recorded, an upper bound. Env: BENCH_CALLS, BENCH_WINDOW (40), DATABASE_URL (server).
- * Last line: {"bench":"campaign","calls":…,"calls_per_s":…,"baseline_per_s":…,"ratio":…,"actions_per_call":…,"action_events_per_call":…}
+ * Then the same N calls fanned out bare (bench/workflows.ts benchFanOutCallsWorkflow): campaign_over_bare_calls
+ * is the campaign's own cost on top of its calls.
+ * Last line: {"bench":"campaign","calls":…,"calls_per_s":…,"baseline_per_s":…,"ratio":…,"bare_calls_per_s":…,"campaign_over_bare_calls":…,"actions_per_call":…,"action_events_per_call":…}
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -150,9 +152,23 @@ try {
     await client.workflow.execute('benchFanOutWorkflow', { taskQueue, workflowId: `bench-fanout/${randomUUID()}`, args: [N, WINDOW] });
     const baseSec = (performance.now() - t) / 1000;
     console.log(`baseline: ${N} empty children in ${baseSec.toFixed(1)} s = ${(N / baseSec).toFixed(1)}/s`);
+    // the same calls, bare: what the campaign costs on top of its calls
+    const bare = Array.from({ length: N }, (_, i) => `+1415${String(7_000_000 + i).padStart(7, '0')}`);
+    t = performance.now();
+    await client.workflow.execute('benchFanOutCallsWorkflow', {
+      taskQueue, workflowId: `bench-fanout-calls/${randomUUID()}`,
+      args: [{ accountId, maxDurationSec: settings.maxDurationSec, ringTimeoutSec: settings.ringTimeoutSec, voicemailPolicy: settings.voicemailPolicy, agentId: input.agentId, dialerTaskQueue: taskQueue, timeouts: input.callTimeouts }, bare, WINDOW],
+    });
+    const bareSec = (performance.now() - t) / 1000;
+    console.log(`bare calls: ${N} call workflows fanned out with no campaign in ${bareSec.toFixed(1)} s = ${(N / bareSec).toFixed(1)} calls/s`);
     const callsPerS = N / campaignSec;
     const basePerS = N / baseSec;
-    console.log(JSON.stringify({ bench: 'campaign', calls: N, calls_per_s: Number(callsPerS.toFixed(1)), baseline_per_s: Number(basePerS.toFixed(1)), ratio: Number((callsPerS / basePerS).toFixed(3)), actions_per_call: Number(perCall.toFixed(1)), action_events_per_call: Number((campaignEvents / N + callEvents / calls.length).toFixed(1)) }));
+    const barePerS = N / bareSec;
+    console.log(JSON.stringify({
+      bench: 'campaign', calls: N, calls_per_s: Number(callsPerS.toFixed(1)), baseline_per_s: Number(basePerS.toFixed(1)), ratio: Number((callsPerS / basePerS).toFixed(3)),
+      bare_calls_per_s: Number(barePerS.toFixed(1)), campaign_over_bare_calls: Number((callsPerS / barePerS).toFixed(3)),
+      actions_per_call: Number(perCall.toFixed(1)), action_events_per_call: Number((campaignEvents / N + callEvents / calls.length).toFixed(1)),
+    }));
   });
 } finally {
   await sim.close();

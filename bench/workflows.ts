@@ -1,6 +1,10 @@
 // Workflow bundle for bench/campaign.ts: the product's workflows plus the bare fan-out baseline.
 export * from '../workflows';
-import { ParentClosePolicy, condition, defineSignal, getExternalWorkflowHandle, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
+import { ParentClosePolicy, condition, defineSignal, getExternalWorkflowHandle, setHandler, startChild, uuid4, workflowInfo } from '@temporalio/workflow';
+import { callWorkflowId } from '../lib/ids';
+import type { CallInput } from '../workflows/call/contract';
+import { callMemo, callSearchAttributes } from '../workflows/call/visibility';
+import { callFinishedSignal } from '../workflows/campaign/contract';
 
 const doneSignal = defineSignal<[string]>('benchChildDone');
 
@@ -31,4 +35,36 @@ export async function benchFanOutWorkflow(n: number, window: number): Promise<nu
   }
   await condition(() => done === n);
   return done;
+}
+
+/**
+ * The same call workflows a campaign runs, fanned out bare: a window's worth of starts per
+ * activation, no paging, leases, contact writes or status. The campaign against this is its own
+ * overhead over the calls themselves.
+ */
+export async function benchFanOutCallsWorkflow(template: Omit<CallInput, 'callId' | 'to' | 'attempt' | 'parentWorkflowId'>, phones: string[], window: number): Promise<number> {
+  const reported = new Set<string>();
+  let inFlight = 0;
+  let next = 0;
+  setHandler(callFinishedSignal, (r) => {
+    if (reported.has(r.callId)) return;
+    reported.add(r.callId);
+    inFlight--;
+  });
+  const me = workflowInfo().workflowId;
+  while (next < phones.length) {
+    await condition(() => inFlight < window);
+    const batch = phones.slice(next, next + window - inFlight);
+    next += batch.length;
+    inFlight += batch.length;
+    await Promise.all(batch.map((to) => {
+      const input: CallInput = { ...template, callId: uuid4(), to, attempt: 1, parentWorkflowId: me };
+      return startChild('callWorkflow', {
+        workflowId: callWorkflowId(input.callId), args: [input], parentClosePolicy: ParentClosePolicy.ABANDON,
+        memo: { ...callMemo(input) }, typedSearchAttributes: callSearchAttributes(input, 'validating'),
+      });
+    }));
+  }
+  await condition(() => reported.size === phones.length);
+  return reported.size;
 }

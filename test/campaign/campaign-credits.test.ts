@@ -10,7 +10,8 @@ import { withWorker, testLogger } from '../helpers/env';
 import { waitFor } from '../helpers/wait';
 import { createTestAccount } from '../helpers/accounts';
 import { ledgerViolations } from '../helpers/ledger-invariants';
-import { startCallHarness, testNumber, charge, type CallHarness } from '../call/harness';
+import { startCallHarness, testNumber, priceList, type CallHarness } from '../call/harness';
+import { billedSeconds, mulDivCeil } from '../../lib/pricing';
 import { campaignInput, createCampaignRows, testSettings } from './harness';
 import { progressQuery, type CampaignProgress } from '../../workflows/campaign/contract';
 
@@ -33,7 +34,9 @@ const answering = (n: number, talkMs: number) => Array.from({ length: n }, () =>
   h.sim.scenario.numbers![p] = { kind: 'answer', afterMs: 50, hangupAfterMs: talkMs };
   return p;
 });
-const HOLD = charge(testSettings().maxDurationSec); // what one call of these campaigns holds
+/** What one call holds: the charge of its whole maximum duration under the billing rule (lib/pricing). */
+const holdOf = (maxDurationSec: number) => mulDivCeil(billedSeconds(maxDurationSec, priceList.billingIncrementSec, priceList.minimumBilledSec), priceList.chargeMicroPerMinute, 60);
+const HOLD = holdOf(testSettings().maxDurationSec);
 
 async function expectAllCompleted(accountId: string, campaignId: string) {
   const contacts = await h.ctx.sql<{ state: string; final_status: string }[]>`select state, final_status from contacts where campaign_id = ${campaignId}`;
@@ -45,10 +48,13 @@ async function expectAllCompleted(accountId: string, campaignId: string) {
 describe('insufficient-credits pause', () => {
   it('resumes by itself once the settlements of its own calls free enough credit', async () => {
     const { id: accountId } = await createTestAccount(h.ctx.sql);
-    // two holds fit, the third call is refused while they are up; once they settle, a call fits again
-    await createLedger(h.ctx.sql).credit({ accountId, amount: 2 * HOLD + HOLD / 4, key: `seed/${accountId}`, reason: 'test' });
+    // Two holds fit, the third call is refused while they are up; once they settle, a call fits
+    // again. A 5-minute maximum makes a hold far larger than a short call's charge (a minimum
+    // billed time included), so the five calls' charges never eat the room for one hold.
+    const settings = testSettings({ maxConcurrentCalls: 3, maxDurationSec: 300 });
+    const hold = holdOf(settings.maxDurationSec);
+    await createLedger(h.ctx.sql).credit({ accountId, amount: 2 * hold + hold / 2, key: `seed/${accountId}`, reason: 'test' });
     const phones = answering(5, 1_500);
-    const settings = testSettings({ maxConcurrentCalls: 3 });
     const { campaignId } = await createCampaignRows(h.ctx.sql, accountId, phones, settings);
     const result = (await withWorker({ activities: { ...h.activities, ...campaignActs() } }, async (tq) =>
       h.ctx.client.workflow.execute('campaignWorkflow', { taskQueue: tq, workflowId: campaignWorkflowId(campaignId), args: [campaignInput(campaignId, accountId, settings, tq)] }),

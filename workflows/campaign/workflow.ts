@@ -43,7 +43,8 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignPr
       return continueAsNew<typeof campaignWorkflow>({ ...input, carry: w.carry() });
     }
     if (w.checkCallsDue) {
-      w.checked(await acts.campaignCheckCalls({ callIds: w.callsToCheck(Date.now(), checkMs), leaseTtlSec: w.leaseTtlSec }), Date.now());
+      const callIds = w.callsToCheck(Date.now(), checkMs);
+      w.checked(callIds.length ? await acts.campaignCheckCalls({ callIds, leaseTtlSec: w.leaseTtlSec }) : [], Date.now());
     }
     // After the pause was stored: a top-up that looked for paused campaigns before it was is seen here.
     if (w.creditCheckDue) w.creditsChecked(await acts.campaignCreditsCover({ accountId: input.accountId, maxDurationSec: input.settings.maxDurationSec }));

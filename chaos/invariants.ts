@@ -111,10 +111,11 @@ export async function checkInvariants(deps: { sql: Sql; temporal: Client; twilio
   checks.push(check('per account: top-ups − charges = available, nothing held, books balance', accountIds.length, moneyViolations));
 
   // 6. What we recorded agrees with what the provider says happened: the terminal status, and for
-  //    answered calls the billed seconds (Twilio's duration, capped at the campaign's maximum).
+  //    answered calls the seconds we priced (Twilio's duration, capped at the campaign's maximum);
+  //    the billed seconds are those rounded by the price list's billing rule (lib/pricing billedSeconds).
   const simCalls = new Map((await deps.twilio.calls()).map((c) => [c.sid, c]));
-  const billed = await sql<{ id: string; status: string; provider_call_sid: string; billed_seconds: number | null; max_sec: number }[]>`
-    select c.id, c.status, c.provider_call_sid, k.billed_seconds, (g.settings->>'maxDurationSec')::int as max_sec
+  const billed = await sql<{ id: string; status: string; provider_call_sid: string; duration_sec: number | null; max_sec: number }[]>`
+    select c.id, c.status, c.provider_call_sid, c.duration_sec, (g.settings->>'maxDurationSec')::int as max_sec
     from calls c join campaigns g on g.id = c.campaign_id left join call_costs k on k.call_id = c.id
     where c.campaign_id = any(${campaignIds}::uuid[]) and c.provider_call_sid is not null`;
   const agreeViolations: string[] = [];
@@ -127,9 +128,9 @@ export async function checkInvariants(deps: { sql: Sql; temporal: Client; twilio
     const answered = p.status === 'completed';
     const expected = answered ? (p.answeredBy?.startsWith('machine') ? 'voicemail' : 'completed') : ({ busy: 'busy', failed: 'failed', 'no-answer': 'no_answer', canceled: 'no_answer' } as Record<string, string>)[p.status] ?? `(provider still ${p.status})`;
     if (c.status !== expected) agreeViolations.push(`call ${c.id}: ours ${c.status}, provider ${p.status}${p.answeredBy ? `/${p.answeredBy}` : ''}`);
-    else if (answered && c.billed_seconds !== Math.min(p.duration ?? 0, c.max_sec)) agreeViolations.push(`call ${c.id}: billed ${c.billed_seconds} s, provider says ${p.duration} s`);
+    else if (answered && c.duration_sec !== Math.min(p.duration ?? 0, c.max_sec)) agreeViolations.push(`call ${c.id}: priced ${c.duration_sec} s, provider says ${p.duration} s`);
   }
-  checks.push(check('status and billed seconds agree with the provider', billed.length, agreeViolations));
+  checks.push(check('status and priced seconds agree with the provider', billed.length, agreeViolations));
 
   // 7. Temporal: every call workflow of these attempts closed as completed; none left running.
   const closed = new Map<string, string>();

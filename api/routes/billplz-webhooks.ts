@@ -7,6 +7,7 @@ import { verifyBillplzCallback, verifyBillplzRedirect } from '../../providers/bi
 import { billCallbackSignal, type BillPaidEvent } from '../../workflows/topup/contract';
 import type { topUpWorkflow } from '../../workflows/topup/workflow';
 import { unstorableText } from '../text-guard';
+import { consoleUserOf } from '../console/auth/middleware';
 import { cleanText } from '../../lib/text/clean';
 
 /**
@@ -61,10 +62,11 @@ export function billplzWebhooksRouter({ sql, temporal, config, log }: AppDeps): 
       select id, account_id, status, amount_sen from topups where bill_id = ${redirect.id}`;
     if (!t) return page(404, 'Unknown payment', 'We have no record of this payment.');
     const rm = `RM ${(t.amount_sen / 100).toFixed(2)}`;
-    if (t.status === 'paid') return page(200, 'Payment received', `${rm} has been credited to your account.`);
-    if (redirect.paid) {
+    let paidReported = false;
+    if (t.status !== 'paid' && redirect.paid) {
       // Signed by Billplz with our key, like a callback: it tells the workflow too, so a payment whose
       // callback was lost (or came after expiry) is credited all the same.
+      paidReported = true;
       try {
         await deliverPaid(t, redirect.id, redirect.paidAt || undefined);
         log.info({ topUpId: t.id, billId: redirect.id }, 'billplz paid redirect delivered to the top-up workflow');
@@ -72,8 +74,11 @@ export function billplzWebhooksRouter({ sql, temporal, config, log }: AppDeps): 
         // The payer still gets the truth; the callback, or the workflow asking Billplz, credits it.
         log.error({ topUpId: t.id, err: (err as Error).message }, 'could not deliver a paid redirect to the top-up workflow');
       }
-      return page(200, 'Payment received', `Billplz reports ${rm} paid; we are crediting it to your account. Refresh this page in a moment.`);
     }
+    // a payer signed in to the console goes on to the top-up's console page, which follows it live
+    if (await consoleUserOf(sql, req, config, t.account_id)) return res.redirect(303, `/app/credits/topups/${t.id}`);
+    if (t.status === 'paid') return page(200, 'Payment received', `${rm} has been credited to your account.`);
+    if (paidReported) return page(200, 'Payment received', `Billplz reports ${rm} paid; we are crediting it to your account. Refresh this page in a moment.`);
     if (t.status === 'pending' || t.status === 'creating') return page(200, 'Payment not completed', `${rm} was not paid. You can try again from your billing page.`);
     return page(200, 'Payment not completed', `This top-up is ${t.status} and was not paid; nothing was charged.`);
   });

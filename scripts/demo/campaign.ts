@@ -13,7 +13,7 @@ export const DEMO_AGENT = {
     '4% a year. Keep every reply to one or two short sentences. If they are interested, record the outcome ' +
     '"interested"; if they ask to be called later, agree a time and record "callback" with that time; if they ' +
     'decline, record "not_interested". Then say goodbye and end the call.',
-  firstMessage: 'Hi, this is Aisyah from Sinar Bank. Do you have a minute?',
+  firstMessage: 'Hi, this is Aisyah from Sinar Bank, calling about our new savings plan. Do you have a minute?',
   language: 'en-US',
   voiceId: 'demo-aisyah',
   llmModel: 'meta-llama/llama-3.1-70b-instruct',

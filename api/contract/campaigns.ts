@@ -156,7 +156,7 @@ const exampleReport = { accepted: 1, duplicates: [{ line: 2, phone: '+6012345678
 const exampleCall = {
   id: '9d1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b', campaignId: exampleCampaign.id, contactId: '1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f', attempt: 1,
   to: '+60123456789', status: 'completed', terminal: true, providerCallSid: 'CA0123456789abcdef0123456789abcdef', answeredBy: 'human',
-  outcome: { result: 'interested', notes: 'wants the premium plan' }, error: null,
+  outcome: { result: 'interested', notes: 'wants the premium plan' }, error: null, endReason: null,
   createdAt: '2026-12-05T01:24:00.000Z', answeredAt: '2026-12-05T01:24:08.000Z', endedAt: '2026-12-05T01:25:02.000Z', durationSec: 54,
   cost: {
     priceListVersion: '2026-11', azureSttCost: 9000, llmCost: 1200, ttsCost: 18000, twilioCost: 12750, totalProviderCost: 40950,
@@ -168,7 +168,12 @@ const exampleCall = {
     { seq: 2, role: 'caller', text: 'Yes, go ahead.', interrupted: false, atMs: 4200, latency: null },
     { seq: 3, role: 'agent', text: 'Your policy renews on the twelfth.', interrupted: false, atMs: 6100, latency: { sttFinalMs: 310, llmFirstTokenMs: 420, firstFrameMs: 690 } },
   ],
-};
+  analysis: {
+    status: 'ok', summary: 'The customer will renew on the gold plan and asked for the premium add-on.', fields: { interest: 'high', callback_at: null },
+    raw: null, error: null, model: 'openai/gpt-4o-mini', usage: { requests: 1, promptTokens: 900, completionTokens: 60, reportedCostMicro: 180 }, updatedAt: '2026-12-05T01:25:06.000Z',
+  },
+  recording: { status: 'stored', available: true, bytes: 1728044, durationMs: 54000, url: '/v1/calls/9d1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b/recording' },
+} satisfies Call;
 
 export const campaignOperations: Operation[] = [
   {

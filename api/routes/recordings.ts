@@ -8,6 +8,7 @@ import { HttpError, notFound } from '../errors';
 import { recordingOf } from '../../lib/recordings/catalog';
 import { recordingStoreFromConfig } from '../../lib/recordings/from-config';
 import type { RecordingStore } from '../../lib/recordings/store';
+import type { RetentionView } from '../contract/recordings';
 
 /**
  * A call's recording as audio (`GET /v1/calls/:id/recording`), to the call's own account only — a
@@ -60,14 +61,14 @@ export function recordingsRouter(deps: AppDeps, opts: { store?: RecordingStore }
   r.get('/recordings/retention', async (req, res) => {
     const accountId = accountOf(req);
     const [a] = await sql<{ days: number | null }[]>`select recording_retention_days as days from accounts where id = ${accountId}`;
-    res.json({ days: a?.days ?? null });
+    res.json({ days: a?.days ?? null } satisfies RetentionView);
   });
 
   r.put('/recordings/retention', async (req, res) => {
     const accountId = accountOf(req);
     const { days } = RetentionSchema.parse(req.body);
     await sql`update accounts set recording_retention_days = ${days} where id = ${accountId}`;
-    res.json({ days });
+    res.json({ days } satisfies RetentionView);
   });
   return r;
 }

@@ -733,6 +733,13 @@ export interface components {
                 phone: string;
                 reason: string;
             }[];
+            /** @description Accepted contacts whose numbers are on a do-not-call list now: they stay in the campaign (the list may change), and are not dialed while listed (the call ends `suppressed`). */
+            suppressed: {
+                line: number;
+                phone: string;
+                /** @enum {string} */
+                source: "opt_out" | "manual" | "import";
+            }[];
         };
         /** @description Every 4xx and 5xx answer has this shape. */
         Error: {
@@ -1762,7 +1769,8 @@ export interface operations {
                      *       "contacts": {
                      *         "accepted": 1,
                      *         "duplicates": [],
-                     *         "invalid": []
+                     *         "invalid": [],
+                     *         "suppressed": []
                      *       }
                      *     }
                      */
@@ -2083,7 +2091,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "accepted": 1,
+                     *       "accepted": 2,
                      *       "duplicates": [
                      *         {
                      *           "line": 2,
@@ -2096,6 +2104,13 @@ export interface operations {
                      *           "line": 3,
                      *           "phone": "123",
                      *           "reason": "too short"
+                     *         }
+                     *       ],
+                     *       "suppressed": [
+                     *         {
+                     *           "line": 4,
+                     *           "phone": "+60123456780",
+                     *           "source": "opt_out"
                      *         }
                      *       ]
                      *     }

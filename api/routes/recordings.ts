@@ -39,16 +39,16 @@ export function recordingsRouter(deps: AppDeps, opts: { store?: RecordingStore }
       throw notFound('recording');
     }
     res.setHeader('Accept-Ranges', 'bytes');
-    res.setHeader('Content-Type', 'audio/wav');
-    res.setHeader('Cache-Control', 'private, no-store');
-    res.setHeader('Content-Disposition', `inline; filename="${rec.callId}.wav"`);
-
     const header = req.headers.range;
     const ranges = header ? parseRange(size, header, { combine: true }) : -2;
     if (ranges === -1) {
+      // before Content-Type is set: the 416's body is the JSON error
       res.setHeader('Content-Range', `bytes */${size}`);
       throw new HttpError(416, 'range_not_satisfiable', `range ${header} is outside the recording (${size} bytes)`);
     }
+    res.setHeader('Content-Type', 'audio/wav');
+    res.setHeader('Cache-Control', 'private, no-store');
+    res.setHeader('Content-Disposition', `inline; filename="${rec.callId}.wav"`);
     const one = Array.isArray(ranges) && ranges.type === 'bytes' && ranges.length === 1 ? ranges[0]! : undefined;
     if (one) {
       res.status(206).setHeader('Content-Range', `bytes ${one.start}-${one.end}/${size}`);

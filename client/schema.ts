@@ -166,6 +166,88 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/campaigns/{id}/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The agent's messages as one contact will hear them
+         * @description The first message, system prompt and voicemail message with `{{variables}}` filled from the contact (given by id, or by phone number, `+` written %2B), the variables used, any missing, and the disclosure check.
+         */
+        get: operations["previewCampaignAgent"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/campaigns/{id}/analysis": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The campaign's post-call analysis settings */
+        get: operations["getCampaignAnalysis"];
+        /**
+         * Set the post-call analysis: a summary and fields to extract
+         * @description Replaces the settings; they apply to calls analysed from then on, so they can be changed while the campaign runs. `analysis: null` turns analysis off. Field types: text, number, boolean, enum (with `values`), date, datetime.
+         */
+        put: operations["setCampaignAnalysis"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/calls/{id}/recording": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The call's recording (stereo WAV)
+         * @description The whole call as a stereo WAV: the caller on the left channel, the agent on the right. HTTP range requests are supported (`Accept-Ranges: bytes`), so an audio player can seek: one range answers 206 with `Content-Range`; several ranges, or a malformed `Range`, the whole file.
+         */
+        get: operations["getCallRecording"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/recordings/retention": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** How long the account keeps call recordings */
+        get: operations["getRecordingRetention"];
+        /**
+         * Set how long the account keeps call recordings
+         * @description A daily sweep deletes recordings older than `days` (1–3650); `null` keeps them. The call detail keeps saying a deleted recording existed.
+         */
+        put: operations["setRecordingRetention"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/credits": {
         parameters: {
             query?: never;
@@ -270,6 +352,207 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/endpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The account's webhook endpoints (oldest first) */
+        get: operations["listWebhookEndpoints"];
+        put?: never;
+        /**
+         * Add a webhook endpoint
+         * @description Events of the listed types are POSTed to `url`, signed (Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature`), retried with backoff, and the endpoint is disabled after failing for days. The URL must be public (http or https, not a private or loopback address). At most 20 endpoints per account.
+         */
+        post: operations["createWebhookEndpoint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/endpoints/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One webhook endpoint */
+        get: operations["getWebhookEndpoint"];
+        put?: never;
+        post?: never;
+        /** Delete an endpoint and its delivery log */
+        delete: operations["deleteWebhookEndpoint"];
+        options?: never;
+        head?: never;
+        /**
+         * Change an endpoint, or enable / disable it
+         * @description Any of `url`, `eventTypes`, `description`, `enabled`. `enabled: true` re-enables an endpoint disabled after failing and clears its alert.
+         */
+        patch: operations["updateWebhookEndpoint"];
+        trace?: never;
+    };
+    "/v1/webhooks/endpoints/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A new signing secret
+         * @description The old secret keeps signing beside the new one (two signatures in `webhook-signature`) for `previousSecretTtlSec` (default 24 hours; 0 revokes it now), so receivers can switch without dropping events.
+         */
+        post: operations["rotateWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/endpoints/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The endpoint's delivery log, newest first, paginated */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/deliveries/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One delivery: the event as sent and every attempt */
+        get: operations["getWebhookDelivery"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/deliveries/{id}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send the event again
+         * @description The same event (same id, so receivers de-duplicate) on a fresh retry plan. Answers once the run has started, not when it is delivered: follow it in GET /v1/webhooks/deliveries/{id}.
+         */
+        post: operations["redeliverWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/suppressions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the account's do-not-call list, newest first, paginated */
+        get: operations["listSuppressions"];
+        put?: never;
+        /**
+         * Add numbers to the account's do-not-call list (JSON) or import a CSV
+         * @description JSON `{ numbers: [{ phone, reason? }], defaultRegion? }` adds them with source `manual`; a `text/csv` body (a phone column, optionally `reason`; `defaultRegion` in the query) imports them with source `import`. A number already on the list is left as it was. Numbers on the list are never dialed: a contact with one ends `suppressed`.
+         */
+        post: operations["addSuppressions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/suppressions/{phone}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One number's entry in the account's do-not-call list */
+        get: operations["getSuppression"];
+        put?: never;
+        post?: never;
+        /**
+         * Take a number off the account's do-not-call list
+         * @description An `opt_out` entry was the callee's own request: removing it needs `force=true`, to be sent only when they asked to be called again.
+         */
+        delete: operations["removeSuppression"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/suppressions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the platform's do-not-call list (every account), newest first, paginated */
+        get: operations["listPlatformSuppressions"];
+        put?: never;
+        /**
+         * Add numbers to the platform's do-not-call list (every account) (JSON) or import a CSV
+         * @description JSON `{ numbers: [{ phone, reason? }], defaultRegion? }` adds them with source `manual`; a `text/csv` body (a phone column, optionally `reason`; `defaultRegion` in the query) imports them with source `import`. A number already on the list is left as it was. The platform list stops every account's calls to its numbers.
+         */
+        post: operations["addPlatformSuppressions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/suppressions/{phone}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One number's entry in the platform's do-not-call list (every account) */
+        get: operations["getPlatformSuppression"];
+        put?: never;
+        post?: never;
+        /**
+         * Take a number off the platform's do-not-call list (every account)
+         * @description An `opt_out` entry was the callee's own request: removing it needs `force=true`, to be sent only when they asked to be called again.
+         */
+        delete: operations["removePlatformSuppression"];
         options?: never;
         head?: never;
         patch?: never;
@@ -385,6 +668,11 @@ export interface components {
             transferNumber?: string;
             outcomes?: string[];
             silenceTimeoutSec?: number;
+            recording?: {
+                /** @default true */
+                enabled: boolean;
+                notice?: string;
+            };
         };
         Settings: {
             /** @default 5 */
@@ -444,6 +732,13 @@ export interface components {
                 line: number;
                 phone: string;
                 reason: string;
+            }[];
+            /** @description Accepted contacts whose numbers are on a do-not-call list now: they stay in the campaign (the list may change), and are not dialed while listed (the call ends `suppressed`). */
+            suppressed: {
+                line: number;
+                phone: string;
+                /** @enum {string} */
+                source: "opt_out" | "manual" | "import";
             }[];
         };
         /** @description Every 4xx and 5xx answer has this shape. */
@@ -560,6 +855,11 @@ export interface components {
             } | null;
             error: string | null;
             /**
+             * @description Why the call ended when it was not a normal hang-up: max_duration, machine, canceled, abandoned, or media_<reason> (e.g. media_error, media_end_call); null for a normal end.
+             * @example null
+             */
+            endReason: string | null;
+            /**
              * Format: date-time
              * @example 2026-12-05T01:23:45.678Z
              */
@@ -570,6 +870,48 @@ export interface components {
             /** @description null until the call has settled. */
             cost: components["schemas"]["CallCost"] | null;
             transcript: components["schemas"]["TranscriptTurn"][];
+            /** @description Post-call analysis (the campaign's summary and fields), null when the campaign asks for none or it has not run yet. */
+            analysis: {
+                /**
+                 * @description ok: fields validated; invalid: the model answered but not to the schema (raw kept); failed: no answer
+                 * @enum {string}
+                 */
+                status: "ok" | "invalid" | "failed";
+                summary: string | null;
+                fields: {
+                    [key: string]: unknown;
+                } | null;
+                raw: string | null;
+                error: string | null;
+                model: string | null;
+                usage: {
+                    requests: number;
+                    promptTokens: number;
+                    completionTokens: number;
+                    reportedCostMicro: number | null;
+                };
+                /**
+                 * Format: date-time
+                 * @example 2026-12-05T01:23:45.678Z
+                 */
+                updatedAt: string;
+            } | null;
+            /** @description The call recording (stereo WAV, left caller, right agent), null when none was made. */
+            recording: {
+                /** @enum {string} */
+                status: "recording" | "stored" | "failed" | "deleted";
+                available: boolean;
+                bytes: number | null;
+                durationMs: number | null;
+                error?: string | null;
+                /**
+                 * Format: date-time
+                 * @example 2026-12-05T01:23:45.678Z
+                 */
+                deletedAt?: string;
+                /** @description GET it (HTTP range requests supported) while the recording is stored. */
+                url: string | null;
+            } | null;
         };
         /** @description The call's cost breakdown (call_costs), in micro-units. */
         CallCost: {
@@ -608,6 +950,55 @@ export interface components {
             latency: {
                 [key: string]: number;
             } | null;
+        };
+        AgentPreview: {
+            /** Format: uuid */
+            contactId: string;
+            /**
+             * @description E.164
+             * @example +60123456789
+             */
+            phone: string;
+            /** @description The contact's variables (its CSV columns, and `name`). */
+            variables: {
+                [key: string]: string;
+            };
+            /** @description Variables the templates use without a default that this contact lacks (rendered empty). */
+            missing: string[];
+            firstMessage: string;
+            systemPrompt: string;
+            voicemailMessage: string | null;
+            /** @description Whether the first message says who is calling and why, as automated-call rules want. */
+            disclosure: {
+                ok: boolean;
+                missing: ("who" | "why")[];
+                /** @description When not ok: what to add. */
+                message?: string;
+            };
+        };
+        AnalysisSettings: {
+            /** @description null: the campaign's calls are not analysed. */
+            analysis: {
+                /** @description Whether each call gets a two- or three-sentence summary. */
+                summary: boolean;
+                /** @description The fields extracted from each call's transcript (in the call's `analysis.fields`; null where the call did not tell). */
+                fields: {
+                    /** @example callback_at */
+                    name: string;
+                    /** @enum {string} */
+                    type: "text" | "number" | "boolean" | "enum" | "date" | "datetime";
+                    description: string;
+                    /** @description enum fields: the allowed values. */
+                    values?: string[];
+                }[];
+            } | null;
+        };
+        RecordingRetention: {
+            /**
+             * @description Recordings older than this many days are deleted; null keeps them.
+             * @example 90
+             */
+            days: number | null;
         };
         Balance: {
             /** @description Integer micro-units of the currency (1 USD = 1,000,000). */
@@ -783,6 +1174,226 @@ export interface components {
             conversion: number | null;
             /** @description Integer micro-units of the currency (1 USD = 1,000,000). */
             paidCreditMicro: number;
+        };
+        WebhookEndpointWithSecret: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * Format: uri
+             * @example https://hooks.example.com/aicall
+             */
+            url: string;
+            description: string | null;
+            /** @description Any of: `call.ended`, `campaign.started`, `campaign.paused`, `campaign.completed`, `campaign.canceled`, `topup.paid`, `alert.fired`, `alert.cleared`. */
+            eventTypes: string[];
+            /**
+             * @description `enabled`, or `disabled` (through the API, or after failing for too long: see `disabledReason`).
+             * @example enabled
+             */
+            status: string;
+            disabledReason: string | null;
+            /** @description When deliveries started failing without a success since; null while they succeed. */
+            failingSince: string | null;
+            /**
+             * @description The first characters of the signing secret, to tell secrets apart.
+             * @example whsec_AbCd
+             */
+            secretPrefix: string;
+            /** @description After a rotation: until when the old secret still signs beside the new one. */
+            previousSecretExpiresAt: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-12-05T01:23:45.678Z
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @example 2026-12-05T01:23:45.678Z
+             */
+            updatedAt: string;
+            /**
+             * @description The signing secret (Standard Webhooks, `whsec_…`). Shown in this answer only: store it now.
+             * @example whsec_AbCdEfGhIjKlMnOpQrStUvWxYz012345
+             */
+            secret: string;
+        };
+        WebhookEndpointList: {
+            endpoints: components["schemas"]["WebhookEndpoint"][];
+        };
+        WebhookEndpoint: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * Format: uri
+             * @example https://hooks.example.com/aicall
+             */
+            url: string;
+            description: string | null;
+            /** @description Any of: `call.ended`, `campaign.started`, `campaign.paused`, `campaign.completed`, `campaign.canceled`, `topup.paid`, `alert.fired`, `alert.cleared`. */
+            eventTypes: string[];
+            /**
+             * @description `enabled`, or `disabled` (through the API, or after failing for too long: see `disabledReason`).
+             * @example enabled
+             */
+            status: string;
+            disabledReason: string | null;
+            /** @description When deliveries started failing without a success since; null while they succeed. */
+            failingSince: string | null;
+            /**
+             * @description The first characters of the signing secret, to tell secrets apart.
+             * @example whsec_AbCd
+             */
+            secretPrefix: string;
+            /** @description After a rotation: until when the old secret still signs beside the new one. */
+            previousSecretExpiresAt: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-12-05T01:23:45.678Z
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @example 2026-12-05T01:23:45.678Z
+             */
+            updatedAt: string;
+        };
+        WebhookDeliveryPage: {
+            deliveries: components["schemas"]["WebhookDelivery"][];
+            /** @description Pass as `cursor` for the next page; null on the last page. */
+            nextCursor: string | null;
+        };
+        WebhookDelivery: {
+            /** Format: uuid */
+            id: string;
+            /** @example evt_3q2b1a0Z9y8x7w6v5u4t3s2r */
+            eventId: string;
+            /** @example call.ended */
+            eventType: string;
+            /**
+             * @description `pending`, `succeeded`, `failed` or `endpoint_disabled`.
+             * @example succeeded
+             */
+            status: string;
+            /** @description HTTP attempts made, over every run. */
+            attempts: number;
+            /** @description 1, plus one per redelivery. */
+            runs: number;
+            /** @description The HTTP status of the last attempt; null when it got none. */
+            lastStatus: number | null;
+            lastError: string | null;
+            nextAttemptAt: string | null;
+            deliveredAt: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-12-05T01:23:45.678Z
+             */
+            createdAt: string;
+        };
+        WebhookDeliveryDetail: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            endpointId: string;
+            eventId: string;
+            /** @example failed */
+            status: string;
+            attempts: number;
+            runs: number;
+            /**
+             * Format: date-time
+             * @example 2026-12-05T01:23:45.678Z
+             */
+            createdAt: string;
+            deliveredAt: string | null;
+            event: components["schemas"]["WebhookEvent"];
+            attemptLog: {
+                attempt: number;
+                /**
+                 * Format: date-time
+                 * @example 2026-12-05T01:23:45.678Z
+                 */
+                startedAt: string;
+                durationMs: number | null;
+                /** @description null when no answer came (timeout, refused connection, …): see `error`. */
+                httpStatus: number | null;
+                error: string | null;
+            }[];
+        };
+        /** @description The body sent to the endpoint. */
+        WebhookEvent: {
+            /** @description Also the `webhook-id` header; the same on every retry and redelivery, so receivers de-duplicate on it. */
+            id: string;
+            /** @enum {string} */
+            type: "call.ended" | "campaign.started" | "campaign.paused" | "campaign.completed" | "campaign.canceled" | "topup.paid" | "alert.fired" | "alert.cleared";
+            /** @constant */
+            version: 1;
+            /**
+             * Format: date-time
+             * @example 2026-12-05T01:23:45.678Z
+             */
+            createdAt: string;
+            /** Format: uuid */
+            accountId: string;
+            /** @description Per type: `call.ended` carries the call as GET /v1/calls/{id} shows it; campaign events the campaign's id and status; … */
+            data: {
+                [key: string]: unknown;
+            };
+        };
+        Redelivery: {
+            /** Format: uuid */
+            deliveryId: string;
+            eventId: string;
+            /** @description This run's number (the delivery's `runs`). */
+            run: number;
+            /** @constant */
+            status: "pending";
+        };
+        SuppressionPage: {
+            suppressions: components["schemas"]["Suppression"][];
+            /** @description Pass as `cursor` for the next page; null on the last page. */
+            nextCursor: string | null;
+        };
+        Suppression: {
+            /**
+             * @description E.164
+             * @example +60123456789
+             */
+            phone: string;
+            /** @description null: the platform-wide list. */
+            accountId: string | null;
+            reason: string | null;
+            /**
+             * @description `opt_out`: the callee asked during a call (see `callId`); `manual`: added as JSON; `import`: from a CSV.
+             * @enum {string}
+             */
+            source: "opt_out" | "manual" | "import";
+            /** @description On an opt_out: the call in which the callee asked. */
+            callId: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-12-05T01:23:45.678Z
+             */
+            createdAt: string;
+        };
+        /** @description What happened to each row, by line (1-based; CSV lines after the header). */
+        SuppressionReport: {
+            /** @description Numbers newly on the list. */
+            added: number;
+            /** @description Valid numbers the list already had (left as they were). */
+            alreadySuppressed: {
+                line: number;
+                phone: string;
+            }[];
+            duplicates: {
+                line: number;
+                phone: string;
+                duplicateOfLine: number | null;
+            }[];
+            invalid: {
+                line: number;
+                phone: string;
+                reason: string;
+            }[];
         };
         Account: {
             /** Format: uuid */
@@ -1036,6 +1647,11 @@ export interface operations {
                         transferNumber?: string;
                         outcomes?: string[];
                         silenceTimeoutSec?: number;
+                        recording?: {
+                            /** @default true */
+                            enabled?: boolean;
+                            notice?: string;
+                        };
                     };
                     /**
                      * @default {
@@ -1153,7 +1769,8 @@ export interface operations {
                      *       "contacts": {
                      *         "accepted": 1,
                      *         "duplicates": [],
-                     *         "invalid": []
+                     *         "invalid": [],
+                     *         "suppressed": []
                      *       }
                      *     }
                      */
@@ -1474,7 +2091,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "accepted": 1,
+                     *       "accepted": 2,
                      *       "duplicates": [
                      *         {
                      *           "line": 2,
@@ -1487,6 +2104,13 @@ export interface operations {
                      *           "line": 3,
                      *           "phone": "123",
                      *           "reason": "too short"
+                     *         }
+                     *       ],
+                     *       "suppressed": [
+                     *         {
+                     *           "line": 4,
+                     *           "phone": "+60123456780",
+                     *           "source": "opt_out"
                      *         }
                      *       ]
                      *     }
@@ -2308,6 +2932,7 @@ export interface operations {
                      *         "notes": "wants the premium plan"
                      *       },
                      *       "error": null,
+                     *       "endReason": null,
                      *       "createdAt": "2026-12-05T01:24:00.000Z",
                      *       "answeredAt": "2026-12-05T01:24:08.000Z",
                      *       "endedAt": "2026-12-05T01:25:02.000Z",
@@ -2358,7 +2983,32 @@ export interface operations {
                      *             "firstFrameMs": 690
                      *           }
                      *         }
-                     *       ]
+                     *       ],
+                     *       "analysis": {
+                     *         "status": "ok",
+                     *         "summary": "The customer will renew on the gold plan and asked for the premium add-on.",
+                     *         "fields": {
+                     *           "interest": "high",
+                     *           "callback_at": null
+                     *         },
+                     *         "raw": null,
+                     *         "error": null,
+                     *         "model": "openai/gpt-4o-mini",
+                     *         "usage": {
+                     *           "requests": 1,
+                     *           "promptTokens": 900,
+                     *           "completionTokens": 60,
+                     *           "reportedCostMicro": 180
+                     *         },
+                     *         "updatedAt": "2026-12-05T01:25:06.000Z"
+                     *       },
+                     *       "recording": {
+                     *         "status": "stored",
+                     *         "available": true,
+                     *         "bytes": 1728044,
+                     *         "durationMs": 54000,
+                     *         "url": "/v1/calls/9d1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b/recording"
+                     *       }
                      *     }
                      */
                     "application/json": components["schemas"]["Call"];
@@ -2425,6 +3075,756 @@ export interface operations {
                      * @example {
                      *       "error": "not_found",
                      *       "message": "campaign not found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests for this key; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "rate_limited",
+                     *       "message": "too many requests for this API key; retry in 1s"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    previewCampaignAgent: {
+        parameters: {
+            query: {
+                contact: string;
+            };
+            header?: never;
+            path: {
+                /** @description The resource's id (a UUID). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The rendered agent. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "contactId": "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f",
+                     *       "phone": "+60123456789",
+                     *       "variables": {
+                     *         "name": "Aminah",
+                     *         "plan": "gold"
+                     *       },
+                     *       "missing": [],
+                     *       "firstMessage": "Hi Aminah, this is Aina from Acme Insurance, calling about your gold policy renewal.",
+                     *       "systemPrompt": "You are Aina from Acme Insurance. The customer is on the gold plan.",
+                     *       "voicemailMessage": null,
+                     *       "disclosure": {
+                     *         "ok": true,
+                     *         "missing": []
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AgentPreview"];
+                };
+            };
+            /** @description The request is invalid: `message` and `details` name each field at fault. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "validation_failed",
+                     *       "message": "name: Too small: expected string to have >=1 characters",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "message": "Too small: expected string to have >=1 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The API key is missing, invalid or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "unauthenticated",
+                     *       "message": "missing API key (Authorization: Bearer <key>)"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key is a platform admin key; this route needs a key that belongs to an account. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "forbidden",
+                     *       "message": "admin key required"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such campaign in this account, or no such contact in the campaign. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "not_found",
+                     *       "message": "campaign not found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests for this key; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "rate_limited",
+                     *       "message": "too many requests for this API key; retry in 1s"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getCampaignAnalysis: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id (a UUID). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The settings (null: none). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "analysis": {
+                     *         "summary": true,
+                     *         "fields": [
+                     *           {
+                     *             "name": "interest",
+                     *             "type": "enum",
+                     *             "description": "How interested the callee was in renewing",
+                     *             "values": [
+                     *               "high",
+                     *               "low",
+                     *               "none"
+                     *             ]
+                     *           },
+                     *           {
+                     *             "name": "callback_at",
+                     *             "type": "datetime",
+                     *             "description": "When the callee asked to be called back, if they did"
+                     *           }
+                     *         ]
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AnalysisSettings"];
+                };
+            };
+            /** @description The request is invalid: `message` and `details` name each field at fault. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "validation_failed",
+                     *       "message": "name: Too small: expected string to have >=1 characters",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "message": "Too small: expected string to have >=1 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The API key is missing, invalid or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "unauthenticated",
+                     *       "message": "missing API key (Authorization: Bearer <key>)"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key is a platform admin key; this route needs a key that belongs to an account. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "forbidden",
+                     *       "message": "admin key required"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such campaign in this account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "not_found",
+                     *       "message": "campaign not found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests for this key; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "rate_limited",
+                     *       "message": "too many requests for this API key; retry in 1s"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    setCampaignAnalysis: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id (a UUID). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "analysis": {
+                 *         "summary": true,
+                 *         "fields": [
+                 *           {
+                 *             "name": "interest",
+                 *             "type": "enum",
+                 *             "description": "How interested the callee was in renewing",
+                 *             "values": [
+                 *               "high",
+                 *               "low",
+                 *               "none"
+                 *             ]
+                 *           },
+                 *           {
+                 *             "name": "callback_at",
+                 *             "type": "datetime",
+                 *             "description": "When the callee asked to be called back, if they did"
+                 *           }
+                 *         ]
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    analysis: {
+                        /** @default true */
+                        summary?: boolean;
+                        /** @default [] */
+                        fields?: {
+                            name: string;
+                            /** @enum {string} */
+                            type: "text" | "number" | "boolean" | "enum" | "date" | "datetime";
+                            description: string;
+                            values?: string[];
+                        }[];
+                    } | null;
+                };
+            };
+        };
+        responses: {
+            /** @description The settings now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "analysis": {
+                     *         "summary": true,
+                     *         "fields": [
+                     *           {
+                     *             "name": "interest",
+                     *             "type": "enum",
+                     *             "description": "How interested the callee was in renewing",
+                     *             "values": [
+                     *               "high",
+                     *               "low",
+                     *               "none"
+                     *             ]
+                     *           },
+                     *           {
+                     *             "name": "callback_at",
+                     *             "type": "datetime",
+                     *             "description": "When the callee asked to be called back, if they did"
+                     *           }
+                     *         ]
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AnalysisSettings"];
+                };
+            };
+            /** @description The request is invalid: `message` and `details` name each field at fault. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "validation_failed",
+                     *       "message": "name: Too small: expected string to have >=1 characters",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "message": "Too small: expected string to have >=1 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The API key is missing, invalid or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "unauthenticated",
+                     *       "message": "missing API key (Authorization: Bearer <key>)"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key is a platform admin key; this route needs a key that belongs to an account. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "forbidden",
+                     *       "message": "admin key required"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such campaign in this account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "not_found",
+                     *       "message": "campaign not found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests for this key; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "rate_limited",
+                     *       "message": "too many requests for this API key; retry in 1s"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getCallRecording: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id (a UUID). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The whole recording. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "audio/wav": string;
+                };
+            };
+            /** @description The byte range asked for in `Range`. */
+            206: {
+                headers: {
+                    /** @description The range sent and the whole size: `bytes <first>-<last>/<size>`. */
+                    "Content-Range"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "audio/wav": string;
+                };
+            };
+            /** @description The request is invalid: `message` and `details` name each field at fault. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "validation_failed",
+                     *       "message": "name: Too small: expected string to have >=1 characters",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "message": "Too small: expected string to have >=1 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The API key is missing, invalid or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "unauthenticated",
+                     *       "message": "missing API key (Authorization: Bearer <key>)"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key is a platform admin key; this route needs a key that belongs to an account. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "forbidden",
+                     *       "message": "admin key required"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such call in this account, or it has no stored recording (none made, still recording, failed or deleted by retention: the message says which). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "not_found",
+                     *       "message": "campaign not found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The range is outside the recording; `Content-Range: bytes *\/<size>` gives its size. */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "range_not_satisfiable",
+                     *       "message": "range bytes=900000- is outside the recording (412844 bytes)"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests for this key; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "rate_limited",
+                     *       "message": "too many requests for this API key; retry in 1s"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The recording is in a store this API is not configured for. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "temporarily_unavailable",
+                     *       "message": "the redelivery could not be started; try again"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getRecordingRetention: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The retention. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "days": 90
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RecordingRetention"];
+                };
+            };
+            /** @description The API key is missing, invalid or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "unauthenticated",
+                     *       "message": "missing API key (Authorization: Bearer <key>)"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key is a platform admin key; this route needs a key that belongs to an account. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "forbidden",
+                     *       "message": "admin key required"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests for this key; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "rate_limited",
+                     *       "message": "too many requests for this API key; retry in 1s"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    setRecordingRetention: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "days": 90
+                 *     }
+                 */
+                "application/json": {
+                    days: number | null;
+                };
+            };
+        };
+        responses: {
+            /** @description The retention now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "days": 90
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RecordingRetention"];
+                };
+            };
+            /** @description The request is invalid: `message` and `details` name each field at fault. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "validation_failed",
+                     *       "message": "name: Too small: expected string to have >=1 characters",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "message": "Too small: expected string to have >=1 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The API key is missing, invalid or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "unauthenticated",
+                     *       "message": "missing API key (Authorization: Bearer <key>)"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key is a platform admin key; this route needs a key that belongs to an account. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "forbidden",
+                     *       "message": "admin key required"
                      *     }
                      */
                     "application/json": components["schemas"]["Error"];
@@ -3247,6 +4647,2187 @@ export interface operations {
                      * @example {
                      *       "error": "forbidden",
                      *       "message": "admin key required"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests for this key; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "rate_limited",
+                     *       "message": "too many requests for this API key; retry in 1s"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listWebhookEndpoints: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoints (without their secrets). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "endpoints": [
+                     *         {
+                     *           "id": "7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d",
+                     *           "url": "https://hooks.example.com/aicall",
+                     *           "description": "CRM sync",
+                     *           "eventTypes": [
+                     *             "call.ended",
+                     *             "campaign.completed"
+                     *           ],
+                     *           "status": "enabled",
+                     *           "disabledReason": null,
+                     *           "failingSince": null,
+                     *           "secretPrefix": "whsec_AbCd",
+                     *           "previousSecretExpiresAt": null,
+                     *           "createdAt": "2026-12-05T01:00:00.000Z",
+                     *           "updatedAt": "2026-12-05T01:00:00.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookEndpointList"];
+                };
+            };
+            /** @description The API key is missing, invalid or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "unauthenticated",
+                     *       "message": "missing API key (Authorization: Bearer <key>)"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key is a platform admin key; this route needs a key that belongs to an account. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "forbidden",
+                     *       "message": "admin key required"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests for this key; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "rate_limited",
+                     *       "message": "too many requests for this API key; retry in 1s"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "url": "https://hooks.example.com/aicall",
+                 *       "eventTypes": [
+                 *         "call.ended",
+                 *         "campaign.completed"
+                 *       ],
+                 *       "description": "CRM sync"
+                 *     }
+                 */
+                "application/json": {
+                    url: string;
+                    eventTypes: ("call.ended" | "campaign.started" | "campaign.paused" | "campaign.completed" | "campaign.canceled" | "topup.paid" | "alert.fired" | "alert.cleared")[];
+                    description?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The endpoint, with its signing secret (shown only here and on rotation). */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d",
+                     *       "url": "https://hooks.example.com/aicall",
+                     *       "description": "CRM sync",
+                     *       "eventTypes": [
+                     *         "call.ended",
+                     *         "campaign.completed"
+                     *       ],
+                     *       "status": "enabled",
+                     *       "disabledReason": null,
+                     *       "failingSince": null,
+                     *       "secretPrefix": "whsec_AbCd",
+                     *       "previousSecretExpiresAt": null,
+                     *       "createdAt": "2026-12-05T01:00:00.000Z",
+                     *       "updatedAt": "2026-12-05T01:00:00.000Z",
+                     *       "secret": "whsec_AbCdEfGhIjKlMnOpQrStUvWxYz012345"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookEndpointWithSecret"];
+                };
+            };
+            /** @description The request is invalid: `message` and `details` name each field at fault. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "validation_failed",
+                     *       "message": "name: Too small: expected string to have >=1 characters",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "message": "Too small: expected string to have >=1 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The API key is missing, invalid or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "unauthenticated",
+                     *       "message": "missing API key (Authorization: Bearer <key>)"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key is a platform admin key; this route needs a key that belongs to an account. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "forbidden",
+                     *       "message": "admin key required"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The account already has 20 endpoints. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "campaign_finished",
+                     *       "message": "the campaign is completed; it can no longer be paused",
+                     *       "status": "completed"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests for this key; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "rate_limited",
+                     *       "message": "too many requests for this API key; retry in 1s"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id (a UUID). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoint. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d",
+                     *       "url": "https://hooks.example.com/aicall",
+                     *       "description": "CRM sync",
+                     *       "eventTypes": [
+                     *         "call.ended",
+                     *         "campaign.completed"
+                     *       ],
+                     *       "status": "enabled",
+                     *       "disabledReason": null,
+                     *       "failingSince": null,
+                     *       "secretPrefix": "whsec_AbCd",
+                     *       "previousSecretExpiresAt": null,
+                     *       "createdAt": "2026-12-05T01:00:00.000Z",
+                     *       "updatedAt": "2026-12-05T01:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            /** @description The request is invalid: `message` and `details` name each field at fault. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "validation_failed",
+                     *       "message": "name: Too small: expected string to have >=1 characters",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "message": "Too small: expected string to have >=1 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The API key is missing, invalid or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "unauthenticated",
+                     *       "message": "missing API key (Authorization: Bearer <key>)"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key is a platform admin key; this route needs a key that belongs to an account. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "forbidden",
+                     *       "message": "admin key required"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such webhook endpoint in this account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "not_found",
+                     *       "message": "campaign not found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests for this key; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "rate_limited",
+                     *       "message": "too many requests for this API key; retry in 1s"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id (a UUID). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is invalid: `message` and `details` name each field at fault. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "validation_failed",
+                     *       "message": "name: Too small: expected string to have >=1 characters",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "message": "Too small: expected string to have >=1 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The API key is missing, invalid or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "unauthenticated",
+                     *       "message": "missing API key (Authorization: Bearer <key>)"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key is a platform admin key; this route needs a key that belongs to an account. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "forbidden",
+                     *       "message": "admin key required"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such webhook endpoint in this account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "not_found",
+                     *       "message": "campaign not found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests for this key; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "rate_limited",
+                     *       "message": "too many requests for this API key; retry in 1s"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    updateWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id (a UUID). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "eventTypes": [
+                 *         "call.ended"
+                 *       ],
+                 *       "enabled": true
+                 *     }
+                 */
+                "application/json": {
+                    url?: string;
+                    eventTypes?: ("call.ended" | "campaign.started" | "campaign.paused" | "campaign.completed" | "campaign.canceled" | "topup.paid" | "alert.fired" | "alert.cleared")[];
+                    description?: string | null;
+                    enabled?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description The endpoint now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d",
+                     *       "url": "https://hooks.example.com/aicall",
+                     *       "description": "CRM sync",
+                     *       "eventTypes": [
+                     *         "call.ended"
+                     *       ],
+                     *       "status": "enabled",
+                     *       "disabledReason": null,
+                     *       "failingSince": null,
+                     *       "secretPrefix": "whsec_AbCd",
+                     *       "previousSecretExpiresAt": null,
+                     *       "createdAt": "2026-12-05T01:00:00.000Z",
+                     *       "updatedAt": "2026-12-05T01:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            /** @description The request is invalid: `message` and `details` name each field at fault. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "validation_failed",
+                     *       "message": "name: Too small: expected string to have >=1 characters",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "message": "Too small: expected string to have >=1 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The API key is missing, invalid or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "unauthenticated",
+                     *       "message": "missing API key (Authorization: Bearer <key>)"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key is a platform admin key; this route needs a key that belongs to an account. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "forbidden",
+                     *       "message": "admin key required"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such webhook endpoint in this account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "not_found",
+                     *       "message": "campaign not found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests for this key; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "rate_limited",
+                     *       "message": "too many requests for this API key; retry in 1s"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    rotateWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id (a UUID). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "previousSecretTtlSec": 3600
+                 *     }
+                 */
+                "application/json": {
+                    /** @default 86400 */
+                    previousSecretTtlSec?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description The endpoint with its new secret (shown only here). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d",
+                     *       "url": "https://hooks.example.com/aicall",
+                     *       "description": "CRM sync",
+                     *       "eventTypes": [
+                     *         "call.ended",
+                     *         "campaign.completed"
+                     *       ],
+                     *       "status": "enabled",
+                     *       "disabledReason": null,
+                     *       "failingSince": null,
+                     *       "secretPrefix": "whsec_AbCd",
+                     *       "previousSecretExpiresAt": "2026-12-05T02:00:00.000Z",
+                     *       "createdAt": "2026-12-05T01:00:00.000Z",
+                     *       "updatedAt": "2026-12-05T01:00:00.000Z",
+                     *       "secret": "whsec_AbCdEfGhIjKlMnOpQrStUvWxYz012345"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookEndpointWithSecret"];
+                };
+            };
+            /** @description The request is invalid: `message` and `details` name each field at fault. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "validation_failed",
+                     *       "message": "name: Too small: expected string to have >=1 characters",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "message": "Too small: expected string to have >=1 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The API key is missing, invalid or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "unauthenticated",
+                     *       "message": "missing API key (Authorization: Bearer <key>)"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key is a platform admin key; this route needs a key that belongs to an account. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "forbidden",
+                     *       "message": "admin key required"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such webhook endpoint in this account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "not_found",
+                     *       "message": "campaign not found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests for this key; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "rate_limited",
+                     *       "message": "too many requests for this API key; retry in 1s"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                status?: "pending" | "succeeded" | "failed" | "endpoint_disabled";
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The resource's id (a UUID). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of deliveries. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "deliveries": [
+                     *         {
+                     *           "id": "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e",
+                     *           "eventId": "evt_3q2b1a0Z9y8x7w6v5u4t3s2r",
+                     *           "eventType": "call.ended",
+                     *           "status": "succeeded",
+                     *           "attempts": 2,
+                     *           "runs": 1,
+                     *           "lastStatus": 200,
+                     *           "lastError": null,
+                     *           "nextAttemptAt": null,
+                     *           "deliveredAt": "2026-12-05T01:25:09.120Z",
+                     *           "createdAt": "2026-12-05T01:25:03.000Z"
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookDeliveryPage"];
+                };
+            };
+            /** @description The request is invalid: `message` and `details` name each field at fault. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "validation_failed",
+                     *       "message": "name: Too small: expected string to have >=1 characters",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "message": "Too small: expected string to have >=1 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The API key is missing, invalid or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "unauthenticated",
+                     *       "message": "missing API key (Authorization: Bearer <key>)"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key is a platform admin key; this route needs a key that belongs to an account. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "forbidden",
+                     *       "message": "admin key required"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such webhook endpoint in this account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "not_found",
+                     *       "message": "campaign not found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests for this key; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "rate_limited",
+                     *       "message": "too many requests for this API key; retry in 1s"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getWebhookDelivery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id (a UUID). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The delivery. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e",
+                     *       "endpointId": "7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d",
+                     *       "eventId": "evt_3q2b1a0Z9y8x7w6v5u4t3s2r",
+                     *       "status": "succeeded",
+                     *       "attempts": 2,
+                     *       "runs": 1,
+                     *       "createdAt": "2026-12-05T01:25:03.000Z",
+                     *       "deliveredAt": "2026-12-05T01:25:09.120Z",
+                     *       "event": {
+                     *         "id": "evt_3q2b1a0Z9y8x7w6v5u4t3s2r",
+                     *         "type": "campaign.completed",
+                     *         "version": 1,
+                     *         "createdAt": "2026-12-05T01:25:03.000Z",
+                     *         "accountId": "3f2e1d0c-9b8a-4c7d-8e6f-5a4b3c2d1e0f",
+                     *         "data": {
+                     *           "campaignId": "5b0c6f7e-2d1a-4c1e-9a77-0f3f2b4d8e61",
+                     *           "status": "completed"
+                     *         }
+                     *       },
+                     *       "attemptLog": [
+                     *         {
+                     *           "attempt": 1,
+                     *           "startedAt": "2026-12-05T01:25:03.100Z",
+                     *           "durationMs": 10000,
+                     *           "httpStatus": null,
+                     *           "error": "timeout after 10000 ms"
+                     *         },
+                     *         {
+                     *           "attempt": 2,
+                     *           "startedAt": "2026-12-05T01:25:09.000Z",
+                     *           "durationMs": 120,
+                     *           "httpStatus": 200,
+                     *           "error": null
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookDeliveryDetail"];
+                };
+            };
+            /** @description The request is invalid: `message` and `details` name each field at fault. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "validation_failed",
+                     *       "message": "name: Too small: expected string to have >=1 characters",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "message": "Too small: expected string to have >=1 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The API key is missing, invalid or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "unauthenticated",
+                     *       "message": "missing API key (Authorization: Bearer <key>)"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key is a platform admin key; this route needs a key that belongs to an account. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "forbidden",
+                     *       "message": "admin key required"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such delivery in this account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "not_found",
+                     *       "message": "campaign not found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests for this key; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "rate_limited",
+                     *       "message": "too many requests for this API key; retry in 1s"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    redeliverWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id (a UUID). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The redelivery has started. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "deliveryId": "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e",
+                     *       "eventId": "evt_3q2b1a0Z9y8x7w6v5u4t3s2r",
+                     *       "run": 2,
+                     *       "status": "pending"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Redelivery"];
+                };
+            };
+            /** @description The request is invalid: `message` and `details` name each field at fault. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "validation_failed",
+                     *       "message": "name: Too small: expected string to have >=1 characters",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "message": "Too small: expected string to have >=1 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The API key is missing, invalid or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "unauthenticated",
+                     *       "message": "missing API key (Authorization: Bearer <key>)"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key is a platform admin key; this route needs a key that belongs to an account. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "forbidden",
+                     *       "message": "admin key required"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such delivery in this account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "not_found",
+                     *       "message": "campaign not found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The endpoint is disabled: enable it first. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "campaign_finished",
+                     *       "message": "the campaign is completed; it can no longer be paused",
+                     *       "status": "completed"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests for this key; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "rate_limited",
+                     *       "message": "too many requests for this API key; retry in 1s"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The redelivery could not be started; try again. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "temporarily_unavailable",
+                     *       "message": "the redelivery could not be started; try again"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listSuppressions: {
+        parameters: {
+            query?: {
+                source?: "opt_out" | "manual" | "import";
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of entries. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "suppressions": [
+                     *         {
+                     *           "phone": "+60123456789",
+                     *           "accountId": "3f2e1d0c-9b8a-4c7d-8e6f-5a4b3c2d1e0f",
+                     *           "reason": "asked not to be called",
+                     *           "source": "opt_out",
+                     *           "callId": "9d1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b",
+                     *           "createdAt": "2026-12-05T01:25:02.000Z"
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SuppressionPage"];
+                };
+            };
+            /** @description The request is invalid: `message` and `details` name each field at fault. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "validation_failed",
+                     *       "message": "name: Too small: expected string to have >=1 characters",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "message": "Too small: expected string to have >=1 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The API key is missing, invalid or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "unauthenticated",
+                     *       "message": "missing API key (Authorization: Bearer <key>)"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key is a platform admin key; this route needs a key that belongs to an account. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "forbidden",
+                     *       "message": "admin key required"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests for this key; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "rate_limited",
+                     *       "message": "too many requests for this API key; retry in 1s"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    addSuppressions: {
+        parameters: {
+            query?: {
+                defaultRegion?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "numbers": [
+                 *         {
+                 *           "phone": "+60123456789",
+                 *           "reason": "asked by email"
+                 *         },
+                 *         {
+                 *           "phone": "012-345 6780"
+                 *         }
+                 *       ],
+                 *       "defaultRegion": "MY"
+                 *     }
+                 */
+                "application/json": {
+                    numbers: {
+                        phone: string;
+                        reason?: string;
+                    }[];
+                    /** @default MY */
+                    defaultRegion?: string;
+                };
+                /**
+                 * @example phone,reason
+                 *     +60123456789,asked by email
+                 *     0123456780,
+                 */
+                "text/csv": string;
+            };
+        };
+        responses: {
+            /** @description No number was new; what happened to each row. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "added": 1,
+                     *       "alreadySuppressed": [
+                     *         {
+                     *           "line": 2,
+                     *           "phone": "+60123456789"
+                     *         }
+                     *       ],
+                     *       "duplicates": [],
+                     *       "invalid": [
+                     *         {
+                     *           "line": 3,
+                     *           "phone": "123",
+                     *           "reason": "too short"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SuppressionReport"];
+                };
+            };
+            /** @description Some numbers were added; what happened to each row. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "added": 1,
+                     *       "alreadySuppressed": [
+                     *         {
+                     *           "line": 2,
+                     *           "phone": "+60123456789"
+                     *         }
+                     *       ],
+                     *       "duplicates": [],
+                     *       "invalid": [
+                     *         {
+                     *           "line": 3,
+                     *           "phone": "123",
+                     *           "reason": "too short"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SuppressionReport"];
+                };
+            };
+            /** @description The request is invalid: `message` and `details` name each field at fault. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "validation_failed",
+                     *       "message": "name: Too small: expected string to have >=1 characters",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "message": "Too small: expected string to have >=1 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The API key is missing, invalid or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "unauthenticated",
+                     *       "message": "missing API key (Authorization: Bearer <key>)"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key is a platform admin key; this route needs a key that belongs to an account. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "forbidden",
+                     *       "message": "admin key required"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests for this key; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "rate_limited",
+                     *       "message": "too many requests for this API key; retry in 1s"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getSuppression: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The number in E.164, `+` written `%2B`. */
+                phone: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The entry. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "phone": "+60123456789",
+                     *       "accountId": "3f2e1d0c-9b8a-4c7d-8e6f-5a4b3c2d1e0f",
+                     *       "reason": "asked not to be called",
+                     *       "source": "opt_out",
+                     *       "callId": "9d1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b",
+                     *       "createdAt": "2026-12-05T01:25:02.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Suppression"];
+                };
+            };
+            /** @description The request is invalid: `message` and `details` name each field at fault. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "validation_failed",
+                     *       "message": "name: Too small: expected string to have >=1 characters",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "message": "Too small: expected string to have >=1 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The API key is missing, invalid or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "unauthenticated",
+                     *       "message": "missing API key (Authorization: Bearer <key>)"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key is a platform admin key; this route needs a key that belongs to an account. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "forbidden",
+                     *       "message": "admin key required"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The number is not on this list. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "not_found",
+                     *       "message": "campaign not found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests for this key; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "rate_limited",
+                     *       "message": "too many requests for this API key; retry in 1s"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    removeSuppression: {
+        parameters: {
+            query?: {
+                force?: "true" | "false";
+            };
+            header?: never;
+            path: {
+                /** @description The number in E.164, `+` written `%2B`. */
+                phone: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is invalid: `message` and `details` name each field at fault. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "validation_failed",
+                     *       "message": "name: Too small: expected string to have >=1 characters",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "message": "Too small: expected string to have >=1 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The API key is missing, invalid or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "unauthenticated",
+                     *       "message": "missing API key (Authorization: Bearer <key>)"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key is a platform admin key; this route needs a key that belongs to an account. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "forbidden",
+                     *       "message": "admin key required"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The number is not on this list. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "not_found",
+                     *       "message": "campaign not found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The entry is the callee's opt-out; send `force=true` to remove it. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "campaign_finished",
+                     *       "message": "the campaign is completed; it can no longer be paused",
+                     *       "status": "completed"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests for this key; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "rate_limited",
+                     *       "message": "too many requests for this API key; retry in 1s"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listPlatformSuppressions: {
+        parameters: {
+            query?: {
+                source?: "opt_out" | "manual" | "import";
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of entries. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "suppressions": [
+                     *         {
+                     *           "phone": "+60123456789",
+                     *           "accountId": null,
+                     *           "reason": "regulator list",
+                     *           "source": "manual",
+                     *           "callId": null,
+                     *           "createdAt": "2026-12-05T01:25:02.000Z"
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SuppressionPage"];
+                };
+            };
+            /** @description The request is invalid: `message` and `details` name each field at fault. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "validation_failed",
+                     *       "message": "name: Too small: expected string to have >=1 characters",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "message": "Too small: expected string to have >=1 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The API key is missing, invalid or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "unauthenticated",
+                     *       "message": "missing API key (Authorization: Bearer <key>)"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key is not an admin key. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "forbidden",
+                     *       "message": "admin key required"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests for this key; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "rate_limited",
+                     *       "message": "too many requests for this API key; retry in 1s"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    addPlatformSuppressions: {
+        parameters: {
+            query?: {
+                defaultRegion?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "numbers": [
+                 *         {
+                 *           "phone": "+60123456789",
+                 *           "reason": "asked by email"
+                 *         },
+                 *         {
+                 *           "phone": "012-345 6780"
+                 *         }
+                 *       ],
+                 *       "defaultRegion": "MY"
+                 *     }
+                 */
+                "application/json": {
+                    numbers: {
+                        phone: string;
+                        reason?: string;
+                    }[];
+                    /** @default MY */
+                    defaultRegion?: string;
+                };
+                /**
+                 * @example phone,reason
+                 *     +60123456789,asked by email
+                 *     0123456780,
+                 */
+                "text/csv": string;
+            };
+        };
+        responses: {
+            /** @description No number was new; what happened to each row. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "added": 1,
+                     *       "alreadySuppressed": [
+                     *         {
+                     *           "line": 2,
+                     *           "phone": "+60123456789"
+                     *         }
+                     *       ],
+                     *       "duplicates": [],
+                     *       "invalid": [
+                     *         {
+                     *           "line": 3,
+                     *           "phone": "123",
+                     *           "reason": "too short"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SuppressionReport"];
+                };
+            };
+            /** @description Some numbers were added; what happened to each row. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "added": 1,
+                     *       "alreadySuppressed": [
+                     *         {
+                     *           "line": 2,
+                     *           "phone": "+60123456789"
+                     *         }
+                     *       ],
+                     *       "duplicates": [],
+                     *       "invalid": [
+                     *         {
+                     *           "line": 3,
+                     *           "phone": "123",
+                     *           "reason": "too short"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SuppressionReport"];
+                };
+            };
+            /** @description The request is invalid: `message` and `details` name each field at fault. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "validation_failed",
+                     *       "message": "name: Too small: expected string to have >=1 characters",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "message": "Too small: expected string to have >=1 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The API key is missing, invalid or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "unauthenticated",
+                     *       "message": "missing API key (Authorization: Bearer <key>)"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key is not an admin key. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "forbidden",
+                     *       "message": "admin key required"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests for this key; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "rate_limited",
+                     *       "message": "too many requests for this API key; retry in 1s"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getPlatformSuppression: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The number in E.164, `+` written `%2B`. */
+                phone: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The entry. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "phone": "+60123456789",
+                     *       "accountId": null,
+                     *       "reason": "regulator list",
+                     *       "source": "manual",
+                     *       "callId": null,
+                     *       "createdAt": "2026-12-05T01:25:02.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Suppression"];
+                };
+            };
+            /** @description The request is invalid: `message` and `details` name each field at fault. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "validation_failed",
+                     *       "message": "name: Too small: expected string to have >=1 characters",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "message": "Too small: expected string to have >=1 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The API key is missing, invalid or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "unauthenticated",
+                     *       "message": "missing API key (Authorization: Bearer <key>)"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key is not an admin key. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "forbidden",
+                     *       "message": "admin key required"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The number is not on this list. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "not_found",
+                     *       "message": "campaign not found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests for this key; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "rate_limited",
+                     *       "message": "too many requests for this API key; retry in 1s"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    removePlatformSuppression: {
+        parameters: {
+            query?: {
+                force?: "true" | "false";
+            };
+            header?: never;
+            path: {
+                /** @description The number in E.164, `+` written `%2B`. */
+                phone: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is invalid: `message` and `details` name each field at fault. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "validation_failed",
+                     *       "message": "name: Too small: expected string to have >=1 characters",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "message": "Too small: expected string to have >=1 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The API key is missing, invalid or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "unauthenticated",
+                     *       "message": "missing API key (Authorization: Bearer <key>)"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key is not an admin key. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "forbidden",
+                     *       "message": "admin key required"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The number is not on this list. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "not_found",
+                     *       "message": "campaign not found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The entry is the callee's opt-out; send `force=true` to remove it. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "campaign_finished",
+                     *       "message": "the campaign is completed; it can no longer be paused",
+                     *       "status": "completed"
                      *     }
                      */
                     "application/json": components["schemas"]["Error"];

@@ -41,6 +41,9 @@ export const ContactReportSchema = z.object({
     duplicateOfLine: z.number().int().nullable().meta({ description: 'The line of this upload it repeats; null when the campaign already had the number.' }),
   })),
   invalid: z.array(z.object({ line: z.number().int(), phone: z.string(), reason: z.string() })),
+  suppressed: z.array(z.object({ line: z.number().int(), phone: z.string(), source: z.enum(['opt_out', 'manual', 'import']) })).meta({
+    description: 'Accepted contacts whose numbers are on a do-not-call list now: they stay in the campaign (the list may change), and are not dialed while listed (the call ends `suppressed`).',
+  }),
 }).meta({ id: 'ContactReport', description: 'What happened to each row: added, a duplicate, or invalid with the reason, by line (1-based; CSV lines after the header).' });
 export type ContactReport = z.infer<typeof ContactReportSchema>;
 
@@ -152,11 +155,11 @@ const exampleCampaign = {
   agent: exampleAgent, settings: exampleSettings, contactCount: 1,
   createdAt: '2026-12-05T01:23:45.678Z', startedAt: null, finishedAt: null,
 };
-const exampleReport = { accepted: 1, duplicates: [{ line: 2, phone: '+60123456789', duplicateOfLine: 1 }], invalid: [{ line: 3, phone: '123', reason: 'too short' }] };
+const exampleReport: ContactReport = { accepted: 2, duplicates: [{ line: 2, phone: '+60123456789', duplicateOfLine: 1 }], invalid: [{ line: 3, phone: '123', reason: 'too short' }], suppressed: [{ line: 4, phone: '+60123456780', source: 'opt_out' }] };
 const exampleCall = {
   id: '9d1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b', campaignId: exampleCampaign.id, contactId: '1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f', attempt: 1,
   to: '+60123456789', status: 'completed', terminal: true, providerCallSid: 'CA0123456789abcdef0123456789abcdef', answeredBy: 'human',
-  outcome: { result: 'interested', notes: 'wants the premium plan' }, error: null,
+  outcome: { result: 'interested', notes: 'wants the premium plan' }, error: null, endReason: null,
   createdAt: '2026-12-05T01:24:00.000Z', answeredAt: '2026-12-05T01:24:08.000Z', endedAt: '2026-12-05T01:25:02.000Z', durationSec: 54,
   cost: {
     priceListVersion: '2026-11', azureSttCost: 9000, llmCost: 1200, ttsCost: 18000, twilioCost: 12750, totalProviderCost: 40950,
@@ -168,7 +171,12 @@ const exampleCall = {
     { seq: 2, role: 'caller', text: 'Yes, go ahead.', interrupted: false, atMs: 4200, latency: null },
     { seq: 3, role: 'agent', text: 'Your policy renews on the twelfth.', interrupted: false, atMs: 6100, latency: { sttFinalMs: 310, llmFirstTokenMs: 420, firstFrameMs: 690 } },
   ],
-};
+  analysis: {
+    status: 'ok', summary: 'The customer will renew on the gold plan and asked for the premium add-on.', fields: { interest: 'high', callback_at: null },
+    raw: null, error: null, model: 'openai/gpt-4o-mini', usage: { requests: 1, promptTokens: 900, completionTokens: 60, reportedCostMicro: 180 }, updatedAt: '2026-12-05T01:25:06.000Z',
+  },
+  recording: { status: 'stored', available: true, bytes: 1728044, durationMs: 54000, url: '/v1/calls/9d1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b/recording' },
+} satisfies Call;
 
 export const campaignOperations: Operation[] = [
   {
@@ -176,7 +184,7 @@ export const campaignOperations: Operation[] = [
     summary: 'Create a campaign',
     description: 'A draft campaign with its agent and settings; contacts may come inline (or later, as CSV or JSON). Numbers are normalised to E.164; duplicates and invalid rows are reported by line.',
     body: { schema: NewCampaignSchema, example: { name: 'December renewals', agent: exampleAgent, settings: { maxConcurrentCalls: 5 }, defaultRegion: 'MY', contacts: [{ phone: '012-345 6789', name: 'Aminah', variables: { plan: 'gold' } }] } },
-    ok: { status: 201, description: 'The campaign and what became of each contact.', schema: CampaignCreatedSchema, example: { campaign: exampleCampaign, contacts: { accepted: 1, duplicates: [], invalid: [] } } },
+    ok: { status: 201, description: 'The campaign and what became of each contact.', schema: CampaignCreatedSchema, example: { campaign: exampleCampaign, contacts: { accepted: 1, duplicates: [], invalid: [], suppressed: [] } } },
   },
   {
     method: 'get', path: '/v1/campaigns', operationId: 'listCampaigns', tag: 'campaigns', auth: 'client',

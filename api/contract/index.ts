@@ -5,6 +5,11 @@ import { campaignOperations } from './campaigns';
 import { creditOperations } from './credits';
 import { adminOperations } from './admin';
 import { reportOperations } from './reports';
+import { analysisOperations } from './analysis';
+import { templateOperations } from './templates';
+import { recordingOperations } from './recordings';
+import { webhookOperations } from './webhooks';
+import { suppressionOperations } from './suppressions';
 
 /**
  * Every /v1 operation. To add a route to the contract: write its Operation next to its resource's
@@ -12,7 +17,10 @@ import { reportOperations } from './reports';
  * test (test/contract) fails for a /v1 route the app serves that is missing here, and for an
  * operation here without a live check.
  */
-export const OPERATIONS: Operation[] = [...campaignOperations, ...creditOperations, ...reportOperations, ...adminOperations];
+export const OPERATIONS: Operation[] = [
+  ...campaignOperations, ...templateOperations, ...analysisOperations, ...recordingOperations, ...creditOperations, ...reportOperations,
+  ...webhookOperations, ...suppressionOperations, ...adminOperations,
+];
 
 /** The examples the document gives for each error status (validated against ErrorSchema by the linter). */
 const ERROR_EXAMPLES: Record<string, ErrorBody> = {
@@ -22,9 +30,11 @@ const ERROR_EXAMPLES: Record<string, ErrorBody> = {
   404: { error: 'not_found', message: 'campaign not found' },
   409: { error: 'campaign_finished', message: 'the campaign is completed; it can no longer be paused', status: 'completed' },
   415: { error: 'unsupported_media_type', message: 'send the contacts as text/csv or application/json' },
+  416: { error: 'range_not_satisfiable', message: 'range bytes=900000- is outside the recording (412844 bytes)' },
   422: { error: 'idempotency_key_reused', message: 'this Idempotency-Key was used with a different request body' },
   429: { error: 'rate_limited', message: 'too many requests for this API key; retry in 1s' },
   502: { error: 'payment_gateway_error', message: 'could not create the bill: timeout' },
+  503: { error: 'temporarily_unavailable', message: 'the redelivery could not be started; try again' },
 };
 
 const IN_PROGRESS: ErrorBody = { error: 'idempotency_in_progress', message: 'a request with this Idempotency-Key is still being processed; retry shortly' };
@@ -47,17 +57,21 @@ function toOperation(op: Operation): ZodOpenApiOperationObject {
   }
   errors[429] = 'Too many requests for this key; retry after `Retry-After` seconds.';
 
+  // a 204 (and any answer without a schema) has no body
+  const content = op.ok.schema ? { content: { [op.ok.mediaType ?? 'application/json']: { schema: op.ok.schema, ...(op.ok.example === undefined ? {} : { example: op.ok.example }) } } } : {};
   const responses: Record<string, ZodOpenApiResponseObject> = {
     [String(op.ok.status)]: {
       description: op.ok.description,
-      content: { [op.ok.mediaType ?? 'application/json']: { schema: op.ok.schema, example: op.ok.example } },
+      ...content,
       ...(op.idempotent ? { headers: { 'Idempotent-Replayed': { description: '`true` when this is the stored answer to an earlier request with the same Idempotency-Key.', schema: { type: 'string' as const, enum: ['true'] } } } } : {}),
     },
   };
   for (const [status, description] of Object.entries(op.ok.also ?? {})) {
     responses[status] = status.startsWith('3')
       ? { description, headers: { Location: { description: 'Where the resource is.', schema: { type: 'string' as const, format: 'uri' } } } }
-      : { description, content: { [op.ok.mediaType ?? 'application/json']: { schema: op.ok.schema, example: op.ok.example } } };
+      : status === '206'
+        ? { description, ...content, headers: { 'Content-Range': { description: 'The range sent and the whole size: `bytes <first>-<last>/<size>`.', schema: { type: 'string' as const, example: 'bytes 0-1023/412844' } } } }
+        : { description, ...content };
   }
   for (const [status, description] of Object.entries(errors)) {
     // an idempotent operation whose only 409 is the key's: show that one

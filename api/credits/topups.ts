@@ -6,6 +6,7 @@ import { HttpError } from '../errors';
 import { topUpWorkflowId } from '../../lib/ids';
 import { paymentLinkUpdate, type TopUpInput } from '../../workflows/topup/contract';
 import type { topUpWorkflow } from '../../workflows/topup/workflow';
+import type { TopUp } from '../contract/credits';
 
 /**
  * Credit top-ups as the account sees them: shared by /v1/credits/topups (api/routes/topups.ts) and
@@ -16,13 +17,13 @@ export interface TopUpRow {
   amount_sen: number;
   credit_amount: number;
   micro_per_sen: number;
-  status: string;
+  status: TopUp['status'];
   bill_url: string | null;
   created_at: Date;
   paid_at: Date | null;
 }
 
-export const topUpView = (t: TopUpRow) => ({
+export const topUpView = (t: TopUpRow): TopUp => ({
   id: t.id,
   amount: t.amount_sen,
   amountCurrency: 'MYR',
@@ -64,7 +65,7 @@ export async function createTopUp(
   const bad = checkTopUpAmount(config, req.amount);
   if (bad) throw new HttpError(400, 'validation_failed', `amount: ${bad}`);
   const idemKey = req.idempotencyKey;
-  if (idemKey !== undefined && (idemKey.length < 1 || idemKey.length > 200)) throw new HttpError(400, 'validation_failed', 'Idempotency-Key: 1 to 200 characters');
+  if (idemKey !== undefined && (idemKey.length < 1 || idemKey.length > 255)) throw new HttpError(400, 'validation_failed', 'Idempotency-Key: 1 to 255 characters');
   const [acct] = await sql<{ billing_email: string | null }[]>`select billing_email from accounts where id = ${accountId}`;
   const email = req.email ?? acct?.billing_email;
   if (!email) throw new HttpError(400, 'validation_failed', 'email: required (the account has no billing email)');

@@ -16,7 +16,7 @@ import { csvBody, CSV_BODY_TYPES } from '../campaigns/csv-body';
 import { CallsQuerySchema, ContactsUploadSchema, NewCampaignSchema, PauseSchema } from '../campaigns/schemas';
 import type { CampaignSettings } from '../../workflows/campaign/contract';
 import type { AgentConfig } from '../../workflows/call/contract';
-import type { Call, Campaign, CampaignDetail } from '../contract/campaigns';
+import type { Call, Campaign, CampaignDetail, ContactReport } from '../contract/campaigns';
 import { recordingOf, recordingSummary } from '../../lib/recordings/catalog';
 
 interface CampaignRow {
@@ -78,7 +78,7 @@ export function campaignsRouter({ sql, temporal, config }: AppDeps): Router {
     const report = await insertContacts(sql, id, accountId, normalized);
     const [fresh] = await sql<CampaignRow[]>`select * from campaigns where id = ${id} and account_id = ${accountId}`;
     if (!fresh) throw new HttpError(409, 'idempotency_conflict', 'Idempotency-Key already used');
-    res.status(201).json({ campaign: view(fresh!), contacts: { ...reportSummary(report), suppressed: await suppressedContacts(sql, accountId, report.accepted) } });
+    res.status(201).json({ campaign: view(fresh!), contacts: { ...reportSummary(report), suppressed: await suppressedContacts(sql, accountId, report.accepted) } satisfies ContactReport });
   });
 
   r.get('/campaigns', async (req, res) => {
@@ -126,7 +126,7 @@ export function campaignsRouter({ sql, temporal, config }: AppDeps): Router {
     const normalized = normalizeContacts(rows, c.settings.defaultRegion ?? 'MY');
     assertContactsFillTemplates(c.agent, normalized.accepted);
     const report = await insertContacts(sql, c.id, c.account_id, normalized);
-    res.status(200).json({ ...reportSummary(report), suppressed: await suppressedContacts(sql, c.account_id, report.accepted) });
+    res.status(200).json({ ...reportSummary(report), suppressed: await suppressedContacts(sql, c.account_id, report.accepted) } satisfies ContactReport);
   });
 
   r.post('/campaigns/:id/start', async (req, res) => {

@@ -8,6 +8,7 @@ import { HttpError, notFound } from '../errors';
 import { recordingOf } from '../../lib/recordings/catalog';
 import { recordingStoreFromConfig } from '../../lib/recordings/from-config';
 import type { RecordingStore } from '../../lib/recordings/store';
+import type { RetentionView } from '../contract/recordings';
 
 /**
  * A call's recording as audio (`GET /v1/calls/:id/recording`), to the call's own account only — a
@@ -38,16 +39,16 @@ export function recordingsRouter(deps: AppDeps, opts: { store?: RecordingStore }
       throw notFound('recording');
     }
     res.setHeader('Accept-Ranges', 'bytes');
-    res.setHeader('Content-Type', 'audio/wav');
-    res.setHeader('Cache-Control', 'private, no-store');
-    res.setHeader('Content-Disposition', `inline; filename="${rec.callId}.wav"`);
-
     const header = req.headers.range;
     const ranges = header ? parseRange(size, header, { combine: true }) : -2;
     if (ranges === -1) {
+      // before Content-Type is set: the 416's body is the JSON error
       res.setHeader('Content-Range', `bytes */${size}`);
       throw new HttpError(416, 'range_not_satisfiable', `range ${header} is outside the recording (${size} bytes)`);
     }
+    res.setHeader('Content-Type', 'audio/wav');
+    res.setHeader('Cache-Control', 'private, no-store');
+    res.setHeader('Content-Disposition', `inline; filename="${rec.callId}.wav"`);
     const one = Array.isArray(ranges) && ranges.type === 'bytes' && ranges.length === 1 ? ranges[0]! : undefined;
     if (one) {
       res.status(206).setHeader('Content-Range', `bytes ${one.start}-${one.end}/${size}`);
@@ -60,14 +61,14 @@ export function recordingsRouter(deps: AppDeps, opts: { store?: RecordingStore }
   r.get('/recordings/retention', async (req, res) => {
     const accountId = accountOf(req);
     const [a] = await sql<{ days: number | null }[]>`select recording_retention_days as days from accounts where id = ${accountId}`;
-    res.json({ days: a?.days ?? null });
+    res.json({ days: a?.days ?? null } satisfies RetentionView);
   });
 
   r.put('/recordings/retention', async (req, res) => {
     const accountId = accountOf(req);
     const { days } = RetentionSchema.parse(req.body);
     await sql`update accounts set recording_retention_days = ${days} where id = ${accountId}`;
-    res.json({ days });
+    res.json({ days } satisfies RetentionView);
   });
   return r;
 }

@@ -5,6 +5,7 @@ import { HttpError, notFound } from '../errors';
 import { rejectUnstorableText } from '../text-guard';
 import { contactsFromCsv, CsvError, normalizeContacts, type ContactInput } from '../../lib/contacts/normalize';
 import { addSuppressions, getSuppression, listSuppressions, removeSuppression } from '../../lib/suppression';
+import type { Suppression, SuppressionPage, SuppressionReport } from '../contract/suppressions';
 import { AddSuppressionsSchema, ImportSuppressionsQuerySchema, RemoveSuppressionQuerySchema, SuppressionsQuerySchema } from './schemas';
 
 /**
@@ -38,7 +39,7 @@ export function suppressionsRouter({ sql }: AppDeps): Router {
         before = { at, id: id as number };
       }
       const page = await listSuppressions(sql, accountId, { limit: q.limit, source: q.source, before });
-      res.json({ suppressions: page.entries, nextCursor: page.next ? Buffer.from(JSON.stringify([page.next.at, page.next.id])).toString('base64url') : null });
+      res.json({ suppressions: page.entries, nextCursor: page.next ? Buffer.from(JSON.stringify([page.next.at, page.next.id])).toString('base64url') : null } satisfies SuppressionPage);
     });
 
     router.post(base, express.text({ type: ['text/csv', 'text/plain'], limit: '10mb' }), rejectUnstorableText, async (req, res) => {
@@ -69,13 +70,13 @@ export function suppressionsRouter({ sql }: AppDeps): Router {
         alreadySuppressed: report.accepted.filter((a) => existing.has(a.phone)).map((a) => ({ line: a.line, phone: a.phone })),
         duplicates: report.duplicates,
         invalid: report.invalid,
-      });
+      } satisfies SuppressionReport);
     });
 
     router.get(`${base}/:phone`, async (req, res) => {
       const entry = await getSuppression(sql, scope(req), phoneParam(req));
       if (!entry) throw notFound('suppression');
-      res.json(entry);
+      res.json(entry satisfies Suppression);
     });
 
     router.delete(`${base}/:phone`, async (req, res) => {

@@ -6,6 +6,7 @@ import { notFound } from '../errors';
 import { checkDisclosure, contactVariables, renderAgent, requiredVariables } from '../../lib/templates';
 import { normalizeContacts } from '../../lib/contacts/normalize';
 import type { AgentConfig } from '../../workflows/call/contract';
+import type { AgentPreview } from '../contract/templates';
 import { PreviewQuerySchema } from './schemas';
 
 /**
@@ -43,7 +44,7 @@ export function templatesRouter({ sql }: AppDeps): Router {
       systemPrompt: rendered.systemPrompt,
       voicemailMessage: rendered.voicemailMessage ?? null,
       disclosure: checkDisclosure(c.agent.firstMessage),
-    });
+    } satisfies AgentPreview);
   });
   return r;
 }

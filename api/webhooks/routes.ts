@@ -6,6 +6,8 @@ import { HttpError, notFound } from '../errors';
 import { generateSecret } from '../../lib/webhooks/signature';
 import { BlockedDestinationError, checkResolves, checkUrl } from '../../lib/webhooks/ssrf';
 import { startDeliveries } from '../../lib/webhooks/emit';
+import type { WebhookEventBody } from '../../lib/webhooks/events';
+import type { Redelivery, WebhookDelivery, WebhookDeliveryDetail, WebhookEndpoint, WebhookEndpointWithSecret } from '../contract/webhooks';
 import { DeliveriesQuerySchema, NewWebhookEndpointSchema, RotateSecretSchema, UpdateWebhookEndpointSchema } from './schemas';
 
 interface EndpointRow {
@@ -15,7 +17,7 @@ interface EndpointRow {
 }
 
 /** The secret is shown on creation and rotation only; afterwards its first characters identify it. */
-const view = (e: EndpointRow) => ({
+const view = (e: EndpointRow): WebhookEndpoint => ({
   id: e.id, url: e.url, description: e.description, eventTypes: e.event_types, status: e.status, disabledReason: e.disabled_reason,
   failingSince: e.failing_since?.toISOString() ?? null, secretPrefix: e.secret.slice(0, 10),
   previousSecretExpiresAt: e.previous_secret && e.previous_expires_at && e.previous_expires_at > new Date() ? e.previous_expires_at.toISOString() : null,
@@ -62,7 +64,7 @@ export function webhooksRouter({ sql, temporal, config, log }: AppDeps, opts: We
     const [row] = await sql<EndpointRow[]>`
       insert into webhook_endpoints (account_id, url, description, event_types, secret)
       values (${accountId}, ${url}, ${body.description ?? null}, ${body.eventTypes}, ${secret}) returning *`;
-    res.status(201).json({ ...view(row!), secret });
+    res.status(201).json({ ...view(row!), secret } satisfies WebhookEndpointWithSecret);
   });
 
   r.get('/webhooks/endpoints', async (req, res) => {
@@ -111,7 +113,7 @@ export function webhooksRouter({ sql, temporal, config, log }: AppDeps, opts: We
       update webhook_endpoints set secret = ${secret}, previous_secret = ${e.secret},
         previous_expires_at = now() + make_interval(secs => ${body.previousSecretTtlSec}), updated_at = now()
       where id = ${e.id} returning *`;
-    res.json({ ...view(row!), secret });
+    res.json({ ...view(row!), secret } satisfies WebhookEndpointWithSecret);
   });
 
   r.get('/webhooks/endpoints/:id/deliveries', async (req, res) => {
@@ -138,7 +140,7 @@ export function webhooksRouter({ sql, temporal, config, log }: AppDeps, opts: We
         id: d.id, eventId: d.event_id, eventType: d.type, status: d.status, attempts: d.attempts, runs: d.runs, lastStatus: d.last_status,
         lastError: d.last_error, nextAttemptAt: d.next_attempt_at?.toISOString() ?? null, deliveredAt: d.delivered_at?.toISOString() ?? null,
         createdAt: d.created_at.toISOString(),
-      })),
+      } satisfies WebhookDelivery)),
       nextCursor: rows.length > q.limit && last ? Buffer.from(JSON.stringify([last.created_key, last.id])).toString('base64url') : null,
     });
   });
@@ -147,7 +149,7 @@ export function webhooksRouter({ sql, temporal, config, log }: AppDeps, opts: We
   const loadDelivery = async (req: Request) => {
     const accountId = accountOf(req);
     const id = uuid.safeParse(req.params.id);
-    const [d] = id.success ? await sql<{ id: string; endpoint_id: string; endpoint_status: string; event_id: string; status: string; attempts: number; runs: number; payload: unknown; created_at: Date; delivered_at: Date | null }[]>`
+    const [d] = id.success ? await sql<{ id: string; endpoint_id: string; endpoint_status: string; event_id: string; status: string; attempts: number; runs: number; payload: WebhookEventBody; created_at: Date; delivered_at: Date | null }[]>`
       select d.id, d.endpoint_id, p.status as endpoint_status, d.event_id, d.status, d.attempts, d.runs, v.payload, d.created_at, d.delivered_at
       from webhook_deliveries d join webhook_events v on v.id = d.event_id join webhook_endpoints p on p.id = d.endpoint_id
       where d.id = ${id.data} and p.account_id = ${accountId}` : [];
@@ -157,10 +159,13 @@ export function webhooksRouter({ sql, temporal, config, log }: AppDeps, opts: We
 
   r.get('/webhooks/deliveries/:id', async (req, res) => {
     const d = await loadDelivery(req);
-    const attempts = await sql`
+    const attempts = await sql<{ attempt: number; startedAt: Date; durationMs: number | null; httpStatus: number | null; error: string | null }[]>`
       select attempt, started_at as "startedAt", duration_ms as "durationMs", http_status as "httpStatus", error
       from webhook_attempts where delivery_id = ${d.id} order by attempt`;
-    res.json({ id: d.id, endpointId: d.endpoint_id, eventId: d.event_id, status: d.status, attempts: d.attempts, runs: d.runs, createdAt: d.created_at.toISOString(), deliveredAt: d.delivered_at?.toISOString() ?? null, event: d.payload, attemptLog: attempts });
+    res.json({
+      id: d.id, endpointId: d.endpoint_id, eventId: d.event_id, status: d.status, attempts: d.attempts, runs: d.runs, createdAt: d.created_at.toISOString(),
+      deliveredAt: d.delivered_at?.toISOString() ?? null, event: d.payload, attemptLog: attempts.map((a) => ({ ...a, startedAt: a.startedAt.toISOString() })),
+    } satisfies WebhookDeliveryDetail);
   });
 
   /** Sends the event again with the same id (receivers de-duplicate on it), on a fresh retry plan. */
@@ -173,7 +178,7 @@ export function webhooksRouter({ sql, temporal, config, log }: AppDeps, opts: We
       where id = ${d.id} returning runs`;
     const started = await startDeliveries({ sql, temporal, taskQueue: config.ORCHESTRATION_TASK_QUEUE, log }, [{ id: d.id, runs: row!.runs }]);
     if (!started) throw new HttpError(503, 'temporarily_unavailable', 'the redelivery could not be started; try again');
-    res.status(202).json({ deliveryId: d.id, eventId: d.event_id, run: row!.runs, status: 'pending' });
+    res.status(202).json({ deliveryId: d.id, eventId: d.event_id, run: row!.runs, status: 'pending' } satisfies Redelivery);
   });
 
   return r;

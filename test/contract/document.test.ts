@@ -41,4 +41,21 @@ describe('the contract document', () => {
     expect(op.responses['302'].headers.Location.schema.format).toBe('uri');
     expect(op.responses['404'].content['application/json']).toBeDefined();
   });
+
+  it('the served recording is audio/wav with a 206 range answer, and a delete answers 204 without a body', () => {
+    const recording = doc.paths['/v1/calls/{id}/recording'].get;
+    expect(recording.responses['206'].content['audio/wav'].schema).toMatchObject({ type: 'string', format: 'binary' });
+    expect(recording.responses['206'].headers['Content-Range']).toBeDefined();
+    expect(Object.keys(recording.responses)).toEqual(expect.arrayContaining(['200', '206', '404', '416', '503']));
+    const removed = doc.paths['/v1/webhooks/endpoints/{id}'].delete.responses['204'];
+    expect(removed.description).toBeTruthy();
+    expect(removed.content).toBeUndefined();
+  });
+
+  it('the platform do-not-call list is admin-only and its operations differ from the account\'s', () => {
+    const platform = doc.paths['/v1/admin/suppressions'].get;
+    expect(platform['x-admin-only']).toBe(true);
+    expect(platform.operationId).not.toBe(doc.paths['/v1/suppressions'].get.operationId);
+    expect(doc.paths['/v1/suppressions'].post.requestBody.content['text/csv']).toBeDefined();
+  });
 });

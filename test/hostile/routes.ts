@@ -69,6 +69,7 @@ export const ROUTES: RouteSpec[] = [
   { method: 'GET', path: '/v1/campaigns/:id/preview', auth: 'client', body: 'none', owns: 'campaign' },
   { method: 'GET', path: '/v1/campaigns/:id/analysis', auth: 'client', body: 'none', owns: 'campaign' },
   { method: 'PUT', path: '/v1/campaigns/:id/analysis', auth: 'client', body: 'json', owns: 'campaign' },
+  // media: a call's recording (audio, byte ranges) and the account's retention
   { method: 'GET', path: '/v1/calls/:id/recording', auth: 'client', body: 'none', owns: 'call' },
   { method: 'GET', path: '/v1/recordings/retention', auth: 'client', body: 'none' },
   { method: 'PUT', path: '/v1/recordings/retention', auth: 'client', body: 'json' },

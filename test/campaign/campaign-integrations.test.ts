@@ -98,7 +98,8 @@ describe('campaign with the integrations wired', () => {
     expect(second.result.counters.byStatus).toEqual({ suppressed: 1 });
     expect(h.sim.creates(optsOut)).toHaveLength(1);
 
-    await until('started and completed of both campaigns', () => receiver.at(path).length >= 4);
+    // The deliveries are workflows on the test queue: a worker runs them until they have arrived.
+    await withWorker({ taskQueue, activities: activities() }, () => until('started and completed of both campaigns', () => receiver.at(path).length >= 4));
     const events = receiver.at(path).map((r) => JSON.parse(r.body) as { type: string; data: Record<string, unknown> });
     for (const id of [first.campaignId, second.campaignId]) {
       const types = events.filter((e) => JSON.stringify(e.data).includes(id)).map((e) => e.type).sort();

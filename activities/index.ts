@@ -28,16 +28,19 @@ export interface ActivityDeps {
 
 /** All activities of the orchestration task queue, built from their dependencies. */
 export function createActivities(deps: ActivityDeps) {
+  // One emitter for the campaign.* and topup.* webhooks (call.ended is the call wiring's own).
+  const webhooks = { sql: deps.sql, log: deps.log, temporal: deps.temporal, taskQueue: deps.config.ORCHESTRATION_TASK_QUEUE };
   return {
     ...createSystemActivities(deps.sql),
     ...createLedgerActivities(deps.sql),
-    ...createCampaignActivities({ sql: deps.sql, log: deps.log, temporal: deps.temporal, priceList: loadPriceList(deps.config.PRICE_LIST_JSON) }),
+    ...createCampaignActivities({ sql: deps.sql, log: deps.log, temporal: deps.temporal, priceList: loadPriceList(deps.config.PRICE_LIST_JSON), webhooks }),
     ...createTopUpActivities({
       sql: deps.sql,
       log: deps.log,
       gateway: createBillplzGateway(billplzSettings(deps.config)),
       appOrigin: deps.config.APP_ORIGIN ?? `http://127.0.0.1:${deps.config.API_PORT}`,
       temporal: deps.temporal,
+      webhooks,
     }),
     ...callActivitiesFromConfig(deps),
     ...createAlertActivities({

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Sql } from '../../lib/db';
 import type { PriceList } from '../../lib/pricing';
 import { noteProviderError } from '../../lib/provider-errors';
+import { emitCallEnded, type WebhookEmitter } from '../../lib/webhooks';
 import type { Telephony } from '../../providers/types';
 import { classifyTwilioError } from '../../providers/twilio/errors';
 import { beginCall, prepareCall } from './begin';
@@ -22,7 +23,16 @@ export interface CallActivityDeps {
   telephony: Pick<Telephony, 'hangup' | 'fetchCall' | 'findCalls'>;
   /** Our Twilio number: a lost dial is looked for among the calls from it. */
   fromNumber: string;
+  /** Where `call.ended` webhooks are emitted from once a call is settled; none: no webhooks. */
+  webhooks?: WebhookEmitter & { apiOrigin?: string };
 }
+
+/**
+ * How long the money step waits for its `call.ended` emit. The event and its deliveries are written
+ * before the delivery workflows are started, and the webhooks sweep starts any it finds unstarted,
+ * so giving up on a slow Temporal loses nothing and never holds the settled call's reply.
+ */
+const EMIT_WAIT_MS = 5_000;
 
 /** Activities of callWorkflow on the orchestration queue. Each is idempotent by callId. */
 export function createCallActivities(deps: CallActivityDeps): CallActivities {
@@ -76,8 +86,21 @@ export function createCallActivities(deps: CallActivityDeps): CallActivities {
       }
     },
 
+    /**
+     * Settles (or releases) the call, then emits `call.ended`. The emit never throws, and its dedup
+     * key is the call id, so a retry after a lost reply (which finds the call settled) emits the
+     * same event at most once; an emit lost to a crash after the commit is made by that retry.
+     */
     async callFinish(args) {
-      return finishCall(deps, args);
+      const result = await finishCall(deps, args);
+      if (deps.webhooks) await boundedEmit(emitCallEnded(deps.webhooks, args.callId));
+      return result;
     },
   };
+}
+
+async function boundedEmit(emit: Promise<unknown>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([emit, new Promise((resolve) => (timer = setTimeout(resolve, EMIT_WAIT_MS)))]);
+  clearTimeout(timer);
 }

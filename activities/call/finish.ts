@@ -3,7 +3,9 @@ import type { Sql } from '../../lib/db';
 import { ledgerKeys } from '../../lib/ids';
 import { callsTerminal } from '../../lib/metrics';
 import { priceCall } from '../../lib/pricing/price-call';
+import { suppressOptOut } from '../../lib/suppression';
 import { cleanJson, cleanText } from '../../lib/text/clean';
+import { OPT_OUT_OUTCOME } from '../../workflows/call/contract';
 import type { CallEnding } from '../../workflows/call/lifecycle';
 import type { CallLedger, Tx } from './ports';
 import { isDataError, nonRetryableIfData } from './sql-errors';
@@ -20,11 +22,16 @@ import type { FinishArgs, FinishResult } from './types';
  * would make Postgres reject the whole transaction. Should the content still be refused (a data
  * error, SQLSTATE class 22 or 23), the money is settled without the transcript and outcome, and
  * the call's error says why: a call's money never waits on its text.
+ *
+ * A callee who opted out (outcome OPT_OUT_OUTCOME) is put on the account's do-not-call list in the
+ * same transaction — decided from the outcome as received, so it holds even when the outcome's text
+ * is refused — and suppressOptOut keeps the first entry, so a retry adds nothing twice.
  */
 export async function finishCall(deps: { sql: Sql; ledger: CallLedger; log: Logger }, args: FinishArgs): Promise<FinishResult> {
   const ending = cleanEnding(args.ending);
+  const optedOut = args.ending.answered?.outcome?.result === OPT_OUT_OUTCOME;
   try {
-    return await finishOnce(deps, { ...args, ending });
+    return await finishOnce(deps, { ...args, ending }, optedOut);
   } catch (err) {
     if (!isDataError(err)) throw err;
     deps.log.error({ callId: args.callId, code: err.code, err: err.message }, 'call record refused by the database; settling the money without transcript and outcome');
@@ -35,7 +42,7 @@ export async function finishCall(deps: { sql: Sql; ledger: CallLedger; log: Logg
       ...(ending.answered ? { answered: { ...ending.answered, transcript: [], outcome: undefined } } : {}),
     };
     try {
-      return await finishOnce(deps, { ...args, answeredBy: args.answeredBy && cleanText(args.answeredBy, 40), ending: bare });
+      return await finishOnce(deps, { ...args, answeredBy: args.answeredBy && cleanText(args.answeredBy, 40), ending: bare }, optedOut);
     } catch (again) {
       throw nonRetryableIfData(again, 'call settlement refused');
     }
@@ -52,13 +59,17 @@ function cleanEnding(e: CallEnding): CallEnding {
   };
 }
 
-async function finishOnce({ sql, ledger, log }: { sql: Sql; ledger: CallLedger; log: Logger }, a: FinishArgs): Promise<FinishResult> {
+async function finishOnce({ sql, ledger, log }: { sql: Sql; ledger: CallLedger; log: Logger }, a: FinishArgs, optedOut: boolean): Promise<FinishResult> {
   const { callId, ending } = a;
   const holdKey = ledgerKeys.callHold(callId);
   let becameTerminal = false;
   const result = await sql.begin(async (tx): Promise<FinishResult> => {
-    const [row] = await tx<{ terminal: boolean; settled_at: Date | null }[]>`select terminal, settled_at from calls where id = ${callId} for update`;
+    const [row] = await tx<{ terminal: boolean; settled_at: Date | null; to_e164: string }[]>`select terminal, settled_at, to_e164 from calls where id = ${callId} for update`;
     if (row?.settled_at) return recorded(tx, callId);
+    if (optedOut && row) {
+      const { added } = await suppressOptOut(tx as unknown as Sql, { accountId: a.accountId, e164: row.to_e164, callId });
+      if (added) log.info({ callId, last4: row.to_e164.slice(-4) }, 'number put on the do-not-call list after an opt-out');
+    }
     becameTerminal = row !== undefined && !row.terminal;
     const hold = await ledger.holdState(holdKey, tx);
     const done: FinishResult = { chargedMicro: 0, providerCostMicro: 0, durationSec: 0, billedSeconds: 0, releasedMicro: 0 };

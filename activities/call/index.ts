@@ -7,7 +7,8 @@ import { twilioSettings } from '../../providers/twilio/settings';
 import type { Telephony } from '../../providers/types';
 import { createCallActivities } from './activities';
 import { createDialerActivities } from './dialer';
-import { neverSuppressed, type CallLedger, type SuppressionList } from './ports';
+import { isSuppressed } from '../../lib/suppression';
+import type { CallLedger, SuppressionList } from './ports';
 import { callLedger } from './ledger-port';
 import { createHoldSweeperActivities } from './sweeper';
 import { loadPriceList, type PriceList } from '../../lib/pricing';
@@ -25,7 +26,7 @@ export interface CallWiringDeps {
   ledger?: CallLedger;
   /** Default: lib/pricing's list from PRICE_LIST_JSON over the defaults. */
   priceList?: PriceList;
-  /** The do-not-call list. Default: no number is suppressed (the real list is wired at merge). */
+  /** The do-not-call list. Default: lib/suppression's lists in Postgres (the account's and the platform's). */
   suppression?: SuppressionList;
   /** Defaults to the Twilio adapter from config (live account or simulator). */
   telephony?: Telephony;
@@ -49,8 +50,10 @@ export function callActivitiesFromConfig({ sql, config, log, ledger, priceList, 
     log,
     ledger: ledger ?? callLedger(sql),
     priceList: priceList ?? loadPriceList(config.PRICE_LIST_JSON),
-    suppression: suppression ?? neverSuppressed,
+    suppression: suppression ?? doNotCallList(sql),
     telephony: lazyTelephony,
+    // `call.ended` after settlement; without a Temporal client the deliveries wait for the webhooks sweep.
+    webhooks: { sql, log, temporal, taskQueue: config.ORCHESTRATION_TASK_QUEUE, apiOrigin: config.APP_ORIGIN ?? `http://127.0.0.1:${config.API_PORT}` },
     get fromNumber() {
       return twilioSettings(config).fromNumber;
     },
@@ -62,4 +65,9 @@ export function callActivitiesFromConfig({ sql, config, log, ledger, priceList, 
 export function dialerActivitiesFromConfig({ sql, config, log, telephony }: Omit<CallWiringDeps, 'ledger' | 'priceList' | 'suppression' | 'temporal'>) {
   const settings = twilioSettings(config);
   return createDialerActivities({ sql, log, config, telephony: telephony ?? createTwilioTelephony(settings), fromNumber: settings.fromNumber });
+}
+
+/** lib/suppression behind the call's port: a number on the account's or the platform's list is not called. */
+function doNotCallList(sql: Sql): SuppressionList {
+  return { isSuppressed: async ({ accountId, e164 }) => (await isSuppressed(sql, accountId, e164)) !== null };
 }

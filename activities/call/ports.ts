@@ -20,8 +20,8 @@ export interface CallLedger {
 }
 
 /**
- * The do-not-call list, consulted before a call holds credit or dials. The default says no number
- * is suppressed; the integrations branch supplies the real list (wired in activities/call/index.ts).
+ * The do-not-call list, consulted before a call holds credit or dials. The wiring
+ * (activities/call/index.ts) supplies lib/suppression's lists; tests may pass neverSuppressed.
  */
 export interface SuppressionList {
   isSuppressed(q: { accountId: string; campaignId?: string; e164: string }): Promise<boolean>;

@@ -5,6 +5,8 @@ import type { Sql } from '../../lib/db';
 import { callWorkflowId } from '../../lib/ids';
 import { createLedger } from '../../lib/ledger';
 import { defaultPriceList, holdFor, type PriceList } from '../../lib/pricing';
+import { emitCampaignEvent, type WebhookEmitter } from '../../lib/webhooks';
+import type { CampaignEventType } from '../../lib/webhooks/events';
 import type { CallResult } from '../../workflows/call/contract';
 import type { CallCheck, CallingWindow, ContactResult, ContactToCall } from '../../workflows/campaign/contract';
 export type { CallingWindow, ContactResult, ContactToCall };
@@ -16,6 +18,8 @@ export interface CampaignActivityDeps {
   temporal?: Client;
   /** The price list holds are computed from (default: lib/pricing's defaults). */
   priceList?: PriceList;
+  /** Where `campaign.*` webhooks are emitted from when a status write lands; none: no webhooks. */
+  webhooks?: WebhookEmitter;
 }
 
 const minutes = (hhmm: string) => {
@@ -49,7 +53,8 @@ export function windowPosition(w: CallingWindow, nowMs: number): { open: boolean
   return { open, msUntilChange: open ? Number.MAX_SAFE_INTEGER : 7 * 24 * 3600_000 };
 }
 
-export function createCampaignActivities({ sql, log, temporal, priceList = defaultPriceList }: CampaignActivityDeps) {
+export function createCampaignActivities(deps: CampaignActivityDeps) {
+  const { sql, log, temporal, priceList = defaultPriceList } = deps;
   const ledger = createLedger(sql);
   return {
     /**
@@ -166,11 +171,18 @@ export function createCampaignActivities({ sql, log, temporal, priceList = defau
      * attempt was slow) cannot overwrite a newer status.
      */
     async campaignSetStatus({ campaignId, status, pauseReason, seq }: { campaignId: string; status: string; pauseReason: string | null; seq: number }) {
-      await sql`
+      const [landed] = await sql<{ prev_status: string }[]>`
+        with prev as (select status from campaigns where id = ${campaignId} for update)
         update campaigns set status = ${status}, pause_reason = ${pauseReason}, status_seq = ${seq},
           started_at = coalesce(started_at, case when ${status} = 'running' then now() end),
           finished_at = case when ${status} in ('completed', 'canceled', 'failed') then coalesce(finished_at, now()) else finished_at end
-        where id = ${campaignId} and status_seq < ${seq}`;
+        where id = ${campaignId} and status_seq < ${seq}
+        returning (select status from prev) as prev_status`;
+      if (!deps.webhooks) return;
+      // A retry whose first attempt committed finds its own seq stored: it emits what that attempt may not have.
+      const ours = landed ?? (await sql<{ status_seq: number }[]>`select status_seq from campaigns where id = ${campaignId}`)[0]?.status_seq === seq;
+      const event = ours ? campaignEvent(status, landed?.prev_status, seq) : null;
+      if (event) await emitCampaignEvent(deps.webhooks, campaignId, event.type, event.occurrence);
     },
 
     /** One open alert per condition; a second raise while it is open is a no-op. */
@@ -187,3 +199,16 @@ export function createCampaignActivities({ sql, log, temporal, priceList = defau
   };
 }
 export type CampaignActivities = ReturnType<typeof createCampaignActivities>;
+
+/**
+ * The webhook a stored status means. started / completed / canceled happen once (dedup key
+ * occurrence '1', so every later `running` write — a resume — emits nothing new); a pause is told
+ * apart by the seq of the write that entered it, and a write that keeps a paused campaign paused
+ * (another reason) is no new pause. `prev` is unknown on a retry: then the write is taken as the entry.
+ */
+export function campaignEvent(status: string, prev: string | undefined, seq: number): { type: CampaignEventType; occurrence: string } | null {
+  if (status === 'running') return { type: 'campaign.started', occurrence: '1' };
+  if (status === 'completed' || status === 'canceled') return { type: `campaign.${status}`, occurrence: '1' };
+  if (status === 'paused' && prev !== 'paused') return { type: 'campaign.paused', occurrence: String(seq) };
+  return null;
+}

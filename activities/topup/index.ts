@@ -6,6 +6,7 @@ import type { Sql } from '../../lib/db';
 import type { PaymentGateway } from '../../providers/types';
 import { BillplzError } from '../../providers/billplz/adapter';
 import { campaignWorkflowId } from '../../lib/ids';
+import { emitTopUpPaid, type WebhookEmitter } from '../../lib/webhooks';
 import { creditsAddedSignal } from '../../workflows/campaign/contract';
 import type { BillPaidEvent } from '../../workflows/topup/contract';
 
@@ -17,6 +18,8 @@ export interface TopUpActivityDeps {
   appOrigin: string;
   /** For resuming campaigns; absent in processes that have no Temporal client. */
   temporal?: Client;
+  /** Where `topup.paid` webhooks are emitted from; none: no webhooks. */
+  webhooks?: WebhookEmitter;
 }
 
 interface TopUpRow {
@@ -31,7 +34,8 @@ interface TopUpRow {
   account_name: string;
 }
 
-export function createTopUpActivities({ sql, log, gateway, appOrigin, temporal }: TopUpActivityDeps) {
+export function createTopUpActivities(deps: TopUpActivityDeps) {
+  const { sql, log, gateway, appOrigin, temporal } = deps;
   const origin = appOrigin.replace(/\/+$/, '');
   const load = async (topUpId: string) => {
     const [row] = await sql<TopUpRow[]>`
@@ -90,6 +94,9 @@ export function createTopUpActivities({ sql, log, gateway, appOrigin, temporal }
         where id = ${topUpId} and status <> 'paid' and status <> ${status}`;
       if (changed.count > 0) topUpsMetric.inc({ status });
       log.info({ topUpId, status, paidAt }, 'top-up updated');
+      // Every `paid` call emits (never throws; the dedup key is the top-up's), so a retry after a crash
+      // between the update and the emit still sends it, and only once.
+      if (status === 'paid' && deps.webhooks) await emitTopUpPaid(deps.webhooks, topUpId);
     },
 
     /**

@@ -21,7 +21,7 @@ const LONG = 'Our new plan gives you unlimited calls and free data on weekends, 
 const script: ReplyScript = (messages) => {
   const last = [...messages].reverse().find((m) => m.role === 'user')?.content ?? '';
   if (last === 'Hello?') return { text: LONG };
-  if (last === 'Jangan telefon saya lagi.') return { text: 'Baik, terima kasih.', toolCalls: [{ name: 'end_call', arguments: {} }] };
+  if (last === 'Saya tidak berminat, terima kasih.') return { text: 'Baik, terima kasih.', toolCalls: [{ name: 'end_call', arguments: {} }] };
   if (last === 'Bye.') return { text: 'Bye.', toolCalls: [{ name: 'end_call', arguments: {} }] };
   return { text: 'Sorry, go ahead.' };
 };
@@ -77,9 +77,9 @@ describe('simulated calls in espeak-ng speech', () => {
   });
 
   it('Malay speech, both ways', async () => {
-    const call = h.call([{ say: 'Jangan telefon saya lagi.' }]);
+    const call = h.call([{ say: 'Saya tidak berminat, terima kasih.' }]);  // not an opt-out phrase: those the gateway answers itself
     expect((await h.waitEnded(call)).reason).toBe('end_call');
-    expect(lines(h.workflows.transcript(call.callId))).toEqual(['agent: Hello, this is Aina from Acme.', 'caller: Jangan telefon saya lagi.', 'agent: Baik, terima kasih.']);
+    expect(lines(h.workflows.transcript(call.callId))).toEqual(['agent: Hello, this is Aina from Acme.', 'caller: Saya tidak berminat, terima kasih.', 'agent: Baik, terima kasih.']);
     expect(call.media.agent.map((u) => u.text)).toEqual(['Hello, this is Aina from Acme.', 'Baik, terima kasih.']);
 
   });

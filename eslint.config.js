@@ -29,36 +29,82 @@ export default tseslint.config(
   {
     files: ['workflows/**/*.ts'],
     rules: {
-      '@typescript-eslint/no-restricted-imports': ['error', {
-        paths: nodeBuiltins.map((name) => ({ name, message: 'Workflow code is deterministic and sandboxed: no Node built-ins (do it in an activity).' })),
-        patterns: [
-          { regex: '^@temporalio/(client|worker|activity|testing)$', message: 'Workflow code imports @temporalio/workflow (and common) only.' },
-          { regex: up(['api', 'media-gateway', 'workers', 'providers', 'sim', 'scripts', 'chaos', 'bench', 'test']), message: 'Workflows do not reach into processes, vendors or tests.' },
-          { regex: '^\\.\\./[^./][^/]*/(?!contract$|visibility$)[^/]+$', message: 'Another workflow is reached through its contract only.' },
-          { regex: `${up(['activities'])}(?!.*/types$)`, allowTypeImports: true, message: 'Workflows name activities by type (proxyActivities<…>), never import their code.' },
-        ],
-      }],
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: nodeBuiltins.map((name) => ({
+            name,
+            message: 'Workflow code is deterministic and sandboxed: no Node built-ins (do it in an activity).',
+          })),
+          patterns: [
+            {
+              regex: '^@temporalio/(client|worker|activity|testing)$',
+              message: 'Workflow code imports @temporalio/workflow (and common) only.',
+            },
+            {
+              regex: up(['api', 'media-gateway', 'workers', 'providers', 'sim', 'scripts', 'chaos', 'bench', 'test']),
+              message: 'Workflows do not reach into processes, vendors or tests.',
+            },
+            {
+              regex: '^\\.\\./[^./][^/]*/(?!contract$|visibility$)[^/]+$',
+              message: 'Another workflow is reached through its contract only.',
+            },
+            {
+              regex: `${up(['activities'])}(?!.*/types$)`,
+              allowTypeImports: true,
+              message: 'Workflows name activities by type (proxyActivities<…>), never import their code.',
+            },
+          ],
+        },
+      ],
     },
   },
   {
     files: ['media-gateway/**/*.ts'],
     rules: {
-      '@typescript-eslint/no-restricted-imports': ['error', {
-        patterns: [
-          { regex: '^(\\.\\./)+workflows/(?![^/]+/contract$)', message: 'The media gateway talks to workflows through workflows/<name>/contract only.' },
-          { regex: up(['activities', 'api', 'workers', 'sim', 'scripts', 'chaos', 'bench', 'test']), message: 'The media gateway is its own process: contracts, lib and providers only.' },
-        ],
-      }],
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(\\.\\./)+workflows/(?![^/]+/contract$)',
+              message: 'The media gateway talks to workflows through workflows/<name>/contract only.',
+            },
+            {
+              regex: up(['activities', 'api', 'workers', 'sim', 'scripts', 'chaos', 'bench', 'test']),
+              message: 'The media gateway is its own process: contracts, lib and providers only.',
+            },
+          ],
+        },
+      ],
     },
   },
   {
     files: ['lib/**/*.ts'],
     rules: {
-      '@typescript-eslint/no-restricted-imports': ['error', {
-        patterns: [
-          { regex: up(['api', 'workflows', 'activities', 'media-gateway', 'workers', 'providers', 'sim', 'scripts', 'chaos', 'bench', 'test']), message: 'lib is the bottom layer: it imports nothing above it.' },
-        ],
-      }],
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: up([
+                'api',
+                'workflows',
+                'activities',
+                'media-gateway',
+                'workers',
+                'providers',
+                'sim',
+                'scripts',
+                'chaos',
+                'bench',
+                'test',
+              ]),
+              message: 'lib is the bottom layer: it imports nothing above it.',
+            },
+          ],
+        },
+      ],
     },
   },
   {
@@ -66,9 +112,14 @@ export default tseslint.config(
     // To resolve at merge: AgentConfig moves into lib/agents and the contract re-exports it.
     files: ['lib/agents/store.ts'],
     rules: {
-      '@typescript-eslint/no-restricted-imports': ['error', {
-        patterns: [{ regex: up(['workflows']), allowTypeImports: true, message: 'Type only, until AgentConfig moves into lib/agents.' }],
-      }],
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: up(['workflows']), allowTypeImports: true, message: 'Type only, until AgentConfig moves into lib/agents.' },
+          ],
+        },
+      ],
     },
   },
 );

@@ -33,7 +33,13 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createSystemActivities(deps.sql),
     ...createLedgerActivities(deps.sql),
-    ...createCampaignActivities({ sql: deps.sql, log: deps.log, temporal: deps.temporal, priceList: loadPriceList(deps.config.PRICE_LIST_JSON), webhooks }),
+    ...createCampaignActivities({
+      sql: deps.sql,
+      log: deps.log,
+      temporal: deps.temporal,
+      priceList: loadPriceList(deps.config.PRICE_LIST_JSON),
+      webhooks,
+    }),
     ...createTopUpActivities({
       sql: deps.sql,
       log: deps.log,
@@ -44,7 +50,9 @@ export function createActivities(deps: ActivityDeps) {
     }),
     ...callActivitiesFromConfig(deps),
     ...createAlertActivities({
-      sql: deps.sql, log: deps.log, globalWebhookUrl: deps.config.ALERT_WEBHOOK_URL,
+      sql: deps.sql,
+      log: deps.log,
+      globalWebhookUrl: deps.config.ALERT_WEBHOOK_URL,
       webhooks: { sql: deps.sql, log: deps.log, temporal: deps.temporal, taskQueue: deps.config.ORCHESTRATION_TASK_QUEUE },
     }),
     ...createSuppressionActivities({ sql: deps.sql, log: deps.log }),

@@ -24,19 +24,33 @@ export function createLedgerActivities(sql: Sql) {
   const typed = withLedgerFailures;
   return {
     async ledgerHold(a: { accountId: string; amountMicro: number; key: string }) {
-      const r = await typed(() => countLedgerOp('hold', () => ledger.hold({ accountId: a.accountId, amount: a.amountMicro, key: a.key })));
+      const r = await typed(() =>
+        countLedgerOp('hold', () => ledger.hold({ accountId: a.accountId, amount: a.amountMicro, key: a.key })),
+      );
       return { holdKey: r.holdKey, amountMicro: r.amount };
     },
     async ledgerPost(a: { holdKey: string; amountMicro: number; key: string }) {
-      const r = await typed(() => countLedgerOp('post', () => ledger.post({ holdKey: a.holdKey, amount: a.amountMicro, key: a.key })));
+      const r = await typed(() =>
+        countLedgerOp('post', () => ledger.post({ holdKey: a.holdKey, amount: a.amountMicro, key: a.key })),
+      );
       return { chargedMicro: r.charged, releasedMicro: r.released };
     },
     async ledgerVoid(a: { holdKey: string; key: string }) {
       const r = await typed(() => countLedgerOp('void', () => ledger.void({ holdKey: a.holdKey, key: a.key })));
       return { releasedMicro: r.released };
     },
-    async ledgerCredit(a: { accountId: string; amountMicro: number; key: string; reason: string; metadata?: Record<string, unknown> }) {
-      const r = await typed(() => countLedgerOp('credit', () => ledger.credit({ accountId: a.accountId, amount: a.amountMicro, key: a.key, reason: a.reason, metadata: a.metadata })));
+    async ledgerCredit(a: {
+      accountId: string;
+      amountMicro: number;
+      key: string;
+      reason: string;
+      metadata?: Record<string, unknown>;
+    }) {
+      const r = await typed(() =>
+        countLedgerOp('credit', () =>
+          ledger.credit({ accountId: a.accountId, amount: a.amountMicro, key: a.key, reason: a.reason, metadata: a.metadata }),
+        ),
+      );
       return { availableMicro: r.available };
     },
     async ledgerBalance(a: { accountId: string }) {

@@ -51,7 +51,14 @@ export function createApp(deps: AppDeps): Express {
   // key and rate limit first: neither an unauthenticated nor a throttled caller can make the API
   // read and parse a 1 MB body
   v1.use(authenticate(deps.sql, { adminKey: deps.config.ADMIN_API_KEY }));
-  v1.use(rateLimitPerKey({ sql: deps.sql, perSecond: deps.config.API_RATE_LIMIT_PER_SEC, burst: deps.config.API_RATE_LIMIT_BURST, onError: (err) => deps.log.warn({ err: err.message }, 'rate limit not checked: Postgres did not answer') }));
+  v1.use(
+    rateLimitPerKey({
+      sql: deps.sql,
+      perSecond: deps.config.API_RATE_LIMIT_PER_SEC,
+      burst: deps.config.API_RATE_LIMIT_BURST,
+      onError: (err) => deps.log.warn({ err: err.message }, 'rate limit not checked: Postgres did not answer'),
+    }),
+  );
   v1.use(express.json({ limit: '1mb' }));
   v1.use(rejectUnstorableText);
   v1.use(reportsRouter(deps));

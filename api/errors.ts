@@ -50,12 +50,16 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     if (res.headersSent) return;
     if (err instanceof HttpError) {
-      res.status(err.status).json({ error: err.code, message: err.message, ...(err.details ? { details: err.details } : {}), ...err.extra });
+      res
+        .status(err.status)
+        .json({ error: err.code, message: err.message, ...(err.details ? { details: err.details } : {}), ...err.extra });
       return;
     }
     if (err instanceof ZodError) {
       const issues = zodIssues(err);
-      res.status(400).json({ error: 'validation_failed', message: issues.map((i) => `${i.field}: ${i.message}`).join('; '), details: issues });
+      res
+        .status(400)
+        .json({ error: 'validation_failed', message: issues.map((i) => `${i.field}: ${i.message}`).join('; '), details: issues });
       return;
     }
     // the router could not percent-decode a path parameter (e.g. %ED%A0%80, a lone surrogate)
@@ -66,10 +70,21 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     // body-parser errors carry a status and a type
     const status = typeof err?.status === 'number' ? err.status : typeof err?.statusCode === 'number' ? err.statusCode : 500;
     if (status >= 400 && status < 500) {
-      const code = err.type === 'entity.too.large' ? 'payload_too_large' : err.type === 'entity.parse.failed' ? 'malformed_body' : 'bad_request';
+      const code =
+        err.type === 'entity.too.large'
+          ? 'payload_too_large'
+          : err.type === 'entity.parse.failed'
+            ? 'malformed_body'
+            : 'bad_request';
       // express.json takes objects and arrays only: `null`, `"x"` or `1` fail as a parse error
       const what = err.type === 'entity.parse.failed' ? notAnObject(err.body) : undefined;
-      const message = what ? `a JSON object is expected, not ${what}` : err.type === 'entity.parse.failed' ? `the body is not valid JSON: ${err.message}` : err.expose ? err.message : code.replace(/_/g, ' ');
+      const message = what
+        ? `a JSON object is expected, not ${what}`
+        : err.type === 'entity.parse.failed'
+          ? `the body is not valid JSON: ${err.message}`
+          : err.expose
+            ? err.message
+            : code.replace(/_/g, ' ');
       res.status(status).json({ error: code, message });
       return;
     }

@@ -56,13 +56,17 @@ export function idempotency(sql: Sql, opts: IdempotencyOptions = {}): RequestHan
   return async (req, res, next) => {
     const key = req.get(HEADER);
     if (key === undefined) return next();
-    if (key.length < 1 || key.length > 255) return next(new HttpError(400, 'validation_failed', 'Idempotency-Key: 1 to 255 characters'));
+    if (key.length < 1 || key.length > 255)
+      return next(new HttpError(400, 'validation_failed', 'Idempotency-Key: 1 to 255 characters'));
     const scope = req.auth?.accountId ?? `key:${req.auth?.keyId ?? 'anonymous'}`;
     const path = req.originalUrl.split('?')[0]!;
-    const hash = sha256(`${req.method} ${req.originalUrl}\n${typeof req.body === 'string' ? req.body : JSON.stringify(req.body ?? null)}`);
+    const hash = sha256(
+      `${req.method} ${req.originalUrl}\n${typeof req.body === 'string' ? req.body : JSON.stringify(req.body ?? null)}`,
+    );
 
     // 1% of requests sweep expired keys, so the table stays the size of a day's creations
-    if (Math.random() < 0.01) await sql`delete from idempotency_keys where created_at < now() - make_interval(hours => ${KEEP_HOURS})`;
+    if (Math.random() < 0.01)
+      await sql`delete from idempotency_keys where created_at < now() - make_interval(hours => ${KEEP_HOURS})`;
 
     const [claimed] = await sql<{ since: string }[]>`
       insert into idempotency_keys (scope, key, method, path, request_hash, locked_until)
@@ -76,9 +80,18 @@ export function idempotency(sql: Sql, opts: IdempotencyOptions = {}): RequestHan
     if (!claimed) {
       const [row] = await sql<{ request_hash: string; state: string; status: number | null; body: unknown; running: boolean }[]>`
         select request_hash, state, status, body, locked_until > now() as running from idempotency_keys where scope = ${scope} and key = ${key}`;
-      if (!row) return next(new HttpError(409, 'idempotency_in_progress', 'a request with this Idempotency-Key was just settled; send it again'));
+      if (!row)
+        return next(
+          new HttpError(409, 'idempotency_in_progress', 'a request with this Idempotency-Key was just settled; send it again'),
+        );
       if (row.request_hash !== hash) {
-        return next(new HttpError(422, 'idempotency_key_reused', 'this Idempotency-Key was used for a different request (method, path or body); use a new key for a new request'));
+        return next(
+          new HttpError(
+            422,
+            'idempotency_key_reused',
+            'this Idempotency-Key was used for a different request (method, path or body); use a new key for a new request',
+          ),
+        );
       }
       if (row.state === 'done') {
         res.set('Idempotent-Replayed', 'true').status(row.status!).json(row.body);
@@ -86,7 +99,13 @@ export function idempotency(sql: Sql, opts: IdempotencyOptions = {}): RequestHan
       }
       if (row.running) {
         res.set('Retry-After', '1');
-        return next(new HttpError(409, 'idempotency_in_progress', 'a request with this Idempotency-Key is still being processed; retry shortly'));
+        return next(
+          new HttpError(
+            409,
+            'idempotency_in_progress',
+            'a request with this Idempotency-Key is still being processed; retry shortly',
+          ),
+        );
       }
       // the first request died without answering: this one takes the key over and runs again
       const [taken] = await sql<{ since: string }[]>`
@@ -94,7 +113,13 @@ export function idempotency(sql: Sql, opts: IdempotencyOptions = {}): RequestHan
         where scope = ${scope} and key = ${key} and state = 'running' and locked_until <= now() returning created_at::text as since`;
       if (!taken) {
         res.set('Retry-After', '1');
-        return next(new HttpError(409, 'idempotency_in_progress', 'a request with this Idempotency-Key is still being processed; retry shortly'));
+        return next(
+          new HttpError(
+            409,
+            'idempotency_in_progress',
+            'a request with this Idempotency-Key is still being processed; retry shortly',
+          ),
+        );
       }
       since = taken.since;
     }
@@ -117,12 +142,15 @@ function settleWithAnswer(sql: Sql, res: Response, claim: Claim, store: (body: u
       ? sql`update idempotency_keys set state = 'done', status = ${res.statusCode}, body = ${sql.json(store(body) as never)}
             where scope = ${claim.scope} and key = ${claim.key}`
       : sql`delete from idempotency_keys where scope = ${claim.scope} and key = ${claim.key} and state = 'running'`;
-    write.then(() => json(body), () => {
-      // the answer could not be recorded (the database is unreachable): say so rather than hand out
-      // an answer a retry could not replay; the key's lease runs out and a retry runs again
-      res.status(503);
-      json({ error: 'unavailable', message: 'the answer could not be recorded; retry with the same Idempotency-Key' });
-    });
+    write.then(
+      () => json(body),
+      () => {
+        // the answer could not be recorded (the database is unreachable): say so rather than hand out
+        // an answer a retry could not replay; the key's lease runs out and a retry runs again
+        res.status(503);
+        json({ error: 'unavailable', message: 'the answer could not be recorded; retry with the same Idempotency-Key' });
+      },
+    );
     return res;
   };
   // No answer at all (the process died) leaves the key `running` until its lease ends: see above.

@@ -12,7 +12,12 @@ import { HttpError } from './errors';
  * If Postgres cannot answer, the request goes through: authentication has just read Postgres, so
  * this is a blip, and refusing every request would turn it into an outage.
  */
-export function rateLimitPerKey(opts: { sql: Sql; perSecond: number; burst: number; onError?: (err: Error) => void }): RequestHandler {
+export function rateLimitPerKey(opts: {
+  sql: Sql;
+  perSecond: number;
+  burst: number;
+  onError?: (err: Error) => void;
+}): RequestHandler {
   const { sql, perSecond: rate, burst } = opts;
   let requests = 0;
   return (req, res, next) => {
@@ -29,7 +34,10 @@ export function rateLimitPerKey(opts: { sql: Sql; perSecond: number; burst: numb
           refreshed_at = clock_timestamp()
         returning allowed, tokens`;
       // Buckets that have refilled carry no state worth keeping; now and then drop them.
-      if (++requests % 1000 === 0) void sql`delete from api_rate_buckets where refreshed_at < clock_timestamp() - make_interval(secs => ${burst / rate + 60})`.catch(() => {});
+      if (++requests % 1000 === 0)
+        void sql`delete from api_rate_buckets where refreshed_at < clock_timestamp() - make_interval(secs => ${burst / rate + 60})`.catch(
+          () => {},
+        );
       if (b!.allowed) return next();
       const wait = Math.max(1, Math.ceil((1 - b!.tokens) / rate));
       res.set('Retry-After', String(wait));

@@ -60,10 +60,18 @@ export function requestLogger(log: Logger): RequestHandler {
       const ms = performance.now() - start;
       const accountId = req.auth?.accountId ?? undefined;
       const route = routeLabel(req, path);
-      const line = { ...(accountId ? { accountId } : {}), method: req.method, path: safePath(path), route, status: res.statusCode, ms: Math.round(ms) };
+      const line = {
+        ...(accountId ? { accountId } : {}),
+        method: req.method,
+        path: safePath(path),
+        route,
+        status: res.statusCode,
+        ms: Math.round(ms),
+      };
       const level = res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info';
       req.log![level](line, 'request');
-      if (path !== '/metrics') httpRequests.observe({ method: methodLabel(req.method), route, status: String(res.statusCode) }, ms / 1000);
+      if (path !== '/metrics')
+        httpRequests.observe({ method: methodLabel(req.method), route, status: String(res.statusCode) }, ms / 1000);
     });
     next();
   };

@@ -42,7 +42,10 @@ async function shutdown(signal: string) {
   await new Promise((r) => setTimeout(r, config.DRAIN_HEALTH_DELAY_MS));
   const closed = new Promise<void>((r) => server.close(() => r()));
   server.closeIdleConnections();
-  const inTime = await Promise.race([closed.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), config.API_DRAIN_TIMEOUT_MS))]);
+  const inTime = await Promise.race([
+    closed.then(() => true),
+    new Promise<boolean>((r) => setTimeout(() => r(false), config.API_DRAIN_TIMEOUT_MS)),
+  ]);
   if (!inTime) {
     log.warn('api drain timed out: closing the connections still open');
     server.closeAllConnections();

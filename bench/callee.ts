@@ -31,7 +31,10 @@ if (process.argv[2] === '--gateway') {
       if (m.event === 'start') {
         streamSid = m.streamSid;
         const play = () => {
-          for (let i = 0; i < speech.length; i += 640) ws.send(JSON.stringify({ event: 'media', streamSid, media: { payload: speech.subarray(i, i + 640).toString('base64') } }));
+          for (let i = 0; i < speech.length; i += 640)
+            ws.send(
+              JSON.stringify({ event: 'media', streamSid, media: { payload: speech.subarray(i, i + 640).toString('base64') } }),
+            );
           ws.send(JSON.stringify({ event: 'mark', streamSid, mark: { name: 'm' } }));
         };
         play();
@@ -66,11 +69,28 @@ if (process.argv[2] === '--gateway') {
   for (let i = 0; i < calls; i++) {
     const ac = new AbortController();
     acs.push(ac);
-    const s = new CalleeStream({ callSid: `CA${i}`, accountSid: 'AC0', streamUrl: url, parameters: { token: 'x' }, signal: ac.signal }, Promise.resolve());
+    const s = new CalleeStream(
+      { callSid: `CA${i}`, accountSid: 'AC0', streamUrl: url, parameters: { token: 'x' }, signal: ac.signal },
+      Promise.resolve(),
+    );
     const ticks: number[] = [];
     // tick fires after frame n is sent, with nowMs = (n+1) × 20: the send time on the stream's own clock.
-    s.on({ tick: (ms) => { ticks.push(performance.now() - (ms - 20)); if (ms === 20) firstTickAt.push(performance.now() - t0); }, end: () => { const z = Math.min(...ticks); for (const x of ticks) clientLate.push(x - z); } });
-    void runPersona(s, [{ backchannel: 'Ok.', afterAgentMs: 400 }, { say: 'Yes, tell me more.' }, { say: 'Sure.' }, { silence: true }]);
+    s.on({
+      tick: (ms) => {
+        ticks.push(performance.now() - (ms - 20));
+        if (ms === 20) firstTickAt.push(performance.now() - t0);
+      },
+      end: () => {
+        const z = Math.min(...ticks);
+        for (const x of ticks) clientLate.push(x - z);
+      },
+    });
+    void runPersona(s, [
+      { backchannel: 'Ok.', afterAgentMs: 400 },
+      { say: 'Yes, tell me more.' },
+      { say: 'Sure.' },
+      { silence: true },
+    ]);
     s.connect();
     streams.push(s);
   }
@@ -81,17 +101,37 @@ if (process.argv[2] === '--gateway') {
   await Promise.all(streams.map((s) => s.ended));
   await new Promise((r) => setTimeout(r, 500)); // the gateway sees every close
   child.send('report');
-  const lat = await new Promise<{ p50: number; p99: number; max: number; frames: number }>((r) => child.once('message', (m) => r(m as never)));
+  const lat = await new Promise<{ p50: number; p99: number; max: number; frames: number }>((r) =>
+    child.once('message', (m) => r(m as never)),
+  );
   const callSeconds = streams.reduce((n, s) => n + s.session.framesSent * 0.02, 0);
   const cpuMs = (cpu.user + cpu.system) / 1000;
   const heard = streams.reduce((n, s) => n + s.session.agent.length, 0);
   const marks = streams.reduce((n, s) => n + s.session.marks.filter((m) => m.echoedMs !== undefined).length, 0);
-  console.log(`${calls} streams × ${wallS.toFixed(1)} s: ${callSeconds.toFixed(0)} call-seconds of media, ${heard} agent utterances heard, ${marks} marks echoed`);
-  console.log(`callee CPU: ${cpuMs.toFixed(0)} ms → ${(cpuMs / callSeconds).toFixed(2)} ms per call-second (${((cpuMs / (wallS * 1000)) * 100).toFixed(0)}% of a core)`);
-  console.log(`caller frame lateness at the gateway vs a perfect 20 ms clock: p50 ${lat.p50.toFixed(1)} ms, p99 ${lat.p99.toFixed(1)} ms, max ${lat.max.toFixed(1)} ms`);
+  console.log(
+    `${calls} streams × ${wallS.toFixed(1)} s: ${callSeconds.toFixed(0)} call-seconds of media, ${heard} agent utterances heard, ${marks} marks echoed`,
+  );
+  console.log(
+    `callee CPU: ${cpuMs.toFixed(0)} ms → ${(cpuMs / callSeconds).toFixed(2)} ms per call-second (${((cpuMs / (wallS * 1000)) * 100).toFixed(0)}% of a core)`,
+  );
+  console.log(
+    `caller frame lateness at the gateway vs a perfect 20 ms clock: p50 ${lat.p50.toFixed(1)} ms, p99 ${lat.p99.toFixed(1)} ms, max ${lat.max.toFixed(1)} ms`,
+  );
   clientLate.sort((a, b) => a - b);
   console.log(`streams opened between ${Math.min(...firstTickAt).toFixed(0)} and ${Math.max(...firstTickAt).toFixed(0)} ms`);
   const cq = (p: number) => clientLate[Math.min(clientLate.length - 1, Math.floor(p * clientLate.length))] ?? 0;
-  console.log(`frame send lateness in the callee process: p50 ${cq(0.5).toFixed(1)} ms, p99 ${cq(0.99).toFixed(1)} ms, max ${clientLate.at(-1)?.toFixed(1)} ms`);
-  console.log(JSON.stringify({ bench: 'callee', calls, seconds: +wallS.toFixed(1), cpu_ms_per_call_s: +(cpuMs / callSeconds).toFixed(3), frame_late_ms_p50: +lat.p50.toFixed(1), frame_late_ms_p99: +lat.p99.toFixed(1), send_late_ms_p99: +cq(0.99).toFixed(1) }));
+  console.log(
+    `frame send lateness in the callee process: p50 ${cq(0.5).toFixed(1)} ms, p99 ${cq(0.99).toFixed(1)} ms, max ${clientLate.at(-1)?.toFixed(1)} ms`,
+  );
+  console.log(
+    JSON.stringify({
+      bench: 'callee',
+      calls,
+      seconds: +wallS.toFixed(1),
+      cpu_ms_per_call_s: +(cpuMs / callSeconds).toFixed(3),
+      frame_late_ms_p50: +lat.p50.toFixed(1),
+      frame_late_ms_p99: +lat.p99.toFixed(1),
+      send_late_ms_p99: +cq(0.99).toFixed(1),
+    }),
+  );
 }

@@ -40,16 +40,28 @@ const db = withDatabase(server, `aicall_bench_campaign_${Date.now()}`);
 // Billable Temporal actions, approximately as a hosted Temporal counts them (docs.temporal.io/cloud/actions).
 // Signals are counted at both ends (sender's SignalExternal… and receiver's …Signaled) to stay on the safe side.
 const ACTION_EVENTS = new Set([
-  'EVENT_TYPE_WORKFLOW_EXECUTION_STARTED', 'EVENT_TYPE_ACTIVITY_TASK_SCHEDULED', 'EVENT_TYPE_TIMER_STARTED', 'EVENT_TYPE_MARKER_RECORDED',
-  'EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED', 'EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED', 'EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED',
-  'EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES', 'EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED', 'EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW',
+  'EVENT_TYPE_WORKFLOW_EXECUTION_STARTED',
+  'EVENT_TYPE_ACTIVITY_TASK_SCHEDULED',
+  'EVENT_TYPE_TIMER_STARTED',
+  'EVENT_TYPE_MARKER_RECORDED',
+  'EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED',
+  'EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED',
+  'EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED',
+  'EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES',
+  'EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED',
+  'EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW',
   'EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED',
 ]);
 // @temporalio/proto is CommonJS: under tsx its namespace sits on `default`.
-const EventType = ((protoModule as any).temporal ?? (protoModule as any).default.temporal).api.enums.v1.EventType as Record<number, string>;
+const EventType = ((protoModule as any).temporal ?? (protoModule as any).default.temporal).api.enums.v1.EventType as Record<
+  number,
+  string
+>;
 const eventName = (t: unknown) => (typeof t === 'number' ? EventType[t]! : String(t));
 
-type HistoryEvent = NonNullable<Awaited<ReturnType<ReturnType<typeof client.workflow.getHandle>['fetchHistory']>>['events']>[number];
+type HistoryEvent = NonNullable<
+  Awaited<ReturnType<ReturnType<typeof client.workflow.getHandle>['fetchHistory']>>['events']
+>[number];
 /**
  * Billable actions of one history, by event type. Two rules of Temporal Cloud's: all markers recorded
  * by one workflow task (local activities, patch markers) are one action, and upserting only
@@ -83,7 +95,11 @@ await ensureDatabase(db);
 await migrate(db);
 const sql = createSql(db, { max: 20 });
 const env = await TestWorkflowEnvironment.createLocal({
-  server: { executable: { type: 'existing-path', path: temporalCliPath() }, searchAttributes: [SA.AccountId, SA.CampaignId, SA.CallStatus], extraArgs: ['--log-level', 'error'] },
+  server: {
+    executable: { type: 'existing-path', path: temporalCliPath() },
+    searchAttributes: [SA.AccountId, SA.CampaignId, SA.CallStatus],
+    extraArgs: ['--log-level', 'error'],
+  },
 });
 const client = env.client;
 const log = createLogger('bench', 'silent');
@@ -92,14 +108,30 @@ const apiServer = http.createServer();
 await new Promise<void>((r) => apiServer.listen(0, '127.0.0.1', r));
 const apiUrl = `http://127.0.0.1:${(apiServer.address() as AddressInfo).port}`;
 const taskQueue = `bench-${randomUUID()}`;
-const config = { ...loadConfig({ DATABASE_URL: db, LOG_LEVEL: 'silent' } as NodeJS.ProcessEnv), APP_ORIGIN: apiUrl, MEDIA_PUBLIC_URL: 'ws://127.0.0.1:9', MEDIA_TOKEN_SECRET: 'bench', TWILIO_API_BASE: sim.url };
+const config = {
+  ...loadConfig({ DATABASE_URL: db, LOG_LEVEL: 'silent' } as NodeJS.ProcessEnv),
+  APP_ORIGIN: apiUrl,
+  MEDIA_PUBLIC_URL: 'ws://127.0.0.1:9',
+  MEDIA_TOKEN_SECRET: 'bench',
+  TWILIO_API_BASE: sim.url,
+};
 apiServer.on('request', createApp({ sql, temporal: client, config, log }));
 
 try {
-  const { code } = await bundleWorkflowCode({ workflowsPath: fileURLToPath(new URL('./workflows.ts', import.meta.url)), logger: new DefaultLogger('ERROR') });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: fileURLToPath(new URL('./workflows.ts', import.meta.url)),
+    logger: new DefaultLogger('ERROR'),
+  });
   const worker = await Worker.create({
-    connection: env.nativeConnection, taskQueue, workflowBundle: { code }, maxConcurrentActivityTaskExecutions: 200,
-    activities: { ...callActivitiesFromConfig({ sql, config, log }), ...dialerActivitiesFromConfig({ sql, config, log }), ...createCampaignActivities({ sql, log, temporal: client }) },
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: { code },
+    maxConcurrentActivityTaskExecutions: 200,
+    activities: {
+      ...callActivitiesFromConfig({ sql, config, log }),
+      ...dialerActivitiesFromConfig({ sql, config, log }),
+      ...createCampaignActivities({ sql, log, temporal: client }),
+    },
   });
   await worker.runUntil(async () => {
     // the campaign
@@ -107,19 +139,47 @@ try {
     await sql`insert into accounts (id, name, max_concurrent_calls) values (${accountId}, 'bench', ${WINDOW})`;
     await createLedger(sql).credit({ accountId, amount: 1_000_000_000_000, key: `seed/${accountId}`, reason: 'bench' });
     const campaignId = randomUUID();
-    const settings = { maxConcurrentCalls: WINDOW, retry: { maxAttempts: 1, backoffSec: 1, retryOn: [] }, maxDurationSec: 60, ringTimeoutSec: 5, voicemailPolicy: 'hangup' as const };
+    const settings = {
+      maxConcurrentCalls: WINDOW,
+      retry: { maxAttempts: 1, backoffSec: 1, retryOn: [] },
+      maxDurationSec: 60,
+      ringTimeoutSec: 5,
+      voicemailPolicy: 'hangup' as const,
+    };
     await sql`insert into campaigns (id, account_id, name, agent, settings) values (${campaignId}, ${accountId}, 'bench', ${sql.json({})}, ${sql.json(settings as never)})`;
-    const rows = Array.from({ length: N }, (_, i) => ({ campaign_id: campaignId, account_id: accountId, seq: i + 1, phone_e164: `+1415${String(5_000_000 + i).padStart(7, '0')}` }));
+    const rows = Array.from({ length: N }, (_, i) => ({
+      campaign_id: campaignId,
+      account_id: accountId,
+      seq: i + 1,
+      phone_e164: `+1415${String(5_000_000 + i).padStart(7, '0')}`,
+    }));
     for (let i = 0; i < rows.length; i += 1_000) await sql`insert into contacts ${sql(rows.slice(i, i + 1_000))}`;
     const input: CampaignInput = {
-      campaignId, accountId, settings, callTaskQueue: taskQueue, dialerTaskQueue: taskQueue, callTimeouts: { ringGraceSec: 5, endGraceSec: 1 },
-      agentId: await saveAgent(sql, accountId, { systemPrompt: 's', firstMessage: 'hi', language: 'en-US', voiceId: 'v', llmModel: 'm' }),
+      campaignId,
+      accountId,
+      settings,
+      callTaskQueue: taskQueue,
+      dialerTaskQueue: taskQueue,
+      callTimeouts: { ringGraceSec: 5, endGraceSec: 1 },
+      agentId: await saveAgent(sql, accountId, {
+        systemPrompt: 's',
+        firstMessage: 'hi',
+        language: 'en-US',
+        voiceId: 'v',
+        llmModel: 'm',
+      }),
     };
     let t = performance.now();
-    const handle = await client.workflow.start('campaignWorkflow', { taskQueue, workflowId: campaignWorkflowId(campaignId), args: [input] });
+    const handle = await client.workflow.start('campaignWorkflow', {
+      taskQueue,
+      workflowId: campaignWorkflowId(campaignId),
+      args: [input],
+    });
     const result = (await handle.result()) as { counters: { attemptsFinished: number; byStatus: Record<string, number> } };
     const campaignSec = (performance.now() - t) / 1000;
-    console.log(`campaign: ${N} calls in ${campaignSec.toFixed(1)} s = ${(N / campaignSec).toFixed(1)} calls/s; outcomes ${JSON.stringify(result.counters.byStatus)}`);
+    console.log(
+      `campaign: ${N} calls in ${campaignSec.toFixed(1)} s = ${(N / campaignSec).toFixed(1)} calls/s; outcomes ${JSON.stringify(result.counters.byStatus)}`,
+    );
 
     // actions: every campaign run, and a sample of call workflows
     let campaignActions = 0;
@@ -142,33 +202,63 @@ try {
       callEvents += n.events;
     }
     const perCall = campaignActions / N + callActions / calls.length;
-    const breakdown = (m: Map<string, number>, d: number) => [...m].map(([k, v]) => `${k.replace('EVENT_TYPE_', '').toLowerCase()} ${(v / d).toFixed(2)}`).join(', ');
+    const breakdown = (m: Map<string, number>, d: number) =>
+      [...m].map(([k, v]) => `${k.replace('EVENT_TYPE_', '').toLowerCase()} ${(v / d).toFixed(2)}`).join(', ');
     console.log(`actions: campaign ${(campaignActions / N).toFixed(2)}/call (${breakdown(campaignByType, N)})`);
     console.log(`actions: call workflow ${(callActions / calls.length).toFixed(2)}/call (${breakdown(byType, calls.length)})`);
-    console.log(`action events as recorded (every marker and upsert counted): ${(campaignEvents / N + callEvents / calls.length).toFixed(2)}/call`);
+    console.log(
+      `action events as recorded (every marker and upsert counted): ${(campaignEvents / N + callEvents / calls.length).toFixed(2)}/call`,
+    );
 
     // baseline: bare fan-out of empty children, same window
     t = performance.now();
-    await client.workflow.execute('benchFanOutWorkflow', { taskQueue, workflowId: `bench-fanout/${randomUUID()}`, args: [N, WINDOW] });
+    await client.workflow.execute('benchFanOutWorkflow', {
+      taskQueue,
+      workflowId: `bench-fanout/${randomUUID()}`,
+      args: [N, WINDOW],
+    });
     const baseSec = (performance.now() - t) / 1000;
     console.log(`baseline: ${N} empty children in ${baseSec.toFixed(1)} s = ${(N / baseSec).toFixed(1)}/s`);
     // the same calls, bare: what the campaign costs on top of its calls
     const bare = Array.from({ length: N }, (_, i) => `+1415${String(7_000_000 + i).padStart(7, '0')}`);
     t = performance.now();
     await client.workflow.execute('benchFanOutCallsWorkflow', {
-      taskQueue, workflowId: `bench-fanout-calls/${randomUUID()}`,
-      args: [{ accountId, maxDurationSec: settings.maxDurationSec, ringTimeoutSec: settings.ringTimeoutSec, voicemailPolicy: settings.voicemailPolicy, agentId: input.agentId, dialerTaskQueue: taskQueue, timeouts: input.callTimeouts }, bare, WINDOW],
+      taskQueue,
+      workflowId: `bench-fanout-calls/${randomUUID()}`,
+      args: [
+        {
+          accountId,
+          maxDurationSec: settings.maxDurationSec,
+          ringTimeoutSec: settings.ringTimeoutSec,
+          voicemailPolicy: settings.voicemailPolicy,
+          agentId: input.agentId,
+          dialerTaskQueue: taskQueue,
+          timeouts: input.callTimeouts,
+        },
+        bare,
+        WINDOW,
+      ],
     });
     const bareSec = (performance.now() - t) / 1000;
-    console.log(`bare calls: ${N} call workflows fanned out with no campaign in ${bareSec.toFixed(1)} s = ${(N / bareSec).toFixed(1)} calls/s`);
+    console.log(
+      `bare calls: ${N} call workflows fanned out with no campaign in ${bareSec.toFixed(1)} s = ${(N / bareSec).toFixed(1)} calls/s`,
+    );
     const callsPerS = N / campaignSec;
     const basePerS = N / baseSec;
     const barePerS = N / bareSec;
-    console.log(JSON.stringify({
-      bench: 'campaign', calls: N, calls_per_s: Number(callsPerS.toFixed(1)), baseline_per_s: Number(basePerS.toFixed(1)), ratio: Number((callsPerS / basePerS).toFixed(3)),
-      bare_calls_per_s: Number(barePerS.toFixed(1)), campaign_over_bare_calls: Number((callsPerS / barePerS).toFixed(3)),
-      actions_per_call: Number(perCall.toFixed(1)), action_events_per_call: Number((campaignEvents / N + callEvents / calls.length).toFixed(1)),
-    }));
+    console.log(
+      JSON.stringify({
+        bench: 'campaign',
+        calls: N,
+        calls_per_s: Number(callsPerS.toFixed(1)),
+        baseline_per_s: Number(basePerS.toFixed(1)),
+        ratio: Number((callsPerS / basePerS).toFixed(3)),
+        bare_calls_per_s: Number(barePerS.toFixed(1)),
+        campaign_over_bare_calls: Number((callsPerS / barePerS).toFixed(3)),
+        actions_per_call: Number(perCall.toFixed(1)),
+        action_events_per_call: Number((campaignEvents / N + callEvents / calls.length).toFixed(1)),
+      }),
+    );
   });
 } finally {
   await sim.close();

@@ -23,7 +23,7 @@ const num = (name: string, dflt: number, min = 1e-9) => {
   return v;
 };
 const argAt = process.argv.findIndex((a) => a === '--replicas');
-const replicas = Number(argAt >= 0 ? process.argv[argAt + 1] : process.env.REPLICAS ?? 1);
+const replicas = Number(argAt >= 0 ? process.argv[argAt + 1] : (process.env.REPLICAS ?? 1));
 if (!Number.isInteger(replicas) || replicas < 1 || replicas > 8) throw new Error('--replicas must be a whole number from 1 to 8');
 
 const abort = new AbortController();
@@ -51,15 +51,42 @@ const r = await runChaos({
   process.exit(abort.signal.aborted ? 130 : 1);
 });
 const attempts = Object.values(r.report.statuses).reduce((a, b) => a + b, 0);
-console.log(`\nkills survived: ${r.kills.length} (${Object.entries(r.killsByTarget).map(([k, n]) => `${k} ×${n}`).join(', ')})`);
-console.log(`operator terminations: ${r.terminations.length} (${r.terminations.map((t) => `call ${t.status}`).join(', ') || 'none'})`);
-console.log(`Postgres outage: ${r.pgOutage ? `${r.pgOutage.lengthSec.toFixed(0)} s from ${r.pgOutage.atSec.toFixed(0)} s` : 'none'}`);
+console.log(
+  `\nkills survived: ${r.kills.length} (${Object.entries(r.killsByTarget)
+    .map(([k, n]) => `${k} ×${n}`)
+    .join(', ')})`,
+);
+console.log(
+  `operator terminations: ${r.terminations.length} (${r.terminations.map((t) => `call ${t.status}`).join(', ') || 'none'})`,
+);
+console.log(
+  `Postgres outage: ${r.pgOutage ? `${r.pgOutage.lengthSec.toFixed(0)} s from ${r.pgOutage.atSec.toFixed(0)} s` : 'none'}`,
+);
 console.log(`restart time: median ${median(r.kills.map((k) => k.restartedInMs))} ms`);
-console.log(`attempts: ${attempts} (${Object.entries(r.report.statuses).map(([k, n]) => `${k} ${n}`).join(', ')}), campaigns ${r.finished ? 'finished' : 'did NOT finish'} in ${r.elapsedSec.toFixed(1)} s`);
+console.log(
+  `attempts: ${attempts} (${Object.entries(r.report.statuses)
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ')}), campaigns ${r.finished ? 'finished' : 'did NOT finish'} in ${r.elapsedSec.toFixed(1)} s`,
+);
 console.log(`invariants (${r.report.checks.reduce((n, c) => n + c.checked, 0)} items checked):\n${formatReport(r.report)}`);
 if (process.env.CHAOS_KEEP === '1') console.log(`logs kept in ${r.dataDir}/logs`);
 const ok = r.finished && r.report.violations === 0;
-console.log(JSON.stringify({ bench: 'chaos', seed, replicas, calls: attempts, kills: r.kills.length, terminations: r.terminations.length, pgOutageSec: r.pgOutage ? Math.round(r.pgOutage.lengthSec) : 0, killsByTarget: r.killsByTarget, elapsedSec: Number(r.elapsedSec.toFixed(1)), checked: r.report.checks.reduce((n, c) => n + c.checked, 0), violations: r.report.violations, ok }));
+console.log(
+  JSON.stringify({
+    bench: 'chaos',
+    seed,
+    replicas,
+    calls: attempts,
+    kills: r.kills.length,
+    terminations: r.terminations.length,
+    pgOutageSec: r.pgOutage ? Math.round(r.pgOutage.lengthSec) : 0,
+    killsByTarget: r.killsByTarget,
+    elapsedSec: Number(r.elapsedSec.toFixed(1)),
+    checked: r.report.checks.reduce((n, c) => n + c.checked, 0),
+    violations: r.report.violations,
+    ok,
+  }),
+);
 process.exit(ok ? 0 : 1);
 
 function median(xs: number[]): number {

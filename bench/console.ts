@@ -48,7 +48,8 @@ try {
   await sql`insert into accounts (id, name) values (${accountId}, 'Bench account')`;
   const campaigns: string[] = [];
   for (let i = 0; i < 10; i++) {
-    const [c] = await sql`insert into campaigns (account_id, name, status, agent, settings) values (${accountId}, ${`Campaign ${i}`}, 'running', '{}', '{"maxConcurrentCalls":5}') returning id`;
+    const [c] =
+      await sql`insert into campaigns (account_id, name, status, agent, settings) values (${accountId}, ${`Campaign ${i}`}, 'running', '{}', '{"maxConcurrentCalls":5}') returning id`;
     campaigns.push(c!.id);
   }
   await sql`
@@ -81,10 +82,15 @@ try {
   const preCookie = pre.headers.getSetCookie()[0]!.split(';')[0]!;
   const loginCsrf = /name="_csrf" value="([^"]+)"/.exec(await pre.text())![1]!;
   const login = await fetch(`${base}/app/login`, {
-    method: 'POST', redirect: 'manual', headers: { cookie: preCookie, 'content-type': 'application/x-www-form-urlencoded' },
+    method: 'POST',
+    redirect: 'manual',
+    headers: { cookie: preCookie, 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ _csrf: loginCsrf, email: 'bench@console.test', password: PASSWORD }).toString(),
   });
-  const cookie = login.headers.getSetCookie().find((c) => c.startsWith('aicall_session='))!.split(';')[0]!;
+  const cookie = login.headers
+    .getSetCookie()
+    .find((c) => c.startsWith('aicall_session='))!
+    .split(';')[0]!;
   const get = async (path: string) => {
     const t = performance.now();
     const res = await fetch(base + path, { headers: { cookie } });
@@ -126,17 +132,27 @@ try {
   console.log(`\nserver-side render over loopback HTTP, ${REQUESTS} requests each (p50 / p95 ms):`);
   for (const name of ['first', 'filtered', 'deep', 'dashboard', 'dashboardCold', 'select'] as const) {
     const xs = times[name]!;
-    console.log(`  ${name.padEnd(10)} ${r1(median(xs)).toString().padStart(6)} / ${r1(p95(xs)).toString().padStart(6)}${name === 'select' ? '   (bare SELECT of the first page\'s rows, no HTTP)' : `   ratio to the bare SELECT p95: ${(p95(xs) / selectP95).toFixed(1)}x`}`);
+    console.log(
+      `  ${name.padEnd(10)} ${r1(median(xs)).toString().padStart(6)} / ${r1(p95(xs)).toString().padStart(6)}${name === 'select' ? "   (bare SELECT of the first page's rows, no HTTP)" : `   ratio to the bare SELECT p95: ${(p95(xs) / selectP95).toFixed(1)}x`}`,
+    );
   }
-  console.log(`  (deep page: ${DEEP} pages in, by keyset cursor; dashboard: as served, its window figures cached ${DASHBOARD_CACHE_MS / 1000} s per account;`);
-  console.log(`   dashboardCold: the figures computed for the request, ~${Math.round(CALLS / 2).toLocaleString('en-US')} calls in its 30-day window)`);
+  console.log(
+    `  (deep page: ${DEEP} pages in, by keyset cursor; dashboard: as served, its window figures cached ${DASHBOARD_CACHE_MS / 1000} s per account;`,
+  );
+  console.log(
+    `   dashboardCold: the figures computed for the request, ~${Math.round(CALLS / 2).toLocaleString('en-US')} calls in its 30-day window)`,
+  );
 
   // ---- live board: a call's status change in Postgres -> the SSE event at the client
-  const [live] = await sql`insert into campaigns (account_id, name, status, agent, settings, contact_count) values (${accountId}, 'Live', 'running', '{}', '{}', ${LIVE_ROUNDS}) returning id`;
+  const [live] =
+    await sql`insert into campaigns (account_id, name, status, agent, settings, contact_count) values (${accountId}, 'Live', 'running', '{}', '{}', ${LIVE_ROUNDS}) returning id`;
   const liveIds = Array.from({ length: LIVE_ROUNDS }, () => randomUUID());
   await sql`insert into calls ${sql(liveIds.map((id, i) => ({ id, account_id: accountId, campaign_id: live!.id, to_e164: `+6012999${String(i).padStart(4, '0')}`, status: 'ringing', terminal: false })))}`;
   const ac = new AbortController();
-  const res = await fetch(`${base}/app/campaigns/${live!.id}/live`, { headers: { cookie, accept: 'text/event-stream' }, signal: ac.signal });
+  const res = await fetch(`${base}/app/campaigns/${live!.id}/live`, {
+    headers: { cookie, accept: 'text/event-stream' },
+    signal: ac.signal,
+  });
   const reader = res.body!.getReader();
   const decoder = new TextDecoder();
   let buf = '';
@@ -166,8 +182,20 @@ try {
   }
   ac.abort();
   const liveP95 = p95(delays);
-  console.log(`\nlive board, ${LIVE_ROUNDS} status changes: median ${r1(median(delays))} ms, p95 ${r1(liveP95)} ms, max ${r1(Math.max(...delays))} ms (SSE connection polls Postgres every 400 ms)`);
-  console.log(JSON.stringify({ bench: 'console', calls: CALLS, calls_page_p95_ms: r1(callsP95), dashboard_p95_ms: r1(p95(times.dashboard!)), select_p95_ms: r1(selectP95), live_update_ms: r1(liveP95), dashboard_cold_p95_ms: r1(p95(times.dashboardCold!)) }));
+  console.log(
+    `\nlive board, ${LIVE_ROUNDS} status changes: median ${r1(median(delays))} ms, p95 ${r1(liveP95)} ms, max ${r1(Math.max(...delays))} ms (SSE connection polls Postgres every 400 ms)`,
+  );
+  console.log(
+    JSON.stringify({
+      bench: 'console',
+      calls: CALLS,
+      calls_page_p95_ms: r1(callsP95),
+      dashboard_p95_ms: r1(p95(times.dashboard!)),
+      select_p95_ms: r1(selectP95),
+      live_update_ms: r1(liveP95),
+      dashboard_cold_p95_ms: r1(p95(times.dashboardCold!)),
+    }),
+  );
 } finally {
   httpServer?.closeAllConnections();
   httpServer?.close();

@@ -40,7 +40,11 @@ Runtime.install({ logger: new DefaultLogger('WARN') });
 const quiet = { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} };
 await ensureDatabase(db);
 const env = await TestWorkflowEnvironment.createLocal({
-  server: { executable: { type: 'existing-path', path: temporalCliPath() }, searchAttributes: [SA.AccountId, SA.CampaignId, SA.CallStatus], extraArgs: ['--log-level', 'error'] },
+  server: {
+    executable: { type: 'existing-path', path: temporalCliPath() },
+    searchAttributes: [SA.AccountId, SA.CampaignId, SA.CallStatus],
+    extraArgs: ['--log-level', 'error'],
+  },
 });
 try {
   await migrate(db);
@@ -59,16 +63,34 @@ try {
   api.on('request', createApp({ sql, temporal: env.client, config, log }));
   const [acct] = await sql<{ id: string }[]>`insert into accounts (name) values ('bench') returning id`;
   await createLedger(sql).credit({ accountId: acct!.id, amount: 1_000_000_000, key: `bench/${acct!.id}`, reason: 'bench' });
-  const agentId = await saveAgent(sql, acct!.id, { systemPrompt: 's', firstMessage: 'hi', language: 'en-US', voiceId: 'v', llmModel: 'm' });
+  const agentId = await saveAgent(sql, acct!.id, {
+    systemPrompt: 's',
+    firstMessage: 'hi',
+    language: 'en-US',
+    voiceId: 'v',
+    llmModel: 'm',
+  });
 
   const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quiet });
   const connection = await NativeConnection.connect({ address: env.connection.options.address });
   const orchestrationQueue = `bench-orch-${randomUUID()}`;
   const dialerQueue = `bench-dialer-${randomUUID()}`;
-  const orchestrator = await Worker.create({ connection, taskQueue: orchestrationQueue, workflowBundle: { code }, activities: callActivitiesFromConfig({ sql, config, log }) });
+  const orchestrator = await Worker.create({
+    connection,
+    taskQueue: orchestrationQueue,
+    workflowBundle: { code },
+    activities: callActivitiesFromConfig({ sql, config, log }),
+  });
   // One dialer worker per process (the SDK refuses two on a queue in one process); the limit is
   // enforced by the server for the queue, so more processes would share the same budget.
-  const dialers = [await Worker.create({ connection, ...dialerWorkerOptions(config), taskQueue: dialerQueue, activities: dialerActivitiesFromConfig({ sql, config, log }) })];
+  const dialers = [
+    await Worker.create({
+      connection,
+      ...dialerWorkerOptions(config),
+      taskQueue: dialerQueue,
+      activities: dialerActivitiesFromConfig({ sql, config, log }),
+    }),
+  ];
 
   const started = new Map<string, number>();
   const run = async () => {
@@ -80,7 +102,19 @@ try {
         return env.client.workflow.start('callWorkflow', {
           taskQueue: orchestrationQueue,
           workflowId: callWorkflowId(callId),
-          args: [{ callId, accountId: acct!.id, attempt: 1, to, maxDurationSec: 60, ringTimeoutSec: 5, voicemailPolicy: 'hangup', dialerTaskQueue: dialerQueue, agentId } satisfies CallInput],
+          args: [
+            {
+              callId,
+              accountId: acct!.id,
+              attempt: 1,
+              to,
+              maxDurationSec: 60,
+              ringTimeoutSec: 5,
+              voicemailPolicy: 'hangup',
+              dialerTaskQueue: dialerQueue,
+              agentId,
+            } satisfies CallInput,
+          ],
         });
       }),
     );
@@ -92,7 +126,8 @@ try {
   const times = creates.map((c) => c.at.getTime()).sort((a, b) => a - b);
   const span = (times.at(-1)! - times[0]!) / 1000;
   let maxInWindow = 0;
-  for (let i = 0; i < times.length; i++) maxInWindow = Math.max(maxInWindow, times.filter((t) => t >= times[i]! && t < times[i]! + 1000).length);
+  for (let i = 0; i < times.length; i++)
+    maxInWindow = Math.max(maxInWindow, times.filter((t) => t >= times[i]! && t < times[i]! + 1000).length);
   const wallNow = Date.now() - performance.now();
   const latencies = creates.map((c) => c.at.getTime() - (wallNow + started.get(c.to)!)).sort((a, b) => a - b);
   const out = {
@@ -105,7 +140,9 @@ try {
     p50_start_to_dial_ms: Math.round(latencies[Math.floor(latencies.length / 2)]!),
     max_start_to_dial_ms: Math.round(latencies.at(-1)!),
   };
-  console.log(`${out.calls} calls, ${out.busy} ended busy; dials at ${out.achieved_per_s}/s (limit ${perSecond}/s, at most ${maxInWindow} in any second); start→dial p50 ${out.p50_start_to_dial_ms} ms, max ${out.max_start_to_dial_ms} ms`);
+  console.log(
+    `${out.calls} calls, ${out.busy} ended busy; dials at ${out.achieved_per_s}/s (limit ${perSecond}/s, at most ${maxInWindow} in any second); start→dial p50 ${out.p50_start_to_dial_ms} ms, max ${out.max_start_to_dial_ms} ms`,
+  );
   console.log(JSON.stringify(out));
   await sim.close();
   api.closeAllConnections();

@@ -42,9 +42,15 @@ const ROOT = new URL('../', import.meta.url).pathname;
 
 function child(script: string, args: string[]): Promise<{ proc: ChildProcess; info: any }> {
   // BENCH_PROFILE=<dir> writes a V8 CPU profile of the gateway process there (open it in Chrome DevTools).
-  const prof = process.env.BENCH_PROFILE && script.includes('gateway-process') ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE] : [];
+  const prof =
+    process.env.BENCH_PROFILE && script.includes('gateway-process')
+      ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE]
+      : [];
   // BENCH_NODE_FLAGS (e.g. "--max-semi-space-size=32") go to the gateway and the relay alike, for GC experiments.
-  const flags = (script.includes('gateway-process') || script.includes('relay')) && process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(' ') : [];
+  const flags =
+    (script.includes('gateway-process') || script.includes('relay')) && process.env.BENCH_NODE_FLAGS
+      ? process.env.BENCH_NODE_FLAGS.split(' ')
+      : [];
   const proc = spawn(process.execPath, [...flags, ...prof, '--import', 'tsx', `${ROOT}${script}`, ...args], {
     env: { ...process.env, BENCH_MEDIA_SECRET: SECRET, LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -184,7 +190,13 @@ class BenchCall {
       else this.play[0] = head - take;
     }
     // The next line once the agent has finished (500 ms of nothing left to play).
-    if (!this.speaking && this.heardSinceLine && this.play.length === 0 && now - this.lastPlayedAt >= 500 && this.line < LINES.length - 1) {
+    if (
+      !this.speaking &&
+      this.heardSinceLine &&
+      this.play.length === 0 &&
+      now - this.lastPlayedAt >= 500 &&
+      this.line < LINES.length - 1
+    ) {
       this.line++;
       this.off = 0;
       this.speaking = true;
@@ -247,25 +259,46 @@ const pct = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.floor((
 
 /** Stage percentiles from the gateway's own per-turn stamps (ms after the end of speech as the gateway heard it). */
 async function stages(statsUrl: string) {
-  const { turns: ls, loop, gc, stalls } = (await (await fetch(statsUrl)).json()) as {
+  const {
+    turns: ls,
+    loop,
+    gc,
+    stalls,
+  } = (await (await fetch(statsUrl)).json()) as {
     stalls: ReturnType<StallMeter['take']>;
     turns: Record<string, number>[];
     loop: Record<string, number>;
     gc: Record<string, { count: number; totalMs: number; maxMs: number }>;
   };
   const stat = (k: string) => {
-    const xs = ls.map((l) => l[k]).filter((x): x is number => typeof x === 'number').sort((a, b) => a - b);
+    const xs = ls
+      .map((l) => l[k])
+      .filter((x): x is number => typeof x === 'number')
+      .sort((a, b) => a - b);
     return `${pct(xs, 50)}/${pct(xs, 99)}`;
   };
   // The slowest 1% of turns by the gateway's own stamps, split by hop: which leg the tail is in.
-  const full = ls.filter((l) => ['sttFinalMs', 'llmFirstTokenMs', 'firstClauseMs', 'ttsFirstByteMs', 'firstFrameMs'].every((k) => typeof l[k] === 'number'));
+  const full = ls.filter((l) =>
+    ['sttFinalMs', 'llmFirstTokenMs', 'firstClauseMs', 'ttsFirstByteMs', 'firstFrameMs'].every((k) => typeof l[k] === 'number'),
+  );
   const worst = full.sort((a, b) => b.firstFrameMs! - a.firstFrameMs!).slice(0, Math.max(1, Math.ceil(full.length / 100)));
   const mean = (f: (l: Record<string, number>) => number) => (worst.reduce((n, l) => n + f(l), 0) / worst.length).toFixed(1);
   const tail =
     `${worst.length} slowest turns, mean ms beyond the configured latency: STT ${mean((l) => l.sttFinalMs! - LATENCY.sttFinalMs)}, ` +
     `model ${mean((l) => l.llmFirstTokenMs! - l.sttFinalMs! - LATENCY.llmFirstTokenMs)}, clause ${mean((l) => l.firstClauseMs! - l.llmFirstTokenMs!)}, ` +
     `TTS ${mean((l) => l.ttsFirstByteMs! - l.firstClauseMs! - LATENCY.ttsFirstByteMs)}, frame ${mean((l) => l.firstFrameMs! - l.ttsFirstByteMs!)}`;
-  return { loop, gc, stalls, tail, turns: ls.length, sttFinal: stat('sttFinalMs'), llmFirstToken: stat('llmFirstTokenMs'), firstClause: stat('firstClauseMs'), ttsFirstByte: stat('ttsFirstByteMs'), firstFrame: stat('firstFrameMs') };
+  return {
+    loop,
+    gc,
+    stalls,
+    tail,
+    turns: ls.length,
+    sttFinal: stat('sttFinalMs'),
+    llmFirstToken: stat('llmFirstTokenMs'),
+    firstClause: stat('firstClauseMs'),
+    ttsFirstByte: stat('ttsFirstByteMs'),
+    firstFrame: stat('firstFrameMs'),
+  };
 }
 
 const driverStalls = new StallMeter();
@@ -274,13 +307,20 @@ const gw = await child('bench/gateway/gateway-process.ts', [JSON.stringify(sims.
 const relay = await child('bench/gateway/relay.ts', [sims.info.peerUrl]);
 try {
   console.log(`bench:gateway — ${CALLS} calls ramped over ${RAMP_MS} ms; configured vendor latency ${CONFIGURED_MS} ms per turn`);
-  console.log(`load average before: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} on ${availableParallelism()} cores`);
+  console.log(
+    `load average before: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} on ${availableParallelism()} cores`,
+  );
   await stages(gw.info.statsUrl); // drops start-up from the event-loop figures
   const pool = (xs: Awaited<ReturnType<typeof run>>[]) => {
     const cpu = xs.reduce((n, x) => n + x.cpu, 0);
     const callSec = xs.reduce((n, x) => n + x.callSec, 0);
     const all = xs.flatMap((x) => x.v2v);
-    const byLine = LINES.map((_, i) => all.filter(([l]) => l === i).map(([, ms]) => ms - CONFIGURED_MS).sort((a, b) => a - b));
+    const byLine = LINES.map((_, i) =>
+      all
+        .filter(([l]) => l === i)
+        .map(([, ms]) => ms - CONFIGURED_MS)
+        .sort((a, b) => a - b),
+    );
     return { cpuPerCallSec: cpu / callSec, v2v: all.map(([, ms]) => ms).sort((a, b) => a - b), byLine };
   };
   const gs = [];
@@ -295,21 +335,32 @@ try {
   console.log(`load average after: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
   const over = g.v2v.map((v) => v - CONFIGURED_MS);
   const relayOver = r.v2v.map((v) => v - CONFIGURED_MS);
-  console.log(`voice-to-voice: gateway p50 ${pct(g.v2v, 50).toFixed(1)} p99 ${pct(g.v2v, 99).toFixed(1)} ms over ${g.v2v.length} turns; relay p50 ${pct(r.v2v, 50).toFixed(1)} p99 ${pct(r.v2v, 99).toFixed(1)} ms`);
-  console.log(`overhead (voice-to-voice − ${CONFIGURED_MS} ms): gateway p50 ${pct(over, 50).toFixed(1)} p99 ${pct(over, 99).toFixed(1)} ms; relay (same simulators' timing, no vendor protocols) p50 ${pct(relayOver, 50).toFixed(1)} p99 ${pct(relayOver, 99).toFixed(1)} ms`);
-  const perLine = (b: number[][]) => b.map((xs, i) => `line ${i + 1} ${pct(xs, 50).toFixed(1)}/${pct(xs, 99).toFixed(1)}`).join(', ');
+  console.log(
+    `voice-to-voice: gateway p50 ${pct(g.v2v, 50).toFixed(1)} p99 ${pct(g.v2v, 99).toFixed(1)} ms over ${g.v2v.length} turns; relay p50 ${pct(r.v2v, 50).toFixed(1)} p99 ${pct(r.v2v, 99).toFixed(1)} ms`,
+  );
+  console.log(
+    `overhead (voice-to-voice − ${CONFIGURED_MS} ms): gateway p50 ${pct(over, 50).toFixed(1)} p99 ${pct(over, 99).toFixed(1)} ms; relay (same simulators' timing, no vendor protocols) p50 ${pct(relayOver, 50).toFixed(1)} p99 ${pct(relayOver, 99).toFixed(1)} ms`,
+  );
+  const perLine = (b: number[][]) =>
+    b.map((xs, i) => `line ${i + 1} ${pct(xs, 50).toFixed(1)}/${pct(xs, 99).toFixed(1)}`).join(', ');
   console.log(`overhead p50/p99 by caller line: gateway ${perLine(g.byLine)}; relay ${perLine(r.byLine)}`);
   console.log(
     `gateway stages, ms after the end of speech it heard, p50/p99 over ${st.turns} turns (configured: final 300, first token +400 = 700, first byte +150 = 850): ` +
       `STT final ${st.sttFinal}, LLM first token ${st.llmFirstToken}, first clause ${st.firstClause}, TTS first byte ${st.ttsFirstByte}, first frame sent ${st.firstFrame}`,
   );
   console.log(`gateway tail: ${st.tail}`);
-  console.log(`gateway event loop delay (1 ms resolution): p50 ${st.loop.p50!.toFixed(1)} p99 ${st.loop.p99!.toFixed(1)} max ${st.loop.max!.toFixed(1)} ms`);
+  console.log(
+    `gateway event loop delay (1 ms resolution): p50 ${st.loop.p50!.toFixed(1)} p99 ${st.loop.p99!.toFixed(1)} max ${st.loop.max!.toFixed(1)} ms`,
+  );
   console.log(`gateway main thread over the gateway rounds: ${StallMeter.describe(st.stalls)}`);
-  const gcLine = Object.entries(st.gc).map(([k, g]) => `${k} ${g.count}× ${g.totalMs.toFixed(0)} ms (longest ${g.maxMs.toFixed(1)})`);
+  const gcLine = Object.entries(st.gc).map(
+    ([k, g]) => `${k} ${g.count}× ${g.totalMs.toFixed(0)} ms (longest ${g.maxMs.toFixed(1)})`,
+  );
   console.log(`gateway GC pauses over the gateway rounds: ${gcLine.join(', ') || 'none reported'}`);
   const ratio = g.cpuPerCallSec / r.cpuPerCallSec;
-  console.log(`CPU per call-second: gateway ${g.cpuPerCallSec.toFixed(2)} ms, relay ${r.cpuPerCallSec.toFixed(2)} ms, ratio ${ratio.toFixed(2)}`);
+  console.log(
+    `CPU per call-second: gateway ${g.cpuPerCallSec.toFixed(2)} ms, relay ${r.cpuPerCallSec.toFixed(2)} ms, ratio ${ratio.toFixed(2)}`,
+  );
   console.log(
     JSON.stringify({
       bench: 'gateway',

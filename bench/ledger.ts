@@ -31,22 +31,26 @@ async function ledgerPairs(): Promise<{ pairs: number; elapsed: number }> {
     accounts.push(id);
   }
   // warm the pool and the plans
-  await Promise.all(accounts.map(async (a) => {
-    const h = await ledger.hold({ accountId: a, amount: 1, key: `warm/${a}` });
-    await ledger.post({ holdKey: h.holdKey, amount: 1, key: `warm/${a}:post` });
-  }));
+  await Promise.all(
+    accounts.map(async (a) => {
+      const h = await ledger.hold({ accountId: a, amount: 1, key: `warm/${a}` });
+      await ledger.post({ holdKey: h.holdKey, amount: 1, key: `warm/${a}:post` });
+    }),
+  );
   let pairs = 0;
   const start = performance.now();
   const deadline = start + seconds * 1000;
-  await Promise.all(accounts.map(async (a) => {
-    let i = 0;
-    while (performance.now() < deadline) {
-      const k = `call/${a}/${i++}`;
-      const h = await ledger.hold({ accountId: a, amount: 1_000_000, key: `${k}:hold` });
-      await ledger.post({ holdKey: h.holdKey, amount: 123_456, key: `${k}:settle` });
-      pairs++;
-    }
-  }));
+  await Promise.all(
+    accounts.map(async (a) => {
+      let i = 0;
+      while (performance.now() < deadline) {
+        const k = `call/${a}/${i++}`;
+        const h = await ledger.hold({ accountId: a, amount: 1_000_000, key: `${k}:hold` });
+        await ledger.post({ holdKey: h.holdKey, amount: 123_456, key: `${k}:settle` });
+        pairs++;
+      }
+    }),
+  );
   const elapsed = (performance.now() - start) / 1000;
   await sql.end();
   return { pairs, elapsed };
@@ -58,7 +62,10 @@ function pgbenchTps(): number {
   const env = { ...process.env, PGPASSWORD: decodeURIComponent(u.password) };
   const db = u.pathname.slice(1);
   execFileSync('pgbench', [...conn, '-i', '-q', db], { env, stdio: 'ignore' });
-  const out = execFileSync('pgbench', [...conn, '-N', '-n', '-c', String(clients), '-j', '2', '-T', String(seconds), db], { env, encoding: 'utf8' });
+  const out = execFileSync('pgbench', [...conn, '-N', '-n', '-c', String(clients), '-j', '2', '-T', String(seconds), db], {
+    env,
+    encoding: 'utf8',
+  });
   const m = /tps = ([\d.]+) \(without initial connection time\)/.exec(out) ?? /tps = ([\d.]+)/.exec(out);
   if (!m) throw new Error(`could not read pgbench output:\n${out}`);
   return Number(m[1]);
@@ -67,11 +74,20 @@ function pgbenchTps(): number {
 try {
   const { pairs, elapsed } = await ledgerPairs();
   const pairsPerS = pairs / elapsed;
-  console.log(`ledger: ${pairs} hold+post pairs in ${elapsed.toFixed(1)} s from ${clients} clients = ${pairsPerS.toFixed(0)} pairs/s`);
+  console.log(
+    `ledger: ${pairs} hold+post pairs in ${elapsed.toFixed(1)} s from ${clients} clients = ${pairsPerS.toFixed(0)} pairs/s`,
+  );
   await ensureDatabase(pgbenchDb);
   const tps = pgbenchTps();
   console.log(`pgbench -N (simple update), ${clients} clients, ${seconds} s: ${tps.toFixed(0)} tps`);
-  console.log(JSON.stringify({ bench: 'ledger', pairs_per_s: Math.round(pairsPerS), pgbench_tps: Math.round(tps), ratio: Number((pairsPerS / tps).toFixed(3)) }));
+  console.log(
+    JSON.stringify({
+      bench: 'ledger',
+      pairs_per_s: Math.round(pairsPerS),
+      pgbench_tps: Math.round(tps),
+      ratio: Number((pairsPerS / tps).toFixed(3)),
+    }),
+  );
 } finally {
   await dropDatabase(ledgerDb).catch(() => {});
   await dropDatabase(pgbenchDb).catch(() => {});

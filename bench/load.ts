@@ -41,7 +41,9 @@ stopOnSignals(() => abort.abort());
 const o = {
   seed,
   accounts: argNum('accounts', 'LOAD_ACCOUNTS', 200),
-  callsPerAccount: (perAccount ? [argNum('calls', '-', 1), argNum('calls', '-', 1)] : [num('LOAD_CALLS_MIN', 5), num('LOAD_CALLS_MAX', 10)]) as [number, number],
+  callsPerAccount: (perAccount
+    ? [argNum('calls', '-', 1), argNum('calls', '-', 1)]
+    : [num('LOAD_CALLS_MIN', 5), num('LOAD_CALLS_MAX', 10)]) as [number, number],
   replicas: argNum('replicas', 'REPLICAS', 1),
   callsPerSecond: num('LOAD_CPS', 20),
   maxConcurrentCalls: num('LOAD_CONCURRENCY', 5),
@@ -51,24 +53,57 @@ const o = {
   signal: abort.signal,
 };
 if (o.callsPerAccount[0] > o.callsPerAccount[1]) throw new Error('LOAD_CALLS_MIN must not exceed LOAD_CALLS_MAX');
-console.log(`load: ${o.accounts} accounts × ${o.callsPerAccount.join('–')} contacts, dialer ${o.callsPerSecond} calls/s, ${o.maxConcurrentCalls} per campaign, media ${o.media ? 'on' : 'off'}, seed ${seed}`);
+console.log(
+  `load: ${o.accounts} accounts × ${o.callsPerAccount.join('–')} contacts, dialer ${o.callsPerSecond} calls/s, ${o.maxConcurrentCalls} per campaign, media ${o.media ? 'on' : 'off'}, seed ${seed}`,
+);
 const started = Date.now();
 const r = await runLoad(o).catch((err) => {
   console.error(`\n${(err as Error).message}`);
   process.exit(abort.signal.aborted ? 130 : 1);
 });
 const checked = r.report.checks.reduce((n, c) => n + c.checked, 0);
-console.log(`\naccounts: ${r.accounts}, contacts: ${r.contacts}, attempts completed: ${r.attempts} (${Object.entries(r.report.statuses).map(([k, n]) => `${k} ${n}`).join(', ')})`);
-console.log(`campaigns ${r.finished ? 'all finished' : 'did NOT all finish'}; setup ${r.setupSec.toFixed(1)} s, run ${r.runSec.toFixed(1)} s, total ${((Date.now() - started) / 1000).toFixed(1)} s`);
-console.log(`throughput: ${r.attemptsPerSec.toFixed(2)} attempts/s; attempt end after campaign start p50 ${r.endLatencySec.p50.toFixed(1)} s, p95 ${r.endLatencySec.p95.toFixed(1)} s, max ${r.endLatencySec.max.toFixed(1)} s`);
-console.log(`contact to dial: p50 ${r.contactToDialSec.p50.toFixed(2)} s, p99 ${r.contactToDialSec.p99.toFixed(2)} s, max ${r.contactToDialSec.max.toFixed(2)} s`);
-console.log(`per call: ${r.actionsPerCall?.toFixed(1) ?? '?'} Temporal actions, ${r.pgWritesPerCall.toFixed(1)} Postgres rows written, ${r.pgCommitsPerCall.toFixed(1)} commits`);
-console.log(`CPU per call (ms): ${Object.entries(r.cpuMsPerCall).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}`);
+console.log(
+  `\naccounts: ${r.accounts}, contacts: ${r.contacts}, attempts completed: ${r.attempts} (${Object.entries(r.report.statuses)
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ')})`,
+);
+console.log(
+  `campaigns ${r.finished ? 'all finished' : 'did NOT all finish'}; setup ${r.setupSec.toFixed(1)} s, run ${r.runSec.toFixed(1)} s, total ${((Date.now() - started) / 1000).toFixed(1)} s`,
+);
+console.log(
+  `throughput: ${r.attemptsPerSec.toFixed(2)} attempts/s; attempt end after campaign start p50 ${r.endLatencySec.p50.toFixed(1)} s, p95 ${r.endLatencySec.p95.toFixed(1)} s, max ${r.endLatencySec.max.toFixed(1)} s`,
+);
+console.log(
+  `contact to dial: p50 ${r.contactToDialSec.p50.toFixed(2)} s, p99 ${r.contactToDialSec.p99.toFixed(2)} s, max ${r.contactToDialSec.max.toFixed(2)} s`,
+);
+console.log(
+  `per call: ${r.actionsPerCall?.toFixed(1) ?? '?'} Temporal actions, ${r.pgWritesPerCall.toFixed(1)} Postgres rows written, ${r.pgCommitsPerCall.toFixed(1)} commits`,
+);
+console.log(
+  `CPU per call (ms): ${Object.entries(r.cpuMsPerCall)
+    .map(([k, v]) => `${k} ${v.toFixed(1)}`)
+    .join(', ')}`,
+);
 console.log(`errors: ${r.errors} of ${r.attempts} attempts (${(r.errorRate * 100).toFixed(2)} %)`);
 console.log(`invariants (${checked} items checked):\n${formatReport(r.report)}`);
 const ok = r.finished && r.report.violations === 0;
-console.log(JSON.stringify({ bench: 'load', accounts: r.accounts, calls: r.attempts, contacts: r.contacts, calls_per_s: Number(r.attemptsPerSec.toFixed(2)),
-  actions_per_call: r.actionsPerCall === undefined ? null : Number(r.actionsPerCall.toFixed(1)), pg_writes_per_call: Number(r.pgWritesPerCall.toFixed(1)),
-  pg_commits_per_call: Number(r.pgCommitsPerCall.toFixed(1)), cpu_ms_per_call: Object.fromEntries(Object.entries(r.cpuMsPerCall).map(([k, v]) => [k, Number(v.toFixed(1))])),
-  contact_to_dial_p99_s: Number(r.contactToDialSec.p99.toFixed(2)), run_s: Number(r.runSec.toFixed(1)), seed, errors: r.errors, checked, violations: r.report.violations }));
+console.log(
+  JSON.stringify({
+    bench: 'load',
+    accounts: r.accounts,
+    calls: r.attempts,
+    contacts: r.contacts,
+    calls_per_s: Number(r.attemptsPerSec.toFixed(2)),
+    actions_per_call: r.actionsPerCall === undefined ? null : Number(r.actionsPerCall.toFixed(1)),
+    pg_writes_per_call: Number(r.pgWritesPerCall.toFixed(1)),
+    pg_commits_per_call: Number(r.pgCommitsPerCall.toFixed(1)),
+    cpu_ms_per_call: Object.fromEntries(Object.entries(r.cpuMsPerCall).map(([k, v]) => [k, Number(v.toFixed(1))])),
+    contact_to_dial_p99_s: Number(r.contactToDialSec.p99.toFixed(2)),
+    run_s: Number(r.runSec.toFixed(1)),
+    seed,
+    errors: r.errors,
+    checked,
+    violations: r.report.violations,
+  }),
+);
 process.exit(ok ? 0 : 1);

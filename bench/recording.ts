@@ -14,11 +14,21 @@ import type { AgentConfig } from '../workflows/call/contract';
  * mark every second, confirmed one second later, a clear every 10 s.
  * BENCH_CALLS (default 20), BENCH_MINUTES (default 3).
  */
-const agent: AgentConfig = { systemPrompt: 'bench', firstMessage: 'Hello.', language: 'en-US', voiceId: 'bench', llmModel: 'bench/model' };
+const agent: AgentConfig = {
+  systemPrompt: 'bench',
+  firstMessage: 'Hello.',
+  language: 'en-US',
+  voiceId: 'bench',
+  llmModel: 'bench/model',
+};
 const calls = Number(process.env.BENCH_CALLS ?? 20);
 const minutes = Number(process.env.BENCH_MINUTES ?? 3);
 const dir = await mkdtemp(join(tmpdir(), 'aicall-bench-rec-'));
-const service = new RecordingService({ store: new LocalRecordingStore(join(dir, 'store')), spoolDir: join(dir, 'spool'), log: createLogger('bench', 'silent') });
+const service = new RecordingService({
+  store: new LocalRecordingStore(join(dir, 'store')),
+  spoolDir: join(dir, 'spool'),
+  log: createLogger('bench', 'silent'),
+});
 const frame = Buffer.alloc(160, 0x55);
 const chunk = Buffer.alloc(3200, 0x33);
 
@@ -28,7 +38,13 @@ const wall0 = performance.now();
 const recs = Array.from({ length: calls }, (_, i) => {
   const callId = `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
   const r = service.forStream(callId, `MZ${i}`, createLogger('bench', 'silent'));
-  r.attached({ callId, accountId: '00000000-0000-4000-8000-000000000000', status: 'in_progress', voicemailPolicy: 'hangup', agent });
+  r.attached({
+    callId,
+    accountId: '00000000-0000-4000-8000-000000000000',
+    status: 'in_progress',
+    voicemailPolicy: 'hangup',
+    agent,
+  });
   return r;
 });
 for (let s = 0; s < minutes * 60; s++) {
@@ -52,6 +68,18 @@ const stored = results.filter((r) => r.status === 'stored').length;
 const tapUsPerCallMinute = Number(tapNs / 1000n) / callMinutes;
 const cpuUsPerCallMinute = (cpu.user + cpu.system) / callMinutes;
 console.log(`recording: ${calls} calls × ${minutes} min, ${stored} stored, wall ${wallMs.toFixed(0)} ms`);
-console.log(`tap (the audio path's share, wall time) ${tapUsPerCallMinute.toFixed(0)} µs per call-minute = ${(tapUsPerCallMinute / 600_000).toFixed(4)}% of a core per call`);
+console.log(
+  `tap (the audio path's share, wall time) ${tapUsPerCallMinute.toFixed(0)} µs per call-minute = ${(tapUsPerCallMinute / 600_000).toFixed(4)}% of a core per call`,
+);
 console.log(`total CPU (tap + writes + finish) ${cpuUsPerCallMinute.toFixed(0)} µs per call-minute`);
-console.log(JSON.stringify({ bench: 'recording', calls, minutes, stored, tapUsPerCallMinute: Math.round(tapUsPerCallMinute), cpuUsPerCallMinute: Math.round(cpuUsPerCallMinute), wallMs: Math.round(wallMs) }));
+console.log(
+  JSON.stringify({
+    bench: 'recording',
+    calls,
+    minutes,
+    stored,
+    tapUsPerCallMinute: Math.round(tapUsPerCallMinute),
+    cpuUsPerCallMinute: Math.round(cpuUsPerCallMinute),
+    wallMs: Math.round(wallMs),
+  }),
+);

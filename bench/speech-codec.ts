@@ -27,5 +27,9 @@ const decodeMs = Number(process.hrtime.bigint() - t0) / 1e6;
 const perCallCorePct = ((encodeMs * 2 + decodeMs) / (seconds * 1000)) * 100;
 console.log(`audio: ${seconds.toFixed(1)} s (${finals} utterances decoded, ${reps} expected)`);
 console.log(`encode: ${encodeMs.toFixed(1)} ms  → ${((encodeMs / seconds / 1000) * 100).toFixed(3)}% of a core per call`);
-console.log(`decode (20 ms frames): ${decodeMs.toFixed(1)} ms  → ${((decodeMs / seconds / 1000) * 100).toFixed(3)}% of a core per call`);
-console.log(`per call (2 encoders + 1 decoder, continuous speech): ${perCallCorePct.toFixed(3)}% of a core → ~${Math.floor(100 / perCallCorePct)} calls per core`);
+console.log(
+  `decode (20 ms frames): ${decodeMs.toFixed(1)} ms  → ${((decodeMs / seconds / 1000) * 100).toFixed(3)}% of a core per call`,
+);
+console.log(
+  `per call (2 encoders + 1 decoder, continuous speech): ${perCallCorePct.toFixed(3)}% of a core → ~${Math.floor(100 / perCallCorePct)} calls per core`,
+);

@@ -1,6 +1,15 @@
 // Workflow bundle for bench/campaign.ts: the product's workflows plus the bare fan-out baseline.
 export * from '../workflows';
-import { ParentClosePolicy, condition, defineSignal, getExternalWorkflowHandle, setHandler, startChild, uuid4, workflowInfo } from '@temporalio/workflow';
+import {
+  ParentClosePolicy,
+  condition,
+  defineSignal,
+  getExternalWorkflowHandle,
+  setHandler,
+  startChild,
+  uuid4,
+  workflowInfo,
+} from '@temporalio/workflow';
 import { callWorkflowId } from '../lib/ids';
 import type { CallInput } from '../workflows/call/contract';
 import { callMemo, callSearchAttributes } from '../workflows/call/visibility';
@@ -31,7 +40,11 @@ export async function benchFanOutWorkflow(n: number, window: number): Promise<nu
     await condition(() => inFlight < window);
     const ids = Array.from({ length: Math.min(window - inFlight, n - next) }, () => `${me}/child-${next++}`);
     inFlight += ids.length;
-    await Promise.all(ids.map((workflowId) => startChild(benchEmptyChildWorkflow, { workflowId, args: [me], parentClosePolicy: ParentClosePolicy.ABANDON })));
+    await Promise.all(
+      ids.map((workflowId) =>
+        startChild(benchEmptyChildWorkflow, { workflowId, args: [me], parentClosePolicy: ParentClosePolicy.ABANDON }),
+      ),
+    );
   }
   await condition(() => done === n);
   return done;
@@ -42,7 +55,11 @@ export async function benchFanOutWorkflow(n: number, window: number): Promise<nu
  * activation, no paging, leases, contact writes or status. The campaign against this is its own
  * overhead over the calls themselves.
  */
-export async function benchFanOutCallsWorkflow(template: Omit<CallInput, 'callId' | 'to' | 'attempt' | 'parentWorkflowId'>, phones: string[], window: number): Promise<number> {
+export async function benchFanOutCallsWorkflow(
+  template: Omit<CallInput, 'callId' | 'to' | 'attempt' | 'parentWorkflowId'>,
+  phones: string[],
+  window: number,
+): Promise<number> {
   const reported = new Set<string>();
   let inFlight = 0;
   let next = 0;
@@ -57,13 +74,18 @@ export async function benchFanOutCallsWorkflow(template: Omit<CallInput, 'callId
     const batch = phones.slice(next, next + window - inFlight);
     next += batch.length;
     inFlight += batch.length;
-    await Promise.all(batch.map((to) => {
-      const input: CallInput = { ...template, callId: uuid4(), to, attempt: 1, parentWorkflowId: me };
-      return startChild('callWorkflow', {
-        workflowId: callWorkflowId(input.callId), args: [input], parentClosePolicy: ParentClosePolicy.ABANDON,
-        memo: { ...callMemo(input) }, typedSearchAttributes: callSearchAttributes(input, 'validating'),
-      });
-    }));
+    await Promise.all(
+      batch.map((to) => {
+        const input: CallInput = { ...template, callId: uuid4(), to, attempt: 1, parentWorkflowId: me };
+        return startChild('callWorkflow', {
+          workflowId: callWorkflowId(input.callId),
+          args: [input],
+          parentClosePolicy: ParentClosePolicy.ABANDON,
+          memo: { ...callMemo(input) },
+          typedSearchAttributes: callSearchAttributes(input, 'validating'),
+        });
+      }),
+    );
   }
   await condition(() => reported.size === phones.length);
   return reported.size;

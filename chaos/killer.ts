@@ -28,7 +28,8 @@ export interface Killer {
   stop(): Promise<KillEvent[]>;
 }
 
-const alive = (p: { child: { exitCode: number | null; signalCode: NodeJS.Signals | null } }) => p.child.exitCode === null && p.child.signalCode === null;
+const alive = (p: { child: { exitCode: number | null; signalCode: NodeJS.Signals | null } }) =>
+  p.child.exitCode === null && p.child.signalCode === null;
 
 /** SIGKILLs the whole process group of `name` (the process and anything it started) and waits for it to go. */
 export async function killProcess(stack: Stack, name: string): Promise<void> {
@@ -82,10 +83,11 @@ export function startKiller(stack: Stack, o: KillerOptions): Killer {
   const counts = new Map(o.targets.map((t) => [t, 0]));
   let stopping = false;
   let wake: () => void = () => {};
-  const sleep = (ms: number) => new Promise<void>((r) => {
-    const t = setTimeout(r, ms);
-    wake = () => (clearTimeout(t), r());
-  });
+  const sleep = (ms: number) =>
+    new Promise<void>((r) => {
+      const t = setTimeout(r, ms);
+      wake = () => (clearTimeout(t), r());
+    });
   const loop = (async () => {
     while (!stopping) {
       const left = o.targets.filter((t) => counts.get(t)! < o.killsPerTarget);

@@ -69,14 +69,27 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
   };
   const t0 = Date.now();
-  const cs = await startChaosStack({ env, keep: o.keep, databaseServerUrl: o.databaseServerUrl, temporalInMemory: true, replicas: o.replicas });
+  const cs = await startChaosStack({
+    env,
+    keep: o.keep,
+    databaseServerUrl: o.databaseServerUrl,
+    temporalInMemory: true,
+    replicas: o.replicas,
+  });
   try {
     log(`stack up in ${((Date.now() - t0) / 1000).toFixed(1)} s (logs in ${cs.dataDir}/logs)`);
     const api = new ApiClient(cs.apiUrl);
     const sizes = Array.from({ length: o.accounts }, () => rng.int(...o.callsPerAccount));
     const contacts = sizes.reduce((a, b) => a + b, 0);
     const setupStart = Date.now();
-    const base = { accounts: o.accounts, calls: 0, rng, maxConcurrentCalls: o.maxConcurrentCalls, maxTalkMs: 3_000, parallel: 16 };
+    const base = {
+      accounts: o.accounts,
+      calls: 0,
+      rng,
+      maxConcurrentCalls: o.maxConcurrentCalls,
+      maxTalkMs: 3_000,
+      parallel: 16,
+    };
     const tenants0 = await createTenants(api, cs.adminKey, base);
     // Each tenant gets its own number of contacts: one createCampaigns per size bucket keeps phones distinct.
     const tenants: Tenant[] = [];
@@ -88,14 +101,22 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       phoneBase += size * group.length;
     }
     const setupSec = (Date.now() - setupStart) / 1000;
-    log(`${o.accounts} accounts topped up through Billplz and ${contacts} contacts in ${tenants.length} campaigns, set up in ${setupSec.toFixed(1)} s; starting them all`);
+    log(
+      `${o.accounts} accounts topped up through Billplz and ${contacts} contacts in ${tenants.length} campaigns, set up in ${setupSec.toFixed(1)} s; starting them all`,
+    );
 
     const temporalMetrics = cs.stack.urls['Temporal metrics']?.replace('localhost', '127.0.0.1');
     const before = await snapshot(cs.sql, cs.stack.processes, temporalMetrics);
     const runStart = new Date();
     await startCampaigns(api, tenants, 32);
     const campaignIds = tenants.map((t) => t.campaignId);
-    const finished = await waitForCampaigns(cs.sql, campaignIds, o.timeoutMs, (done, calls) => log(`… ${done}/${campaignIds.length} campaigns done, ${calls} attempts ended`), o.signal);
+    const finished = await waitForCampaigns(
+      cs.sql,
+      campaignIds,
+      o.timeoutMs,
+      (done, calls) => log(`… ${done}/${campaignIds.length} campaigns done, ${calls} attempts ended`),
+      o.signal,
+    );
     if (o.signal?.aborted) throw new Error('load run aborted');
     const after = await snapshot(cs.sql, cs.stack.processes, temporalMetrics);
     // Postgres publishes a backend's counters within ~10 s of its last transaction (PG 15+).
@@ -104,13 +125,21 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     const dials = await cs.sql<{ s: number }[]>`
       select extract(epoch from dial_started_at - created_at)::float8 as s from calls
       where campaign_id = any(${tenants.map((t) => t.campaignId)}::uuid[]) and dial_started_at is not null`;
-    const [span] = await cs.sql<{ last: Date | null }[]>`select max(updated_at) as last from calls where campaign_id = any(${campaignIds}::uuid[])`;
+    const [span] = await cs.sql<
+      { last: Date | null }[]
+    >`select max(updated_at) as last from calls where campaign_id = any(${campaignIds}::uuid[])`;
     const runSec = ((span?.last ?? new Date()).getTime() - runStart.getTime()) / 1000;
     const ends = await cs.sql<{ ended: Date; sid: string | null }[]>`
       select coalesce(ended_at, updated_at) as ended, provider_call_sid as sid from calls where campaign_id = any(${campaignIds}::uuid[]) and terminal`;
     const latencies = ends.map((e) => (e.ended.getTime() - runStart.getTime()) / 1000);
     log(`checking invariants over ${ends.length} attempts…`);
-    const report = await checkInvariants({ sql: cs.sql, temporal: cs.temporal, twilio: cs.twilio, accountIds: tenants.map((t) => t.accountId), campaignIds });
+    const report = await checkInvariants({
+      sql: cs.sql,
+      temporal: cs.temporal,
+      twilio: cs.twilio,
+      accountIds: tenants.map((t) => t.accountId),
+      campaignIds,
+    });
     const disagreements = report.checks.find((c) => c.name.startsWith('status and billed'))!.violations.length;
     const undialed = ends.filter((e) => !e.sid).length;
     const attempts = Object.values(report.statuses).reduce((a, b) => a + b, 0);
@@ -118,10 +147,13 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     const waits = dials.map((d) => d.s);
     return {
       contactToDialSec: { p50: quantile(waits, 0.5), p99: quantile(waits, 0.99), max: quantile(waits, 1) },
-      actionsPerCall: before.actions !== undefined && after.actions !== undefined ? per(after.actions - before.actions) : undefined,
+      actionsPerCall:
+        before.actions !== undefined && after.actions !== undefined ? per(after.actions - before.actions) : undefined,
       pgWritesPerCall: per(pgAfter.rowsWritten - before.pg.rowsWritten),
       pgCommitsPerCall: per(pgAfter.commits - before.pg.commits),
-      cpuMsPerCall: Object.fromEntries(Object.keys(after.cpu).map((k) => [k, per((after.cpu[k]! - (before.cpu[k] ?? 0)) * 1000)])),
+      cpuMsPerCall: Object.fromEntries(
+        Object.keys(after.cpu).map((k) => [k, per((after.cpu[k]! - (before.cpu[k] ?? 0)) * 1000)]),
+      ),
       seed: o.seed,
       accounts: o.accounts,
       contacts,
@@ -139,4 +171,3 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     await cs.close();
   }
 }
-

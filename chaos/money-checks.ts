@@ -18,7 +18,11 @@ export interface HoldWatch {
  * Looks every `everyMs` for holds of `accountIds` still pending past their call's maximum + grace.
  * `extraGraceSec()` adds time nothing could have resolved a hold in (a Postgres outage so far).
  */
-export function startHoldWatch(sql: Sql, accountIds: string[], o: { graceSec: number; extraGraceSec?: () => number; everyMs?: number }): HoldWatch {
+export function startHoldWatch(
+  sql: Sql,
+  accountIds: string[],
+  o: { graceSec: number; extraGraceSec?: () => number; everyMs?: number },
+): HoldWatch {
   const seen = new Set<string>();
   const late = new Map<string, string>();
   let stopping = false;
@@ -36,7 +40,10 @@ export function startHoldWatch(sql: Sql, accountIds: string[], o: { graceSec: nu
     for (const r of rows) {
       seen.add(r.key);
       if (r.age > r.max_sec + limitExtra && !late.has(r.key))
-        late.set(r.key, `hold ${r.key} (call ${r.call_id ?? '?'}, ${r.call_status ?? 'no call row'}) pending ${Math.round(r.age)} s > maximum ${r.max_sec} s + grace ${Math.round(limitExtra)} s`);
+        late.set(
+          r.key,
+          `hold ${r.key} (call ${r.call_id ?? '?'}, ${r.call_status ?? 'no call row'}) pending ${Math.round(r.age)} s > maximum ${r.max_sec} s + grace ${Math.round(limitExtra)} s`,
+        );
     }
   };
   const loop = (async () => {
@@ -54,14 +61,24 @@ export function startHoldWatch(sql: Sql, accountIds: string[], o: { graceSec: nu
       wake();
       await loop;
       await look();
-      return { name: 'no pending hold older than its call\'s maximum + grace', checked: seen.size, violations: [...late.values()] };
+      return {
+        name: "no pending hold older than its call's maximum + grace",
+        checked: seen.size,
+        violations: [...late.values()],
+      };
     },
   };
 }
 
 /** Every bill paid on the Billplz (simulator) credited exactly once; nothing credited that was not paid. */
-export async function paidBillsCreditedOnce(sql: Sql, billplz: { baseUrl: string; apiKey: string }, accountIds: string[]): Promise<Check> {
-  const topups = await sql<{ id: string; bill_id: string | null; status: string; credit_amount: number; credits: number; credited: number }[]>`
+export async function paidBillsCreditedOnce(
+  sql: Sql,
+  billplz: { baseUrl: string; apiKey: string },
+  accountIds: string[],
+): Promise<Check> {
+  const topups = await sql<
+    { id: string; bill_id: string | null; status: string; credit_amount: number; credits: number; credited: number }[]
+  >`
     select t.id, t.bill_id, t.status, t.credit_amount,
       (select count(*) from ledger_operations o where o.key = 'topup/' || t.id || ':credit')::int as credits,
       coalesce((select sum(amount) from ledger_operations o where o.key = 'topup/' || t.id || ':credit'), 0)::bigint as credited
@@ -71,7 +88,10 @@ export async function paidBillsCreditedOnce(sql: Sql, billplz: { baseUrl: string
   for (const t of topups) {
     let paid = false;
     if (t.bill_id) {
-      const res = await fetch(`${billplz.baseUrl}/api/v3/bills/${t.bill_id}`, { headers: { authorization: auth }, signal: AbortSignal.timeout(10_000) });
+      const res = await fetch(`${billplz.baseUrl}/api/v3/bills/${t.bill_id}`, {
+        headers: { authorization: auth },
+        signal: AbortSignal.timeout(10_000),
+      });
       if (!res.ok) {
         violations.push(`top-up ${t.id}: Billplz does not know bill ${t.bill_id} (${res.status})`);
         continue;
@@ -80,7 +100,8 @@ export async function paidBillsCreditedOnce(sql: Sql, billplz: { baseUrl: string
     }
     if (paid && t.status !== 'paid') violations.push(`top-up ${t.id}: bill ${t.bill_id} paid on Billplz, top-up ${t.status}`);
     if (paid && t.credits !== 1) violations.push(`top-up ${t.id}: bill ${t.bill_id} paid, ${t.credits} ledger credits`);
-    if (paid && t.credits === 1 && Number(t.credited) !== Number(t.credit_amount)) violations.push(`top-up ${t.id}: credited ${t.credited}, top-up worth ${t.credit_amount}`);
+    if (paid && t.credits === 1 && Number(t.credited) !== Number(t.credit_amount))
+      violations.push(`top-up ${t.id}: credited ${t.credited}, top-up worth ${t.credit_amount}`);
     if (!paid && t.credits > 0) violations.push(`top-up ${t.id}: credited, but bill ${t.bill_id} is not paid`);
   }
   return { name: 'every paid bill credited once', checked: topups.length, violations };

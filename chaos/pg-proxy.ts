@@ -19,26 +19,27 @@ export async function startPgProxy(target: { host: string; port: number }, port 
   const sockets = new Set<Socket>();
   let server: Server | undefined;
   let down = false;
-  const listen = (p: number) => new Promise<number>((resolve, reject) => {
-    const s = createServer((client) => {
-      const upstream = connect(target.port, target.host);
-      sockets.add(client).add(upstream);
-      const drop = () => {
-        client.destroy();
-        upstream.destroy();
-        sockets.delete(client);
-        sockets.delete(upstream);
-      };
-      client.on('error', drop).on('close', drop);
-      upstream.on('error', drop).on('close', drop);
-      client.pipe(upstream).pipe(client);
+  const listen = (p: number) =>
+    new Promise<number>((resolve, reject) => {
+      const s = createServer((client) => {
+        const upstream = connect(target.port, target.host);
+        sockets.add(client).add(upstream);
+        const drop = () => {
+          client.destroy();
+          upstream.destroy();
+          sockets.delete(client);
+          sockets.delete(upstream);
+        };
+        client.on('error', drop).on('close', drop);
+        upstream.on('error', drop).on('close', drop);
+        client.pipe(upstream).pipe(client);
+      });
+      s.once('error', reject);
+      s.listen(p, '127.0.0.1', () => {
+        server = s;
+        resolve((s.address() as { port: number }).port);
+      });
     });
-    s.once('error', reject);
-    s.listen(p, '127.0.0.1', () => {
-      server = s;
-      resolve((s.address() as { port: number }).port);
-    });
-  });
   const bound = await listen(port);
   const stop = async () => {
     const s = server;

@@ -69,9 +69,18 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   const env: NodeJS.ProcessEnv = { DIALER_CALLS_PER_SECOND: String(o.callsPerSecond ?? 5) };
   const started = Date.now();
   log(`starting the stack (seed ${o.seed})…`);
-  const cs: ChaosStack = await startChaosStack({ env, keep: o.keep, databaseServerUrl: o.databaseServerUrl, replicas: o.replicas, pgProxy: !!o.pgOutageSec, log: () => {} });
+  const cs: ChaosStack = await startChaosStack({
+    env,
+    keep: o.keep,
+    databaseServerUrl: o.databaseServerUrl,
+    replicas: o.replicas,
+    pgProxy: !!o.pgOutageSec,
+    log: () => {},
+  });
   try {
-    log(`stack up in ${((Date.now() - started) / 1000).toFixed(1)} s: ${cs.stack.restartable.join(', ')} (logs in ${cs.dataDir}/logs)`);
+    log(
+      `stack up in ${((Date.now() - started) / 1000).toFixed(1)} s: ${cs.stack.restartable.join(', ')} (logs in ${cs.dataDir}/logs)`,
+    );
     const api = new ApiClient(cs.apiUrl);
     const w = { accounts: o.accounts, calls: o.calls, rng, maxConcurrentCalls: o.maxConcurrentCalls ?? 5 };
     const tenants = await createCampaigns(api, cs.twilio, await createTenants(api, cs.adminKey, w), w);
@@ -84,57 +93,125 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     const campaignIds = tenants.map((t) => t.campaignId);
     // Top-ups created now and paid on Billplz while Postgres is away from the stack: each must
     // still be credited exactly once when it is back.
-    const duringOutage = o.pgOutageSec && o.payDuringOutage !== false ? await Promise.all(tenants.map((t, i) => api.ok<{ id: string; paymentUrl: string }>('POST', '/v1/credits/topups', {
-      key: t.key, body: { amount: 2_000 }, headers: { 'idempotency-key': `chaos-outage-${o.seed}-${i}` },
-    }))) : [];
+    const duringOutage =
+      o.pgOutageSec && o.payDuringOutage !== false
+        ? await Promise.all(
+            tenants.map((t, i) =>
+              api.ok<{ id: string; paymentUrl: string }>('POST', '/v1/credits/topups', {
+                key: t.key,
+                body: { amount: 2_000 },
+                headers: { 'idempotency-key': `chaos-outage-${o.seed}-${i}` },
+              }),
+            ),
+          )
+        : [];
     let outage: { atSec: number; lengthSec: number } | undefined;
     let outageStart = 0;
     const outageSoFar = () => (outage ? outage.lengthSec : outageStart ? (Date.now() - outageStart) / 1000 : 0);
     const holds = startHoldWatch(cs.sql, accountIds, { graceSec: o.holdGraceSec ?? 120, extraGraceSec: outageSoFar });
-    const killer = startKiller(cs.stack, { targets, rng, intervalMs: o.intervalMs ?? [2_000, 6_000], downMs: o.downMs ?? [0, 3_000], killsPerTarget: o.killsPerTarget ?? 4, log });
+    const killer = startKiller(cs.stack, {
+      targets,
+      rng,
+      intervalMs: o.intervalMs ?? [2_000, 6_000],
+      downMs: o.downMs ?? [0, 3_000],
+      killsPerTarget: o.killsPerTarget ?? 4,
+      log,
+    });
     const t0 = Date.now();
     await startCampaigns(api, tenants);
     const terminator = o.terminations
-      ? startTerminator({ temporal: cs.temporal, campaignIds, statusOf: async (id) => (await cs.sql<{ status: string }[]>`select status from calls where id = ${id}`)[0]?.status ?? 'no row' }, { rng, count: o.terminations, intervalMs: o.intervalMs ?? [2_000, 6_000], log })
+      ? startTerminator(
+          {
+            temporal: cs.temporal,
+            campaignIds,
+            statusOf: async (id) =>
+              (await cs.sql<{ status: string }[]>`select status from calls where id = ${id}`)[0]?.status ?? 'no row',
+          },
+          { rng, count: o.terminations, intervalMs: o.intervalMs ?? [2_000, 6_000], log },
+        )
       : undefined;
-    const pgRun = o.pgOutageSec && cs.pg ? (async () => {
-      await new Promise((r) => setTimeout(r, o.pgOutageAfterMs ?? 5_000));
-      outageStart = Date.now();
-      await cs.pg!.cut();
-      log(`Postgres cut from the stack for ${o.pgOutageSec} s`);
-      for (const t of duringOutage) await fetch(`${t.paymentUrl}/pay`, { method: 'POST', redirect: 'manual' }).catch(() => {});
-      await new Promise((r) => setTimeout(r, o.pgOutageSec! * 1000));
-      await cs.pg!.restore();
-      outage = { atSec: (outageStart - t0) / 1000, lengthSec: (Date.now() - outageStart) / 1000 };
-      log('Postgres restored');
-    })() : undefined;
-    const finished = await waitForCampaigns(cs.sql, campaignIds, o.timeoutMs ?? 15 * 60_000, (done, calls) =>
-      log(`… ${done}/${campaignIds.length} campaigns done, ${calls} calls ended, ${killer.kills.length} kills, ${terminator?.terminations.length ?? 0} terminations so far`), o.signal);
+    const pgRun =
+      o.pgOutageSec && cs.pg
+        ? (async () => {
+            await new Promise((r) => setTimeout(r, o.pgOutageAfterMs ?? 5_000));
+            outageStart = Date.now();
+            await cs.pg!.cut();
+            log(`Postgres cut from the stack for ${o.pgOutageSec} s`);
+            for (const t of duringOutage)
+              await fetch(`${t.paymentUrl}/pay`, { method: 'POST', redirect: 'manual' }).catch(() => {});
+            await new Promise((r) => setTimeout(r, o.pgOutageSec! * 1000));
+            await cs.pg!.restore();
+            outage = { atSec: (outageStart - t0) / 1000, lengthSec: (Date.now() - outageStart) / 1000 };
+            log('Postgres restored');
+          })()
+        : undefined;
+    const finished = await waitForCampaigns(
+      cs.sql,
+      campaignIds,
+      o.timeoutMs ?? 15 * 60_000,
+      (done, calls) =>
+        log(
+          `… ${done}/${campaignIds.length} campaigns done, ${calls} calls ended, ${killer.kills.length} kills, ${terminator?.terminations.length ?? 0} terminations so far`,
+        ),
+      o.signal,
+    );
     await pgRun;
     const terminations = (await terminator?.stop()) ?? [];
     if (o.signal?.aborted) {
       await killer.stop();
       throw new Error('chaos run aborted');
     }
-    const allKilled = await Promise.race([killer.done.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 0))]);
+    const allKilled = await Promise.race([
+      killer.done.then(() => true),
+      new Promise<boolean>((r) => setTimeout(() => r(false), 0)),
+    ]);
     if (!allKilled) log(`the campaigns finished before every target was killed ${o.killsPerTarget ?? 4} times`);
     const kills = await killer.stop();
     const elapsedSec = (Date.now() - t0) / 1000;
-    log(`campaigns ${finished ? 'finished' : 'NOT finished'} in ${elapsedSec.toFixed(1)} s; ${kills.length} kills; checking invariants…`);
+    log(
+      `campaigns ${finished ? 'finished' : 'NOT finished'} in ${elapsedSec.toFixed(1)} s; ${kills.length} kills; checking invariants…`,
+    );
     // Every process must be up for the checks (a kill the last restart raced with included).
     await reviveAll(cs.stack);
     // The top-ups paid during the outage settle (paid, or expired if nothing ever learned of it).
     const settleBy = Date.now() + 120_000;
     while (duringOutage.length && Date.now() < settleBy) {
-      const [r] = await cs.sql<{ n: number }[]>`select count(*)::int as n from topups where id = any(${duringOutage.map((t) => t.id)}::uuid[]) and status in ('creating', 'pending')`;
+      const [r] = await cs.sql<
+        { n: number }[]
+      >`select count(*)::int as n from topups where id = any(${duringOutage.map((t) => t.id)}::uuid[]) and status in ('creating', 'pending')`;
       if (!r!.n) break;
       await new Promise((res) => setTimeout(res, 1_000));
     }
-    const report = await checkInvariants({ sql: cs.sql, temporal: cs.temporal, twilio: cs.twilio, accountIds, campaignIds, terminated: new Set(terminations.map((t) => t.callId)) });
+    const report = await checkInvariants({
+      sql: cs.sql,
+      temporal: cs.temporal,
+      twilio: cs.twilio,
+      accountIds,
+      campaignIds,
+      terminated: new Set(terminations.map((t) => t.callId)),
+    });
     report.checks.push(await holds.stop());
-    report.checks.push(await paidBillsCreditedOnce(cs.sql, { baseUrl: cs.stack.env.BILLPLZ_BASE_URL!, apiKey: BILLPLZ_SIM_DEFAULTS.apiKey }, accountIds));
+    report.checks.push(
+      await paidBillsCreditedOnce(
+        cs.sql,
+        { baseUrl: cs.stack.env.BILLPLZ_BASE_URL!, apiKey: BILLPLZ_SIM_DEFAULTS.apiKey },
+        accountIds,
+      ),
+    );
     report.violations = report.checks.reduce((n, c) => n + c.violations.length, 0);
-    return { seed: o.seed, tenants, targets, kills, terminations, pgOutage: outage, killsByTarget: killCounts(kills), finished, elapsedSec, report, dataDir: cs.dataDir };
+    return {
+      seed: o.seed,
+      tenants,
+      targets,
+      kills,
+      terminations,
+      pgOutage: outage,
+      killsByTarget: killCounts(kills),
+      finished,
+      elapsedSec,
+      report,
+      dataDir: cs.dataDir,
+    };
   } finally {
     await cs.close();
   }

@@ -50,12 +50,25 @@ export async function startChaosStack(opts: ChaosStackOptions = {}): Promise<Cha
   const server = opts.databaseServerUrl ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const databaseUrl = withDatabase(server, `aicall_chaos_${Date.now()}_${randomUUID().slice(0, 6)}`);
   const dataDir = await mkdtemp(path.join(tmpdir(), 'aicall-chaos-'));
-  const names = ['TEMPORAL', 'TEMPORAL_UI_PORT', 'API_PORT', 'MEDIA_GATEWAY_PORT', 'WORKER_METRICS_PORT', 'SIM_TWILIO_PORT', 'SIM_BILLPLZ_PORT',
-    'SIM_AZURE_SPEECH_PORT', 'SIM_OPENROUTER_PORT', 'SIM_ELEVENLABS_PORT', 'DIALER_METRICS_PORT'] as const;
+  const names = [
+    'TEMPORAL',
+    'TEMPORAL_UI_PORT',
+    'API_PORT',
+    'MEDIA_GATEWAY_PORT',
+    'WORKER_METRICS_PORT',
+    'SIM_TWILIO_PORT',
+    'SIM_BILLPLZ_PORT',
+    'SIM_AZURE_SPEECH_PORT',
+    'SIM_OPENROUTER_PORT',
+    'SIM_ELEVENLABS_PORT',
+    'DIALER_METRICS_PORT',
+  ] as const;
   const ports = Object.fromEntries(await Promise.all(names.map(async (n) => [n, String(await freePort())] as const)));
   const server0 = new URL(databaseUrl);
   const pg = opts.pgProxy ? await startPgProxy({ host: server0.hostname, port: Number(server0.port || 5432) }) : undefined;
-  const stackDatabaseUrl = pg ? Object.assign(new URL(databaseUrl), { hostname: '127.0.0.1', port: String(pg.port) }).toString() : databaseUrl;
+  const stackDatabaseUrl = pg
+    ? Object.assign(new URL(databaseUrl), { hostname: '127.0.0.1', port: String(pg.port) }).toString()
+    : databaseUrl;
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     DATABASE_URL: stackDatabaseUrl,
@@ -71,7 +84,14 @@ export async function startChaosStack(opts: ChaosStackOptions = {}): Promise<Cha
     ...opts.env,
   };
   // Start with the real scripts/dev/stack.ts: what is proven here is what `npm run dev` runs.
-  const stack = await startStack({ env, dataDir, quiet: true, temporalInMemory: opts.temporalInMemory, replicas: opts.replicas, log: opts.log ?? (() => {}) }).catch(async (err) => {
+  const stack = await startStack({
+    env,
+    dataDir,
+    quiet: true,
+    temporalInMemory: opts.temporalInMemory,
+    replicas: opts.replicas,
+    log: opts.log ?? (() => {}),
+  }).catch(async (err) => {
     await pg?.close();
     throw err;
   });

@@ -20,7 +20,10 @@ export interface Terminator {
   stop(): Promise<Termination[]>;
 }
 
-export function startTerminator(deps: { temporal: Client; statusOf: (callId: string) => Promise<string>; campaignIds: string[] }, o: { rng: Rng; count: number; intervalMs: [number, number]; log?: (l: string) => void }): Terminator {
+export function startTerminator(
+  deps: { temporal: Client; statusOf: (callId: string) => Promise<string>; campaignIds: string[] },
+  o: { rng: Rng; count: number; intervalMs: [number, number]; log?: (l: string) => void },
+): Terminator {
   const terminations: Termination[] = [];
   let stopping = false;
   let wake = () => {};

@@ -41,13 +41,21 @@ export class ApiClient {
   constructor(readonly baseUrl: string) {}
 
   /** One request; retried on connection errors and 5xx (the API may be restarting) with the same body and headers. */
-  async call<T = any>(method: string, path: string, opts: { key: string; body?: unknown; headers?: Record<string, string>; retryForMs?: number }): Promise<{ status: number; body: T }> {
+  async call<T = any>(
+    method: string,
+    path: string,
+    opts: { key: string; body?: unknown; headers?: Record<string, string>; retryForMs?: number },
+  ): Promise<{ status: number; body: T }> {
     const deadline = Date.now() + (opts.retryForMs ?? 60_000);
     for (let attempt = 0; ; attempt++) {
       try {
         const res = await fetch(this.baseUrl + path, {
           method,
-          headers: { authorization: `Bearer ${opts.key}`, ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}), ...opts.headers },
+          headers: {
+            authorization: `Bearer ${opts.key}`,
+            ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}),
+            ...opts.headers,
+          },
           body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
           signal: AbortSignal.timeout(30_000),
         });
@@ -67,7 +75,11 @@ export class ApiClient {
     }
   }
 
-  async ok<T = any>(method: string, path: string, opts: { key: string; body?: unknown; headers?: Record<string, string> }): Promise<T> {
+  async ok<T = any>(
+    method: string,
+    path: string,
+    opts: { key: string; body?: unknown; headers?: Record<string, string> },
+  ): Promise<T> {
     const r = await this.call<T>(method, path, opts);
     if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(r.body)}`);
     return r.body;
@@ -85,7 +97,12 @@ export function behaviorFor(kind: CalleeKind, rng: Rng, maxTalkMs: number): Call
     case 'failed':
       return { kind: 'failed', afterMs: rng.int(50, 800) };
     case 'voicemail':
-      return { kind: 'voicemail', afterMs: rng.int(200, 1_200), detectMs: rng.int(100, 600), hangupAfterMs: rng.int(1_000, maxTalkMs) };
+      return {
+        kind: 'voicemail',
+        afterMs: rng.int(200, 1_200),
+        detectMs: rng.int(100, 600),
+        hangupAfterMs: rng.int(1_000, maxTalkMs),
+      };
   }
 }
 
@@ -98,21 +115,37 @@ const agent = {
 };
 
 /** Accounts, keys and paid top-ups; returns the tenants without campaigns yet. */
-export async function createTenants(api: ApiClient, adminKey: string, o: WorkloadOptions): Promise<Omit<Tenant, 'campaignId' | 'contacts'>[]> {
+export async function createTenants(
+  api: ApiClient,
+  adminKey: string,
+  o: WorkloadOptions,
+): Promise<Omit<Tenant, 'campaignId' | 'contacts'>[]> {
   const topUpSen = o.topUpSen ?? 5_000;
-  return pool(Array.from({ length: o.accounts }, (_, i) => i), o.parallel ?? 8, async (i) => {
-    const acct = await api.ok<{ id: string }>('POST', '/v1/admin/accounts', {
-      key: adminKey, body: { name: `chaos tenant ${i + 1}`, billingEmail: `tenant${i + 1}@chaos.example`, maxConcurrentCalls: 50 },
-    });
-    const { key } = await api.ok<{ key: string }>('POST', `/v1/admin/accounts/${acct.id}/keys`, { key: adminKey, body: { label: 'chaos' } });
-    const topUpId = await payTopUp(api, key, topUpSen, `chaos-initial-${acct.id}`);
-    return { accountId: acct.id, key, topUpIds: [topUpId] };
-  });
+  return pool(
+    Array.from({ length: o.accounts }, (_, i) => i),
+    o.parallel ?? 8,
+    async (i) => {
+      const acct = await api.ok<{ id: string }>('POST', '/v1/admin/accounts', {
+        key: adminKey,
+        body: { name: `chaos tenant ${i + 1}`, billingEmail: `tenant${i + 1}@chaos.example`, maxConcurrentCalls: 50 },
+      });
+      const { key } = await api.ok<{ key: string }>('POST', `/v1/admin/accounts/${acct.id}/keys`, {
+        key: adminKey,
+        body: { label: 'chaos' },
+      });
+      const topUpId = await payTopUp(api, key, topUpSen, `chaos-initial-${acct.id}`);
+      return { accountId: acct.id, key, topUpIds: [topUpId] };
+    },
+  );
 }
 
 /** A top-up paid on the Billplz simulator's page, waited for until the API reports it paid. */
 export async function payTopUp(api: ApiClient, key: string, amountSen: number, idempotencyKey: string): Promise<string> {
-  const t = await api.ok<{ id: string; paymentUrl: string | null; status: string }>('POST', '/v1/credits/topups', { key, body: { amount: amountSen }, headers: { 'idempotency-key': idempotencyKey } });
+  const t = await api.ok<{ id: string; paymentUrl: string | null; status: string }>('POST', '/v1/credits/topups', {
+    key,
+    body: { amount: amountSen },
+    headers: { 'idempotency-key': idempotencyKey },
+  });
   if (!t.paymentUrl) throw new Error(`top-up ${t.id} has no payment URL (status ${t.status})`);
   const paid = await fetch(`${t.paymentUrl}/pay`, { method: 'POST', redirect: 'manual' });
   if (paid.status !== 302) throw new Error(`paying top-up ${t.id}: simulator answered ${paid.status}`);
@@ -129,7 +162,12 @@ export async function payTopUp(api: ApiClient, key: string, amountSen: number, i
  * One campaign per tenant with its share of the contacts, each contact's callee behaviour drawn
  * from the mix and registered with the Twilio simulator. Not started.
  */
-export async function createCampaigns(api: ApiClient, twilio: SimControl, tenants: Omit<Tenant, 'campaignId' | 'contacts'>[], o: WorkloadOptions): Promise<Tenant[]> {
+export async function createCampaigns(
+  api: ApiClient,
+  twilio: SimControl,
+  tenants: Omit<Tenant, 'campaignId' | 'contacts'>[],
+  o: WorkloadOptions,
+): Promise<Tenant[]> {
   const mix = o.mix ?? DEFAULT_MIX;
   const maxTalkMs = o.maxTalkMs ?? 5_000;
   const base = o.phoneBase ?? 1_000_000;
@@ -144,22 +182,27 @@ export async function createCampaigns(api: ApiClient, twilio: SimControl, tenant
   await twilio.setScenario({ numbers });
   return pool(tenants, o.parallel ?? 8, async (t, i) => {
     const contacts = perTenant[i]!;
-    const { campaign, contacts: report } = await api.ok<{ campaign: { id: string }; contacts: { accepted: number } }>('POST', '/v1/campaigns', {
-      key: t.key,
-      body: {
-        name: `chaos campaign ${i + 1}`,
-        agent,
-        settings: {
-          maxConcurrentCalls: o.maxConcurrentCalls ?? 5,
-          retry: { maxAttempts: 2, backoffSec: 1, retryOn: ['no_answer', 'busy'] },
-          maxDurationSec: 10,
-          ringTimeoutSec: 5,
-          voicemailPolicy: 'hangup',
+    const { campaign, contacts: report } = await api.ok<{ campaign: { id: string }; contacts: { accepted: number } }>(
+      'POST',
+      '/v1/campaigns',
+      {
+        key: t.key,
+        body: {
+          name: `chaos campaign ${i + 1}`,
+          agent,
+          settings: {
+            maxConcurrentCalls: o.maxConcurrentCalls ?? 5,
+            retry: { maxAttempts: 2, backoffSec: 1, retryOn: ['no_answer', 'busy'] },
+            maxDurationSec: 10,
+            ringTimeoutSec: 5,
+            voicemailPolicy: 'hangup',
+          },
+          contacts: contacts.map((c) => ({ phone: c.phone })),
         },
-        contacts: contacts.map((c) => ({ phone: c.phone })),
       },
-    });
-    if (report.accepted !== contacts.length) throw new Error(`campaign ${campaign.id}: ${report.accepted} of ${contacts.length} contacts accepted`);
+    );
+    if (report.accepted !== contacts.length)
+      throw new Error(`campaign ${campaign.id}: ${report.accepted} of ${contacts.length} contacts accepted`);
     return { ...t, campaignId: campaign.id, contacts };
   });
 }

@@ -11,7 +11,11 @@ export type Schemas = components['schemas'];
 export type AicallClient = Client<paths>;
 
 export class ApiError extends Error {
-  constructor(readonly status: number, readonly body: unknown, message: string) {
+  constructor(
+    readonly status: number,
+    readonly body: unknown,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -40,7 +44,11 @@ export function createAicallClient(origin: string, apiKey: string, opts: ClientO
       await new Promise((r) => setTimeout(r, Math.max(0.2, Math.min(Number.isFinite(wait) ? wait : 1, 5)) * 1000));
     }
   };
-  return createClient<paths>({ baseUrl: origin.replace(/\/+$/, ''), headers: { authorization: `Bearer ${apiKey}` }, fetch: fetchWithRetry });
+  return createClient<paths>({
+    baseUrl: origin.replace(/\/+$/, ''),
+    headers: { authorization: `Bearer ${apiKey}` },
+    fetch: fetchWithRetry,
+  });
 }
 
 /**
@@ -51,5 +59,9 @@ export async function ok<T, E>(call: Promise<{ data?: T; error?: E; response: Re
   const { data, error, response } = await call;
   if (response.ok) return data as T;
   const message = (error as { message?: string } | undefined)?.message ?? response.statusText;
-  throw new ApiError(response.status, error, `${response.url ? new URL(response.url).pathname : ''}: ${response.status} ${message}`);
+  throw new ApiError(
+    response.status,
+    error,
+    `${response.url ? new URL(response.url).pathname : ''}: ${response.status} ${message}`,
+  );
 }

@@ -14,11 +14,23 @@ export interface Account {
   createdAt: string;
 }
 
-const accountColumns = (sql: Sql) => sql`id, name, currency, billing_email as "billingEmail", max_concurrent_calls as "maxConcurrentCalls",
+const accountColumns = (
+  sql: Sql,
+) => sql`id, name, currency, billing_email as "billingEmail", max_concurrent_calls as "maxConcurrentCalls",
   low_balance_threshold as "lowBalanceThreshold", status, created_at as "createdAt"`;
 
 /** `id`, when given (derived from an Idempotency-Key), makes a second call return the first account. */
-export async function createAccount(sql: Sql, a: { id?: string; name: string; currency?: string; billingEmail?: string; maxConcurrentCalls?: number; lowBalanceThreshold?: number }): Promise<Account> {
+export async function createAccount(
+  sql: Sql,
+  a: {
+    id?: string;
+    name: string;
+    currency?: string;
+    billingEmail?: string;
+    maxConcurrentCalls?: number;
+    lowBalanceThreshold?: number;
+  },
+): Promise<Account> {
   const [row] = await sql<Account[]>`
     insert into accounts (id, name, currency, billing_email, max_concurrent_calls, low_balance_threshold)
     values (coalesce(${a.id ?? null}::uuid, gen_random_uuid()), ${a.name}, ${a.currency ?? 'USD'}, ${a.billingEmail ?? null}, ${a.maxConcurrentCalls ?? 20}, ${a.lowBalanceThreshold ?? 10_000_000})
@@ -58,7 +70,17 @@ export async function issueKey(sql: Sql, k: { accountId: string | null; role: Ro
 }
 
 export async function listKeys(sql: Sql, accountId: string) {
-  return sql<{ id: string; prefix: string; role: Role; label: string | null; createdAt: string; revokedAt: string | null; lastUsedAt: string | null }[]>`
+  return sql<
+    {
+      id: string;
+      prefix: string;
+      role: Role;
+      label: string | null;
+      createdAt: string;
+      revokedAt: string | null;
+      lastUsedAt: string | null;
+    }[]
+  >`
     select id, prefix, role, label, created_at as "createdAt", revoked_at as "revokedAt", last_used_at as "lastUsedAt"
     from api_keys where account_id = ${accountId} order by created_at`;
 }
@@ -72,12 +94,19 @@ export async function revokeKey(sql: Sql, keyId: string): Promise<boolean | unde
 }
 
 /** Alert settings an account's owner edits (the console); the rule lives here so an API route can share it. */
-export const AlertSettingsSchema = z.object({
-  alertWebhookUrl: z.union([z.literal(''), z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2_000)]).transform((u) => u || null),
-  lowBalanceThreshold: z.number().int().min(0, 'must be 0 or more (0 switches the alert off)').max(1e15),
-}).strict();
+export const AlertSettingsSchema = z
+  .object({
+    alertWebhookUrl: z
+      .union([z.literal(''), z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2_000)])
+      .transform((u) => u || null),
+    lowBalanceThreshold: z.number().int().min(0, 'must be 0 or more (0 switches the alert off)').max(1e15),
+  })
+  .strict();
 
-export async function alertSettings(sql: Sql, accountId: string): Promise<{ alertWebhookUrl: string | null; lowBalanceThreshold: number } | undefined> {
+export async function alertSettings(
+  sql: Sql,
+  accountId: string,
+): Promise<{ alertWebhookUrl: string | null; lowBalanceThreshold: number } | undefined> {
   const [row] = await sql<{ alertWebhookUrl: string | null; lowBalanceThreshold: number }[]>`
     select alert_webhook_url as "alertWebhookUrl", low_balance_threshold as "lowBalanceThreshold" from accounts where id = ${accountId}`;
   return row;

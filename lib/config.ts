@@ -27,7 +27,10 @@ export type Vendor = keyof typeof VENDORS;
 
 const EnvSchema = z.object({
   NODE_ENV: z.preprocess(emptyToUndefined, z.enum(['development', 'test', 'production']).default('development')),
-  LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
+  LOG_LEVEL: z.preprocess(
+    emptyToUndefined,
+    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ),
   DATABASE_URL: url('postgres://postgres@127.0.0.1:5432/aicall'),
   TEMPORAL_ADDRESS: z.preprocess(emptyToUndefined, z.string().default('127.0.0.1:7233')),
   TEMPORAL_NAMESPACE: z.preprocess(emptyToUndefined, z.string().default('default')),
@@ -70,7 +73,13 @@ const EnvSchema = z.object({
   /** Media gateway: silence before the agent re-prompts (then ends the call), unless the campaign sets its own. */
   MEDIA_SILENCE_TIMEOUT_SEC: int(10, 2),
   /** Media gateway: a keypad entry of exactly this key asks not to be called again (outcome opt_out); unset = no key. */
-  MEDIA_OPT_OUT_DIGIT: z.preprocess(emptyToUndefined, z.string().regex(/^[0-9*]$/, 'one key: 0-9 or *').optional()),
+  MEDIA_OPT_OUT_DIGIT: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^[0-9*]$/, 'one key: 0-9 or *')
+      .optional(),
+  ),
   /** Drain on SIGTERM: how long a process keeps serving while saying "draining" on /healthz, so the load balancer takes it out before it stops accepting (≥ 2 health-check intervals). */
   DRAIN_HEALTH_DELAY_MS: int(2_500, 0),
   /** Drain on SIGTERM: how long the API waits for requests in flight before closing their connections. */
@@ -107,7 +116,13 @@ const EnvSchema = z.object({
   /** Overrides of the default price list (lib/pricing), JSON; e.g. {"chargeMicroPerMinute":250000}. */
   PRICE_LIST_JSON: opt,
   /** Development only: let webhook endpoints be on loopback, private or link-local addresses (SSRF guard off). */
-  WEBHOOK_ALLOW_PRIVATE_URLS: z.preprocess(emptyToUndefined, z.enum(['true', 'false', '1', '0']).default('false').transform((v) => v === 'true' || v === '1')),
+  WEBHOOK_ALLOW_PRIVATE_URLS: z.preprocess(
+    emptyToUndefined,
+    z
+      .enum(['true', 'false', '1', '0'])
+      .default('false')
+      .transform((v) => v === 'true' || v === '1'),
+  ),
   /** A webhook endpoint whose every delivery failed for this many hours is disabled and raises an alert. */
   WEBHOOK_DISABLE_AFTER_HOURS: int(120, 1),
   /** Call recordings: the local store's directory, and the gateway's spool while a call is recorded; `off` records nothing. */
@@ -122,7 +137,13 @@ const EnvSchema = z.object({
   RECORDINGS_S3_SECRET_ACCESS_KEY: opt,
   RECORDINGS_S3_PREFIX: opt,
   /** How often the retention Schedule deletes recordings older than their account's retention. */
-  RECORDINGS_RETENTION_EVERY: z.preprocess(emptyToUndefined, z.string().regex(/^\d+ (minutes?|hours?|days?)$/, 'must be like "1 hour"').default('1 hour')),
+  RECORDINGS_RETENTION_EVERY: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^\d+ (minutes?|hours?|days?)$/, 'must be like "1 hour"')
+      .default('1 hour'),
+  ),
 });
 
 export type Env = z.infer<typeof EnvSchema>;

@@ -5,14 +5,26 @@ import { pino, type DestinationStream, type Logger } from 'pino';
  * number in a log line in the first place (use maskPhone).
  */
 export function createLogger(name: string, level = process.env.LOG_LEVEL ?? 'info', destination?: DestinationStream): Logger {
-  return pino({
-    name,
-    level,
-    redact: {
-      paths: ['*.authorization', '*.Authorization', '*.password', '*.token', '*.apiKey', '*.key_hash', 'req.headers.authorization', 'req.headers["x-twilio-signature"]'],
-      censor: '[redacted]',
+  return pino(
+    {
+      name,
+      level,
+      redact: {
+        paths: [
+          '*.authorization',
+          '*.Authorization',
+          '*.password',
+          '*.token',
+          '*.apiKey',
+          '*.key_hash',
+          'req.headers.authorization',
+          'req.headers["x-twilio-signature"]',
+        ],
+        censor: '[redacted]',
+      },
     },
-  }, destination);
+    destination,
+  );
 }
 
 /** "+60123456789" -> "…6789": the last four digits, as in the Temporal memo. */

@@ -53,8 +53,7 @@ export function setActiveCallsSource(fn: ActiveSource | undefined) {
 // Per-turn latencies of the media loop, in seconds from the caller's end of speech. Buckets span
 // the range that matters for conversation (100 ms .. 5 s).
 const LATENCY_BUCKETS = [0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10];
-const latency = (name: string, help: string) =>
-  new Histogram({ name, help, buckets: LATENCY_BUCKETS, registers: [registry] });
+const latency = (name: string, help: string) => new Histogram({ name, help, buckets: LATENCY_BUCKETS, registers: [registry] });
 export const turnLatency = {
   sttFinal: latency('aicall_turn_stt_final_seconds', 'End of caller speech to STT final result'),
   llmFirstToken: latency('aicall_turn_llm_first_token_seconds', 'STT final to first LLM token'),
@@ -64,14 +63,22 @@ export const turnLatency = {
 };
 
 /** Media gateway: streams open now, streams closed by reason, barge-ins, undelivered signal attempts. */
-export const gatewayStreamsActive = new Gauge({ name: 'aicall_gateway_streams_active', help: 'Media streams open on this gateway', registers: [registry] });
+export const gatewayStreamsActive = new Gauge({
+  name: 'aicall_gateway_streams_active',
+  help: 'Media streams open on this gateway',
+  registers: [registry],
+});
 export const gatewayStreamsClosed = new Counter({
   name: 'aicall_gateway_streams_closed_total',
   help: 'Media streams closed, by reason (end_call, caller_hangup, silence_timeout, transfer, error, bad_token, malformed, unknown_call, ...)',
   labelNames: ['reason'] as const,
   registers: [registry],
 });
-export const gatewayBargeIns = new Counter({ name: 'aicall_gateway_barge_ins_total', help: 'Agent speech interrupted by the caller', registers: [registry] });
+export const gatewayBargeIns = new Counter({
+  name: 'aicall_gateway_barge_ins_total',
+  help: 'Agent speech interrupted by the caller',
+  registers: [registry],
+});
 export const gatewaySignalFailures = new Counter({
   name: 'aicall_gateway_signal_failures_total',
   help: 'Failed attempts to signal a call workflow (each is retried), by signal',
@@ -158,7 +165,11 @@ export function metricsHandler(reg: Registry = metricsRegistry()): RequestHandle
 }
 
 /** A tiny HTTP server exposing only /metrics, for processes without express (the worker). */
-export async function startMetricsServer(port: number, reg: Registry = metricsRegistry(), host = '0.0.0.0'): Promise<{ server: Server; port: number; close: () => Promise<void> }> {
+export async function startMetricsServer(
+  port: number,
+  reg: Registry = metricsRegistry(),
+  host = '0.0.0.0',
+): Promise<{ server: Server; port: number; close: () => Promise<void> }> {
   const server = createServer(async (req, res) => {
     if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
@@ -178,6 +189,10 @@ export async function startMetricsServer(port: number, reg: Registry = metricsRe
   return {
     server,
     port: (server.address() as AddressInfo).port,
-    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }

@@ -27,7 +27,12 @@ export async function migrate(url: string, dir = MIGRATIONS_DIR): Promise<Applie
     await sql`create table if not exists schema_migrations (
       version text primary key, name text not null, checksum text not null,
       applied_at timestamptz not null default now())`;
-    const done = new Map((await sql<{ version: string; checksum: string }[]>`select version, checksum from schema_migrations`).map((r) => [r.version, r.checksum]));
+    const done = new Map(
+      (await sql<{ version: string; checksum: string }[]>`select version, checksum from schema_migrations`).map((r) => [
+        r.version,
+        r.checksum,
+      ]),
+    );
     for (const file of files) {
       const version = file.split('_')[0]!;
       const text = await readFile(path.join(dir, file), 'utf8');

@@ -37,8 +37,14 @@ async function journalProviderError(sql: Sql, log: Logger, e: ProviderError): Pr
  * Azure's CancellationErrorCode names, ElevenLabs adapter codes, the gateway's own stall timeout.
  */
 const PROVIDER_FAULT_CODES = new Set([
-  'ConnectionFailure', 'ServiceTimeout', 'ServiceError', 'StartFailed', 'ConnectionLost', // azure
-  'closed', 'connect', 'vendor', // elevenlabs
+  'ConnectionFailure',
+  'ServiceTimeout',
+  'ServiceError',
+  'StartFailed',
+  'ConnectionLost', // azure
+  'closed',
+  'connect',
+  'vendor', // elevenlabs
   'first_token_timeout', // openrouter: no first token in time
 ]);
 
@@ -53,6 +59,10 @@ export function isProviderFault(code: string | number | undefined): boolean {
 export function journalObservedProviderErrors(sql: Sql, log: Logger): () => void {
   return observeProviderErrors((vendor, code) => {
     if (!isProviderFault(code)) return;
-    void journalProviderError(sql, log, typeof code === 'number' ? { vendor, code, httpStatus: code } : { vendor, code, unavailable: true });
+    void journalProviderError(
+      sql,
+      log,
+      typeof code === 'number' ? { vendor, code, httpStatus: code } : { vendor, code, unavailable: true },
+    );
   });
 }

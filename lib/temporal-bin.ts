@@ -23,7 +23,9 @@ export function temporalCliPath(): string {
 }
 
 export function temporalTestServerPath(): string {
-  const p = process.env.TEMPORAL_TEST_SERVER_PATH ?? (existsSync(venvBin('temporal-test-server')) ? venvBin('temporal-test-server') : undefined);
+  const p =
+    process.env.TEMPORAL_TEST_SERVER_PATH ??
+    (existsSync(venvBin('temporal-test-server')) ? venvBin('temporal-test-server') : undefined);
   if (!p) throw new Error('Temporal test server not found: run `npm run setup`');
   return p;
 }

@@ -15,10 +15,20 @@ import { ConfigError, type Config } from './config';
  * environment configuration, with its rules: an API key or any TLS setting turns TLS on,
  * TEMPORAL_TLS=false turns it off, a file (…_PATH) or inline PEM (…_DATA) but not both.
  */
-export type TemporalConfig = Pick<Config,
-  | 'TEMPORAL_ADDRESS' | 'TEMPORAL_NAMESPACE' | 'TEMPORAL_API_KEY' | 'TEMPORAL_TLS'
-  | 'TEMPORAL_TLS_CLIENT_CERT_PATH' | 'TEMPORAL_TLS_CLIENT_CERT_DATA' | 'TEMPORAL_TLS_CLIENT_KEY_PATH' | 'TEMPORAL_TLS_CLIENT_KEY_DATA'
-  | 'TEMPORAL_TLS_SERVER_CA_CERT_PATH' | 'TEMPORAL_TLS_SERVER_CA_CERT_DATA' | 'TEMPORAL_TLS_SERVER_NAME'>;
+export type TemporalConfig = Pick<
+  Config,
+  | 'TEMPORAL_ADDRESS'
+  | 'TEMPORAL_NAMESPACE'
+  | 'TEMPORAL_API_KEY'
+  | 'TEMPORAL_TLS'
+  | 'TEMPORAL_TLS_CLIENT_CERT_PATH'
+  | 'TEMPORAL_TLS_CLIENT_CERT_DATA'
+  | 'TEMPORAL_TLS_CLIENT_KEY_PATH'
+  | 'TEMPORAL_TLS_CLIENT_KEY_DATA'
+  | 'TEMPORAL_TLS_SERVER_CA_CERT_PATH'
+  | 'TEMPORAL_TLS_SERVER_CA_CERT_DATA'
+  | 'TEMPORAL_TLS_SERVER_NAME'
+>;
 
 export interface TemporalConnectionOptions {
   address: string;
@@ -43,7 +53,8 @@ function pem(config: Partial<TemporalConfig>, name: Pem): Buffer | undefined {
     }
   }
   if (text === undefined) return undefined;
-  if (!text.includes('-----BEGIN ')) throw new ConfigError(`TEMPORAL_TLS_${name}_${path ? 'PATH' : 'DATA'}: not PEM (no -----BEGIN line)`);
+  if (!text.includes('-----BEGIN '))
+    throw new ConfigError(`TEMPORAL_TLS_${name}_${path ? 'PATH' : 'DATA'}: not PEM (no -----BEGIN line)`);
   return Buffer.from(text);
 }
 
@@ -52,20 +63,26 @@ export function temporalConnectionOptions(config: TemporalConfig): TemporalConne
   const key = pem(config, 'CLIENT_KEY');
   const ca = pem(config, 'SERVER_CA_CERT');
   if (!!crt !== !!key) {
-    throw new ConfigError(`Temporal mTLS is half-configured: a client ${crt ? 'certificate without its key' : 'key without its certificate'}. Set both TEMPORAL_TLS_CLIENT_CERT_* and TEMPORAL_TLS_CLIENT_KEY_*, or neither.`);
+    throw new ConfigError(
+      `Temporal mTLS is half-configured: a client ${crt ? 'certificate without its key' : 'key without its certificate'}. Set both TEMPORAL_TLS_CLIENT_CERT_* and TEMPORAL_TLS_CLIENT_KEY_*, or neither.`,
+    );
   }
   const anyTls = !!(crt || ca || config.TEMPORAL_TLS_SERVER_NAME || config.TEMPORAL_API_KEY);
   const on = config.TEMPORAL_TLS === 'true' || (config.TEMPORAL_TLS !== 'false' && anyTls);
   if (!on && (crt || ca || config.TEMPORAL_TLS_SERVER_NAME)) {
-    throw new ConfigError('TEMPORAL_TLS=false, but TLS certificates or a server name are set: remove them or the TEMPORAL_TLS=false');
+    throw new ConfigError(
+      'TEMPORAL_TLS=false, but TLS certificates or a server name are set: remove them or the TEMPORAL_TLS=false',
+    );
   }
   return {
     address: config.TEMPORAL_ADDRESS,
-    tls: on ? {
-      ...(config.TEMPORAL_TLS_SERVER_NAME ? { serverNameOverride: config.TEMPORAL_TLS_SERVER_NAME } : {}),
-      ...(ca ? { serverRootCACertificate: ca } : {}),
-      ...(crt && key ? { clientCertPair: { crt, key } } : {}),
-    } : false,
+    tls: on
+      ? {
+          ...(config.TEMPORAL_TLS_SERVER_NAME ? { serverNameOverride: config.TEMPORAL_TLS_SERVER_NAME } : {}),
+          ...(ca ? { serverRootCACertificate: ca } : {}),
+          ...(crt && key ? { clientCertPair: { crt, key } } : {}),
+        }
+      : false,
     ...(config.TEMPORAL_API_KEY ? { apiKey: config.TEMPORAL_API_KEY } : {}),
   };
 }
@@ -77,7 +94,9 @@ export function describeTemporalTarget(config: TemporalConfig): string {
   const how = [
     'TLS',
     o.tls.serverNameOverride ? `server name ${o.tls.serverNameOverride}` : undefined,
-    o.tls.serverRootCACertificate ? `CA from TEMPORAL_TLS_SERVER_CA_CERT_${config.TEMPORAL_TLS_SERVER_CA_CERT_PATH ? `PATH ${config.TEMPORAL_TLS_SERVER_CA_CERT_PATH}` : 'DATA'}` : 'the system CAs',
+    o.tls.serverRootCACertificate
+      ? `CA from TEMPORAL_TLS_SERVER_CA_CERT_${config.TEMPORAL_TLS_SERVER_CA_CERT_PATH ? `PATH ${config.TEMPORAL_TLS_SERVER_CA_CERT_PATH}` : 'DATA'}`
+      : 'the system CAs',
     o.tls.clientCertPair ? 'client certificate' : undefined,
     o.apiKey ? 'API key' : undefined,
   ].filter(Boolean);
@@ -96,9 +115,13 @@ export async function probeTls(options: TemporalConnectionOptions, timeoutMs = 5
   const port = Number(options.address.slice(i + 1)) || 7233;
   return new Promise((resolve) => {
     const socket = tls.connect({
-      host, port, ALPNProtocols: ['h2'],
+      host,
+      port,
+      ALPNProtocols: ['h2'],
       servername: t.serverNameOverride ?? (net.isIP(host) ? undefined : host),
-      ...(t.serverNameOverride ? { checkServerIdentity: (_h: string, cert: tls.PeerCertificate) => tls.checkServerIdentity(t.serverNameOverride!, cert) } : {}),
+      ...(t.serverNameOverride
+        ? { checkServerIdentity: (_h: string, cert: tls.PeerCertificate) => tls.checkServerIdentity(t.serverNameOverride!, cert) }
+        : {}),
       ...(t.serverRootCACertificate ? { ca: Buffer.from(t.serverRootCACertificate) } : {}),
       ...(t.clientCertPair ? { cert: Buffer.from(t.clientCertPair.crt), key: Buffer.from(t.clientCertPair.key) } : {}),
     });
@@ -108,7 +131,9 @@ export async function probeTls(options: TemporalConnectionOptions, timeoutMs = 5
       resolve(why);
     };
     const timer = setTimeout(() => done(`no TLS handshake within ${timeoutMs} ms`), timeoutMs);
-    socket.on('error', (err: NodeJS.ErrnoException) => done(`TLS handshake failed: ${err.message}${err.code ? ` (${err.code})` : ''}`));
+    socket.on('error', (err: NodeJS.ErrnoException) =>
+      done(`TLS handshake failed: ${err.message}${err.code ? ` (${err.code})` : ''}`),
+    );
     // with TLS 1.3 the server judges the client's certificate after our side is done: wait for its verdict
     socket.on('secureConnect', () => setTimeout(() => done(undefined), 300));
   });
@@ -120,9 +145,11 @@ export async function temporalConnectError(config: TemporalConfig, err: unknown)
   let cause = err instanceof Error ? err.message : String(err);
   const handshake = await probeTls(options).catch(() => undefined);
   if (handshake) cause = `${handshake}; the SDK said: ${cause}`;
-  const hint = !options.tls ? ''
-    : /certificate|UnknownIssuer|unknown ca|self[- ]signed|verify|altnames|Hostname/i.test(handshake ?? '') && !/certificate required/i.test(handshake ?? '')
-      ? ' — the server\'s certificate was not accepted: check TEMPORAL_TLS_SERVER_CA_CERT_* (the CA that signed it) and TEMPORAL_TLS_SERVER_NAME (a name it carries)'
+  const hint = !options.tls
+    ? ''
+    : /certificate|UnknownIssuer|unknown ca|self[- ]signed|verify|altnames|Hostname/i.test(handshake ?? '') &&
+        !/certificate required/i.test(handshake ?? '')
+      ? " — the server's certificate was not accepted: check TEMPORAL_TLS_SERVER_CA_CERT_* (the CA that signed it) and TEMPORAL_TLS_SERVER_NAME (a name it carries)"
       : /certificate required|bad certificate|unknown ca|alert/i.test(handshake ?? '')
         ? ' — the server did not accept our client certificate: check TEMPORAL_TLS_CLIENT_CERT_* and TEMPORAL_TLS_CLIENT_KEY_*'
         : '';

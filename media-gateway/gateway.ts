@@ -58,7 +58,10 @@ export async function startMediaGateway(opts: MediaGatewayOptions): Promise<Medi
   const server = createServer((req, res) => {
     const p = (req.url ?? '/').split('?')[0];
     if (req.method === 'GET' && p === '/healthz') {
-      if (draining) res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: false, status: 'draining', streams: sessions.size }));
+      if (draining)
+        res
+          .writeHead(503, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ ok: false, status: 'draining', streams: sessions.size }));
       else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, streams: sessions.size }));
       return;
     }
@@ -76,7 +79,9 @@ export async function startMediaGateway(opts: MediaGatewayOptions): Promise<Medi
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const reject = (status: number, text: string) => {
       opts.log.warn({ status, reason: text }, 'media stream upgrade refused');
-      socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`);
+      socket.end(
+        `HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
+      );
     };
     socket.on('error', () => {});
     if ((req.url ?? '/').split('?')[0] !== path) return reject(404, 'Not Found');
@@ -132,7 +137,8 @@ export async function startMediaGateway(opts: MediaGatewayOptions): Promise<Medi
         deadline,
       ]);
       const left = [...sessions];
-      if (!allDone && left.length) opts.log.warn({ ending: left.length, limitMs }, 'drain limit reached: ending the calls still live');
+      if (!allDone && left.length)
+        opts.log.warn({ ending: left.length, limitMs }, 'drain limit reached: ending the calls still live');
       await gateway.close(graceMs);
       return { finished: drained.size - left.length, ended: left.length };
     },

@@ -66,7 +66,11 @@ let stopping = false;
 const stop = async () => {
   if (stopping) return;
   stopping = true;
-  const r = await gateway.drain({ healthDelayMs: config.DRAIN_HEALTH_DELAY_MS, limitMs: config.MEDIA_DRAIN_LIMIT_SEC * 1000, graceMs: 10_000 });
+  const r = await gateway.drain({
+    healthDelayMs: config.DRAIN_HEALTH_DELAY_MS,
+    limitMs: config.MEDIA_DRAIN_LIMIT_SEC * 1000,
+    graceMs: 10_000,
+  });
   log.info(r, 'media gateway drained');
   await Promise.allSettled([temporal.connection.close(), sql.end({ timeout: 5 })]);
   process.exit(0);

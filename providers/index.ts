@@ -19,7 +19,10 @@ type TtsConfig = Pick<Config, 'vendors' | 'ELEVENLABS_API_KEY' | 'ELEVENLABS_BAS
 const REAL_OPENROUTER = /^https:\/\/openrouter\.ai(\/|$)/;
 const REAL_ELEVENLABS = /^https:\/\/api\.elevenlabs\.io(\/|$)/;
 
-export function createSpeechToText(config: SttConfig, opts: { defaultSegmentationSilenceMs?: number; maxHoldMs?: number } = {}): SpeechToText {
+export function createSpeechToText(
+  config: SttConfig,
+  opts: { defaultSegmentationSilenceMs?: number; maxHoldMs?: number } = {},
+): SpeechToText {
   if (config.vendors.azure === 'live') {
     return new AzureSpeechToText({
       key: config.AZURE_SPEECH_KEY!,
@@ -29,17 +32,26 @@ export function createSpeechToText(config: SttConfig, opts: { defaultSegmentatio
     });
   }
   if (!config.AZURE_SPEECH_ENDPOINT) {
-    throw new Error('Azure Speech runs against its simulator (no AZURE_SPEECH_* credentials) but AZURE_SPEECH_ENDPOINT is unset: start sim/azure-speech or configure Azure');
+    throw new Error(
+      'Azure Speech runs against its simulator (no AZURE_SPEECH_* credentials) but AZURE_SPEECH_ENDPOINT is unset: start sim/azure-speech or configure Azure',
+    );
   }
   return new AzureSpeechToText({ key: SIM_CREDENTIALS.azureSpeechKey, endpoint: config.AZURE_SPEECH_ENDPOINT, ...opts });
 }
 
 export function createChatModel(config: LlmConfig, opts: { maxAttempts?: number; retryBaseMs?: number } = {}): ChatModel {
   if (config.vendors.openrouter === 'live') {
-    return new OpenRouterChatModel({ apiKey: config.OPENROUTER_API_KEY!, baseURL: config.OPENROUTER_BASE_URL, appName: 'aicall', ...opts });
+    return new OpenRouterChatModel({
+      apiKey: config.OPENROUTER_API_KEY!,
+      baseURL: config.OPENROUTER_BASE_URL,
+      appName: 'aicall',
+      ...opts,
+    });
   }
   if (REAL_OPENROUTER.test(config.OPENROUTER_BASE_URL)) {
-    throw new Error('OpenRouter runs against its simulator (no OPENROUTER_API_KEY) but OPENROUTER_BASE_URL is the real service: start sim/openrouter or configure OpenRouter');
+    throw new Error(
+      'OpenRouter runs against its simulator (no OPENROUTER_API_KEY) but OPENROUTER_BASE_URL is the real service: start sim/openrouter or configure OpenRouter',
+    );
   }
   return new OpenRouterChatModel({ apiKey: SIM_CREDENTIALS.openrouterApiKey, baseURL: config.OPENROUTER_BASE_URL, ...opts });
 }
@@ -49,7 +61,9 @@ export function createTextToSpeech(config: TtsConfig): TextToSpeech {
     return new ElevenLabsTextToSpeech({ apiKey: config.ELEVENLABS_API_KEY!, baseUrl: config.ELEVENLABS_BASE_URL });
   }
   if (REAL_ELEVENLABS.test(config.ELEVENLABS_BASE_URL)) {
-    throw new Error('ElevenLabs runs against its simulator (no ELEVENLABS_API_KEY) but ELEVENLABS_BASE_URL is the real service: start sim/elevenlabs or configure ElevenLabs');
+    throw new Error(
+      'ElevenLabs runs against its simulator (no ELEVENLABS_API_KEY) but ELEVENLABS_BASE_URL is the real service: start sim/elevenlabs or configure ElevenLabs',
+    );
   }
   return new ElevenLabsTextToSpeech({ apiKey: SIM_CREDENTIALS.elevenlabsApiKey, baseUrl: config.ELEVENLABS_BASE_URL });
 }

@@ -117,7 +117,9 @@ export interface ChatRequest {
   tools?: ToolSpec[];
   signal?: AbortSignal;
   /** Structured output (OpenAI's `response_format`, which OpenRouter passes on), e.g. a JSON schema. */
-  responseFormat?: { type: 'json_schema'; json_schema: { name: string; strict: boolean; schema: Record<string, unknown> } } | { type: 'json_object' };
+  responseFormat?:
+    | { type: 'json_schema'; json_schema: { name: string; strict: boolean; schema: Record<string, unknown> } }
+    | { type: 'json_object' };
 }
 
 export interface ChatModel {

@@ -40,8 +40,13 @@ const fail = (msg: string): never => {
 const { positionals, values } = parseArgs({
   allowPositionals: true,
   options: {
-    name: { type: 'string' }, email: { type: 'string' }, 'max-concurrent': { type: 'string' },
-    account: { type: 'string' }, role: { type: 'string' }, label: { type: 'string' }, 'platform-admin': { type: 'boolean' },
+    name: { type: 'string' },
+    email: { type: 'string' },
+    'max-concurrent': { type: 'string' },
+    account: { type: 'string' },
+    role: { type: 'string' },
+    label: { type: 'string' },
+    'platform-admin': { type: 'boolean' },
   },
 });
 const [noun, verb, arg] = positionals;
@@ -68,7 +73,9 @@ try {
       accountId = values.account!;
     }
     const k = await issueKey(sql, { accountId, role, label: values.label });
-    console.log(`key id: ${k.id}\nrole:   ${k.role}\nkey:    ${k.key}\n\nThe key is shown once and stored only as a hash: copy it now.`);
+    console.log(
+      `key id: ${k.id}\nrole:   ${k.role}\nkey:    ${k.key}\n\nThe key is shown once and stored only as a hash: copy it now.`,
+    );
   } else if (noun === 'keys' && verb === 'revoke') {
     if (!arg || !uuid.test(arg)) fail('KEY_ID (a UUID) is required');
     const was = await revokeKey(sql, arg!);
@@ -76,7 +83,11 @@ try {
     console.log(was ? `revoked ${arg}` : `${arg} was already revoked`);
   } else if (noun === 'users' && (verb === 'create-admin' || verb === 'invite' || verb === 'login-link')) {
     const config = loadConfig();
-    console.log(await consoleUserLink(sql, config, verb, { email: values.email, account: values.account, role: values.role }).catch((err: Error) => fail(err.message)));
+    console.log(
+      await consoleUserLink(sql, config, verb, { email: values.email, account: values.account, role: values.role }).catch(
+        (err: Error) => fail(err.message),
+      ),
+    );
   } else {
     fail(noun ? `unknown command: ${positionals.join(' ')}` : 'no command');
   }

@@ -33,16 +33,23 @@ async function main(cmd: string | undefined) {
   }
   if (cmd === 'check') {
     const stale = [];
-    for (const [file, want] of [[DOC, doc], [TYPES, types]] as const) {
+    for (const [file, want] of [
+      [DOC, doc],
+      [TYPES, types],
+    ] as const) {
       const have = await readFile(file, 'utf8').catch(() => '');
       if (have !== want) stale.push(path.relative(root, file));
     }
     if (stale.length) {
-      console.error(`contract: ${stale.join(' and ')} not what api/contract generates: run \`npm run contract:generate\` and commit`);
+      console.error(
+        `contract: ${stale.join(' and ')} not what api/contract generates: run \`npm run contract:generate\` and commit`,
+      );
       process.exit(1);
     }
     const lint = spawnSync(path.join(root, 'node_modules/.bin/redocly'), ['lint', DOC, '--format=stylish'], {
-      cwd: root, stdio: 'inherit', env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' },
+      cwd: root,
+      stdio: 'inherit',
+      env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' },
     });
     process.exit(lint.status ?? 1);
   }

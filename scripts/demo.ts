@@ -68,7 +68,8 @@ try {
   mkdirSync(recordingsDir, { recursive: true });
 
   console.log(`aicall demo: a campaign of ${callees.length} simulated callees, every vendor on its local simulator`);
-  if (!conversations) console.log('(no media gateway in this checkout: answered calls end after a fixed time, without a conversation)');
+  if (!conversations)
+    console.log('(no media gateway in this checkout: answered calls end after a fixed time, without a conversation)');
   if (moved.length) console.log(`(ports in use, moved: ${moved.join(', ')})`);
 
   step(1, 'Starting the stack: Temporal dev server, Postgres schema, vendor simulators, workers, media gateway, API…');
@@ -76,7 +77,9 @@ try {
   stack = await startStack({ dataDir, env, log: (l) => console.log(`    ${l}`) });
   const stackSec = Number(secs(tStack));
   console.log(`    up in ${stackSec}s (logs in ${path.relative(process.cwd(), path.join(dataDir, 'logs')) || '.'}/)`);
-  void stack.firstExit.then((p) => shutdown(`${p.name} exited unexpectedly (see ${path.join(dataDir, 'logs', `${p.name}.log`)})`, 1));
+  void stack.firstExit.then((p) =>
+    shutdown(`${p.name} exited unexpectedly (see ${path.join(dataDir, 'logs', `${p.name}.log`)})`, 1),
+  );
   const origin = `http://127.0.0.1:${stack.config.API_PORT}`;
 
   step(2, 'Creating an account and a client API key (admin API)…');
@@ -87,12 +90,17 @@ try {
   const tTop = Date.now();
   const t = await topUp(acct.api, TOP_UP_SEN);
   const before = await balance(acct.api);
-  console.log(`    bill ${t.billId} paid, top-up workflow credited ${usd(t.creditMicro, 2)} in ${secs(tTop)}s; balance ${usd(before.available, 2)}`);
+  console.log(
+    `    bill ${t.billId} paid, top-up workflow credited ${usd(t.creditMicro, 2)} in ${secs(tTop)}s; balance ${usd(before.available, 2)}`,
+  );
 
   const kinds = new Map<string, number>();
   for (const c of callees) kinds.set(c.persona, (kinds.get(c.persona) ?? 0) + 1);
   const { id: campaignId } = await createCampaign(acct.api, callees, { maxConcurrentCalls: opts.maxConcurrentCalls });
-  step(4, `Campaign ${campaignId}: ${callees.length} callees (${[...kinds].map(([k, n]) => `${n} ${k.replace(/_/g, ' ')}`).join(', ')}), up to ${opts.maxConcurrentCalls} calls at a time`);
+  step(
+    4,
+    `Campaign ${campaignId}: ${callees.length} callees (${[...kinds].map(([k, n]) => `${n} ${k.replace(/_/g, ' ')}`).join(', ')}), up to ${opts.maxConcurrentCalls} calls at a time`,
+  );
 
   step(5, 'Calling…');
   const { elapsedSec: campaignSec } = await runCampaign(acct.api, campaignId, progressView(), opts.timeoutSec * 1000);
@@ -112,22 +120,41 @@ try {
   const callsUrl = `${ui}/workflows?query=${encodeURIComponent(`CampaignId="${campaignId}"`)}`;
   const answered = rows.filter((r) => r.callSid && (r.status === 'completed' || r.status === 'voicemail')).map((r) => r.callSid!);
   const recordings = conversations ? await awaitRecordings(recordingsDir, answered) : [];
-  const recordingOf = (r: { callSid: string | null }) => (r.callSid && recordings.includes(`${r.callSid}.wav`) ? `${r.callSid}.wav` : undefined);
+  const recordingOf = (r: { callSid: string | null }) =>
+    r.callSid && recordings.includes(`${r.callSid}.wav`) ? `${r.callSid}.wav` : undefined;
 
-  console.log(`\nCalls (${rows.length} for ${callees.length} callees; busy and unanswered numbers are tried twice), costs in USD:\n`);
+  console.log(
+    `\nCalls (${rows.length} for ${callees.length} callees; busy and unanswered numbers are tried twice), costs in USD:\n`,
+  );
   console.log(callsTable(rows, totals));
   const convo = sampleConversation(rows, (r) => {
     const f = recordingOf(r);
     return f && path.join(recordingsDir, f);
   });
   if (convo) console.log(`\n${convo}`);
-  console.log(`\nBy status: ${Object.entries(totals.byStatus).map(([k, n]) => `${k.replace(/_/g, ' ')} ${n}`).join(', ')}`);
-  console.log(`Provider cost ${usd(totals.providerCostMicro)} (STT ${usd(totals.sttMicro)}, LLM ${usd(totals.llmMicro)}, TTS ${usd(totals.ttsMicro)}, Twilio ${usd(totals.twilioMicro)}); charged ${usd(totals.chargedMicro)}; margin ${usd(totals.marginMicro)}`);
-  console.log(`Balance: ${usd(before.available)} before, ${usd(after.available)} after (${usd(before.available - after.available)} spent, ${usd(after.held)} still held)`);
-  if (recordings.length) console.log(`Recordings: ${recordings.length} stereo WAV files (left: callee, right: agent), named by Twilio CallSid, in ${recordingsDir}`);
-  else console.log(`Recordings: none in ${recordingsDir}${conversations ? '' : ' (no media gateway in this checkout, so no call audio: answered calls end after a fixed time)'}`);
+  console.log(
+    `\nBy status: ${Object.entries(totals.byStatus)
+      .map(([k, n]) => `${k.replace(/_/g, ' ')} ${n}`)
+      .join(', ')}`,
+  );
+  console.log(
+    `Provider cost ${usd(totals.providerCostMicro)} (STT ${usd(totals.sttMicro)}, LLM ${usd(totals.llmMicro)}, TTS ${usd(totals.ttsMicro)}, Twilio ${usd(totals.twilioMicro)}); charged ${usd(totals.chargedMicro)}; margin ${usd(totals.marginMicro)}`,
+  );
+  console.log(
+    `Balance: ${usd(before.available)} before, ${usd(after.available)} after (${usd(before.available - after.available)} spent, ${usd(after.held)} still held)`,
+  );
+  if (recordings.length)
+    console.log(
+      `Recordings: ${recordings.length} stereo WAV files (left: callee, right: agent), named by Twilio CallSid, in ${recordingsDir}`,
+    );
+  else
+    console.log(
+      `Recordings: none in ${recordingsDir}${conversations ? '' : ' (no media gateway in this checkout, so no call audio: answered calls end after a fixed time)'}`,
+    );
   if (conversations && stack.env.RECORDINGS_DIR && stack.env.RECORDINGS_DIR !== 'off') {
-    console.log(`Gateway recordings (µ-law, as heard; GET /v1/calls/<id>/recording): ${stack.env.RECORDINGS_DIR}/<accountId>/<callId>.wav`);
+    console.log(
+      `Gateway recordings (µ-law, as heard; GET /v1/calls/<id>/recording): ${stack.env.RECORDINGS_DIR}/<accountId>/<callId>.wav`,
+    );
   }
   console.log(`Temporal UI: the campaign ${campaignUrl}`);
   console.log(`             its calls    ${callsUrl}`);
@@ -135,14 +162,29 @@ try {
   console.log(`\nDone in ${totalSec}s (stack ${stackSec}s, campaign ${campaignSec.toFixed(1)}s).`);
 
   const result = {
-    accountId: acct.accountId, campaignId, callees: callees.length,
+    accountId: acct.accountId,
+    campaignId,
+    callees: callees.length,
     topUp: { id: t.topUpId, billId: t.billId, amountSen: t.amountSen, creditMicro: t.creditMicro },
     balance: { before, after },
     totals,
     calls: rows.map((r) => ({
-      id: r.id, callSid: r.callSid, toLast4: r.to.slice(-4), persona: r.persona, attempt: r.attempt, status: r.status, outcome: r.outcome,
-      durationSec: r.durationSec, sttMicro: r.sttMicro, llmMicro: r.llmMicro, ttsMicro: r.ttsMicro, twilioMicro: r.twilioMicro,
-      providerCostMicro: r.providerCostMicro, chargedMicro: r.chargedMicro, marginMicro: r.marginMicro, transcriptTurns: r.transcriptTurns,
+      id: r.id,
+      callSid: r.callSid,
+      toLast4: r.to.slice(-4),
+      persona: r.persona,
+      attempt: r.attempt,
+      status: r.status,
+      outcome: r.outcome,
+      durationSec: r.durationSec,
+      sttMicro: r.sttMicro,
+      llmMicro: r.llmMicro,
+      ttsMicro: r.ttsMicro,
+      twilioMicro: r.twilioMicro,
+      providerCostMicro: r.providerCostMicro,
+      chargedMicro: r.chargedMicro,
+      marginMicro: r.marginMicro,
+      transcriptTurns: r.transcriptTurns,
       recording: recordingOf(r) ?? null,
     })),
     recordings: { dir: recordingsDir, files: recordings },
@@ -153,10 +195,16 @@ try {
   console.log(`DEMO_RESULT ${JSON.stringify(result)}`);
 
   if (opts.exit) await shutdown('--exit', 0);
-  console.log(`\nThe stack stays up: API ${stack.urls['API']} with the client key above (admin key in ${path.join(dataDir, 'dev-secrets.json')}), Temporal UI ${stack.urls['Temporal UI']}`);
+  console.log(
+    `\nThe stack stays up: API ${stack.urls['API']} with the client key above (admin key in ${path.join(dataDir, 'dev-secrets.json')}), Temporal UI ${stack.urls['Temporal UI']}`,
+  );
   const consoleSql = createSql(stack.config.DATABASE_URL, { max: 1 });
-  const consoleUrl = await demoConsoleLink(consoleSql, stack.config, acct.accountId, `/app/campaigns/${campaignId}`).finally(() => consoleSql.end());
-  console.log(`\nOperator console (signed in as the demo account's owner; the link works once, for 15 minutes):\n  ${consoleUrl}`);
+  const consoleUrl = await demoConsoleLink(consoleSql, stack.config, acct.accountId, `/app/campaigns/${campaignId}`).finally(() =>
+    consoleSql.end(),
+  );
+  console.log(
+    `\nOperator console (signed in as the demo account's owner; the link works once, for 15 minutes):\n  ${consoleUrl}`,
+  );
   console.log('Ctrl-C stops everything.');
 } catch (err) {
   if (stopping) await new Promise(() => {}); // a signal is stopping everything; its handler exits

@@ -26,7 +26,9 @@ try {
   process.exit(1);
 }
 const width = Math.max(...Object.keys(stack.urls).map((k) => k.length));
-console.log(`\naicall is up in ${((Date.now() - started) / 1000).toFixed(1)}s (logs in ${path.relative(process.cwd(), path.join(DATA_DIR, 'logs')) || '.'}/)\n`);
+console.log(
+  `\naicall is up in ${((Date.now() - started) / 1000).toFixed(1)}s (logs in ${path.relative(process.cwd(), path.join(DATA_DIR, 'logs')) || '.'}/)\n`,
+);
 for (const [name, url] of Object.entries(stack.urls)) console.log(`  ${name.padEnd(width)}  ${url}`);
 console.log(`  ${'Admin API key'.padEnd(width)}  ${stack.adminKey}  (from .data/dev-secrets.json)`);
 console.log('\nCtrl-C stops everything.');

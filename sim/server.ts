@@ -26,7 +26,8 @@ if (config.vendors.twilio === 'sim') {
   // sim/callee/dev-scenario.ts (persona by the number's last digit). Answered calls talk to the media
   // gateway through the simulated callee; each call's stereo WAV goes to SIM_RECORDINGS_DIR.
   const scenario = process.env.SIM_TWILIO_SCENARIO ? (JSON.parse(process.env.SIM_TWILIO_SCENARIO) as Scenario) : DEV_SCENARIO;
-  const recordingsDir = process.env.SIM_RECORDINGS_DIR === 'off' ? undefined : process.env.SIM_RECORDINGS_DIR || '.data/recordings';
+  const recordingsDir =
+    process.env.SIM_RECORDINGS_DIR === 'off' ? undefined : process.env.SIM_RECORDINGS_DIR || '.data/recordings';
   const twilioLog = (msg: string, fields?: Record<string, unknown>) => log.info({ vendor: 'twilio', ...fields }, msg);
   // SIM_CALLEE=off: no media session at all (answered calls last as the scenario says), for a stack
   // without a media gateway, where a real stream would fail to connect and end every call at once.

@@ -10,13 +10,24 @@ import { dropDatabase } from '../lib/migrate';
 import { freePort } from './helpers/ports';
 import { processesWithMarker } from './helpers/processes';
 
-
 describe('npm run dev', () => {
   it('brings the stack up on embedded defaults, reports health, and Ctrl-C leaves no process behind', async () => {
     const dataDir = await mkdtemp(path.join(tmpdir(), 'aicall-dev-'));
     const marker = `AICALL_DEV_TEST_MARKER=${randomUUID()}`;
     const databaseUrl = withDatabase(inject('databaseUrl'), `aicall_dev_${randomUUID().slice(0, 8)}`);
-    const [temporalPort, uiPort, apiPort, gwPort, metricsPort, twilioPort, billplzPort, azurePort, openrouterPort, elevenlabsPort, dialerMetricsPort] = await Promise.all(Array.from({ length: 11 }, () => freePort()));
+    const [
+      temporalPort,
+      uiPort,
+      apiPort,
+      gwPort,
+      metricsPort,
+      twilioPort,
+      billplzPort,
+      azurePort,
+      openrouterPort,
+      elevenlabsPort,
+      dialerMetricsPort,
+    ] = await Promise.all(Array.from({ length: 11 }, () => freePort()));
     const env = {
       ...process.env,
       AICALL_DATA_DIR: dataDir,
@@ -57,7 +68,9 @@ describe('npm run dev', () => {
       expect(body.postgres.ok).toBe(true);
       expect(body.temporal.ok).toBe(true);
 
-      const ns = (await (await fetch(`http://127.0.0.1:${uiPort}/api/v1/namespaces`)).json()) as { namespaces: { namespaceInfo: { name: string } }[] };
+      const ns = (await (await fetch(`http://127.0.0.1:${uiPort}/api/v1/namespaces`)).json()) as {
+        namespaces: { namespaceInfo: { name: string } }[];
+      };
       expect(ns.namespaces.map((n) => n.namespaceInfo.name)).toContain('default');
 
       const gw = await fetch(`http://127.0.0.1:${gwPort}/healthz`);

@@ -16,11 +16,29 @@ import { processesWithMarker } from './helpers/processes';
  * alone (a supervisor, `kill`), and SIGINT to the whole foreground group (Ctrl-C in a terminal).
  */
 async function stackEnv(dataDir: string, marker: string) {
-  const names = ['TEMPORAL', 'TEMPORAL_UI_PORT', 'API_PORT', 'MEDIA_GATEWAY_PORT', 'WORKER_METRICS_PORT', 'SIM_TWILIO_PORT', 'SIM_BILLPLZ_PORT',
-    'SIM_AZURE_SPEECH_PORT', 'SIM_OPENROUTER_PORT', 'SIM_ELEVENLABS_PORT', 'DIALER_METRICS_PORT'];
+  const names = [
+    'TEMPORAL',
+    'TEMPORAL_UI_PORT',
+    'API_PORT',
+    'MEDIA_GATEWAY_PORT',
+    'WORKER_METRICS_PORT',
+    'SIM_TWILIO_PORT',
+    'SIM_BILLPLZ_PORT',
+    'SIM_AZURE_SPEECH_PORT',
+    'SIM_OPENROUTER_PORT',
+    'SIM_ELEVENLABS_PORT',
+    'DIALER_METRICS_PORT',
+  ];
   const ports = await Promise.all(names.map(() => freePort()));
-  const env: NodeJS.ProcessEnv = { ...process.env, AICALL_DATA_DIR: dataDir, TEMPORAL_DEV_SERVER: '1', AICALL_STOP_TEST_MARKER: marker };
-  names.forEach((n, i) => (env[n === 'TEMPORAL' ? 'TEMPORAL_ADDRESS' : n] = n === 'TEMPORAL' ? `127.0.0.1:${ports[i]}` : String(ports[i])));
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    AICALL_DATA_DIR: dataDir,
+    TEMPORAL_DEV_SERVER: '1',
+    AICALL_STOP_TEST_MARKER: marker,
+  };
+  names.forEach(
+    (n, i) => (env[n === 'TEMPORAL' ? 'TEMPORAL_ADDRESS' : n] = n === 'TEMPORAL' ? `127.0.0.1:${ports[i]}` : String(ports[i])),
+  );
   return env;
 }
 
@@ -34,7 +52,11 @@ async function services(marker: string, script: string): Promise<string[]> {
   return out;
 }
 
-async function stopDuringStartUp(script: 'dev' | 'demo', how: 'SIGTERM to npm' | 'Ctrl-C to the group', waitFor: (cmds: string[]) => boolean) {
+async function stopDuringStartUp(
+  script: 'dev' | 'demo',
+  how: 'SIGTERM to npm' | 'Ctrl-C to the group',
+  waitFor: (cmds: string[]) => boolean,
+) {
   const dataDir = await mkdtemp(path.join(tmpdir(), `aicall-stop-${script}-`));
   const marker = randomUUID();
   const databaseUrl = withDatabase(inject('databaseUrl'), `aicall_stop_${marker.slice(0, 8)}`);
@@ -48,7 +70,8 @@ async function stopDuringStartUp(script: 'dev' | 'demo', how: 'SIGTERM to npm' |
   try {
     const deadline = Date.now() + 60_000;
     let seen: string[] = [];
-    while (Date.now() < deadline && !waitFor((seen = await services(marker, `scripts/${script}.ts`)))) await new Promise((r) => setTimeout(r, 100));
+    while (Date.now() < deadline && !waitFor((seen = await services(marker, `scripts/${script}.ts`))))
+      await new Promise((r) => setTimeout(r, 100));
     expect(waitFor(seen), `no stack service started within 60 s:\n${out}`).toBe(true);
     // Still starting up: it has not printed its URLs.
     expect(out).not.toContain('Ctrl-C stops everything');
@@ -74,7 +97,9 @@ describe('stopping npm run dev / demo during start-up', () => {
   }, 150_000);
 
   it('Ctrl-C to `npm run dev` while the workers start stops every service', async () => {
-    const seen = await stopDuringStartUp('dev', 'Ctrl-C to the group', (cmds) => cmds.some((c) => c.includes('workers/orchestrator.ts')));
+    const seen = await stopDuringStartUp('dev', 'Ctrl-C to the group', (cmds) =>
+      cmds.some((c) => c.includes('workers/orchestrator.ts')),
+    );
     expect(seen.some((c) => c.includes('sim/server.ts'))).toBe(true);
   }, 150_000);
 

@@ -19,8 +19,20 @@ describe('migrations', () => {
       expect(second).toEqual([]);
       const sql = createSql(url, { max: 1 });
       try {
-        const tables = (await sql<{ t: string }[]>`select table_name as t from information_schema.tables where table_schema = 'public'`).map((r) => r.t);
-        for (const t of ['accounts', 'api_keys', 'campaigns', 'contacts', 'calls', 'call_costs', 'transcript_turns', 'topups', 'schema_migrations']) {
+        const tables = (
+          await sql<{ t: string }[]>`select table_name as t from information_schema.tables where table_schema = 'public'`
+        ).map((r) => r.t);
+        for (const t of [
+          'accounts',
+          'api_keys',
+          'campaigns',
+          'contacts',
+          'calls',
+          'call_costs',
+          'transcript_turns',
+          'topups',
+          'schema_migrations',
+        ]) {
           expect(tables).toContain(t);
         }
         const recorded = await sql`select version from schema_migrations`;
@@ -38,7 +50,15 @@ describe('migrations', () => {
     const cols = await sql<{ column_name: string; data_type: string }[]>`
       select column_name, data_type from information_schema.columns where table_name = 'call_costs'`;
     const types = Object.fromEntries(cols.map((c) => [c.column_name, c.data_type]));
-    for (const c of ['azure_stt_cost', 'llm_cost', 'tts_cost', 'twilio_cost', 'total_provider_cost', 'charged_amount', 'profit_margin']) {
+    for (const c of [
+      'azure_stt_cost',
+      'llm_cost',
+      'tts_cost',
+      'twilio_cost',
+      'total_provider_cost',
+      'charged_amount',
+      'profit_margin',
+    ]) {
       expect(types[c], c).toBe('bigint');
     }
   });

@@ -16,6 +16,9 @@ describe('media stream tokens', () => {
     expect(verifyMediaToken(secret, callId, 'x.y')).toEqual({ ok: false, reason: 'malformed' });
     expect(verifyMediaToken(secret, callId, undefined)).toEqual({ ok: false, reason: 'malformed' });
     const [exp, sig] = t.split('.');
-    expect(verifyMediaToken(secret, callId, `${Number(exp) + 1000}.${sig}`, 1_000_000)).toEqual({ ok: false, reason: 'bad_signature' });
+    expect(verifyMediaToken(secret, callId, `${Number(exp) + 1000}.${sig}`, 1_000_000)).toEqual({
+      ok: false,
+      reason: 'bad_signature',
+    });
   });
 });

@@ -13,7 +13,9 @@ import { startMetricsServer } from '../lib/metrics';
  * account-wide Twilio calls-per-second budget. Activities only; eager dispatch is also refused by
  * the workflow's dial proxy (allowEagerDispatch: false).
  */
-export function dialerWorkerOptions(config: Pick<Config, 'DIALER_CALLS_PER_SECOND' | 'DIALER_TASK_QUEUE'>): Pick<WorkerOptions, 'taskQueue' | 'maxTaskQueueActivitiesPerSecond' | 'maxEagerActivityReservationsPerWorkflowTask'> {
+export function dialerWorkerOptions(
+  config: Pick<Config, 'DIALER_CALLS_PER_SECOND' | 'DIALER_TASK_QUEUE'>,
+): Pick<WorkerOptions, 'taskQueue' | 'maxTaskQueueActivitiesPerSecond' | 'maxEagerActivityReservationsPerWorkflowTask'> {
   return {
     taskQueue: config.DIALER_TASK_QUEUE,
     maxTaskQueueActivitiesPerSecond: config.DIALER_CALLS_PER_SECOND,

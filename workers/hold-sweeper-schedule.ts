@@ -27,7 +27,9 @@ export async function ensureHoldSweeperSchedule(
     return { scheduleId, created: true };
   } catch (err) {
     if (!(err instanceof ScheduleAlreadyRunning)) throw err;
-    await client.schedule.getHandle(scheduleId).update((prev) => ({ ...prev, spec: def.spec, action: def.action, policies: def.policies }));
+    await client.schedule
+      .getHandle(scheduleId)
+      .update((prev) => ({ ...prev, spec: def.spec, action: def.action, policies: def.policies }));
     return { scheduleId, created: false };
   }
 }

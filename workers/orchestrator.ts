@@ -65,9 +65,21 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const { temporal } = orchestrator;
   const schedule = await ensureAlertsSchedule(temporal, { taskQueue: config.ORCHESTRATION_TASK_QUEUE });
   log.info(schedule, 'alerts schedule in place');
-  log.info(await ensureHoldSweeperSchedule(temporal, { taskQueue: config.ORCHESTRATION_TASK_QUEUE }), 'hold sweeper schedule in place');
-  log.info(await ensureWebhooksSchedule(temporal, { taskQueue: config.ORCHESTRATION_TASK_QUEUE }), 'webhooks sweep schedule in place');
-  log.info(await ensureRecordingRetentionSchedule(temporal, { taskQueue: config.ORCHESTRATION_TASK_QUEUE, every: config.RECORDINGS_RETENTION_EVERY }), 'recording retention schedule in place');
+  log.info(
+    await ensureHoldSweeperSchedule(temporal, { taskQueue: config.ORCHESTRATION_TASK_QUEUE }),
+    'hold sweeper schedule in place',
+  );
+  log.info(
+    await ensureWebhooksSchedule(temporal, { taskQueue: config.ORCHESTRATION_TASK_QUEUE }),
+    'webhooks sweep schedule in place',
+  );
+  log.info(
+    await ensureRecordingRetentionSchedule(temporal, {
+      taskQueue: config.ORCHESTRATION_TASK_QUEUE,
+      every: config.RECORDINGS_RETENTION_EVERY,
+    }),
+    'recording retention schedule in place',
+  );
   log.info({ taskQueue: config.ORCHESTRATION_TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS }, 'orchestrator worker started');
   await worker.run();
   await metrics.close();

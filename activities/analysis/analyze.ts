@@ -27,16 +27,24 @@ function parse(config: AnalysisConfig, text: string): { ok: true; value: Analysi
 }
 
 function prompt(config: AnalysisConfig, transcript: TranscriptLine[]): ChatMessage[] {
-  const fields = config.fields.map((f) => `- ${f.name} (${f.type}${f.values ? `: one of ${f.values.join(', ')}` : ''}): ${f.description}`).join('\n');
-  const lines = transcript.map((t) => `${t.role === 'agent' ? 'Agent' : t.role === 'caller' ? 'Caller' : 'System'}: ${t.text}`).join('\n');
+  const fields = config.fields
+    .map((f) => `- ${f.name} (${f.type}${f.values ? `: one of ${f.values.join(', ')}` : ''}): ${f.description}`)
+    .join('\n');
+  const lines = transcript
+    .map((t) => `${t.role === 'agent' ? 'Agent' : t.role === 'caller' ? 'Caller' : 'System'}: ${t.text}`)
+    .join('\n');
   return [
     {
       role: 'system',
-      content: 'You analyse transcripts of phone calls made by an AI agent. Answer with one JSON object that matches the given schema, nothing else. '
-        + 'Use null for a field the call did not settle. Dates and times are ISO 8601, with the caller\'s offset when known.'
-        + (config.summary ? ' The summary is two or three sentences in the language of the call.' : ''),
+      content:
+        'You analyse transcripts of phone calls made by an AI agent. Answer with one JSON object that matches the given schema, nothing else. ' +
+        "Use null for a field the call did not settle. Dates and times are ISO 8601, with the caller's offset when known." +
+        (config.summary ? ' The summary is two or three sentences in the language of the call.' : ''),
     },
-    { role: 'user', content: `${fields ? `Fields to extract:\n${fields}\n\n` : ''}Transcript:\n${lines || '(nothing was said)'}` },
+    {
+      role: 'user',
+      content: `${fields ? `Fields to extract:\n${fields}\n\n` : ''}Transcript:\n${lines || '(nothing was said)'}`,
+    },
   ];
 }
 
@@ -52,12 +60,21 @@ export async function analyzeTranscript(
   args: { model: string; fallbackModels?: string[]; config: AnalysisConfig; transcript: TranscriptLine[]; signal?: AbortSignal },
 ): Promise<AnalysisOutcome> {
   const out: AnalysisOutcome = { status: 'failed', requests: 0, promptTokens: 0, completionTokens: 0 };
-  const responseFormat = { type: 'json_schema' as const, json_schema: { name: 'call_analysis', strict: true, schema: analysisJsonSchema(args.config) } };
+  const responseFormat = {
+    type: 'json_schema' as const,
+    json_schema: { name: 'call_analysis', strict: true, schema: analysisJsonSchema(args.config) },
+  };
   const messages = prompt(args.config, args.transcript);
   const ask = async (): Promise<string> => {
     out.requests += 1;
     let text = '';
-    for await (const d of model.stream({ model: args.model, fallbackModels: args.fallbackModels, messages, responseFormat, signal: args.signal })) {
+    for await (const d of model.stream({
+      model: args.model,
+      fallbackModels: args.fallbackModels,
+      messages,
+      responseFormat,
+      signal: args.signal,
+    })) {
       if (d.type === 'text') text += d.text;
       else if (d.type === 'usage') {
         out.promptTokens += d.promptTokens;
@@ -74,7 +91,13 @@ export async function analyzeTranscript(
     let text = await ask();
     let parsed = parse(args.config, text);
     if (!parsed.ok) {
-      messages.push({ role: 'assistant', content: text }, { role: 'user', content: `That reply does not match the schema (${parsed.error}). Answer again with only the JSON object.` });
+      messages.push(
+        { role: 'assistant', content: text },
+        {
+          role: 'user',
+          content: `That reply does not match the schema (${parsed.error}). Answer again with only the JSON object.`,
+        },
+      );
       text = await ask();
       parsed = parse(args.config, text);
     }

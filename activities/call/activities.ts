@@ -39,7 +39,13 @@ export function createCallActivities(deps: CallActivityDeps): CallActivities {
   const { sql, log, telephony } = deps;
   const providerError = async (err: unknown, callId: string) => {
     const te = classifyTwilioError(err);
-    await noteProviderError(sql, log, { vendor: 'twilio', code: te.code ?? te.kind, httpStatus: te.httpStatus, unavailable: te.kind === 'unavailable', callId });
+    await noteProviderError(sql, log, {
+      vendor: 'twilio',
+      code: te.code ?? te.kind,
+      httpStatus: te.httpStatus,
+      unavailable: te.kind === 'unavailable',
+      callId,
+    });
     return te;
   };
 
@@ -59,7 +65,11 @@ export function createCallActivities(deps: CallActivityDeps): CallActivities {
       if (!row?.dial_state) return { reached: 'no' };
       if (row.dial_state === 'unknown') return { reached: 'unknown' };
       // Claimed, and the last attempt did not learn the outcome: Twilio may have created the call.
-      const found = await findLostDial({ sql, log, telephony, fromNumber: deps.fromNumber }, { callId, to }, row.dial_started_at!);
+      const found = await findLostDial(
+        { sql, log, telephony, fromNumber: deps.fromNumber },
+        { callId, to },
+        row.dial_started_at!,
+      );
       return found.outcome === 'dialed' ? { reached: 'yes', callSid: found.callSid } : { reached: 'unknown' };
     },
 
@@ -78,7 +88,10 @@ export function createCallActivities(deps: CallActivityDeps): CallActivities {
     async callProviderStatus({ callId, callSid }) {
       try {
         const s = await telephony.fetchCall(callSid);
-        log.warn({ callId, callSid, status: s?.status, durationSec: s?.durationSec }, 'status callback missing; asked the provider');
+        log.warn(
+          { callId, callSid, status: s?.status, durationSec: s?.durationSec },
+          'status callback missing; asked the provider',
+        );
         return s;
       } catch (err) {
         const te = await providerError(err, callId);

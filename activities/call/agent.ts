@@ -22,7 +22,8 @@ export interface CallAgentQuery {
  */
 export async function loadCallAgent(sql: Sql, q: CallAgentQuery): Promise<AgentConfig> {
   const agent = await readAgent(sql, q.accountId, q.agentId);
-  if (!agent) throw ApplicationFailure.nonRetryable(`call ${q.callId}: no agent ${q.agentId} for account ${q.accountId}`, 'AgentNotFound');
+  if (!agent)
+    throw ApplicationFailure.nonRetryable(`call ${q.callId}: no agent ${q.agentId} for account ${q.accountId}`, 'AgentNotFound');
   if (!q.contactId) return agent;
   const [contact] = await sql<{ name: string | null; variables: Record<string, string> | null }[]>`
     select name, variables from contacts where id = ${q.contactId} and account_id = ${q.accountId}`;

@@ -7,20 +7,33 @@ import { cleanText } from '../../lib/text/clean';
 import { loadCallAgent } from './agent';
 import type { CallLedger, SuppressionList } from './ports';
 import { nonRetryableIfData } from './sql-errors';
-import { CALL_ROW_REJECTED, type CallBeginArgs, type CallBeginResult, type PrepareResult, type ValidateNumberResult } from './types';
+import {
+  CALL_ROW_REJECTED,
+  type CallBeginArgs,
+  type CallBeginResult,
+  type PrepareResult,
+  type ValidateNumberResult,
+} from './types';
 
 export function validateNumber(to: string, defaultRegion?: string): ValidateNumberResult {
   const raw = to.trim();
   if (raw.length === 0 || raw.length > 40) return { ok: false, reason: 'phone number empty or too long' };
   const parsed = parsePhoneNumberFromString(raw, defaultRegion as CountryCode | undefined);
   if (!parsed) return { ok: false, reason: 'not a phone number' };
-  if (!parsed.isValid()) return { ok: false, reason: `not a valid number for ${parsed.country ?? `+${parsed.countryCallingCode}`}` };
+  if (!parsed.isValid())
+    return { ok: false, reason: `not a valid number for ${parsed.country ?? `+${parsed.countryCallingCode}`}` };
   return { ok: true, e164: parsed.number };
 }
 
 /** The call's first step (a local activity): the number's verdict and the hold, quoted from this worker's price list. */
-export function prepareCall(priceList: PriceList, args: { to: string; defaultRegion?: string; maxDurationSec: number }): PrepareResult {
-  return { number: validateNumber(args.to, args.defaultRegion), quote: { priceList, holdMicro: holdFor(args.maxDurationSec, priceList) } };
+export function prepareCall(
+  priceList: PriceList,
+  args: { to: string; defaultRegion?: string; maxDurationSec: number },
+): PrepareResult {
+  return {
+    number: validateNumber(args.to, args.defaultRegion),
+    quote: { priceList, holdMicro: holdFor(args.maxDurationSec, priceList) },
+  };
 }
 
 /**
@@ -48,16 +61,31 @@ export async function beginCall(
     // Unknown account/campaign/contact/agent, or a second callId for the same contact attempt: a
     // bug in the caller that no retry fixes, and dialing anyway could call someone twice.
     const code = (err as { code?: string }).code;
-    if (code === '23503' || code === '23505') throw ApplicationFailure.nonRetryable(`call row rejected: ${(err as Error).message}`, CALL_ROW_REJECTED);
+    if (code === '23503' || code === '23505')
+      throw ApplicationFailure.nonRetryable(`call row rejected: ${(err as Error).message}`, CALL_ROW_REJECTED);
     throw nonRetryableIfData(err, 'call row rejected');
   }
   if (!toE164) return { outcome: 'recorded' };
-  if (await suppression.isSuppressed({ accountId: input.accountId, ...(input.campaignId ? { campaignId: input.campaignId } : {}), e164: toE164 })) {
+  if (
+    await suppression.isSuppressed({
+      accountId: input.accountId,
+      ...(input.campaignId ? { campaignId: input.campaignId } : {}),
+      e164: toE164,
+    })
+  ) {
     return { outcome: 'suppressed' };
   }
-  const agent = await loadCallAgent(sql, { callId: input.callId, accountId: input.accountId, agentId: input.agentId, ...(input.contactId ? { contactId: input.contactId } : {}) });
+  const agent = await loadCallAgent(sql, {
+    callId: input.callId,
+    accountId: input.accountId,
+    agentId: input.agentId,
+    ...(input.contactId ? { contactId: input.contactId } : {}),
+  });
   const held = await sql.begin(async (tx) => {
-    const h = await ledger.hold({ accountId: input.accountId, amountMicro: quote.holdMicro, key: ledgerKeys.callHold(input.callId) }, tx);
+    const h = await ledger.hold(
+      { accountId: input.accountId, amountMicro: quote.holdMicro, key: ledgerKeys.callHold(input.callId) },
+      tx,
+    );
     await tx`update calls set hold_amount = ${h.amountMicro}, hold_key = ${h.holdKey}, updated_at = now() where id = ${input.callId}`;
     return h;
   });

@@ -54,8 +54,10 @@ export function createDialerActivities({ sql, log, config, telephony, fromNumber
     async callDial(args: DialArgs): Promise<DialResult> {
       const { callId } = args;
       const read = async () =>
-        (await sql<{ dial_state: string | null; provider_call_sid: string | null; dial_started_at: Date | null }[]>`
-          select dial_state, provider_call_sid, dial_started_at from calls where id = ${callId}`)[0];
+        (
+          await sql<{ dial_state: string | null; provider_call_sid: string | null; dial_started_at: Date | null }[]>`
+          select dial_state, provider_call_sid, dial_started_at from calls where id = ${callId}`
+        )[0];
       let row = await read();
       if (!row) throw ApplicationFailure.nonRetryable(`call ${callId} has no row`, 'CallRowMissing');
       if (row.provider_call_sid) return { outcome: 'dialed', callSid: row.provider_call_sid, adopted: false };
@@ -63,7 +65,10 @@ export function createDialerActivities({ sql, log, config, telephony, fromNumber
       if (row.dial_state === 'started') return reconcile(args, row.dial_started_at!);
 
       if (!config.APP_ORIGIN || !config.MEDIA_PUBLIC_URL || !config.MEDIA_TOKEN_SECRET) {
-        throw ApplicationFailure.nonRetryable('APP_ORIGIN, MEDIA_PUBLIC_URL and MEDIA_TOKEN_SECRET must be set to dial', 'ConfigError');
+        throw ApplicationFailure.nonRetryable(
+          'APP_ORIGIN, MEDIA_PUBLIC_URL and MEDIA_TOKEN_SECRET must be set to dial',
+          'ConfigError',
+        );
       }
       const claimed = await sql`
         update calls set dial_state = 'started', dial_started_at = now(), from_e164 = ${fromNumber}, status = 'dialing', updated_at = now()
@@ -92,10 +97,20 @@ export function createDialerActivities({ sql, log, config, telephony, fromNumber
         }));
       } catch (err) {
         const te = classifyTwilioError(err);
-        await noteProviderError(sql, log, { vendor: 'twilio', code: te.code ?? te.kind, httpStatus: te.httpStatus, unavailable: te.kind === 'unavailable', callId });
+        await noteProviderError(sql, log, {
+          vendor: 'twilio',
+          code: te.code ?? te.kind,
+          httpStatus: te.httpStatus,
+          unavailable: te.kind === 'unavailable',
+          callId,
+        });
         const definite = te.httpStatus !== undefined && te.code !== undefined;
-        if (definite) await sql`update calls set dial_state = null, dial_started_at = null where id = ${callId} and provider_call_sid is null`;
-        log.warn({ callId, to: maskPhone(args.to), kind: te.kind, code: te.code, status: te.httpStatus, definite }, 'dial failed');
+        if (definite)
+          await sql`update calls set dial_state = null, dial_started_at = null where id = ${callId} and provider_call_sid is null`;
+        log.warn(
+          { callId, to: maskPhone(args.to), kind: te.kind, code: te.code, status: te.httpStatus, definite },
+          'dial failed',
+        );
         throw ApplicationFailure.create({ message: te.message, type: FAILURE_TYPE[te.kind], nonRetryable: !te.retryable });
       }
       await record(sql, callId, callSid);
@@ -128,22 +143,40 @@ export async function findLostDial(
   const { sql, log, telephony, fromNumber } = deps;
   let found;
   try {
-    found = await telephony.findCalls({ to: args.to, from: fromNumber, createdAfter: new Date(claimedAt.getTime() - LOOKUP_SLACK_MS) });
+    found = await telephony.findCalls({
+      to: args.to,
+      from: fromNumber,
+      createdAfter: new Date(claimedAt.getTime() - LOOKUP_SLACK_MS),
+    });
   } catch (err) {
     const te = classifyTwilioError(err);
-    throw ApplicationFailure.create({ message: `looking up a possibly created call: ${te.message}`, type: FAILURE_TYPE[te.kind], nonRetryable: !te.retryable });
+    throw ApplicationFailure.create({
+      message: `looking up a possibly created call: ${te.message}`,
+      type: FAILURE_TYPE[te.kind],
+      nonRetryable: !te.retryable,
+    });
   }
   const sids = found.map((c) => c.callSid);
   const taken = new Set(
-    sids.length ? (await sql<{ provider_call_sid: string }[]>`select provider_call_sid from calls where provider_call_sid in ${sql(sids)}`).map((r) => r.provider_call_sid) : [],
+    sids.length
+      ? (
+          await sql<{ provider_call_sid: string }[]>`select provider_call_sid from calls where provider_call_sid in ${sql(sids)}`
+        ).map((r) => r.provider_call_sid)
+      : [],
   );
   const candidate = found.filter((c) => !taken.has(c.callSid)).sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())[0];
   if (candidate) {
     await record(sql, args.callId, candidate.callSid);
-    log.warn({ callId: args.callId, callSid: candidate.callSid }, 'dial response was lost; adopted the call found at the provider');
+    log.warn(
+      { callId: args.callId, callSid: candidate.callSid },
+      'dial response was lost; adopted the call found at the provider',
+    );
     return { outcome: 'dialed', callSid: candidate.callSid, adopted: true };
   }
   await sql`update calls set dial_state = 'unknown', updated_at = now() where id = ${args.callId} and provider_call_sid is null`;
-  log.error({ callId: args.callId, to: maskPhone(args.to) }, 'dial outcome unknown: no call found at the provider; not dialing again');
+  log.error(
+    { callId: args.callId, to: maskPhone(args.to) },
+    'dial outcome unknown: no call found at the provider; not dialing again',
+  );
   return { outcome: 'unknown' };
 }

@@ -34,7 +34,10 @@ export async function finishCall(deps: { sql: Sql; ledger: CallLedger; log: Logg
     return await finishOnce(deps, { ...args, ending }, optedOut);
   } catch (err) {
     if (!isDataError(err)) throw err;
-    deps.log.error({ callId: args.callId, code: err.code, err: err.message }, 'call record refused by the database; settling the money without transcript and outcome');
+    deps.log.error(
+      { callId: args.callId, code: err.code, err: err.message },
+      'call record refused by the database; settling the money without transcript and outcome',
+    );
     const why = `transcript and outcome not stored: SQLSTATE ${err.code} ${cleanText(err.message, 300)}`;
     const bare: CallEnding = {
       ...ending,
@@ -42,7 +45,11 @@ export async function finishCall(deps: { sql: Sql; ledger: CallLedger; log: Logg
       ...(ending.answered ? { answered: { ...ending.answered, transcript: [], outcome: undefined } } : {}),
     };
     try {
-      return await finishOnce(deps, { ...args, answeredBy: args.answeredBy && cleanText(args.answeredBy, 40), ending: bare }, optedOut);
+      return await finishOnce(
+        deps,
+        { ...args, answeredBy: args.answeredBy && cleanText(args.answeredBy, 40), ending: bare },
+        optedOut,
+      );
     } catch (again) {
       throw nonRetryableIfData(again, 'call settlement refused');
     }
@@ -55,16 +62,26 @@ function cleanEnding(e: CallEnding): CallEnding {
   return {
     ...e,
     ...(e.error ? { error: cleanText(e.error, 1_000) } : {}),
-    answered: { ...a, transcript: a.transcript.map((t) => ({ ...t, text: cleanText(t.text) })), ...(a.outcome ? { outcome: cleanJson(a.outcome) } : {}) },
+    answered: {
+      ...a,
+      transcript: a.transcript.map((t) => ({ ...t, text: cleanText(t.text) })),
+      ...(a.outcome ? { outcome: cleanJson(a.outcome) } : {}),
+    },
   };
 }
 
-async function finishOnce({ sql, ledger, log }: { sql: Sql; ledger: CallLedger; log: Logger }, a: FinishArgs, optedOut: boolean): Promise<FinishResult> {
+async function finishOnce(
+  { sql, ledger, log }: { sql: Sql; ledger: CallLedger; log: Logger },
+  a: FinishArgs,
+  optedOut: boolean,
+): Promise<FinishResult> {
   const { callId, ending } = a;
   const holdKey = ledgerKeys.callHold(callId);
   let becameTerminal = false;
   const result = await sql.begin(async (tx): Promise<FinishResult> => {
-    const [row] = await tx<{ terminal: boolean; settled_at: Date | null; to_e164: string }[]>`select terminal, settled_at, to_e164 from calls where id = ${callId} for update`;
+    const [row] = await tx<
+      { terminal: boolean; settled_at: Date | null; to_e164: string }[]
+    >`select terminal, settled_at, to_e164 from calls where id = ${callId} for update`;
     if (row?.settled_at) return recorded(tx, callId);
     if (optedOut && row) {
       const { added } = await suppressOptOut(tx as unknown as Sql, { accountId: a.accountId, e164: row.to_e164, callId });
@@ -75,8 +92,14 @@ async function finishOnce({ sql, ledger, log }: { sql: Sql; ledger: CallLedger; 
     const done: FinishResult = { chargedMicro: 0, providerCostMicro: 0, durationSec: 0, billedSeconds: 0, releasedMicro: 0 };
     const answered = ending.answered;
     if (answered && hold && a.quote) {
-      const price = priceCall({ telephonySeconds: answered.telephonySeconds, ...answered.usage }, a.quote.priceList, { amountMicro: hold.amountMicro, maxDurationSec: a.maxDurationSec });
-      const posted = hold.status === 'pending' ? await ledger.post({ holdKey, amountMicro: price.charged, key: ledgerKeys.callSettle(callId) }, tx) : { chargedMicro: 0, releasedMicro: 0 };
+      const price = priceCall({ telephonySeconds: answered.telephonySeconds, ...answered.usage }, a.quote.priceList, {
+        amountMicro: hold.amountMicro,
+        maxDurationSec: a.maxDurationSec,
+      });
+      const posted =
+        hold.status === 'pending'
+          ? await ledger.post({ holdKey, amountMicro: price.charged, key: ledgerKeys.callSettle(callId) }, tx)
+          : { chargedMicro: 0, releasedMicro: 0 };
       const c = price.components;
       const u = answered.usage;
       const { version: _v, ...prices } = a.quote.priceList;
@@ -95,7 +118,13 @@ async function finishOnce({ sql, ledger, log }: { sql: Sql; ledger: CallLedger; 
           values (${callId}, ${t.seq}, ${t.role}, ${t.text}, ${t.interrupted ?? false}, ${t.atMs ?? null}, ${t.latency ? tx.json(t.latency as never) : null})
           on conflict (call_id, seq) do nothing`;
       }
-      Object.assign(done, { chargedMicro: posted.chargedMicro, releasedMicro: posted.releasedMicro, providerCostMicro: price.providerCostMicro, durationSec: price.durationSec, billedSeconds: price.billedSeconds });
+      Object.assign(done, {
+        chargedMicro: posted.chargedMicro,
+        releasedMicro: posted.releasedMicro,
+        providerCostMicro: price.providerCostMicro,
+        durationSec: price.durationSec,
+        billedSeconds: price.billedSeconds,
+      });
       if (price.margin < 0) log.warn({ callId, marginMicro: price.margin }, 'call settled below its provider cost');
     } else if (hold?.status === 'pending') {
       done.releasedMicro = (await ledger.void({ holdKey, key: ledgerKeys.callVoid(callId) }, tx)).releasedMicro;
@@ -109,7 +138,10 @@ async function finishOnce({ sql, ledger, log }: { sql: Sql; ledger: CallLedger; 
         ended_at = ${answered ? new Date(answered.endedAt) : tx`coalesce(ended_at, now())`},
         duration_sec = ${done.durationSec}, settled_at = now(), updated_at = now()
       where id = ${callId}`;
-    log.info({ callId, status: ending.status, endReason: ending.endReason, chargedMicro: done.chargedMicro }, answered ? 'call settled' : 'call ended unanswered');
+    log.info(
+      { callId, status: ending.status, endReason: ending.endReason, chargedMicro: done.chargedMicro },
+      answered ? 'call settled' : 'call ended unanswered',
+    );
     return done;
   });
   if (becameTerminal) callsTerminal.inc({ status: ending.status });
@@ -118,8 +150,16 @@ async function finishOnce({ sql, ledger, log }: { sql: Sql; ledger: CallLedger; 
 
 /** A retry after a commit whose reply was lost: what was settled, unchanged. */
 async function recorded(tx: Tx, callId: string): Promise<FinishResult> {
-  const [c] = await tx<{ charged_amount: number; total_provider_cost: number; billed_seconds: number; duration_sec: number | null }[]>`
+  const [c] = await tx<
+    { charged_amount: number; total_provider_cost: number; billed_seconds: number; duration_sec: number | null }[]
+  >`
     select cc.charged_amount, cc.total_provider_cost, cc.billed_seconds, c.duration_sec
     from calls c left join call_costs cc on cc.call_id = c.id where c.id = ${callId}`;
-  return { chargedMicro: c?.charged_amount ?? 0, providerCostMicro: c?.total_provider_cost ?? 0, durationSec: c?.duration_sec ?? 0, billedSeconds: c?.billed_seconds ?? 0, releasedMicro: 0 };
+  return {
+    chargedMicro: c?.charged_amount ?? 0,
+    providerCostMicro: c?.total_provider_cost ?? 0,
+    durationSec: c?.duration_sec ?? 0,
+    billedSeconds: c?.billed_seconds ?? 0,
+    releasedMicro: 0,
+  };
 }

@@ -35,7 +35,16 @@ export interface CallWiringDeps {
 }
 
 /** Orchestration-queue call activities (hang-up uses the same Twilio adapter as the dialer), and the hold sweeper's. */
-export function callActivitiesFromConfig({ sql, config, log, ledger, priceList, suppression, telephony, temporal }: CallWiringDeps) {
+export function callActivitiesFromConfig({
+  sql,
+  config,
+  log,
+  ledger,
+  priceList,
+  suppression,
+  telephony,
+  temporal,
+}: CallWiringDeps) {
   let t = telephony;
   // Built lazily: a worker without Twilio configuration can still run every other workflow.
   const twilio = () => (t ??= createTwilioTelephony(twilioSettings(config)));
@@ -53,18 +62,38 @@ export function callActivitiesFromConfig({ sql, config, log, ledger, priceList, 
     suppression: suppression ?? doNotCallList(sql),
     telephony: lazyTelephony,
     // `call.ended` after settlement; without a Temporal client the deliveries wait for the webhooks sweep.
-    webhooks: { sql, log, temporal, taskQueue: config.ORCHESTRATION_TASK_QUEUE, apiOrigin: config.APP_ORIGIN ?? `http://127.0.0.1:${config.API_PORT}` },
+    webhooks: {
+      sql,
+      log,
+      temporal,
+      taskQueue: config.ORCHESTRATION_TASK_QUEUE,
+      apiOrigin: config.APP_ORIGIN ?? `http://127.0.0.1:${config.API_PORT}`,
+    },
     get fromNumber() {
       return twilioSettings(config).fromNumber;
     },
   };
   // Not spread: `fromNumber` is read only when a lost dial is looked for (a worker without Twilio settings runs the rest).
-  return { ...createCallActivities(deps), ...createHoldSweeperActivities({ sql, log, ledger: deps.ledger, telephony: lazyTelephony, temporal }) };
+  return {
+    ...createCallActivities(deps),
+    ...createHoldSweeperActivities({ sql, log, ledger: deps.ledger, telephony: lazyTelephony, temporal }),
+  };
 }
 
-export function dialerActivitiesFromConfig({ sql, config, log, telephony }: Omit<CallWiringDeps, 'ledger' | 'priceList' | 'suppression' | 'temporal'>) {
+export function dialerActivitiesFromConfig({
+  sql,
+  config,
+  log,
+  telephony,
+}: Omit<CallWiringDeps, 'ledger' | 'priceList' | 'suppression' | 'temporal'>) {
   const settings = twilioSettings(config);
-  return createDialerActivities({ sql, log, config, telephony: telephony ?? createTwilioTelephony(settings), fromNumber: settings.fromNumber });
+  return createDialerActivities({
+    sql,
+    log,
+    config,
+    telephony: telephony ?? createTwilioTelephony(settings),
+    fromNumber: settings.fromNumber,
+  });
 }
 
 /** lib/suppression behind the call's port: a number on the account's or the platform's list is not called. */

@@ -10,11 +10,15 @@ export function callLedger(sql: Sql): CallLedger {
   const typed = withLedgerFailures;
   return {
     hold: async (a, tx) => {
-      const r = await typed(() => countLedgerOp('hold', () => ledger.hold({ accountId: a.accountId, amount: a.amountMicro, key: a.key }, tx)));
+      const r = await typed(() =>
+        countLedgerOp('hold', () => ledger.hold({ accountId: a.accountId, amount: a.amountMicro, key: a.key }, tx)),
+      );
       return { holdKey: r.holdKey, amountMicro: r.amount };
     },
     post: async (a, tx) => {
-      const r = await typed(() => countLedgerOp('post', () => ledger.post({ holdKey: a.holdKey, amount: a.amountMicro, key: a.key }, tx)));
+      const r = await typed(() =>
+        countLedgerOp('post', () => ledger.post({ holdKey: a.holdKey, amount: a.amountMicro, key: a.key }, tx)),
+      );
       return { chargedMicro: r.charged, releasedMicro: r.released };
     },
     void: async (a, tx) => {

@@ -12,7 +12,10 @@ export type Tx = Sql | postgres.TransactionSql<Record<string, never>>;
 export interface CallLedger {
   /** Throws a non-retryable ApplicationFailure of type InsufficientCredits when available < amount. */
   hold(args: { accountId: string; amountMicro: number; key: string }, tx: Tx): Promise<{ holdKey: string; amountMicro: number }>;
-  post(args: { holdKey: string; amountMicro: number; key: string }, tx: Tx): Promise<{ chargedMicro: number; releasedMicro: number }>;
+  post(
+    args: { holdKey: string; amountMicro: number; key: string },
+    tx: Tx,
+  ): Promise<{ chargedMicro: number; releasedMicro: number }>;
   /** Releases a pending hold (all of it). */
   void(args: { holdKey: string; key: string }, tx: Tx): Promise<{ releasedMicro: number }>;
   /** The hold's state: what resolved it, if anything; undefined when there is no such hold. */

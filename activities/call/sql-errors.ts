@@ -15,5 +15,9 @@ export function isDataError(err: unknown): err is Error & { code: string } {
 /** A data error as a non-retryable failure the workflow can read; other errors unchanged. */
 export function nonRetryableIfData(err: unknown, what: string): unknown {
   if (!isDataError(err)) return err;
-  return ApplicationFailure.create({ type: DATA_REJECTED, message: `${what}: SQLSTATE ${err.code} ${err.message}`, nonRetryable: true });
+  return ApplicationFailure.create({
+    type: DATA_REJECTED,
+    message: `${what}: SQLSTATE ${err.code} ${err.message}`,
+    nonRetryable: true,
+  });
 }

@@ -51,7 +51,11 @@ interface CallRow {
  */
 export function createHoldSweeperActivities(deps: HoldSweeperDeps): HoldSweeperActivities {
   const { sql, log, telephony } = deps;
-  const temporal = () => deps.temporal ?? (() => { throw ApplicationFailure.nonRetryable('the hold sweeper needs a Temporal client', 'ConfigError'); })();
+  const temporal = () =>
+    deps.temporal ??
+    (() => {
+      throw ApplicationFailure.nonRetryable('the hold sweeper needs a Temporal client', 'ConfigError');
+    })();
 
   async function workflowOpen(callId: string): Promise<boolean> {
     try {
@@ -68,9 +72,14 @@ export function createHoldSweeperActivities(deps: HoldSweeperDeps): HoldSweeperA
     const ac = new AbortController();
     const t = setTimeout(() => ac.abort(), 5_000);
     try {
-      return await temporal().withAbortSignal(ac.signal, () => temporal().workflow.getHandle(callWorkflowId(callId)).query(callStateQuery));
+      return await temporal().withAbortSignal(ac.signal, () =>
+        temporal().workflow.getHandle(callWorkflowId(callId)).query(callStateQuery),
+      );
     } catch (err) {
-      log.warn({ callId, err: (err as Error).message }, 'closed call workflow did not answer callState; settling on telephony time alone');
+      log.warn(
+        { callId, err: (err as Error).message },
+        'closed call workflow did not answer callState; settling on telephony time alone',
+      );
       return undefined;
     } finally {
       clearTimeout(t);
@@ -78,10 +87,17 @@ export function createHoldSweeperActivities(deps: HoldSweeperDeps): HoldSweeperA
   }
 
   const fromRow = async (callId: string, row: CallRow): Promise<CallResult> => {
-    const [c] = await sql<{ charged_amount: number; total_provider_cost: number }[]>`select charged_amount, total_provider_cost from call_costs where call_id = ${callId}`;
+    const [c] = await sql<
+      { charged_amount: number; total_provider_cost: number }[]
+    >`select charged_amount, total_provider_cost from call_costs where call_id = ${callId}`;
     return {
-      callId, status: row.status as CallTerminalStatus, durationSec: row.duration_sec ?? 0, chargedMicro: c?.charged_amount ?? 0, providerCostMicro: c?.total_provider_cost ?? 0,
-      ...(row.end_reason ? { endReason: row.end_reason as CallResult['endReason'] } : {}), ...(row.error ? { error: row.error } : {}),
+      callId,
+      status: row.status as CallTerminalStatus,
+      durationSec: row.duration_sec ?? 0,
+      chargedMicro: c?.charged_amount ?? 0,
+      providerCostMicro: c?.total_provider_cost ?? 0,
+      ...(row.end_reason ? { endReason: row.end_reason as CallResult['endReason'] } : {}),
+      ...(row.error ? { error: row.error } : {}),
     };
   };
 
@@ -103,10 +119,18 @@ export function createHoldSweeperActivities(deps: HoldSweeperDeps): HoldSweeperA
         s = await telephony.fetchCall(sid);
       }
       if (s && !isProviderFinal(s.status)) return null;
-      if (s && finalImpliesAnswer(s.status)) answered = { durationSec: s.durationSec ?? 0, ...(s.answeredBy ? { answeredBy: s.answeredBy } : {}) };
+      if (s && finalImpliesAnswer(s.status))
+        answered = { durationSec: s.durationSec ?? 0, ...(s.answeredBy ? { answeredBy: s.answeredBy } : {}) };
     }
-    const [pl] = row.price_list_version ? await sql<{ prices: Omit<PriceList, 'version'> }[]>`select prices from price_lists where version = ${row.price_list_version}` : [];
-    const quote = pl && row.hold_amount !== null ? { priceList: { ...pl.prices, version: row.price_list_version! }, holdMicro: row.hold_amount } : undefined;
+    const [pl] = row.price_list_version
+      ? await sql<
+          { prices: Omit<PriceList, 'version'> }[]
+        >`select prices from price_lists where version = ${row.price_list_version}`
+      : [];
+    const quote =
+      pl && row.hold_amount !== null
+        ? { priceList: { ...pl.prices, version: row.price_list_version! }, holdMicro: row.hold_amount }
+        : undefined;
     let ending: CallEnding;
     if (answered) {
       const st = await lastState(callId);
@@ -127,22 +151,50 @@ export function createHoldSweeperActivities(deps: HoldSweeperDeps): HoldSweeperA
       };
     } else if (!sid && !row.dial_state) {
       // Never dialed: the contact is owed its attempt.
-      ending = { status: 'not_attempted', endReason: 'abandoned', error: 'the call workflow closed before dialing; hold released by the hold sweeper' };
+      ending = {
+        status: 'not_attempted',
+        endReason: 'abandoned',
+        error: 'the call workflow closed before dialing; hold released by the hold sweeper',
+      };
     } else {
-      ending = { status: 'failed', endReason: 'abandoned', error: 'the call workflow closed before releasing its hold; released by the hold sweeper' };
+      ending = {
+        status: 'failed',
+        endReason: 'abandoned',
+        error: 'the call workflow closed before releasing its hold; released by the hold sweeper',
+      };
     }
     const money = await finishCall(deps, {
-      callId, accountId: row.account_id, maxDurationSec: NO_DURATION_CAP, ...(quote ? { quote } : {}),
-      ...(sid ? { callSid: sid } : {}), ...(answered?.answeredBy ? { answeredBy: answered.answeredBy } : {}), ending,
+      callId,
+      accountId: row.account_id,
+      maxDurationSec: NO_DURATION_CAP,
+      ...(quote ? { quote } : {}),
+      ...(sid ? { callSid: sid } : {}),
+      ...(answered?.answeredBy ? { answeredBy: answered.answeredBy } : {}),
+      ending,
     });
     const result: CallResult = {
-      callId, status: ending.status, durationSec: money.durationSec, chargedMicro: money.chargedMicro, providerCostMicro: money.providerCostMicro,
-      endReason: 'abandoned', ...(ending.error ? { error: ending.error } : {}), ...(ending.answered?.outcome ? { outcome: ending.answered.outcome } : {}),
+      callId,
+      status: ending.status,
+      durationSec: money.durationSec,
+      chargedMicro: money.chargedMicro,
+      providerCostMicro: money.providerCostMicro,
+      endReason: 'abandoned',
+      ...(ending.error ? { error: ending.error } : {}),
+      ...(ending.answered?.outcome ? { outcome: ending.answered.outcome } : {}),
     };
-    log.warn({ callId, status: result.status, chargedMicro: result.chargedMicro }, 'hold of a closed call workflow resolved by the sweeper');
+    log.warn(
+      { callId, status: result.status, chargedMicro: result.chargedMicro },
+      'hold of a closed call workflow resolved by the sweeper',
+    );
     if (row.campaign_id) {
       try {
-        await temporal().workflow.getHandle(campaignWorkflowId(row.campaign_id)).signal(callFinishedSignal, { ...result, ...(row.contact_id ? { contactId: row.contact_id } : {}), attempt: row.attempt });
+        await temporal()
+          .workflow.getHandle(campaignWorkflowId(row.campaign_id))
+          .signal(callFinishedSignal, {
+            ...result,
+            ...(row.contact_id ? { contactId: row.contact_id } : {}),
+            attempt: row.attempt,
+          });
       } catch (err) {
         if (!(err instanceof WorkflowNotFoundError)) throw err; // the campaign is over: nothing waits for this call
       }
@@ -182,7 +234,8 @@ export function createHoldSweeperActivities(deps: HoldSweeperDeps): HoldSweeperA
       if (await workflowOpen(callId)) return null;
       const row = await readRow(callId);
       // Closed before it recorded the call: nothing was held or dialed.
-      if (!row) return { callId, status: 'not_attempted', durationSec: 0, chargedMicro: 0, providerCostMicro: 0, endReason: 'abandoned' };
+      if (!row)
+        return { callId, status: 'not_attempted', durationSec: 0, chargedMicro: 0, providerCostMicro: 0, endReason: 'abandoned' };
       if (row.settled_at) return fromRow(callId, row);
       return resolveClosed(callId, row);
     },

@@ -68,7 +68,12 @@ export const DIAL_FAILURE = {
   rateLimited: 'TelephonyRateLimited',
   unavailable: 'TelephonyUnavailable',
 } as const;
-export const NON_RETRYABLE_DIAL_FAILURES = [DIAL_FAILURE.invalidNumber, DIAL_FAILURE.destinationBlocked, DIAL_FAILURE.account, DIAL_FAILURE.rejected];
+export const NON_RETRYABLE_DIAL_FAILURES = [
+  DIAL_FAILURE.invalidNumber,
+  DIAL_FAILURE.destinationBlocked,
+  DIAL_FAILURE.account,
+  DIAL_FAILURE.rejected,
+];
 
 export const INSUFFICIENT_CREDITS = 'InsufficientCredits';
 export const CALL_ROW_REJECTED = 'CallRowRejected';
@@ -121,7 +126,10 @@ export interface HoldSweeperActivities {
    * before its money step): void, or settle if the call was answered; marks the call terminal and
    * reports it to its campaign. Holds younger than `olderThanSec` are left alone.
    */
-  callSweepHolds(args: { olderThanSec: number; limit?: number }): Promise<{ resolved: string[]; running: number; failed: number }>;
+  callSweepHolds(args: {
+    olderThanSec: number;
+    limit?: number;
+  }): Promise<{ resolved: string[]; running: number; failed: number }>;
   /**
    * One call, as the campaign asks for an in-flight call older than its lease: null while its
    * workflow runs; else its result (resolving its hold first if the workflow left it pending).

@@ -33,7 +33,14 @@ const minutes = (hhmm: string) => {
  * a tz-data update on the worker cannot change a replayed decision.
  */
 export function windowPosition(w: CallingWindow, nowMs: number): { open: boolean; msUntilChange: number } {
-  const fmt = new Intl.DateTimeFormat('en-GB', { timeZone: w.timeZone, weekday: 'short', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
+  const fmt = new Intl.DateTimeFormat('en-GB', {
+    timeZone: w.timeZone,
+    weekday: 'short',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    hourCycle: 'h23',
+  });
   const local = (ms: number) => {
     const parts = Object.fromEntries(fmt.formatToParts(new Date(ms)).map((p) => [p.type, p.value]));
     const day = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'].indexOf(parts.weekday!) + 1;
@@ -62,7 +69,15 @@ export function createCampaignActivities(deps: CampaignActivityDeps) {
      * for a retry lives in the workflow's state, so a cursor rewound at continue-as-new cannot
      * dial it a second time.
      */
-    async campaignFetchContacts({ campaignId, afterSeq, limit }: { campaignId: string; afterSeq: number; limit: number }): Promise<ContactToCall[]> {
+    async campaignFetchContacts({
+      campaignId,
+      afterSeq,
+      limit,
+    }: {
+      campaignId: string;
+      afterSeq: number;
+      limit: number;
+    }): Promise<ContactToCall[]> {
       return sql<ContactToCall[]>`
         select id as "contactId", seq, phone_e164 as phone, attempts from contacts
         where campaign_id = ${campaignId} and seq > ${afterSeq} and state = 'pending'
@@ -73,9 +88,21 @@ export function createCampaignActivities(deps: CampaignActivityDeps) {
      * Leases for as many of `callIds` as the account's limit allows right now, in order. Idempotent
      * by call id: a retried activity re-grants what it granted before.
      */
-    async campaignAcquireCallSlots({ accountId, campaignId, callIds, ttlSec }: { accountId: string; campaignId: string; callIds: string[]; ttlSec: number }): Promise<string[]> {
+    async campaignAcquireCallSlots({
+      accountId,
+      campaignId,
+      callIds,
+      ttlSec,
+    }: {
+      accountId: string;
+      campaignId: string;
+      callIds: string[];
+      ttlSec: number;
+    }): Promise<string[]> {
       return sql.begin(async (tx) => {
-        const [acct] = await tx<{ max: number }[]>`select max_concurrent_calls as max from accounts where id = ${accountId} for update`;
+        const [acct] = await tx<
+          { max: number }[]
+        >`select max_concurrent_calls as max from accounts where id = ${accountId} for update`;
         if (!acct) return [];
         const held = await tx<{ call_id: string }[]>`
           select call_id from call_leases where account_id = ${accountId} and expires_at > now()`;
@@ -97,7 +124,13 @@ export function createCampaignActivities(deps: CampaignActivityDeps) {
     },
 
     /** Frees leases and records attempt results in one round trip; safe to repeat. */
-    async campaignRecordResults({ results, started }: { results: ContactResult[]; started: { contactId: string; attempt: number }[] }) {
+    async campaignRecordResults({
+      results,
+      started,
+    }: {
+      results: ContactResult[];
+      started: { contactId: string; attempt: number }[];
+    }) {
       await sql.begin(async (tx) => {
         if (results.length) {
           const callIds = results.flatMap((r) => (r.callId ? [r.callId] : []));
@@ -119,7 +152,13 @@ export function createCampaignActivities(deps: CampaignActivityDeps) {
     },
 
     /** Phone numbers of queued contacts (carried state keeps none); a contact not found is left out. */
-    async campaignContactPhones({ campaignId, contactIds }: { campaignId: string; contactIds: string[] }): Promise<Record<string, string>> {
+    async campaignContactPhones({
+      campaignId,
+      contactIds,
+    }: {
+      campaignId: string;
+      contactIds: string[];
+    }): Promise<Record<string, string>> {
       const rows = await sql<{ id: string; phone: string }[]>`
         select id, phone_e164 as phone from contacts where campaign_id = ${campaignId} and id = any(${contactIds}::uuid[])`;
       return Object.fromEntries(rows.map((r) => [r.id, r.phone]));
@@ -134,19 +173,37 @@ export function createCampaignActivities(deps: CampaignActivityDeps) {
      */
     async campaignCheckCalls({ callIds, leaseTtlSec }: { callIds: string[]; leaseTtlSec: number }): Promise<CallCheck[]> {
       if (!temporal) return callIds.map((callId) => ({ callId, closed: false as const }));
-      const found = await Promise.all(callIds.map(async (callId): Promise<CallCheck> => {
-        const handle = temporal.workflow.getHandle(callWorkflowId(callId));
-        try {
-          const d = await handle.describe();
-          if (d.status.name === 'RUNNING') return { callId, closed: false };
-          if (d.status.name === 'COMPLETED') return { callId, closed: true, result: (await handle.result()) as CallResult };
-          log.warn({ callId, status: d.status.name }, 'call workflow closed without reporting to its campaign');
-          return { callId, closed: true, result: { callId, status: 'failed', durationSec: 0, chargedMicro: 0, providerCostMicro: 0, error: `call workflow ${d.status.name.toLowerCase()}` } };
-        } catch (err) {
-          if (err instanceof WorkflowNotFoundError) return { callId, closed: true, result: { callId, status: 'not_attempted', durationSec: 0, chargedMicro: 0, providerCostMicro: 0 } };
-          throw err;
-        }
-      }));
+      const found = await Promise.all(
+        callIds.map(async (callId): Promise<CallCheck> => {
+          const handle = temporal.workflow.getHandle(callWorkflowId(callId));
+          try {
+            const d = await handle.describe();
+            if (d.status.name === 'RUNNING') return { callId, closed: false };
+            if (d.status.name === 'COMPLETED') return { callId, closed: true, result: (await handle.result()) as CallResult };
+            log.warn({ callId, status: d.status.name }, 'call workflow closed without reporting to its campaign');
+            return {
+              callId,
+              closed: true,
+              result: {
+                callId,
+                status: 'failed',
+                durationSec: 0,
+                chargedMicro: 0,
+                providerCostMicro: 0,
+                error: `call workflow ${d.status.name.toLowerCase()}`,
+              },
+            };
+          } catch (err) {
+            if (err instanceof WorkflowNotFoundError)
+              return {
+                callId,
+                closed: true,
+                result: { callId, status: 'not_attempted', durationSec: 0, chargedMicro: 0, providerCostMicro: 0 },
+              };
+            throw err;
+          }
+        }),
+      );
       const open = found.filter((f) => !f.closed).map((f) => f.callId);
       if (open.length) {
         await sql`update call_leases set expires_at = greatest(expires_at, now() + make_interval(secs => ${leaseTtlSec}))
@@ -170,7 +227,17 @@ export function createCampaignActivities(deps: CampaignActivityDeps) {
      * lands over an older one: an attempt that reaches Postgres late (a retried activity whose first
      * attempt was slow) cannot overwrite a newer status.
      */
-    async campaignSetStatus({ campaignId, status, pauseReason, seq }: { campaignId: string; status: string; pauseReason: string | null; seq: number }) {
+    async campaignSetStatus({
+      campaignId,
+      status,
+      pauseReason,
+      seq,
+    }: {
+      campaignId: string;
+      status: string;
+      pauseReason: string | null;
+      seq: number;
+    }) {
       const [landed] = await sql<{ prev_status: string }[]>`
         with prev as (select status from campaigns where id = ${campaignId} for update)
         update campaigns set status = ${status}, pause_reason = ${pauseReason}, status_seq = ${seq},
@@ -180,13 +247,25 @@ export function createCampaignActivities(deps: CampaignActivityDeps) {
         returning (select status from prev) as prev_status`;
       if (!deps.webhooks) return;
       // A retry whose first attempt committed finds its own seq stored: it emits what that attempt may not have.
-      const ours = landed ?? (await sql<{ status_seq: number }[]>`select status_seq from campaigns where id = ${campaignId}`)[0]?.status_seq === seq;
+      const ours =
+        landed ??
+        (await sql<{ status_seq: number }[]>`select status_seq from campaigns where id = ${campaignId}`)[0]?.status_seq === seq;
       const event = ours ? campaignEvent(status, landed?.prev_status, seq) : null;
       if (event) await emitCampaignEvent(deps.webhooks, campaignId, event.type, event.occurrence);
     },
 
     /** One open alert per condition; a second raise while it is open is a no-op. */
-    async campaignRaiseAlert({ accountId, campaignId, kind, payload }: { accountId: string; campaignId: string; kind: string; payload: Record<string, unknown> }) {
+    async campaignRaiseAlert({
+      accountId,
+      campaignId,
+      kind,
+      payload,
+    }: {
+      accountId: string;
+      campaignId: string;
+      kind: string;
+      payload: Record<string, unknown>;
+    }) {
       await sql`insert into alerts (account_id, kind, condition_key, payload)
                 values (${accountId}, ${kind}, ${`${kind}:${accountId}`}, ${sql.json(payload as never)})
                 on conflict (condition_key) where state = 'firing' do nothing`;
@@ -206,7 +285,11 @@ export type CampaignActivities = ReturnType<typeof createCampaignActivities>;
  * apart by the seq of the write that entered it, and a write that keeps a paused campaign paused
  * (another reason) is no new pause. `prev` is unknown on a retry: then the write is taken as the entry.
  */
-export function campaignEvent(status: string, prev: string | undefined, seq: number): { type: CampaignEventType; occurrence: string } | null {
+export function campaignEvent(
+  status: string,
+  prev: string | undefined,
+  seq: number,
+): { type: CampaignEventType; occurrence: string } | null {
   if (status === 'running') return { type: 'campaign.started', occurrence: '1' };
   if (status === 'completed' || status === 'canceled') return { type: `campaign.${status}`, occurrence: '1' };
   if (status === 'paused' && prev !== 'paused') return { type: 'campaign.paused', occurrence: String(seq) };

@@ -11,7 +11,11 @@ export function createSuppressionActivities({ sql, log }: { sql: Sql; log: Logge
   return {
     async suppressionOptOut(args: { accountId: string; e164: string; callId?: string }): Promise<{ added: boolean }> {
       const r = await suppressOptOut(sql, args);
-      if (r.added) log.info({ callId: args.callId, accountId: args.accountId, last4: args.e164.slice(-4) }, 'number suppressed after an opt-out');
+      if (r.added)
+        log.info(
+          { callId: args.callId, accountId: args.accountId, last4: args.e164.slice(-4) },
+          'number suppressed after an opt-out',
+        );
       return r;
     },
     async suppressionCheck({ accountId, e164 }: { accountId: string; e164: string }): Promise<Suppression | null> {

@@ -81,7 +81,8 @@ export function createTopUpActivities(deps: TopUpActivityDeps) {
     async topUpCreditAmount({ topUpId, billId, amountSen }: { topUpId: string; billId: string; amountSen: number }) {
       const t = await load(topUpId);
       if (t.bill_id !== billId) return { ok: false as const, reason: `bill ${billId} is not this top-up's bill`, amountMicro: 0 };
-      if (t.amount_sen !== amountSen) return { ok: false as const, reason: `paid ${amountSen} sen, top-up is ${t.amount_sen} sen`, amountMicro: 0 };
+      if (t.amount_sen !== amountSen)
+        return { ok: false as const, reason: `paid ${amountSen} sen, top-up is ${t.amount_sen} sen`, amountMicro: 0 };
       return { ok: true as const, reason: '', amountMicro: t.credit_amount };
     },
 
@@ -109,7 +110,10 @@ export function createTopUpActivities(deps: TopUpActivityDeps) {
       const bill = await gateway.getBill(t.bill_id);
       if (!bill.paid || bill.billId !== t.bill_id) return null;
       if (bill.amountSen !== t.amount_sen) {
-        log.error({ topUpId, billId: bill.billId, amountSen: bill.amountSen }, 'Billplz reports the bill paid for another amount; not credited');
+        log.error(
+          { topUpId, billId: bill.billId, amountSen: bill.amountSen },
+          'Billplz reports the bill paid for another amount; not credited',
+        );
         return null;
       }
       return { billId: bill.billId, paid: true, amountSen: bill.amountSen, ...(bill.paidAt ? { paidAt: bill.paidAt } : {}) };

@@ -3,13 +3,26 @@ import type { Logger } from 'pino';
 import type { Config } from '../../lib/config';
 import type { Sql } from '../../lib/db';
 import { attemptDelivery, type AttemptResult } from '../../lib/webhooks/deliver';
-import { emitAlertEvent, emitCallEnded, emitCampaignEvent, emitEvent, emitTopUpPaid, startDeliveries, strandedDeliveries, type EmitArgs, type WebhookEmitter } from '../../lib/webhooks';
+import {
+  emitAlertEvent,
+  emitCallEnded,
+  emitCampaignEvent,
+  emitEvent,
+  emitTopUpPaid,
+  startDeliveries,
+  strandedDeliveries,
+  type EmitArgs,
+  type WebhookEmitter,
+} from '../../lib/webhooks';
 import type { CampaignEventType } from '../../lib/webhooks/events';
 
 export interface WebhookActivityDeps {
   sql: Sql;
   log: Logger;
-  config: Pick<Config, 'ORCHESTRATION_TASK_QUEUE' | 'WEBHOOK_ALLOW_PRIVATE_URLS' | 'WEBHOOK_DISABLE_AFTER_HOURS' | 'APP_ORIGIN' | 'API_PORT'>;
+  config: Pick<
+    Config,
+    'ORCHESTRATION_TASK_QUEUE' | 'WEBHOOK_ALLOW_PRIVATE_URLS' | 'WEBHOOK_DISABLE_AFTER_HOURS' | 'APP_ORIGIN' | 'API_PORT'
+  >;
   temporal?: Client;
   /** Tests: a short retry plan, a short disable window. */
   retryDelaysMs?: number[];
@@ -22,11 +35,21 @@ export interface WebhookActivityDeps {
  */
 export function createWebhookActivities(deps: WebhookActivityDeps) {
   const emitter: WebhookEmitter & { apiOrigin?: string } = {
-    sql: deps.sql, log: deps.log, temporal: deps.temporal, taskQueue: deps.config.ORCHESTRATION_TASK_QUEUE,
-    retryDelaysMs: deps.retryDelaysMs, apiOrigin: deps.config.APP_ORIGIN ?? `http://127.0.0.1:${deps.config.API_PORT}`,
+    sql: deps.sql,
+    log: deps.log,
+    temporal: deps.temporal,
+    taskQueue: deps.config.ORCHESTRATION_TASK_QUEUE,
+    retryDelaysMs: deps.retryDelaysMs,
+    apiOrigin: deps.config.APP_ORIGIN ?? `http://127.0.0.1:${deps.config.API_PORT}`,
   };
   return {
-    async webhookAttempt({ deliveryId, nextDelayMs }: { deliveryId: string; nextDelayMs: number | null }): Promise<AttemptResult> {
+    async webhookAttempt({
+      deliveryId,
+      nextDelayMs,
+    }: {
+      deliveryId: string;
+      nextDelayMs: number | null;
+    }): Promise<AttemptResult> {
       const r = await attemptDelivery(deps.sql, deliveryId, nextDelayMs, {
         allowPrivate: deps.config.WEBHOOK_ALLOW_PRIVATE_URLS,
         disableAfterMs: deps.disableAfterMs ?? deps.config.WEBHOOK_DISABLE_AFTER_HOURS * 3_600_000,
@@ -48,7 +71,15 @@ export function createWebhookActivities(deps: WebhookActivityDeps) {
     async webhookEmitCallEnded({ callId }: { callId: string }) {
       return emitCallEnded(emitter, callId);
     },
-    async webhookEmitCampaign({ campaignId, type, occurrence }: { campaignId: string; type: CampaignEventType; occurrence?: string }) {
+    async webhookEmitCampaign({
+      campaignId,
+      type,
+      occurrence,
+    }: {
+      campaignId: string;
+      type: CampaignEventType;
+      occurrence?: string;
+    }) {
       return emitCampaignEvent(emitter, campaignId, type, occurrence);
     },
     async webhookEmitTopUpPaid({ topUpId }: { topUpId: string }) {

@@ -18,7 +18,11 @@ export function analysisRouter({ sql }: AppDeps): Router {
   const campaignOf = async (req: Parameters<typeof accountOf>[0]) => {
     const accountId = accountOf(req);
     const id = uuid.safeParse(req.params.id);
-    const [c] = id.success ? await sql<{ id: string; analysis: AnalysisConfig | null }[]>`select id, analysis from campaigns where id = ${id.data} and account_id = ${accountId}` : [];
+    const [c] = id.success
+      ? await sql<
+          { id: string; analysis: AnalysisConfig | null }[]
+        >`select id, analysis from campaigns where id = ${id.data} and account_id = ${accountId}`
+      : [];
     if (!c) throw notFound('campaign');
     return c;
   };

@@ -31,7 +31,8 @@ export function decodeCallsCursor(cursor: string): CallsCursor {
     parsed = undefined;
   }
   const [at, id] = Array.isArray(parsed) ? parsed : [];
-  if (typeof at !== 'string' || !isPgTimestamp(at) || !uuid.safeParse(id).success) throw new HttpError(400, 'validation_failed', 'cursor: not a cursor from a previous page');
+  if (typeof at !== 'string' || !isPgTimestamp(at) || !uuid.safeParse(id).success)
+    throw new HttpError(400, 'validation_failed', 'cursor: not a cursor from a previous page');
   return { at, id: id as string };
 }
 const encodeCursor = (at: string, id: string) => Buffer.from(JSON.stringify([at, id])).toString('base64url');
@@ -69,7 +70,10 @@ export interface CallListRow {
  * API), desc the newest first (the console).
  */
 export async function listCalls(
-  sql: Sql, accountId: string, f: CallFilter, page: { limit: number; cursor?: string; order: 'asc' | 'desc' },
+  sql: Sql,
+  accountId: string,
+  f: CallFilter,
+  page: { limit: number; cursor?: string; order: 'asc' | 'desc' },
 ): Promise<{ rows: CallListRow[]; nextCursor: string | null }> {
   const after = page.cursor ? decodeCallsCursor(page.cursor) : undefined;
   const desc = page.order === 'desc';
@@ -140,17 +144,45 @@ export async function getCallDetail(sql: Sql, accountId: string, rawId: string):
   if (!call) return undefined;
   const [[cost], transcript] = await Promise.all([
     sql`select * from call_costs where call_id = ${call.id}`,
-    sql<TranscriptTurn[]>`select seq, role, text, interrupted, at_ms as "atMs", latency from transcript_turns where call_id = ${call.id} order by seq`,
+    sql<
+      TranscriptTurn[]
+    >`select seq, role, text, interrupted, at_ms as "atMs", latency from transcript_turns where call_id = ${call.id} order by seq`,
   ]);
   return {
-    id: call.id, campaignId: call.campaign_id, contactId: call.contact_id, attempt: call.attempt, to: call.to_e164, status: call.status,
-    terminal: call.terminal, providerCallSid: call.provider_call_sid, answeredBy: call.answered_by, outcome: call.outcome, error: call.error,
-    createdAt: call.created_at, answeredAt: call.answered_at, endedAt: call.ended_at, durationSec: call.duration_sec,
-    cost: cost ? {
-      priceListVersion: cost.price_list_version, azureSttCost: cost.azure_stt_cost, llmCost: cost.llm_cost, ttsCost: cost.tts_cost,
-      twilioCost: cost.twilio_cost, totalProviderCost: cost.total_provider_cost, chargedAmount: cost.charged_amount, profitMargin: cost.profit_margin,
-      usage: { sttAudioMs: cost.stt_audio_ms, promptTokens: cost.prompt_tokens, completionTokens: cost.completion_tokens, ttsCharacters: cost.tts_characters, billedSeconds: cost.billed_seconds },
-    } : null,
+    id: call.id,
+    campaignId: call.campaign_id,
+    contactId: call.contact_id,
+    attempt: call.attempt,
+    to: call.to_e164,
+    status: call.status,
+    terminal: call.terminal,
+    providerCallSid: call.provider_call_sid,
+    answeredBy: call.answered_by,
+    outcome: call.outcome,
+    error: call.error,
+    createdAt: call.created_at,
+    answeredAt: call.answered_at,
+    endedAt: call.ended_at,
+    durationSec: call.duration_sec,
+    cost: cost
+      ? {
+          priceListVersion: cost.price_list_version,
+          azureSttCost: cost.azure_stt_cost,
+          llmCost: cost.llm_cost,
+          ttsCost: cost.tts_cost,
+          twilioCost: cost.twilio_cost,
+          totalProviderCost: cost.total_provider_cost,
+          chargedAmount: cost.charged_amount,
+          profitMargin: cost.profit_margin,
+          usage: {
+            sttAudioMs: cost.stt_audio_ms,
+            promptTokens: cost.prompt_tokens,
+            completionTokens: cost.completion_tokens,
+            ttsCharacters: cost.tts_characters,
+            billedSeconds: cost.billed_seconds,
+          },
+        }
+      : null,
     transcript,
     timeline: { dialedAt: call.dialed_at, settledAt: call.settled_at },
   };

@@ -26,7 +26,13 @@ export const csvBody: RequestHandler = (req, _res, next) => {
   const body: unknown = req.body;
   if (!Buffer.isBuffer(body)) return next();
   if (WORKBOOK_MAGIC.some((m) => body.subarray(0, m.length).equals(m))) {
-    return next(new HttpError(415, 'unsupported_media_type', 'this is an Excel workbook, not CSV: save it as CSV (UTF-8) and send it as text/csv'));
+    return next(
+      new HttpError(
+        415,
+        'unsupported_media_type',
+        'this is an Excel workbook, not CSV: save it as CSV (UTF-8) and send it as text/csv',
+      ),
+    );
   }
   const charset = /;\s*charset="?([\w.:-]+)"?/i.exec(req.get('content-type') ?? '')?.[1] ?? 'utf-8';
   let decoder: TextDecoder;

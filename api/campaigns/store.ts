@@ -7,24 +7,40 @@ import type { CampaignSettings } from '../../workflows/campaign/contract';
  * Adds accepted contacts after the campaign's last one (seq keeps upload order). Numbers already
  * in the campaign are moved to the report's duplicates: unique (campaign_id, phone_e164) decides.
  */
-export async function insertContacts(sql: Sql, campaignId: string, accountId: string, report: ContactReport): Promise<ContactReport> {
+export async function insertContacts(
+  sql: Sql,
+  campaignId: string,
+  accountId: string,
+  report: ContactReport,
+): Promise<ContactReport> {
   if (!report.accepted.length) return report;
   return sql.begin(async (tx) => {
-    const [c] = await tx<{ next: number }[]>`select coalesce(max(seq), 0) + 1 as next from contacts where campaign_id = ${campaignId}`;
+    const [c] = await tx<
+      { next: number }[]
+    >`select coalesce(max(seq), 0) + 1 as next from contacts where campaign_id = ${campaignId}`;
     // lock the campaign row so two uploads cannot interleave their seq ranges
     await tx`select 1 from campaigns where id = ${campaignId} for update`;
     let seq = c!.next;
     const inserted = new Set<string>();
     for (let i = 0; i < report.accepted.length; i += 1_000) {
       const rows = report.accepted.slice(i, i + 1_000).map((a) => ({
-        campaign_id: campaignId, account_id: accountId, seq: seq++, phone_e164: a.phone, name: a.name, variables: tx.json(a.variables as never),
+        campaign_id: campaignId,
+        account_id: accountId,
+        seq: seq++,
+        phone_e164: a.phone,
+        name: a.name,
+        variables: tx.json(a.variables as never),
       }));
-      const got = await tx<{ phone_e164: string }[]>`insert into contacts ${tx(rows as never)} on conflict (campaign_id, phone_e164) do nothing returning phone_e164`;
+      const got = await tx<
+        { phone_e164: string }[]
+      >`insert into contacts ${tx(rows as never)} on conflict (campaign_id, phone_e164) do nothing returning phone_e164`;
       for (const g of got) inserted.add(g.phone_e164);
     }
     await tx`update campaigns set contact_count = (select count(*) from contacts where campaign_id = ${campaignId}) where id = ${campaignId}`;
     const accepted = report.accepted.filter((a) => inserted.has(a.phone));
-    const existing = report.accepted.filter((a) => !inserted.has(a.phone)).map((a) => ({ line: a.line, phone: a.phone, duplicateOfLine: null }));
+    const existing = report.accepted
+      .filter((a) => !inserted.has(a.phone))
+      .map((a) => ({ line: a.line, phone: a.phone, duplicateOfLine: null }));
     return { accepted, duplicates: [...report.duplicates, ...existing], invalid: report.invalid };
   });
 }
@@ -36,7 +52,6 @@ export const reportSummary = (r: ContactReport) => ({
 });
 
 // ---- campaigns as the account sees them: shared by /v1 (api/routes/campaigns.ts) and /app (api/console)
-
 
 export interface CampaignRow {
   id: string;
@@ -53,8 +68,15 @@ export interface CampaignRow {
 }
 
 export const campaignView = (c: CampaignRow) => ({
-  id: c.id, name: c.name, status: c.status, pauseReason: c.pause_reason, agent: c.agent, settings: c.settings,
-  contactCount: c.contact_count, createdAt: c.created_at.toISOString(), startedAt: c.started_at?.toISOString() ?? null,
+  id: c.id,
+  name: c.name,
+  status: c.status,
+  pauseReason: c.pause_reason,
+  agent: c.agent,
+  settings: c.settings,
+  contactCount: c.contact_count,
+  createdAt: c.created_at.toISOString(),
+  startedAt: c.started_at?.toISOString() ?? null,
   finishedAt: c.finished_at?.toISOString() ?? null,
 });
 
@@ -76,7 +98,12 @@ export interface NewCampaign {
 }
 
 /** A draft campaign with its first contacts (numbers normalised; rejects reported by line). */
-export async function createCampaign(sql: Sql, accountId: string, c: NewCampaign, contacts: Parameters<typeof normalizeContacts>[0]): Promise<{ campaign: CampaignRow; report: ContactReport }> {
+export async function createCampaign(
+  sql: Sql,
+  accountId: string,
+  c: NewCampaign,
+  contacts: Parameters<typeof normalizeContacts>[0],
+): Promise<{ campaign: CampaignRow; report: ContactReport }> {
   const [row] = await sql<CampaignRow[]>`
     insert into campaigns (account_id, name, agent, settings)
     values (${accountId}, ${c.name}, ${sql.json(c.agent as never)}, ${sql.json({ ...(c.settings as object), defaultRegion: c.defaultRegion } as never)})
@@ -98,10 +125,17 @@ export interface CampaignSpend {
 }
 
 /** Progress and spend of a campaign, from Postgres (what GET /v1/campaigns/:id and the live board show). */
-export async function campaignProgress(sql: Sql, campaignId: string): Promise<{ progress: CampaignProgressView; spend: CampaignSpend }> {
+export async function campaignProgress(
+  sql: Sql,
+  campaignId: string,
+): Promise<{ progress: CampaignProgressView; spend: CampaignSpend }> {
   const [contacts, calls, [money], [live]] = await Promise.all([
-    sql<{ state: string; n: number }[]>`select state, count(*)::int as n from contacts where campaign_id = ${campaignId} group by state`,
-    sql<{ status: string; n: number }[]>`select status, count(*)::int as n from calls where campaign_id = ${campaignId} group by status`,
+    sql<
+      { state: string; n: number }[]
+    >`select state, count(*)::int as n from contacts where campaign_id = ${campaignId} group by state`,
+    sql<
+      { status: string; n: number }[]
+    >`select status, count(*)::int as n from calls where campaign_id = ${campaignId} group by status`,
     sql<{ charged: number; cost: number; seconds: number }[]>`
       select coalesce(sum(k.charged_amount), 0)::bigint as charged, coalesce(sum(k.total_provider_cost), 0)::bigint as cost,
              coalesce(sum(k.billed_seconds), 0)::bigint as seconds

@@ -7,14 +7,18 @@ export const LOGIN_LINK_TTL_SEC = 15 * 60;
 export const INVITE_TTL_SEC = 7 * 86_400;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export const consoleOrigin = (config: Pick<Config, 'APP_ORIGIN' | 'API_PORT'>) => (config.APP_ORIGIN ?? `http://localhost:${config.API_PORT}`).replace(/\/$/, '');
+export const consoleOrigin = (config: Pick<Config, 'APP_ORIGIN' | 'API_PORT'>) =>
+  (config.APP_ORIGIN ?? `http://localhost:${config.API_PORT}`).replace(/\/$/, '');
 
 /**
  * The CLI's console commands: the first platform admin, an invitation to an account (both print a
  * one-time set-password link), and a one-time sign-in link for an existing user (the demo's).
  */
 export async function consoleUserLink(
-  sql: Sql, config: Pick<Config, 'APP_ORIGIN' | 'API_PORT'>, verb: 'create-admin' | 'invite' | 'login-link', o: { email?: string; account?: string; role?: string },
+  sql: Sql,
+  config: Pick<Config, 'APP_ORIGIN' | 'API_PORT'>,
+  verb: 'create-admin' | 'invite' | 'login-link',
+  o: { email?: string; account?: string; role?: string },
 ): Promise<string> {
   if (!o.email || !/^[^@\s]+@[^@\s]+$/.test(o.email)) throw new Error('--email EMAIL is required');
   const origin = consoleOrigin(config);
@@ -42,7 +46,12 @@ export async function consoleUserLink(
  * `npm run demo`: an owner for the demo account (created once per account) and a one-time sign-in
  * link to its console, so a newcomer opens the browser on the campaign they just ran.
  */
-export async function demoConsoleLink(sql: Sql, config: Pick<Config, 'APP_ORIGIN' | 'API_PORT'>, accountId: string, next = '/app'): Promise<string> {
+export async function demoConsoleLink(
+  sql: Sql,
+  config: Pick<Config, 'APP_ORIGIN' | 'API_PORT'>,
+  accountId: string,
+  next = '/app',
+): Promise<string> {
   const email = `owner+${accountId.slice(0, 8)}@demo.aicall.example`;
   const u = (await findUserByEmail(sql, email)) ?? (await createUser(sql, { email, role: 'owner', accountId }));
   const token = await issueToken(sql, u.id, 'login', LOGIN_LINK_TTL_SEC);

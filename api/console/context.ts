@@ -12,7 +12,11 @@ declare module 'express-serve-static-core' {
 
 /** Sends a page (a full document) or, to an htmx request that targets a part, just that part. */
 export function sendHtml(res: Response, node: VNode, status = 200): void {
-  res.status(status).type('html').set('cache-control', 'no-store').send(`<!doctype html>${renderToString(node)}`);
+  res
+    .status(status)
+    .type('html')
+    .set('cache-control', 'no-store')
+    .send(`<!doctype html>${renderToString(node)}`);
 }
 export function sendFragment(res: Response, node: VNode, status = 200): void {
   res.status(status).type('html').set('cache-control', 'no-store').send(renderToString(node));
@@ -31,11 +35,13 @@ export function accountId(req: Request): string {
   return s.accountId;
 }
 
-export const requireRole = (...roles: Session['role'][]) => (req: Request, _res: Response, next: NextFunction) => {
-  const s = session(req);
-  if (!roles.includes(s.role)) return next(new HttpError(403, 'forbidden', `this page is for ${roles.join(' or ')} users`));
-  next();
-};
+export const requireRole =
+  (...roles: Session['role'][]) =>
+  (req: Request, _res: Response, next: NextFunction) => {
+    const s = session(req);
+    if (!roles.includes(s.role)) return next(new HttpError(403, 'forbidden', `this page is for ${roles.join(' or ')} users`));
+    next();
+  };
 
 /** Redirect after a form post (303: the browser follows with a GET), or HX-Redirect for htmx. */
 export function redirect(req: Request, res: Response, to: string): void {

@@ -3,10 +3,14 @@
  * tab, CR at the start) is prefixed with ' so an exported transcript or name cannot execute.
  */
 export function csvLine(cells: (string | number | null | undefined | Date)[]): string {
-  return cells.map((c) => {
-    if (c === null || c === undefined) return '';
-    let s = c instanceof Date ? c.toISOString() : String(c);
-    if (typeof c === 'string' && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-    return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-  }).join(',') + '\r\n';
+  return (
+    cells
+      .map((c) => {
+        if (c === null || c === undefined) return '';
+        let s = c instanceof Date ? c.toISOString() : String(c);
+        if (typeof c === 'string' && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+        return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+      })
+      .join(',') + '\r\n'
+  );
 }

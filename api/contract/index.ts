@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject, type ZodOpenApiResponseObject, type ZodOpenApiResponsesObject } from 'zod-openapi';
+import {
+  createDocument,
+  type ZodOpenApiOperationObject,
+  type ZodOpenApiPathsObject,
+  type ZodOpenApiResponseObject,
+  type ZodOpenApiResponsesObject,
+} from 'zod-openapi';
 import { ErrorSchema, IdempotencyHeaders, TAGS, type ErrorBody, type Operation } from './common';
 import { campaignOperations } from './campaigns';
 import { creditOperations } from './credits';
@@ -18,13 +24,24 @@ import { suppressionOperations } from './suppressions';
  * operation here without a live check.
  */
 export const OPERATIONS: Operation[] = [
-  ...campaignOperations, ...templateOperations, ...analysisOperations, ...recordingOperations, ...creditOperations, ...reportOperations,
-  ...webhookOperations, ...suppressionOperations, ...adminOperations,
+  ...campaignOperations,
+  ...templateOperations,
+  ...analysisOperations,
+  ...recordingOperations,
+  ...creditOperations,
+  ...reportOperations,
+  ...webhookOperations,
+  ...suppressionOperations,
+  ...adminOperations,
 ];
 
 /** The examples the document gives for each error status (validated against ErrorSchema by the linter). */
 const ERROR_EXAMPLES: Record<string, ErrorBody> = {
-  400: { error: 'validation_failed', message: 'name: Too small: expected string to have >=1 characters', details: [{ field: 'name', message: 'Too small: expected string to have >=1 characters' }] },
+  400: {
+    error: 'validation_failed',
+    message: 'name: Too small: expected string to have >=1 characters',
+    details: [{ field: 'name', message: 'Too small: expected string to have >=1 characters' }],
+  },
   401: { error: 'unauthenticated', message: 'missing API key (Authorization: Bearer <key>)' },
   403: { error: 'forbidden', message: 'admin key required' },
   404: { error: 'not_found', message: 'campaign not found' },
@@ -37,12 +54,17 @@ const ERROR_EXAMPLES: Record<string, ErrorBody> = {
   503: { error: 'temporarily_unavailable', message: 'the redelivery could not be started; try again' },
 };
 
-const IN_PROGRESS: ErrorBody = { error: 'idempotency_in_progress', message: 'a request with this Idempotency-Key is still being processed; retry shortly' };
+const IN_PROGRESS: ErrorBody = {
+  error: 'idempotency_in_progress',
+  message: 'a request with this Idempotency-Key is still being processed; retry shortly',
+};
 
 const errorResponse = (status: number, description: string, example = ERROR_EXAMPLES[status]) => ({
   description,
   content: { 'application/json': { schema: ErrorSchema, example } },
-  ...(status === 429 ? { headers: { 'Retry-After': { description: 'Seconds to wait.', schema: { type: 'integer' as const } } } } : {}),
+  ...(status === 429
+    ? { headers: { 'Retry-After': { description: 'Seconds to wait.', schema: { type: 'integer' as const } } } }
+    : {}),
 });
 
 function toOperation(op: Operation): ZodOpenApiOperationObject {
@@ -52,30 +74,66 @@ function toOperation(op: Operation): ZodOpenApiOperationObject {
   if (op.auth === 'client') errors[403] = 'The key is a platform admin key; this route needs a key that belongs to an account.';
   Object.assign(errors, op.errors);
   if (op.idempotent) {
-    errors[409] = [op.errors?.[409], 'A request with the same Idempotency-Key is still being processed.'].filter(Boolean).join(' Or: ');
+    errors[409] = [op.errors?.[409], 'A request with the same Idempotency-Key is still being processed.']
+      .filter(Boolean)
+      .join(' Or: ');
     errors[422] = 'The Idempotency-Key was used with a different request.';
   }
   errors[429] = 'Too many requests for this key; retry after `Retry-After` seconds.';
 
   // a 204 (and any answer without a schema) has no body
-  const content = op.ok.schema ? { content: { [op.ok.mediaType ?? 'application/json']: { schema: op.ok.schema, ...(op.ok.example === undefined ? {} : { example: op.ok.example }) } } } : {};
+  const content = op.ok.schema
+    ? {
+        content: {
+          [op.ok.mediaType ?? 'application/json']: {
+            schema: op.ok.schema,
+            ...(op.ok.example === undefined ? {} : { example: op.ok.example }),
+          },
+        },
+      }
+    : {};
   const responses: Record<string, ZodOpenApiResponseObject> = {
     [String(op.ok.status)]: {
       description: op.ok.description,
       ...content,
-      ...(op.idempotent ? { headers: { 'Idempotent-Replayed': { description: '`true` when this is the stored answer to an earlier request with the same Idempotency-Key.', schema: { type: 'string' as const, enum: ['true'] } } } } : {}),
+      ...(op.idempotent
+        ? {
+            headers: {
+              'Idempotent-Replayed': {
+                description: '`true` when this is the stored answer to an earlier request with the same Idempotency-Key.',
+                schema: { type: 'string' as const, enum: ['true'] },
+              },
+            },
+          }
+        : {}),
     },
   };
   for (const [status, description] of Object.entries(op.ok.also ?? {})) {
     responses[status] = status.startsWith('3')
-      ? { description, headers: { Location: { description: 'Where the resource is.', schema: { type: 'string' as const, format: 'uri' } } } }
+      ? {
+          description,
+          headers: { Location: { description: 'Where the resource is.', schema: { type: 'string' as const, format: 'uri' } } },
+        }
       : status === '206'
-        ? { description, ...content, headers: { 'Content-Range': { description: 'The range sent and the whole size: `bytes <first>-<last>/<size>`.', schema: { type: 'string' as const, example: 'bytes 0-1023/412844' } } } }
+        ? {
+            description,
+            ...content,
+            headers: {
+              'Content-Range': {
+                description: 'The range sent and the whole size: `bytes <first>-<last>/<size>`.',
+                schema: { type: 'string' as const, example: 'bytes 0-1023/412844' },
+              },
+            },
+          }
         : { description, ...content };
   }
   for (const [status, description] of Object.entries(errors)) {
     // an idempotent operation whose only 409 is the key's: show that one
-    responses[status] = errorResponse(Number(status), description, status === '409' && op.idempotent && !op.errors?.[409] ? IN_PROGRESS : undefined);
+    responses[status] = errorResponse(
+      Number(status),
+      description,
+      status === '409' && op.idempotent && !op.errors?.[409] ? IN_PROGRESS : undefined,
+    );
   }
 
   return {
@@ -88,15 +146,24 @@ function toOperation(op: Operation): ZodOpenApiOperationObject {
       ...(op.query ? { query: op.query } : {}),
       ...(op.idempotent ? { header: IdempotencyHeaders } : {}),
     },
-    ...(op.body ? {
-      requestBody: {
-        required: op.body.required ?? true,
-        content: {
-          'application/json': { schema: op.body.schema, example: op.body.example },
-          ...(op.body.csv ? { 'text/csv': { schema: z.string().meta({ description: op.body.csv.description }), example: op.body.csv.example } } : {}),
-        },
-      },
-    } : {}),
+    ...(op.body
+      ? {
+          requestBody: {
+            required: op.body.required ?? true,
+            content: {
+              'application/json': { schema: op.body.schema, example: op.body.example },
+              ...(op.body.csv
+                ? {
+                    'text/csv': {
+                      schema: z.string().meta({ description: op.body.csv.description }),
+                      example: op.body.csv.example,
+                    },
+                  }
+                : {}),
+            },
+          },
+        }
+      : {}),
     responses: responses as ZodOpenApiResponsesObject,
     ...(op.auth === 'admin' ? { 'x-admin-only': true } : {}),
   };
@@ -119,32 +186,52 @@ export function openApiDocument(opts: DocumentOptions = {}) {
 export function buildDocument(operations: Operation[], opts: DocumentOptions = {}) {
   const paths: ZodOpenApiPathsObject = {};
   for (const op of operations) (paths[op.path] ??= {})[op.method] = toOperation(op);
-  const doc = createDocument({
-    openapi: '3.1.0',
-    info: {
-      title: 'aicall API',
-      version: '1',
-      description: 'Outbound AI phone-call campaigns. Money is in integer micro-units (1 USD = 1,000,000). Authenticate with `Authorization: Bearer <API key>` (or `X-API-Key`). Every error is JSON `{ error, message }`. POSTs that create something take an `Idempotency-Key` header.',
-      license: { name: 'Proprietary', identifier: 'LicenseRef-aicall-proprietary' },
-      contact: { name: 'aicall operations' },
-    },
-    servers: [{
-      url: '{origin}',
-      description: 'An aicall deployment: its APP_ORIGIN, or the development stack (`npm run dev`) on port 3000.',
-      variables: { origin: { default: opts.origin?.replace(/\/+$/, '') ?? 'http://127.0.0.1:3000', description: 'scheme, host and port of the API' } },
-    }],
-    tags: TAGS,
-    components: {
-      securitySchemes: {
-        bearer: { type: 'http', scheme: 'bearer', description: 'An API key (`ak_…`), issued by an admin (`npm run cli -- keys issue`).' },
-        apiKeyHeader: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'The same API key in a header of its own.' },
+  const doc = createDocument(
+    {
+      openapi: '3.1.0',
+      info: {
+        title: 'aicall API',
+        version: '1',
+        description:
+          'Outbound AI phone-call campaigns. Money is in integer micro-units (1 USD = 1,000,000). Authenticate with `Authorization: Bearer <API key>` (or `X-API-Key`). Every error is JSON `{ error, message }`. POSTs that create something take an `Idempotency-Key` header.',
+        license: { name: 'Proprietary', identifier: 'LicenseRef-aicall-proprietary' },
+        contact: { name: 'aicall operations' },
       },
+      servers: [
+        {
+          url: '{origin}',
+          description: 'An aicall deployment: its APP_ORIGIN, or the development stack (`npm run dev`) on port 3000.',
+          variables: {
+            origin: {
+              default: opts.origin?.replace(/\/+$/, '') ?? 'http://127.0.0.1:3000',
+              description: 'scheme, host and port of the API',
+            },
+          },
+        },
+      ],
+      tags: TAGS,
+      components: {
+        securitySchemes: {
+          bearer: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'An API key (`ak_…`), issued by an admin (`npm run cli -- keys issue`).',
+          },
+          apiKeyHeader: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'X-API-Key',
+            description: 'The same API key in a header of its own.',
+          },
+        },
+      },
+      security: [{ bearer: [] }, { apiKeyHeader: [] }],
+      paths,
     },
-    security: [{ bearer: [] }, { apiKeyHeader: [] }],
-    paths,
-  }, {
-    // transforms in request schemas (dates, coercion) are described by their input side
-    allowEmptySchema: { custom: true },
-  });
+    {
+      // transforms in request schemas (dates, coercion) are described by their input side
+      allowEmptySchema: { custom: true },
+    },
+  );
   return { ...doc, paths: doc.paths ?? {} };
 }

@@ -50,7 +50,8 @@ interface Deps {
 
 /** The amount rule, with the message the API gives (field `amount`). */
 export function checkTopUpAmount(config: Deps['config'], amountSen: number): string | undefined {
-  if (amountSen < config.TOPUP_MIN_SEN || amountSen > config.TOPUP_MAX_SEN) return `must be between ${config.TOPUP_MIN_SEN} and ${config.TOPUP_MAX_SEN} sen`;
+  if (amountSen < config.TOPUP_MIN_SEN || amountSen > config.TOPUP_MAX_SEN)
+    return `must be between ${config.TOPUP_MIN_SEN} and ${config.TOPUP_MAX_SEN} sen`;
   return undefined;
 }
 
@@ -60,12 +61,15 @@ export function checkTopUpAmount(config: Deps['config'], amountSen: number): str
  * workflow (conflict policy USE_EXISTING). `created` is false for a top-up that already ended.
  */
 export async function createTopUp(
-  { sql, temporal, config }: Deps, accountId: string, req: { amount: number; email?: string; idempotencyKey?: string },
+  { sql, temporal, config }: Deps,
+  accountId: string,
+  req: { amount: number; email?: string; idempotencyKey?: string },
 ): Promise<{ created: boolean; topUp: TopUpView }> {
   const bad = checkTopUpAmount(config, req.amount);
   if (bad) throw new HttpError(400, 'validation_failed', `amount: ${bad}`);
   const idemKey = req.idempotencyKey;
-  if (idemKey !== undefined && (idemKey.length < 1 || idemKey.length > 255)) throw new HttpError(400, 'validation_failed', 'Idempotency-Key: 1 to 255 characters');
+  if (idemKey !== undefined && (idemKey.length < 1 || idemKey.length > 255))
+    throw new HttpError(400, 'validation_failed', 'Idempotency-Key: 1 to 255 characters');
   const [acct] = await sql<{ billing_email: string | null }[]>`select billing_email from accounts where id = ${accountId}`;
   const email = req.email ?? acct?.billing_email;
   if (!email) throw new HttpError(400, 'validation_failed', 'email: required (the account has no billing email)');
@@ -78,7 +82,8 @@ export async function createTopUp(
     on conflict (id) do nothing`;
   const [row] = await sql<(TopUpRow & { account_id: string })[]>`select * from topups where id = ${id}`;
   if (!row || row.account_id !== accountId) throw new HttpError(409, 'idempotency_conflict', 'Idempotency-Key already used');
-  if (row.amount_sen !== req.amount) throw new HttpError(409, 'idempotency_conflict', 'Idempotency-Key was used for a different amount');
+  if (row.amount_sen !== req.amount)
+    throw new HttpError(409, 'idempotency_conflict', 'Idempotency-Key was used for a different amount');
   if (['paid', 'expired', 'failed'].includes(row.status)) return { created: false, topUp: topUpView(row) };
 
   const input: TopUpInput = { topUpId: id, accountId, ttlSec: config.TOPUP_TTL_SEC };
@@ -92,12 +97,15 @@ export async function createTopUp(
     }),
   });
   const [fresh] = await sql<TopUpRow[]>`select * from topups where id = ${id}`;
-  if (link.status === 'failed') throw new HttpError(502, 'payment_gateway_error', `could not create the bill: ${link.error ?? 'unknown error'}`);
+  if (link.status === 'failed')
+    throw new HttpError(502, 'payment_gateway_error', `could not create the bill: ${link.error ?? 'unknown error'}`);
   return { created: true, topUp: { ...topUpView(fresh!), paymentUrl: link.url ?? null } };
 }
 
 export async function listTopUps(sql: Sql, accountId: string, limit = 100): Promise<TopUpView[]> {
-  const rows = await sql<TopUpRow[]>`select * from topups where account_id = ${accountId} order by created_at desc limit ${limit}`;
+  const rows = await sql<
+    TopUpRow[]
+  >`select * from topups where account_id = ${accountId} order by created_at desc limit ${limit}`;
   return rows.map(topUpView);
 }
 
@@ -107,7 +115,11 @@ export async function getTopUp(sql: Sql, accountId: string, id: string): Promise
 }
 
 /** The account's balance in its credit currency (GET /v1/credits, the console's header and dashboard). */
-export async function creditBalance(sql: Sql, ledger: { balance(accountId: string): Promise<{ available: number; held: number }> }, accountId: string) {
+export async function creditBalance(
+  sql: Sql,
+  ledger: { balance(accountId: string): Promise<{ available: number; held: number }> },
+  accountId: string,
+) {
   const [acct] = await sql<{ currency: string }[]>`select currency from accounts where id = ${accountId}`;
   const b = await ledger.balance(accountId);
   return { available: b.available, held: b.held, currency: acct?.currency ?? 'USD' };

@@ -8,15 +8,24 @@ import { createLedger } from '../../lib/ledger';
 import { idempotency, idempotentId } from '../idempotency';
 
 const uuid = z.uuid();
-export const NewAccountSchema = z.object({
-  name: z.string().trim().min(1).max(200),
-  currency: z.string().regex(/^[A-Z]{3}$/).optional(),
-  billingEmail: z.email().optional(),
-  maxConcurrentCalls: z.number().int().min(1).max(10_000).optional(),
-  lowBalanceThreshold: z.number().int().min(0).optional(),
-}).strict();
-export const NewKeySchema = z.object({ role: z.enum(['client', 'admin']).default('client'), label: z.string().max(200).optional() }).strict();
-export const AccountPageSchema = z.object({ limit: z.coerce.number().int().min(1).max(500).default(100), after: uuid.optional() }).strict();
+export const NewAccountSchema = z
+  .object({
+    name: z.string().trim().min(1).max(200),
+    currency: z
+      .string()
+      .regex(/^[A-Z]{3}$/)
+      .optional(),
+    billingEmail: z.email().optional(),
+    maxConcurrentCalls: z.number().int().min(1).max(10_000).optional(),
+    lowBalanceThreshold: z.number().int().min(0).optional(),
+  })
+  .strict();
+export const NewKeySchema = z
+  .object({ role: z.enum(['client', 'admin']).default('client'), label: z.string().max(200).optional() })
+  .strict();
+export const AccountPageSchema = z
+  .object({ limit: z.coerce.number().int().min(1).max(500).default(100), after: uuid.optional() })
+  .strict();
 
 /** Platform administration: accounts and their API keys. Admin keys only. */
 export function adminRouter({ sql }: AppDeps): Router {
@@ -25,7 +34,9 @@ export function adminRouter({ sql }: AppDeps): Router {
   r.use('/admin', requireAdmin);
 
   r.post('/admin/accounts', idempotency(sql), async (req, res) => {
-    res.status(201).json(await createAccount(sql, { ...NewAccountSchema.parse(req.body ?? {}), id: idempotentId(req, 'account') }));
+    res
+      .status(201)
+      .json(await createAccount(sql, { ...NewAccountSchema.parse(req.body ?? {}), id: idempotentId(req, 'account') }));
   });
   r.get('/admin/accounts', async (req, res) => {
     const q = AccountPageSchema.parse(req.query);
@@ -39,7 +50,11 @@ export function adminRouter({ sql }: AppDeps): Router {
     res.json({ ...account, balance: await ledger.balance(account.id), keys: await listKeys(sql, account.id) });
   });
   // a replay answers without the secret: only its hash is kept (see IssuedKey in api/contract/admin.ts)
-  const withoutSecret = (b: unknown) => ({ ...(b as object), key: undefined, note: 'the key was shown in the first answer only; revoke it and issue another if it was lost' });
+  const withoutSecret = (b: unknown) => ({
+    ...(b as object),
+    key: undefined,
+    note: 'the key was shown in the first answer only; revoke it and issue another if it was lost',
+  });
   r.post('/admin/accounts/:id/keys', idempotency(sql, { store: withoutSecret }), async (req, res) => {
     const id = uuid.safeParse(req.params.id);
     if (!id.success || !(await getAccount(sql, id.data))) throw notFound('account');

@@ -36,7 +36,8 @@ export function billplzWebhooksRouter({ sql, temporal, config, log }: AppDeps): 
       log.warn('billplz callback with a missing or bad x_signature rejected');
       throw new HttpError(403, 'bad_signature', 'x_signature does not match');
     }
-    if (fields.collection_id !== s.collectionId) throw new HttpError(400, 'unknown_collection', 'bill is not from this collection');
+    if (fields.collection_id !== s.collectionId)
+      throw new HttpError(400, 'unknown_collection', 'bill is not from this collection');
     const [t] = await sql<{ id: string; account_id: string; amount_sen: number; status: string }[]>`
       select id, account_id, amount_sen, status from topups where bill_id = ${fields.id ?? ''}`;
     if (!t) throw new HttpError(404, 'unknown_bill', 'no top-up has this bill');
@@ -54,7 +55,10 @@ export function billplzWebhooksRouter({ sql, temporal, config, log }: AppDeps): 
   r.get('/billing/return', async (req, res) => {
     const redirect = verifyBillplzRedirect(req.query as Record<string, unknown>, s.xSignatureKey);
     const page = (status: number, title: string, body: string) =>
-      res.status(status).type('html').send(`<!doctype html><meta charset="utf-8"><title>${title}</title><h1>${title}</h1><p>${body}</p>`);
+      res
+        .status(status)
+        .type('html')
+        .send(`<!doctype html><meta charset="utf-8"><title>${title}</title><h1>${title}</h1><p>${body}</p>`);
     if (!redirect) return page(400, 'Invalid link', 'This payment link is not valid.');
     // Signed, but with text no bill id of ours can hold (NUL, a lone surrogate): Postgres would refuse the lookup.
     if (unstorableText(redirect.id)) return page(404, 'Unknown payment', 'We have no record of this payment.');
@@ -78,8 +82,14 @@ export function billplzWebhooksRouter({ sql, temporal, config, log }: AppDeps): 
     // a payer signed in to the console goes on to the top-up's console page, which follows it live
     if (await consoleUserOf(sql, req, config, t.account_id)) return res.redirect(303, `/app/credits/topups/${t.id}`);
     if (t.status === 'paid') return page(200, 'Payment received', `${rm} has been credited to your account.`);
-    if (paidReported) return page(200, 'Payment received', `Billplz reports ${rm} paid; we are crediting it to your account. Refresh this page in a moment.`);
-    if (t.status === 'pending' || t.status === 'creating') return page(200, 'Payment not completed', `${rm} was not paid. You can try again from your billing page.`);
+    if (paidReported)
+      return page(
+        200,
+        'Payment received',
+        `Billplz reports ${rm} paid; we are crediting it to your account. Refresh this page in a moment.`,
+      );
+    if (t.status === 'pending' || t.status === 'creating')
+      return page(200, 'Payment not completed', `${rm} was not paid. You can try again from your billing page.`);
     return page(200, 'Payment not completed', `This top-up is ${t.status} and was not paid; nothing was charged.`);
   });
   return r;

@@ -34,8 +34,15 @@ interface CampaignRow {
 }
 
 const view = (c: CampaignRow): Campaign => ({
-  id: c.id, name: c.name, status: c.status, pauseReason: c.pause_reason, agent: c.agent as Campaign['agent'], settings: c.settings,
-  contactCount: c.contact_count, createdAt: c.created_at.toISOString(), startedAt: c.started_at?.toISOString() ?? null,
+  id: c.id,
+  name: c.name,
+  status: c.status,
+  pauseReason: c.pause_reason,
+  agent: c.agent as Campaign['agent'],
+  settings: c.settings,
+  contactCount: c.contact_count,
+  createdAt: c.created_at.toISOString(),
+  startedAt: c.started_at?.toISOString() ?? null,
   finishedAt: c.finished_at?.toISOString() ?? null,
 });
 
@@ -58,7 +65,9 @@ export function campaignsRouter({ sql, temporal, config }: AppDeps): Router {
   async function load(req: express.Request): Promise<CampaignRow> {
     const accountId = accountOf(req);
     const id = uuid.safeParse(req.params.id);
-    const [row] = id.success ? await sql<CampaignRow[]>`select * from campaigns where id = ${id.data} and account_id = ${accountId}` : [];
+    const [row] = id.success
+      ? await sql<CampaignRow[]>`select * from campaigns where id = ${id.data} and account_id = ${accountId}`
+      : [];
     if (!row) throw notFound('campaign');
     return row;
   }
@@ -69,7 +78,10 @@ export function campaignsRouter({ sql, temporal, config }: AppDeps): Router {
     // With an Idempotency-Key the id comes from the key: a re-run after a crash finds this campaign
     // (and its contacts, unique per number) instead of creating a second one.
     const id = idempotentId(req, 'campaign') ?? randomUUID();
-    const normalized = normalizeContacts((body.contacts ?? []).map((c, i) => ({ ...c, line: i + 1 })), body.defaultRegion);
+    const normalized = normalizeContacts(
+      (body.contacts ?? []).map((c, i) => ({ ...c, line: i + 1 })),
+      body.defaultRegion,
+    );
     assertContactsFillTemplates(body.agent, normalized.accepted);
     await sql`
       insert into campaigns (id, account_id, name, agent, settings)
@@ -78,19 +90,31 @@ export function campaignsRouter({ sql, temporal, config }: AppDeps): Router {
     const report = await insertContacts(sql, id, accountId, normalized);
     const [fresh] = await sql<CampaignRow[]>`select * from campaigns where id = ${id} and account_id = ${accountId}`;
     if (!fresh) throw new HttpError(409, 'idempotency_conflict', 'Idempotency-Key already used');
-    res.status(201).json({ campaign: view(fresh!), contacts: { ...reportSummary(report), suppressed: await suppressedContacts(sql, accountId, report.accepted) } satisfies ContactReport });
+    res.status(201).json({
+      campaign: view(fresh!),
+      contacts: {
+        ...reportSummary(report),
+        suppressed: await suppressedContacts(sql, accountId, report.accepted),
+      } satisfies ContactReport,
+    });
   });
 
   r.get('/campaigns', async (req, res) => {
     const accountId = accountOf(req);
-    const rows = await sql<CampaignRow[]>`select * from campaigns where account_id = ${accountId} order by created_at desc limit 200`;
+    const rows = await sql<
+      CampaignRow[]
+    >`select * from campaigns where account_id = ${accountId} order by created_at desc limit 200`;
     res.json({ campaigns: rows.map(view) });
   });
 
   r.get('/campaigns/:id', async (req, res) => {
     const c = await load(req);
-    const contacts = await sql<{ state: string; n: number }[]>`select state, count(*)::int as n from contacts where campaign_id = ${c.id} group by state`;
-    const calls = await sql<{ status: string; n: number }[]>`select status, count(*)::int as n from calls where campaign_id = ${c.id} group by status`;
+    const contacts = await sql<
+      { state: string; n: number }[]
+    >`select state, count(*)::int as n from contacts where campaign_id = ${c.id} group by state`;
+    const calls = await sql<
+      { status: string; n: number }[]
+    >`select status, count(*)::int as n from calls where campaign_id = ${c.id} group by status`;
     const [money] = await sql<{ charged: number; cost: number; seconds: number }[]>`
       select coalesce(sum(k.charged_amount), 0)::bigint as charged, coalesce(sum(k.total_provider_cost), 0)::bigint as cost,
              coalesce(sum(k.billed_seconds), 0)::bigint as seconds
@@ -107,27 +131,43 @@ export function campaignsRouter({ sql, temporal, config }: AppDeps): Router {
     } satisfies CampaignDetail);
   });
 
-  r.post('/campaigns/:id/contacts', express.raw({ type: CSV_BODY_TYPES, limit: '20mb' }), csvBody, rejectUnstorableText, idempotency(sql), async (req, res) => {
-    const c = await load(req);
-    if (c.status !== 'draft') throw new HttpError(409, 'campaign_started', `contacts can be added to a draft campaign only (this one is ${c.status})`);
-    let rows: ContactInput[];
-    if (typeof req.body === 'string') {
-      try {
-        rows = contactsFromCsv(req.body);
-      } catch (err) {
-        if (err instanceof CsvError) throw new HttpError(400, 'bad_csv', err.message);
-        throw err;
+  r.post(
+    '/campaigns/:id/contacts',
+    express.raw({ type: CSV_BODY_TYPES, limit: '20mb' }),
+    csvBody,
+    rejectUnstorableText,
+    idempotency(sql),
+    async (req, res) => {
+      const c = await load(req);
+      if (c.status !== 'draft')
+        throw new HttpError(409, 'campaign_started', `contacts can be added to a draft campaign only (this one is ${c.status})`);
+      let rows: ContactInput[];
+      if (typeof req.body === 'string') {
+        try {
+          rows = contactsFromCsv(req.body);
+        } catch (err) {
+          if (err instanceof CsvError) throw new HttpError(400, 'bad_csv', err.message);
+          throw err;
+        }
+      } else {
+        if (!req.is('application/json'))
+          throw new HttpError(
+            415,
+            'unsupported_media_type',
+            `send the contacts as text/csv (a header row with a phone column) or as application/json, not ${req.get('content-type') ?? 'a body without a Content-Type'}`,
+          );
+        rows = ContactsUploadSchema.parse(req.body ?? {}).contacts.map((x, i) => ({ ...x, line: i + 1 }));
       }
-    } else {
-      if (!req.is('application/json')) throw new HttpError(415, 'unsupported_media_type', `send the contacts as text/csv (a header row with a phone column) or as application/json, not ${req.get('content-type') ?? 'a body without a Content-Type'}`);
-      rows = ContactsUploadSchema.parse(req.body ?? {}).contacts.map((x, i) => ({ ...x, line: i + 1 }));
-    }
-    if (!rows.length) throw new HttpError(400, 'validation_failed', 'no contacts in the upload');
-    const normalized = normalizeContacts(rows, c.settings.defaultRegion ?? 'MY');
-    assertContactsFillTemplates(c.agent, normalized.accepted);
-    const report = await insertContacts(sql, c.id, c.account_id, normalized);
-    res.status(200).json({ ...reportSummary(report), suppressed: await suppressedContacts(sql, c.account_id, report.accepted) } satisfies ContactReport);
-  });
+      if (!rows.length) throw new HttpError(400, 'validation_failed', 'no contacts in the upload');
+      const normalized = normalizeContacts(rows, c.settings.defaultRegion ?? 'MY');
+      assertContactsFillTemplates(c.agent, normalized.accepted);
+      const report = await insertContacts(sql, c.id, c.account_id, normalized);
+      res.status(200).json({
+        ...reportSummary(report),
+        suppressed: await suppressedContacts(sql, c.account_id, report.accepted),
+      } satisfies ContactReport);
+    },
+  );
 
   r.post('/campaigns/:id/start', async (req, res) => {
     const c = await load(req);
@@ -158,10 +198,23 @@ export function campaignsRouter({ sql, temporal, config }: AppDeps): Router {
         parsed = undefined;
       }
       const [at, id] = Array.isArray(parsed) ? parsed : [];
-      if (typeof at !== 'string' || !isPgTimestamp(at) || !uuid.safeParse(id).success) throw new HttpError(400, 'validation_failed', 'cursor: not a cursor from a previous page');
+      if (typeof at !== 'string' || !isPgTimestamp(at) || !uuid.safeParse(id).success)
+        throw new HttpError(400, 'validation_failed', 'cursor: not a cursor from a previous page');
       after = { at, id: id as string };
     }
-    const rows = await sql<{ id: string; to_e164: string; status: string; attempt: number; duration_sec: number | null; created_at: Date; created_key: string; contact_id: string; charged: number | null }[]>`
+    const rows = await sql<
+      {
+        id: string;
+        to_e164: string;
+        status: string;
+        attempt: number;
+        duration_sec: number | null;
+        created_at: Date;
+        created_key: string;
+        contact_id: string;
+        charged: number | null;
+      }[]
+    >`
       select l.id, l.to_e164, l.status, l.attempt, l.duration_sec, l.created_at, l.created_at::text as created_key, l.contact_id, k.charged_amount as charged
       from calls l left join call_costs k on k.call_id = l.id
       where l.campaign_id = ${c.id}
@@ -171,8 +224,18 @@ export function campaignsRouter({ sql, temporal, config }: AppDeps): Router {
     const page = rows.slice(0, q.limit);
     const last = page[page.length - 1];
     res.json({
-      calls: page.map((x) => ({ id: x.id, to: x.to_e164, status: x.status, attempt: x.attempt, contactId: x.contact_id, durationSec: x.duration_sec, chargedMicro: x.charged, createdAt: x.created_at.toISOString() })),
-      nextCursor: rows.length > q.limit && last ? Buffer.from(JSON.stringify([last.created_key, last.id])).toString('base64url') : null,
+      calls: page.map((x) => ({
+        id: x.id,
+        to: x.to_e164,
+        status: x.status,
+        attempt: x.attempt,
+        contactId: x.contact_id,
+        durationSec: x.duration_sec,
+        chargedMicro: x.charged,
+        createdAt: x.created_at.toISOString(),
+      })),
+      nextCursor:
+        rows.length > q.limit && last ? Buffer.from(JSON.stringify([last.created_key, last.id])).toString('base64url') : null,
     });
   });
 
@@ -182,17 +245,46 @@ export function campaignsRouter({ sql, temporal, config }: AppDeps): Router {
     const [call] = id.success ? await sql`select * from calls where id = ${id.data} and account_id = ${accountId}` : [];
     if (!call) throw notFound('call');
     const [cost] = await sql`select * from call_costs where call_id = ${call.id}`;
-    const transcript = await sql<Call['transcript']>`select seq, role, text, interrupted, at_ms as "atMs", latency from transcript_turns where call_id = ${call.id} order by seq`;
+    const transcript = await sql<
+      Call['transcript']
+    >`select seq, role, text, interrupted, at_ms as "atMs", latency from transcript_turns where call_id = ${call.id} order by seq`;
     const analysis = await loadAnalysis(sql, call.id);
     res.json({
-      id: call.id, campaignId: call.campaign_id, contactId: call.contact_id, attempt: call.attempt, to: call.to_e164, status: call.status,
-      terminal: call.terminal, providerCallSid: call.provider_call_sid, answeredBy: call.answered_by, outcome: call.outcome, error: call.error, endReason: call.end_reason,
-      createdAt: call.created_at, answeredAt: call.answered_at, endedAt: call.ended_at, durationSec: call.duration_sec,
-      cost: cost ? {
-        priceListVersion: cost.price_list_version, azureSttCost: cost.azure_stt_cost, llmCost: cost.llm_cost, ttsCost: cost.tts_cost,
-        twilioCost: cost.twilio_cost, totalProviderCost: cost.total_provider_cost, chargedAmount: cost.charged_amount, profitMargin: cost.profit_margin,
-        usage: { sttAudioMs: cost.stt_audio_ms, promptTokens: cost.prompt_tokens, completionTokens: cost.completion_tokens, ttsCharacters: cost.tts_characters, billedSeconds: cost.billed_seconds },
-      } : null,
+      id: call.id,
+      campaignId: call.campaign_id,
+      contactId: call.contact_id,
+      attempt: call.attempt,
+      to: call.to_e164,
+      status: call.status,
+      terminal: call.terminal,
+      providerCallSid: call.provider_call_sid,
+      answeredBy: call.answered_by,
+      outcome: call.outcome,
+      error: call.error,
+      endReason: call.end_reason,
+      createdAt: call.created_at,
+      answeredAt: call.answered_at,
+      endedAt: call.ended_at,
+      durationSec: call.duration_sec,
+      cost: cost
+        ? {
+            priceListVersion: cost.price_list_version,
+            azureSttCost: cost.azure_stt_cost,
+            llmCost: cost.llm_cost,
+            ttsCost: cost.tts_cost,
+            twilioCost: cost.twilio_cost,
+            totalProviderCost: cost.total_provider_cost,
+            chargedAmount: cost.charged_amount,
+            profitMargin: cost.profit_margin,
+            usage: {
+              sttAudioMs: cost.stt_audio_ms,
+              promptTokens: cost.prompt_tokens,
+              completionTokens: cost.completion_tokens,
+              ttsCharacters: cost.tts_characters,
+              billedSeconds: cost.billed_seconds,
+            },
+          }
+        : null,
       transcript,
       analysis,
       recording: recordingSummary(await recordingOf(sql, accountId, call.id)),

@@ -5,13 +5,21 @@ import { accountOf } from '../auth';
 import { createLedger, CREDIT_CURRENCY } from '../../lib/ledger';
 
 // year 0 (1 BC) is a valid JS date but not a Postgres timestamp
-const instant = z.iso.datetime({ offset: true }).transform((s) => new Date(s)).refine((d) => d.getUTCFullYear() >= 1, 'must be in year 1 or later');
-export const StatementQuery = z.object({
-  from: instant.optional(),
-  to: instant.optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-  cursor: z.string().regex(/^\d{1,15}$/, 'cursor must be the nextCursor of a previous page').optional(),
-}).strict();
+const instant = z.iso
+  .datetime({ offset: true })
+  .transform((s) => new Date(s))
+  .refine((d) => d.getUTCFullYear() >= 1, 'must be in year 1 or later');
+export const StatementQuery = z
+  .object({
+    from: instant.optional(),
+    to: instant.optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(50),
+    cursor: z
+      .string()
+      .regex(/^\d{1,15}$/, 'cursor must be the nextCursor of a previous page')
+      .optional(),
+  })
+  .strict();
 
 /**
  * The caller's credit balance and statement, in micro-units of the credit currency (USD) whatever

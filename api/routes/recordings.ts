@@ -31,8 +31,18 @@ export function recordingsRouter(deps: AppDeps, opts: { store?: RecordingStore }
     const id = uuid.safeParse(req.params.id);
     const rec = id.success ? await recordingOf(sql, accountId, id.data) : undefined;
     if (!rec) throw notFound('recording');
-    if (rec.status !== 'stored') throw new HttpError(404, 'not_found', `recording ${rec.status === 'recording' ? 'in progress' : rec.status}${rec.error ? `: ${rec.error}` : ''}`);
-    if (!store || store.kind !== rec.store) throw new HttpError(503, 'recordings_unavailable', `recordings are kept in ${rec.store} storage, which this API is not configured for`);
+    if (rec.status !== 'stored')
+      throw new HttpError(
+        404,
+        'not_found',
+        `recording ${rec.status === 'recording' ? 'in progress' : rec.status}${rec.error ? `: ${rec.error}` : ''}`,
+      );
+    if (!store || store.kind !== rec.store)
+      throw new HttpError(
+        503,
+        'recordings_unavailable',
+        `recordings are kept in ${rec.store} storage, which this API is not configured for`,
+      );
     const size = await store.size(rec.key);
     if (size === undefined) {
       log.error({ callId: rec.callId, key: rec.key }, 'recording row says stored but the object is missing');
@@ -60,7 +70,9 @@ export function recordingsRouter(deps: AppDeps, opts: { store?: RecordingStore }
 
   r.get('/recordings/retention', async (req, res) => {
     const accountId = accountOf(req);
-    const [a] = await sql<{ days: number | null }[]>`select recording_retention_days as days from accounts where id = ${accountId}`;
+    const [a] = await sql<
+      { days: number | null }[]
+    >`select recording_retention_days as days from accounts where id = ${accountId}`;
     res.json({ days: a?.days ?? null } satisfies RetentionView);
   });
 
@@ -78,7 +90,8 @@ async function send(res: Response, body: NodeJS.ReadableStream, log: AppDeps['lo
     await pipeline(body, res);
   } catch (err) {
     // A player that seeks closes its previous request mid-body: normal, not an error.
-    if ((err as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') log.warn({ callId, err: (err as Error).message }, 'recording stream failed');
+    if ((err as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE')
+      log.warn({ callId, err: (err as Error).message }, 'recording stream failed');
     res.destroy();
   }
 }

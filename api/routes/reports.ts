@@ -7,7 +7,9 @@ import { accountSummary, adminSummary, type Window } from '../../lib/reports/sum
 
 const MAX_DAYS = 400;
 const DAY_MS = 86_400_000;
-const instant = z.iso.datetime({ offset: true }).or(z.iso.date())
+const instant = z.iso
+  .datetime({ offset: true })
+  .or(z.iso.date())
   .transform((s) => new Date(s.length === 10 ? `${s}T00:00:00Z` : s))
   // year 0 (1 BC) is a valid JS date but not a Postgres timestamp
   .refine((d) => d.getUTCFullYear() >= 1, 'must be in year 1 or later');
@@ -22,7 +24,8 @@ export function parseWindow(query: unknown): Window {
   const to = q.to ?? new Date();
   const from = q.from ?? new Date(to.getTime() - 30 * DAY_MS);
   if (from.getTime() >= to.getTime()) throw new HttpError(400, 'invalid_window', '`from` must be before `to`');
-  if (to.getTime() - from.getTime() > MAX_DAYS * DAY_MS) throw new HttpError(400, 'invalid_window', `the window may span at most ${MAX_DAYS} days`);
+  if (to.getTime() - from.getTime() > MAX_DAYS * DAY_MS)
+    throw new HttpError(400, 'invalid_window', `the window may span at most ${MAX_DAYS} days`);
   return { from, to };
 }
 

@@ -6,11 +6,13 @@ import { notFound } from '../errors';
 import { idempotency } from '../idempotency';
 import { createTopUp, getTopUp, listTopUps } from '../credits/topups';
 
-export const TopUpBody = z.object({
-  /** MYR sen (RM 1.00 = 100) */
-  amount: z.number().int().positive(),
-  email: z.email().optional(),
-}).strict();
+export const TopUpBody = z
+  .object({
+    /** MYR sen (RM 1.00 = 100) */
+    amount: z.number().int().positive(),
+    email: z.email().optional(),
+  })
+  .strict();
 
 /**
  * Credit top-ups over /v1. The rules (limits, the payer, the id derived from the Idempotency-Key,
@@ -22,7 +24,10 @@ export function topUpsRouter({ sql, temporal, config }: AppDeps): Router {
   r.post('/credits/topups', idempotency(sql), async (req, res) => {
     const accountId = accountOf(req);
     const body = TopUpBody.parse(req.body ?? {});
-    const { created, topUp } = await createTopUp({ sql, temporal, config }, accountId, { ...body, idempotencyKey: req.get('idempotency-key') });
+    const { created, topUp } = await createTopUp({ sql, temporal, config }, accountId, {
+      ...body,
+      idempotencyKey: req.get('idempotency-key'),
+    });
     res.status(created ? 201 : 200).json(topUp);
   });
 

@@ -48,7 +48,13 @@ export function twilioWebhooksRouter({ temporal, config, log }: AppDeps): Router
   };
 
   const forward = async (callId: string, event: TelephonyStatusEvent) => {
-    const logFields = { callId, callSid: event.callSid, status: event.status, seq: event.sequenceNumber, answeredBy: event.answeredBy };
+    const logFields = {
+      callId,
+      callSid: event.callSid,
+      status: event.status,
+      seq: event.sequenceNumber,
+      answeredBy: event.answeredBy,
+    };
     try {
       await temporal.workflow.getHandle(callWorkflowId(callId)).signal(telephonyStatusSignal, event);
       log.info(logFields, 'twilio callback forwarded');

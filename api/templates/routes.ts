@@ -20,17 +20,23 @@ export function templatesRouter({ sql }: AppDeps): Router {
   r.get('/campaigns/:id/preview', async (req, res) => {
     const accountId = accountOf(req);
     const id = uuid.safeParse(req.params.id);
-    const [c] = id.success ? await sql<{ id: string; agent: AgentConfig; settings: { defaultRegion?: string } }[]>`
-      select id, agent, settings from campaigns where id = ${id.data} and account_id = ${accountId}` : [];
+    const [c] = id.success
+      ? await sql<{ id: string; agent: AgentConfig; settings: { defaultRegion?: string } }[]>`
+      select id, agent, settings from campaigns where id = ${id.data} and account_id = ${accountId}`
+      : [];
     if (!c) throw notFound('campaign');
     const key = PreviewQuerySchema.parse(req.query).contact;
     const byId = uuid.safeParse(key);
-    const phone = byId.success ? undefined : normalizeContacts([{ line: 1, phone: key }], c.settings.defaultRegion ?? 'MY').accepted[0]?.phone;
+    const phone = byId.success
+      ? undefined
+      : normalizeContacts([{ line: 1, phone: key }], c.settings.defaultRegion ?? 'MY').accepted[0]?.phone;
     const [contact] = byId.success
       ? await sql<{ id: string; seq: number; phone_e164: string; name: string | null; variables: Record<string, string> }[]>`
           select id, seq, phone_e164, name, variables from contacts where campaign_id = ${c.id} and id = ${byId.data}`
-      : phone ? await sql<{ id: string; seq: number; phone_e164: string; name: string | null; variables: Record<string, string> }[]>`
-          select id, seq, phone_e164, name, variables from contacts where campaign_id = ${c.id} and phone_e164 = ${phone}` : [];
+      : phone
+        ? await sql<{ id: string; seq: number; phone_e164: string; name: string | null; variables: Record<string, string> }[]>`
+          select id, seq, phone_e164, name, variables from contacts where campaign_id = ${c.id} and phone_e164 = ${phone}`
+        : [];
     if (!contact) throw notFound('contact');
     const variables = contactVariables(contact);
     const have = new Set(Object.keys(variables).map((k) => k.toLowerCase()));

@@ -36,7 +36,14 @@ const port: CallWorkflowPort = {
       accountId: randomUUID(),
       status: 'in_progress',
       voicemailPolicy: 'hangup',
-      agent: { systemPrompt: 'Bench agent.', firstMessage: GREETING, language: 'en-US', voiceId: 'bench', llmModel: 'bench/model', silenceTimeoutSec: 30 },
+      agent: {
+        systemPrompt: 'Bench agent.',
+        firstMessage: GREETING,
+        language: 'en-US',
+        voiceId: 'bench',
+        llmModel: 'bench/model',
+        silenceTimeoutSec: 30,
+      },
     };
   },
   // Never asked: bench calls hang up on a machine, so the gateway greets at once.
@@ -46,7 +53,11 @@ const port: CallWorkflowPort = {
 };
 const gateway = await startMediaGateway({
   deps: {
-    stt: new AzureSpeechToText({ key: SIM_CREDENTIALS.azureSpeechKey, endpoint: urls.azureEndpoint, maxHoldMs: process.env.BENCH_STT_MAX_HOLD_MS ? Number(process.env.BENCH_STT_MAX_HOLD_MS) : undefined }),
+    stt: new AzureSpeechToText({
+      key: SIM_CREDENTIALS.azureSpeechKey,
+      endpoint: urls.azureEndpoint,
+      maxHoldMs: process.env.BENCH_STT_MAX_HOLD_MS ? Number(process.env.BENCH_STT_MAX_HOLD_MS) : undefined,
+    }),
     llm: new OpenRouterChatModel({ apiKey: SIM_CREDENTIALS.openrouterApiKey, baseURL: urls.openrouterBaseUrl }),
     tts: new ElevenLabsTextToSpeech({ apiKey: SIM_CREDENTIALS.elevenlabsApiKey, baseUrl: urls.elevenlabsBaseUrl }),
     port,
@@ -57,7 +68,11 @@ const gateway = await startMediaGateway({
   log: createLogger('bench-gateway', 'warn'),
   // BENCH_RECORD_DIR: record every call there, as production does (off by default, as before).
   recordings: process.env.BENCH_RECORD_DIR
-    ? new RecordingService({ store: new LocalRecordingStore(process.env.BENCH_RECORD_DIR), spoolDir: `${process.env.BENCH_RECORD_DIR}/.spool`, log: createLogger('bench-gateway', 'warn') })
+    ? new RecordingService({
+        store: new LocalRecordingStore(process.env.BENCH_RECORD_DIR),
+        spoolDir: `${process.env.BENCH_RECORD_DIR}/.spool`,
+        log: createLogger('bench-gateway', 'warn'),
+      })
     : undefined,
 });
 // Event-loop delay: how long a ready timer or socket waited for the loop (queueing, GC pauses).
@@ -70,7 +85,12 @@ const gcKinds: Record<number, string> = { 1: 'minor', 2: 'major', 4: 'incrementa
 const gcLog: { at: number; kind: string; ms: number }[] = [];
 let gcReported = 0;
 new PerformanceObserver((list) => {
-  for (const e of list.getEntries()) gcLog.push({ at: e.startTime, kind: gcKinds[(e as unknown as { detail?: { kind?: number } }).detail?.kind ?? 0] ?? 'other', ms: e.duration });
+  for (const e of list.getEntries())
+    gcLog.push({
+      at: e.startTime,
+      kind: gcKinds[(e as unknown as { detail?: { kind?: number } }).detail?.kind ?? 0] ?? 'other',
+      ms: e.duration,
+    });
 }).observe({ entryTypes: ['gc'] });
 const stats = createServer((_req, res) => {
   const loop = { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 };
@@ -94,7 +114,11 @@ async function startHeapSampling() {
   const { Session } = await import('node:inspector/promises');
   const session = new Session();
   session.connect();
-  await session.post('HeapProfiler.startSampling', { samplingInterval: 16_384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  await session.post('HeapProfiler.startSampling', {
+    samplingInterval: 16_384,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  });
   return async () => {
     const { profile } = await session.post('HeapProfiler.stopSampling');
     writeFileSync(process.env.BENCH_HEAP_SAMPLE!, JSON.stringify(profile));
@@ -104,7 +128,9 @@ process.on('SIGTERM', () => {
   if (process.env.BENCH_STALL_LOG) {
     for (const st of stallMeter.log) {
       const g = gcLog.filter((x) => x.at + x.ms > st.at && x.at < st.at + st.ms);
-      console.error(`stall at ${(st.at / 1000).toFixed(2)} s: ${st.ms.toFixed(0)} ms (cpu ${st.cpuMs.toFixed(0)}, wait ${st.waitMs.toFixed(0)}); GC inside: ${g.map((x) => `${x.kind} ${x.ms.toFixed(1)}`).join(', ') || 'none'}`);
+      console.error(
+        `stall at ${(st.at / 1000).toFixed(2)} s: ${st.ms.toFixed(0)} ms (cpu ${st.cpuMs.toFixed(0)}, wait ${st.waitMs.toFixed(0)}); GC inside: ${g.map((x) => `${x.kind} ${x.ms.toFixed(1)}`).join(', ') || 'none'}`,
+      );
     }
   }
   void (heapSampling?.() ?? Promise.resolve()).then(() => gateway.close(1_000)).then(() => process.exit(0));

@@ -40,7 +40,9 @@ wss.on('connection', (client) => {
     }
     sock.cork();
     for (let i = 0; i < data.length; i += 160) {
-      client.send(`{"event":"media","streamSid":${JSON.stringify(streamSid)},"media":{"payload":"${data.subarray(i, i + 160).toString('base64')}"}}`);
+      client.send(
+        `{"event":"media","streamSid":${JSON.stringify(streamSid)},"media":{"payload":"${data.subarray(i, i + 160).toString('base64')}"}}`,
+      );
     }
     client.send(JSON.stringify({ event: 'mark', streamSid, mark: { name: `m${++marks}` } }));
     process.nextTick(() => sock.uncork());

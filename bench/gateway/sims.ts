@@ -72,6 +72,9 @@ process.on('SIGTERM', () => {
   // For "where the time goes": how many messages the gateway's STT sessions sent.
   const msgs = azure.sessions.reduce((n, s) => n + s.audioMessages, 0);
   const sec = azure.sessions.reduce((n, s) => n + s.audioBytes, 0) / 8000;
-  if (sec > 0) console.error(`Azure simulator: ${msgs} audio messages for ${sec.toFixed(0)} s of audio (${(msgs / sec).toFixed(1)} per audio second)`);
+  if (sec > 0)
+    console.error(
+      `Azure simulator: ${msgs} audio messages for ${sec.toFixed(0)} s of audio (${(msgs / sec).toFixed(1)} per audio second)`,
+    );
   process.exit(0);
 });

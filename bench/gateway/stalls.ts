@@ -36,7 +36,8 @@ export class StallMeter {
   private tick() {
     const s = this.sample();
     const ms = s.at - this.last.at;
-    if (ms >= this.thresholdMs) this.log.push({ at: this.last.at, ms, cpuMs: s.cpuMs - this.last.cpuMs, waitMs: s.waitMs - this.last.waitMs });
+    if (ms >= this.thresholdMs)
+      this.log.push({ at: this.last.at, ms, cpuMs: s.cpuMs - this.last.cpuMs, waitMs: s.waitMs - this.last.waitMs });
     this.last = s;
   }
 
@@ -45,7 +46,14 @@ export class StallMeter {
     const xs = this.log.slice(this.taken);
     this.taken = this.log.length;
     const sum = (k: 'ms' | 'cpuMs' | 'waitMs') => xs.reduce((n, x) => n + x[k], 0);
-    return { thresholdMs: this.thresholdMs, count: xs.length, ms: sum('ms'), cpuMs: sum('cpuMs'), waitMs: sum('waitMs'), maxMs: Math.max(0, ...xs.map((x) => x.ms)) };
+    return {
+      thresholdMs: this.thresholdMs,
+      count: xs.length,
+      ms: sum('ms'),
+      cpuMs: sum('cpuMs'),
+      waitMs: sum('waitMs'),
+      maxMs: Math.max(0, ...xs.map((x) => x.ms)),
+    };
   }
 
   static describe(s: ReturnType<StallMeter['take']>) {

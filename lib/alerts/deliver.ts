@@ -26,10 +26,20 @@ export async function deliverAlert(
   alertId: string,
   opts: { globalWebhookUrl?: string; timeoutMs?: number } = {},
 ): Promise<{ delivered: boolean; reason?: string; attempts: number }> {
-  const [a] = await sql<{
-    id: string; kind: string; state: 'firing' | 'cleared'; condition_key: string; account_id: string | null;
-    fired_at: Date; payload: Record<string, unknown>; delivery_state: string; delivery_attempts: number; url: string | null;
-  }[]>`
+  const [a] = await sql<
+    {
+      id: string;
+      kind: string;
+      state: 'firing' | 'cleared';
+      condition_key: string;
+      account_id: string | null;
+      fired_at: Date;
+      payload: Record<string, unknown>;
+      delivery_state: string;
+      delivery_attempts: number;
+      url: string | null;
+    }[]
+  >`
     select al.id, al.kind, al.state, al.condition_key, al.account_id, al.fired_at, al.payload, al.delivery_state,
            al.delivery_attempts, ac.alert_webhook_url as url
     from alerts al left join accounts ac on ac.id = al.account_id
@@ -46,8 +56,13 @@ export async function deliverAlert(
     returning delivery_attempts as attempts`;
   const attempts = counted!.attempts;
   const message: AlertMessage = {
-    id: a.id, kind: a.kind, state: a.state, conditionKey: a.condition_key, accountId: a.account_id,
-    firedAt: a.fired_at.toISOString(), payload: a.payload,
+    id: a.id,
+    kind: a.kind,
+    state: a.state,
+    conditionKey: a.condition_key,
+    accountId: a.account_id,
+    firedAt: a.fired_at.toISOString(),
+    payload: a.payload,
   };
   let failure: string | undefined;
   try {

@@ -28,7 +28,8 @@ export const ALERT_DEFAULTS: Required<AlertRuleOptions> = {
   negativeMarginWindowMinutes: 60,
 };
 
-export type AlertKind = 'low_balance' | 'campaign_failure_rate' | 'provider_5xx_burst' | 'insufficient_credits' | 'negative_margin';
+export type AlertKind =
+  'low_balance' | 'campaign_failure_rate' | 'provider_5xx_burst' | 'insufficient_credits' | 'negative_margin';
 export interface Condition {
   conditionKey: string;
   accountId: string | null;
@@ -80,7 +81,13 @@ async function campaignFailureRate(sql: Sql, o: Required<AlertRuleOptions>): Pro
   return rows.map((r) => ({
     conditionKey: conditionKeys.campaignFailureRate(r.campaign_id),
     accountId: r.account_id,
-    payload: { campaignId: r.campaign_id, calls: r.calls, failed: r.failed, windowMinutes: o.failureWindowMinutes, threshold: o.failureRateThreshold },
+    payload: {
+      campaignId: r.campaign_id,
+      calls: r.calls,
+      failed: r.failed,
+      windowMinutes: o.failureWindowMinutes,
+      threshold: o.failureRateThreshold,
+    },
   }));
 }
 
@@ -107,7 +114,11 @@ async function insufficientCredits(sql: Sql): Promise<Condition[]> {
     select account_id, array_agg(id::text order by id) as campaign_ids from campaigns
     where status = 'paused' and pause_reason = 'insufficient_credits'
     group by account_id`;
-  return rows.map((r) => ({ conditionKey: conditionKeys.insufficientCredits(r.account_id), accountId: r.account_id, payload: { campaignIds: r.campaign_ids } }));
+  return rows.map((r) => ({
+    conditionKey: conditionKeys.insufficientCredits(r.account_id),
+    accountId: r.account_id,
+    payload: { campaignIds: r.campaign_ids },
+  }));
 }
 
 /**
@@ -128,7 +139,12 @@ async function negativeMargin(sql: Sql, o: Required<AlertRuleOptions>): Promise<
   return rows.map((r) => ({
     conditionKey: conditionKeys.negativeMargin(r.account_id),
     accountId: r.account_id,
-    payload: { calls: r.calls, marginMicro: Number(r.margin), worstCallIds: r.call_ids, windowMinutes: o.negativeMarginWindowMinutes },
+    payload: {
+      calls: r.calls,
+      marginMicro: Number(r.margin),
+      worstCallIds: r.call_ids,
+      windowMinutes: o.negativeMarginWindowMinutes,
+    },
   }));
 }
 
@@ -145,7 +161,11 @@ export const RULES: Record<AlertKind, (sql: Sql, o: Required<AlertRuleOptions>) 
  * (a condition already firing is left alone), clears firing alerts whose condition is gone.
  * Returns the ids of alerts fired now.
  */
-export async function reconcileRule(sql: Sql, kind: AlertKind, opts: AlertRuleOptions = {}): Promise<{ fired: string[]; cleared: number; clearedIds: string[] }> {
+export async function reconcileRule(
+  sql: Sql,
+  kind: AlertKind,
+  opts: AlertRuleOptions = {},
+): Promise<{ fired: string[]; cleared: number; clearedIds: string[] }> {
   const o = { ...ALERT_DEFAULTS, ...opts };
   const conditions = await RULES[kind](sql, o);
   return sql.begin(async (tx) => {

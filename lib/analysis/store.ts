@@ -44,12 +44,36 @@ export async function saveAnalysis(sql: Sql, callId: string, accountId: string, 
 }
 
 export async function loadAnalysis(sql: Sql, callId: string): Promise<StoredAnalysis | null> {
-  const [r] = await sql<{ status: StoredAnalysis['status']; summary: string | null; fields: Record<string, unknown> | null; raw: string | null; error: string | null; model: string | null; requests: number; prompt_tokens: number; completion_tokens: number; reported_cost: number | null; updated_at: Date }[]>`
+  const [r] = await sql<
+    {
+      status: StoredAnalysis['status'];
+      summary: string | null;
+      fields: Record<string, unknown> | null;
+      raw: string | null;
+      error: string | null;
+      model: string | null;
+      requests: number;
+      prompt_tokens: number;
+      completion_tokens: number;
+      reported_cost: number | null;
+      updated_at: Date;
+    }[]
+  >`
     select * from call_analysis where call_id = ${callId}`;
   if (!r) return null;
   return {
-    status: r.status, summary: r.summary, fields: r.fields, raw: r.raw, error: r.error, model: r.model,
-    usage: { requests: r.requests, promptTokens: r.prompt_tokens, completionTokens: r.completion_tokens, reportedCostMicro: r.reported_cost },
+    status: r.status,
+    summary: r.summary,
+    fields: r.fields,
+    raw: r.raw,
+    error: r.error,
+    model: r.model,
+    usage: {
+      requests: r.requests,
+      promptTokens: r.prompt_tokens,
+      completionTokens: r.completion_tokens,
+      reportedCostMicro: r.reported_cost,
+    },
     updatedAt: r.updated_at.toISOString(),
   };
 }

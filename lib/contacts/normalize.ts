@@ -97,13 +97,16 @@ export function contactsFromCsv(text: string): ContactInput[] {
     throw new CsvError(`CSV could not be read: ${(err as Error).message}`);
   }
   if (!records.length) return [];
-  if (records.length > MAX_CSV_CONTACTS) throw new CsvError(`CSV has more than ${MAX_CSV_CONTACTS} contacts; split it into several uploads`);
+  if (records.length > MAX_CSV_CONTACTS)
+    throw new CsvError(`CSV has more than ${MAX_CSV_CONTACTS} contacts; split it into several uploads`);
   const cols = Object.keys(records[0]!.record);
   const phoneCol = cols.find((c) => PHONE_COLUMNS.includes(c));
-  if (!phoneCol) throw new CsvError(`CSV needs a phone column (one of ${PHONE_COLUMNS.join(', ')}); found ${cols.join(', ') || 'none'}`);
+  if (!phoneCol)
+    throw new CsvError(`CSV needs a phone column (one of ${PHONE_COLUMNS.join(', ')}); found ${cols.join(', ') || 'none'}`);
   return records.map(({ record, info }) => {
     const variables: Record<string, string> = {};
-    for (const [k, v] of Object.entries(record)) if (k !== phoneCol && k !== 'name' && v !== undefined && v !== '') variables[k] = String(v);
+    for (const [k, v] of Object.entries(record))
+      if (k !== phoneCol && k !== 'name' && v !== undefined && v !== '') variables[k] = String(v);
     return { line: info.lines, phone: String(record[phoneCol] ?? ''), name: record.name, variables };
   });
 }

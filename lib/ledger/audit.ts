@@ -31,7 +31,9 @@ export async function ledgerViolations(sql: Sql, accountIds?: string[]): Promise
   const out: string[] = [];
   const all = accountIds === undefined;
   const ids = accountIds ?? [];
-  const rows = await sql<{ account_id: string; available: number; held: number; d_available: number; d_held: number; pending: number }[]>`
+  const rows = await sql<
+    { account_id: string; available: number; held: number; d_available: number; d_held: number; pending: number }[]
+  >`
     select b.account_id, b.available, b.held,
       coalesce((select sum(available_delta) from ledger_operations o where o.account_id = b.account_id), 0)::bigint as d_available,
       coalesce((select sum(held_delta) from ledger_operations o where o.account_id = b.account_id), 0)::bigint as d_held,

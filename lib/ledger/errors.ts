@@ -1,13 +1,20 @@
 /** Typed ledger failures. `code` is stable and crosses process boundaries (Temporal failure type). */
 export class LedgerError extends Error {
-  constructor(readonly code: string, message: string) {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
     this.name = code;
   }
 }
 
 export class InsufficientCredits extends LedgerError {
-  constructor(readonly accountId: string, readonly requested: number, readonly available: number) {
+  constructor(
+    readonly accountId: string,
+    readonly requested: number,
+    readonly available: number,
+  ) {
     super('InsufficientCredits', `account ${accountId} has ${available} available, ${requested} requested`);
   }
 }
@@ -27,14 +34,22 @@ export class HoldNotFound extends LedgerError {
 
 /** The hold was already posted or voided by another operation. */
 export class HoldAlreadyResolved extends LedgerError {
-  constructor(readonly holdKey: string, readonly status: string, readonly resolvedBy: string) {
+  constructor(
+    readonly holdKey: string,
+    readonly status: string,
+    readonly resolvedBy: string,
+  ) {
     super('HoldAlreadyResolved', `hold ${holdKey} is already ${status} (by ${resolvedBy})`);
   }
 }
 
 /** A post asked for more than was held: an error, never a silent cap. */
 export class OverCharge extends LedgerError {
-  constructor(readonly holdKey: string, readonly requested: number, readonly held: number) {
+  constructor(
+    readonly holdKey: string,
+    readonly requested: number,
+    readonly held: number,
+  ) {
     super('OverCharge', `post of ${requested} exceeds hold ${holdKey} of ${held}`);
   }
 }

@@ -1,7 +1,14 @@
 import type postgres from 'postgres';
 import type { Sql } from '../db';
 import {
-  AccountNotFound, HoldAlreadyResolved, HoldNotFound, IdempotencyKeyReused, InsufficientCredits, InvalidAmount, InvalidCursor, OverCharge,
+  AccountNotFound,
+  HoldAlreadyResolved,
+  HoldNotFound,
+  IdempotencyKeyReused,
+  InsufficientCredits,
+  InvalidAmount,
+  InvalidCursor,
+  OverCharge,
 } from './errors';
 
 /**
@@ -77,7 +84,9 @@ function canonical(o: Record<string, unknown>): string {
     if (Array.isArray(v)) return v.map(sortDeep);
     if (v && typeof v === 'object' && !(v instanceof Date)) {
       const obj = v as Record<string, unknown>;
-      return Object.keys(obj).sort().reduce<Record<string, unknown>>((acc, k) => ((acc[k] = sortDeep(obj[k] ?? null)), acc), {});
+      return Object.keys(obj)
+        .sort()
+        .reduce<Record<string, unknown>>((acc, k) => ((acc[k] = sortDeep(obj[k] ?? null)), acc), {});
     }
     return v ?? null;
   };
@@ -92,7 +101,8 @@ const isDuplicateKey = (err: unknown) => {
 };
 
 async function once<T>(db: Db, run: (q: Db) => Promise<T>): Promise<T> {
-  if ('savepoint' in db) return (db as postgres.TransactionSql<Record<string, never>>).savepoint((sp) => run(sp as unknown as Db)) as Promise<T>;
+  if ('savepoint' in db)
+    return (db as postgres.TransactionSql<Record<string, never>>).savepoint((sp) => run(sp as unknown as Db)) as Promise<T>;
   return run(db);
 }
 
@@ -112,7 +122,14 @@ const RETRY = Symbol('retry');
  * retry when what the statement needed appeared meanwhile (e.g. a hold committed just after the
  * post's snapshot was taken).
  */
-async function idempotent<T>(db: Db, key: string, request: string, write: () => Promise<T | undefined>, fromJournal: (r: OpRow) => T, diagnose: () => Promise<never>): Promise<T> {
+async function idempotent<T>(
+  db: Db,
+  key: string,
+  request: string,
+  write: () => Promise<T | undefined>,
+  fromJournal: (r: OpRow) => T,
+  diagnose: () => Promise<never>,
+): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     let result: T | undefined;
     try {
@@ -150,11 +167,20 @@ export function createLedger(pool: Sql) {
   ): Promise<CreditResult> {
     checkAmount('credit amount', args.amount, false);
     // metadata is part of the request: a replay must carry the same annotation, or it is a reused key
-    const request = canonical({ op: 'credit', accountId: args.accountId, amount: args.amount, reason: args.reason, ...(args.metadata ? { metadata: args.metadata } : {}) });
+    const request = canonical({
+      op: 'credit',
+      accountId: args.accountId,
+      amount: args.amount,
+      reason: args.reason,
+      ...(args.metadata ? { metadata: args.metadata } : {}),
+    });
     return idempotent(
-      db, args.key, request,
-      () => once(db, async (q) => {
-        const [row] = await q<Balance[]>`
+      db,
+      args.key,
+      request,
+      () =>
+        once(db, async (q) => {
+          const [row] = await q<Balance[]>`
           with acct as (
             insert into ledger_balances (account_id, available) values (${args.accountId}, ${args.amount})
             on conflict (account_id) do update
@@ -165,8 +191,8 @@ export function createLedger(pool: Sql) {
             select ${args.key}, 'credit', ${args.accountId}, 'funding', 'available', ${args.amount}, ${args.amount}, 0, available, held, ${request}, ${args.reason}, ${args.metadata ? q.json(args.metadata as never) : null} from acct
           )
           select available, held from acct`;
-        return row && { key: args.key, amount: args.amount, available: row.available, held: row.held };
-      }),
+          return row && { key: args.key, amount: args.amount, available: row.available, held: row.held };
+        }),
       (r) => ({ key: r.key, amount: r.amount, available: r.available_after, held: r.held_after }),
       async () => {
         throw new AccountNotFound(args.accountId);
@@ -182,9 +208,12 @@ export function createLedger(pool: Sql) {
     checkAmount('hold amount', args.amount, false);
     const request = canonical({ op: 'hold', accountId: args.accountId, amount: args.amount });
     return idempotent(
-      db, args.key, request,
-      () => once(db, async (q) => {
-        const [row] = await q<Balance[]>`
+      db,
+      args.key,
+      request,
+      () =>
+        once(db, async (q) => {
+          const [row] = await q<Balance[]>`
           with acct as (
             update ledger_balances set available = available - ${args.amount}, held = held + ${args.amount}, updated_at = now()
             where account_id = ${args.accountId} and available >= ${args.amount}
@@ -194,8 +223,8 @@ export function createLedger(pool: Sql) {
             select ${args.key}, 'hold', ${args.accountId}, 'available', 'held', ${args.amount}, ${-args.amount}, ${args.amount}, available, held, 'pending', ${request} from acct
           )
           select available, held from acct`;
-        return row && { holdKey: args.key, amount: args.amount, available: row.available, held: row.held };
-      }),
+          return row && { holdKey: args.key, amount: args.amount, available: row.available, held: row.held };
+        }),
       (r) => ({ holdKey: r.key, amount: r.amount, available: r.available_after, held: r.held_after }),
       async () => {
         const b = await balance(args.accountId, db);
@@ -222,11 +251,16 @@ export function createLedger(pool: Sql) {
    */
   async function resolve(kind: 'post' | 'void', args: { holdKey: string; amount: number; key: string }, db: Db) {
     const status = kind === 'post' ? 'posted' : 'voided';
-    const request = canonical(kind === 'post' ? { op: 'post', holdKey: args.holdKey, amount: args.amount } : { op: 'void', holdKey: args.holdKey });
+    const request = canonical(
+      kind === 'post' ? { op: 'post', holdKey: args.holdKey, amount: args.amount } : { op: 'void', holdKey: args.holdKey },
+    );
     return idempotent(
-      db, args.key, request,
-      () => once(db, async (q) => {
-        const [row] = await q<(Balance & { held_amount: number })[]>`
+      db,
+      args.key,
+      request,
+      () =>
+        once(db, async (q) => {
+          const [row] = await q<(Balance & { held_amount: number })[]>`
           with h as (
             update ledger_operations set hold_status = ${status}, resolved_by = ${args.key}
             where key = ${args.holdKey} and op = 'hold' and hold_status = 'pending' and amount >= ${args.amount}
@@ -243,11 +277,27 @@ export function createLedger(pool: Sql) {
             from acct
           )
           select available, held, held_amount from acct`;
-        return row && { key: args.key, holdKey: args.holdKey, charged: args.amount, released: row.held_amount - args.amount, available: row.available, held: row.held };
-      }),
+          return (
+            row && {
+              key: args.key,
+              holdKey: args.holdKey,
+              charged: args.amount,
+              released: row.held_amount - args.amount,
+              available: row.available,
+              held: row.held,
+            }
+          );
+        }),
       (r) => {
         if (r.op !== kind || r.hold_key !== args.holdKey) throw new IdempotencyKeyReused(args.key);
-        return { key: r.key, holdKey: args.holdKey, charged: r.amount, released: r.available_delta, available: r.available_after, held: r.held_after };
+        return {
+          key: r.key,
+          holdKey: args.holdKey,
+          charged: r.amount,
+          released: r.available_delta,
+          available: r.available_after,
+          held: r.held_after,
+        };
       },
       () => diagnoseHold(db, args.holdKey, args.amount),
     );
@@ -264,7 +314,10 @@ export function createLedger(pool: Sql) {
   }
 
   /** A hold's amount and state (pending, posted or voided); undefined when no hold has that key. */
-  async function holdStatus(holdKey: string, db: Db = pool): Promise<{ status: 'pending' | 'posted' | 'voided'; amount: number } | undefined> {
+  async function holdStatus(
+    holdKey: string,
+    db: Db = pool,
+  ): Promise<{ status: 'pending' | 'posted' | 'voided'; amount: number } | undefined> {
     const [h] = await db<{ status: 'pending' | 'posted' | 'voided'; amount: number }[]>`
       select hold_status as status, amount from ledger_operations where key = ${holdKey} and op = 'hold'`;
     return h;

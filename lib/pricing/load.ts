@@ -4,22 +4,28 @@ import type { Sql } from '../db';
 import { DEFAULT_PRICES, type PriceList, type PriceListInput } from './price-list';
 
 const rate = z.number().int().nonnegative();
-const PriceListSchema = z.object({
-  currency: z.string().regex(/^[A-Z]{3}$/),
-  sttMicroPerAudioHour: rate,
-  llmMicroPerMillionTokens: rate,
-  ttsMicroPerThousandChars: rate,
-  telephonyMicroPerMinute: rate,
-  telephonyIncrementSec: z.number().int().positive(),
-  amdMicroPerCall: rate,
-  chargeMicroPerMinute: rate,
-  billingIncrementSec: z.number().int().positive(),
-  minimumBilledSec: z.number().int().nonnegative(),
-}).strict();
+const PriceListSchema = z
+  .object({
+    currency: z.string().regex(/^[A-Z]{3}$/),
+    sttMicroPerAudioHour: rate,
+    llmMicroPerMillionTokens: rate,
+    ttsMicroPerThousandChars: rate,
+    telephonyMicroPerMinute: rate,
+    telephonyIncrementSec: z.number().int().positive(),
+    amdMicroPerCall: rate,
+    chargeMicroPerMinute: rate,
+    billingIncrementSec: z.number().int().positive(),
+    minimumBilledSec: z.number().int().nonnegative(),
+  })
+  .strict();
 
 /** The version is a hash of the content: the same prices always have the same version. */
 export function priceListVersion(p: PriceListInput): string {
-  const canonical = JSON.stringify(Object.keys(p).sort().map((k) => [k, p[k as keyof PriceListInput]]));
+  const canonical = JSON.stringify(
+    Object.keys(p)
+      .sort()
+      .map((k) => [k, p[k as keyof PriceListInput]]),
+  );
   return `pl_${createHash('sha256').update(canonical).digest('hex').slice(0, 12)}`;
 }
 
@@ -34,7 +40,8 @@ export function loadPriceList(json: string | undefined): PriceList {
     }
   }
   const parsed = PriceListSchema.safeParse({ ...DEFAULT_PRICES, ...(overrides as object) });
-  if (!parsed.success) throw new Error(`PRICE_LIST_JSON: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw new Error(`PRICE_LIST_JSON: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   return { ...parsed.data, version: priceListVersion(parsed.data) };
 }
 

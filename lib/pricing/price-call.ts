@@ -57,7 +57,11 @@ export interface CallPrice {
 }
 
 /** The client's charge for `answeredSec` seconds of an answered call under the billing rule. */
-function chargeForAnswered(answeredSec: number, maxDurationSec: number, p: PriceList): { durationSec: number; billedSec: number; charged: number } {
+function chargeForAnswered(
+  answeredSec: number,
+  maxDurationSec: number,
+  p: PriceList,
+): { durationSec: number; billedSec: number; charged: number } {
   // An answered call is at least a second, whatever Twilio's CallDuration rounds to: its minimum applies.
   const durationSec = Math.min(Math.max(answeredSec, 1), Math.max(maxDurationSec, 1));
   const billedSec = billedSeconds(durationSec, p.billingIncrementSec, p.minimumBilledSec);
@@ -72,18 +76,30 @@ export function holdFor(maxDurationSec: number, p: PriceList): number {
 /** Prices an answered call: provider components, the client's charge under the billing rule, the margin. */
 export function priceCall(usage: CallUsageToPrice, p: PriceList, hold: HoldTerms): CallPrice {
   for (const [k, v] of Object.entries(usage)) {
-    if (v !== undefined && (!Number.isSafeInteger(v) || v < 0)) throw new RangeError(`usage.${k} must be a non-negative safe integer, got ${v}`);
+    if (v !== undefined && (!Number.isSafeInteger(v) || v < 0))
+      throw new RangeError(`usage.${k} must be a non-negative safe integer, got ${v}`);
   }
   const telephonySec = Math.max(usage.telephonySeconds, 1);
   const components: CallPriceComponents = {
     sttMicro: mulDivCeil(usage.sttAudioMs, p.sttMicroPerAudioHour, 3_600_000),
-    llmMicro: usage.llmReportedCostMicro ?? mulDivCeil(usage.promptTokens + usage.completionTokens, p.llmMicroPerMillionTokens, 1_000_000),
+    llmMicro:
+      usage.llmReportedCostMicro ??
+      mulDivCeil(usage.promptTokens + usage.completionTokens, p.llmMicroPerMillionTokens, 1_000_000),
     ttsMicro: mulDivCeil(usage.ttsCharacters, p.ttsMicroPerThousandChars, 1_000),
     telephonyMicro: mulDivCeil(billedSeconds(telephonySec, p.telephonyIncrementSec), p.telephonyMicroPerMinute, 60),
     amdMicro: p.amdMicroPerCall,
   };
-  const providerCostMicro = components.sttMicro + components.llmMicro + components.ttsMicro + components.telephonyMicro + components.amdMicro;
+  const providerCostMicro =
+    components.sttMicro + components.llmMicro + components.ttsMicro + components.telephonyMicro + components.amdMicro;
   const { durationSec, billedSec, charged: full } = chargeForAnswered(usage.telephonySeconds, hold.maxDurationSec, p);
   const charged = Math.min(full, hold.amountMicro);
-  return { priceListVersion: p.version, components, providerCostMicro, durationSec, billedSeconds: billedSec, charged, margin: charged - providerCostMicro };
+  return {
+    priceListVersion: p.version,
+    components,
+    providerCostMicro,
+    durationSec,
+    billedSeconds: billedSec,
+    charged,
+    margin: charged - providerCostMicro,
+  };
 }

@@ -51,7 +51,11 @@ export const DEFAULT_PRICES: PriceListInput = {
 
 /** ceil(a * b / c) on non-negative integers, exact (BigInt) whatever the magnitudes. */
 export function mulDivCeil(a: number, b: number, c: number): number {
-  for (const [n, v] of [['a', a], ['b', b], ['c', c]] as const) {
+  for (const [n, v] of [
+    ['a', a],
+    ['b', b],
+    ['c', c],
+  ] as const) {
     if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`${n} must be a non-negative safe integer, got ${v}`);
   }
   if (c === 0) throw new RangeError('division by zero');
@@ -68,4 +72,3 @@ export function billedSeconds(seconds: number, incrementSec: number, minimumSec 
   const rounded = Math.ceil(seconds / incrementSec) * incrementSec;
   return Math.max(rounded, minimumSec);
 }
-

@@ -9,7 +9,10 @@ export function recordingStoreFromConfig(config: Config): RecordingStore | undef
   if (config.RECORDINGS_S3_BUCKET) {
     const keyId = config.RECORDINGS_S3_ACCESS_KEY_ID;
     const secret = config.RECORDINGS_S3_SECRET_ACCESS_KEY;
-    if (!keyId !== !secret) throw new Error('RECORDINGS_S3_ACCESS_KEY_ID and RECORDINGS_S3_SECRET_ACCESS_KEY go together: set both, or neither for the SDK default credentials');
+    if (!keyId !== !secret)
+      throw new Error(
+        'RECORDINGS_S3_ACCESS_KEY_ID and RECORDINGS_S3_SECRET_ACCESS_KEY go together: set both, or neither for the SDK default credentials',
+      );
     return new S3RecordingStore({
       bucket: config.RECORDINGS_S3_BUCKET,
       endpoint: config.RECORDINGS_S3_ENDPOINT,

@@ -28,7 +28,8 @@ export async function deleteExpiredRecordings(
       failed++;
       continue; // left `stored`: the next run tries again
     }
-    const done = await sql`update call_recordings set status = 'deleted', deleted_at = now() where call_id = ${r.callId} and status = 'stored'`;
+    const done =
+      await sql`update call_recordings set status = 'deleted', deleted_at = now() where call_id = ${r.callId} and status = 'stored'`;
     deleted += done.count;
   }
   return { deleted, failed, more: rows.length === limit };

@@ -1,7 +1,15 @@
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, NotFound, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  NotFound,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
 import { checkKey, type RecordingStore } from './store';
 
 export interface S3StoreSettings {
@@ -28,7 +36,8 @@ export class S3RecordingStore implements RecordingStore {
       region: s.region,
       endpoint: s.endpoint,
       forcePathStyle: s.forcePathStyle,
-      credentials: s.accessKeyId && s.secretAccessKey ? { accessKeyId: s.accessKeyId, secretAccessKey: s.secretAccessKey } : undefined,
+      credentials:
+        s.accessKeyId && s.secretAccessKey ? { accessKeyId: s.accessKeyId, secretAccessKey: s.secretAccessKey } : undefined,
       // A recording upload retried by the SDK re-reads the file; three attempts, then it is reported.
       maxAttempts: 3,
     });
@@ -58,14 +67,19 @@ export class S3RecordingStore implements RecordingStore {
       const r = await this.client.send(new HeadObjectCommand({ Bucket: this.s.bucket, Key: this.objectKey(key) }));
       return r.ContentLength;
     } catch (err) {
-      if (err instanceof NotFound || (err instanceof S3ServiceException && err.$metadata.httpStatusCode === 404)) return undefined;
+      if (err instanceof NotFound || (err instanceof S3ServiceException && err.$metadata.httpStatusCode === 404))
+        return undefined;
       throw err;
     }
   }
 
   async read(key: string, range?: { start: number; end: number }): Promise<Readable> {
     const r = await this.client.send(
-      new GetObjectCommand({ Bucket: this.s.bucket, Key: this.objectKey(key), Range: range ? `bytes=${range.start}-${range.end}` : undefined }),
+      new GetObjectCommand({
+        Bucket: this.s.bucket,
+        Key: this.objectKey(key),
+        Range: range ? `bytes=${range.start}-${range.end}` : undefined,
+      }),
     );
     return r.Body as Readable;
   }

@@ -47,17 +47,25 @@ export interface UlawStereo {
 
 /** Reads a recording (tests, tools). Throws on anything that is not the format above. */
 export function readUlawStereoWav(buf: Buffer): UlawStereo {
-  if (buf.length < HEADER_BYTES || buf.toString('ascii', 0, 4) !== 'RIFF' || buf.toString('ascii', 8, 12) !== 'WAVE') throw new Error('not a RIFF/WAVE file');
+  if (buf.length < HEADER_BYTES || buf.toString('ascii', 0, 4) !== 'RIFF' || buf.toString('ascii', 8, 12) !== 'WAVE')
+    throw new Error('not a RIFF/WAVE file');
   let at = 12;
   let fmt: { tag: number; channels: number; rate: number; bits: number } | undefined;
   while (at + 8 <= buf.length) {
     const id = buf.toString('ascii', at, at + 4);
     const size = buf.readUInt32LE(at + 4);
     const body = at + 8;
-    if (id === 'fmt ') fmt = { tag: buf.readUInt16LE(body), channels: buf.readUInt16LE(body + 2), rate: buf.readUInt32LE(body + 4), bits: buf.readUInt16LE(body + 14) };
+    if (id === 'fmt ')
+      fmt = {
+        tag: buf.readUInt16LE(body),
+        channels: buf.readUInt16LE(body + 2),
+        rate: buf.readUInt32LE(body + 4),
+        bits: buf.readUInt16LE(body + 14),
+      };
     if (id === 'data') {
       if (!fmt) throw new Error('data chunk before fmt');
-      if (fmt.tag !== WAVE_FORMAT_MULAW || fmt.channels !== 2 || fmt.bits !== 8) throw new Error(`not stereo µ-law: tag ${fmt.tag}, ${fmt.channels} channels, ${fmt.bits} bits`);
+      if (fmt.tag !== WAVE_FORMAT_MULAW || fmt.channels !== 2 || fmt.bits !== 8)
+        throw new Error(`not stereo µ-law: tag ${fmt.tag}, ${fmt.channels} channels, ${fmt.bits} bits`);
       if (body + size > buf.length) throw new Error('data chunk runs past the end of the file');
       const frames = size >> 1;
       const left = Buffer.alloc(frames);

@@ -13,7 +13,12 @@ export async function callsByStatus(sql: Sql, accountId: string, w: Window): Pro
 }
 
 /** Calls per `unit` (UTC buckets) and the amounts charged for them, oldest first; empty buckets left out. */
-export async function callSeries(sql: Sql, accountId: string, w: Window, unit: 'hour' | 'day'): Promise<{ at: Date; calls: number; chargedMicro: number }[]> {
+export async function callSeries(
+  sql: Sql,
+  accountId: string,
+  w: Window,
+  unit: 'hour' | 'day',
+): Promise<{ at: Date; calls: number; chargedMicro: number }[]> {
   return sql<{ at: Date; calls: number; chargedMicro: number }[]>`
     select date_trunc(${unit}, c.created_at at time zone 'UTC') at time zone 'UTC' as at, count(*)::int as calls,
            coalesce(sum(k.charged_amount), 0)::bigint as "chargedMicro"
@@ -23,7 +28,10 @@ export async function callSeries(sql: Sql, accountId: string, w: Window, unit: '
 }
 
 /** Platform revenue, provider cost and margin per calendar month (UTC), as the admin summary counts them. */
-export async function platformMonthly(sql: Sql, w: Window): Promise<{ month: string; calls: number; revenueMicro: number; costMicro: number; marginMicro: number }[]> {
+export async function platformMonthly(
+  sql: Sql,
+  w: Window,
+): Promise<{ month: string; calls: number; revenueMicro: number; costMicro: number; marginMicro: number }[]> {
   return sql`
     select to_char(date_trunc('month', c.created_at at time zone 'UTC'), 'YYYY-MM') as month, count(*)::int as calls,
            coalesce(sum(k.charged_amount), 0)::bigint as "revenueMicro", coalesce(sum(k.total_provider_cost), 0)::bigint as "costMicro",
@@ -34,7 +42,12 @@ export async function platformMonthly(sql: Sql, w: Window): Promise<{ month: str
 }
 
 /** Provider errors per vendor in buckets of `bucketMin` minutes, those with at least `minCount` (what the burst alert counts). */
-export async function providerErrorBursts(sql: Sql, since: Date, bucketMin: number, minCount: number): Promise<{ vendor: string; at: Date; errors: number; statuses: string }[]> {
+export async function providerErrorBursts(
+  sql: Sql,
+  since: Date,
+  bucketMin: number,
+  minCount: number,
+): Promise<{ vendor: string; at: Date; errors: number; statuses: string }[]> {
   return sql`
     select vendor, to_timestamp(floor(extract(epoch from occurred_at) / ${bucketMin * 60}) * ${bucketMin * 60}) as at, count(*)::int as errors,
            string_agg(distinct coalesce(http_status::text, code, '?'), ', ') as statuses

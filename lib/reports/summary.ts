@@ -128,7 +128,10 @@ export interface AdminAccountSummary extends CallSummary {
 }
 
 /** Every account with calls or top-ups in the window, plus platform totals. */
-export async function adminSummary(sql: Sql, w: Window): Promise<{ accounts: AdminAccountSummary[]; totals: CallSummary & { topUps: TopUpConversion } }> {
+export async function adminSummary(
+  sql: Sql,
+  w: Window,
+): Promise<{ accounts: AdminAccountSummary[]; totals: CallSummary & { topUps: TopUpConversion } }> {
   const [calls, topups, monthly, totalCalls, totalTopups] = await Promise.all([
     callSummaries(sql, w),
     sql<{ account_id: string; created: number; paid: number; conversion: number | null; paid_credit: number }[]>`
@@ -170,9 +173,13 @@ export async function adminSummary(sql: Sql, w: Window): Promise<{ accounts: Adm
       from topups where bill_id is not null and created_at >= ${w.from} and created_at < ${w.to}`,
   ]);
   const ids = [...new Set([...calls.map((r) => r.account_id), ...topups.map((r) => r.account_id)])];
-  const names = ids.length ? await sql<{ id: string; name: string }[]>`select id, name from accounts where id in ${sql(ids)}` : [];
+  const names = ids.length
+    ? await sql<{ id: string; name: string }[]>`select id, name from accounts where id in ${sql(ids)}`
+    : [];
   const nameOf = new Map(names.map((n) => [n.id, n.name]));
-  const conv = (t: { created: number; paid: number; conversion: number | null; paid_credit: number } | undefined): TopUpConversion => ({
+  const conv = (
+    t: { created: number; paid: number; conversion: number | null; paid_credit: number } | undefined,
+  ): TopUpConversion => ({
     billsCreated: t?.created ?? 0,
     billsPaid: t?.paid ?? 0,
     conversion: t?.conversion ?? null,

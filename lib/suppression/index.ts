@@ -30,7 +30,12 @@ interface Row {
   created_at: Date;
 }
 const toEntry = (r: Row): Suppression => ({
-  phone: r.phone_e164, accountId: r.account_id, reason: r.reason, source: r.source, callId: r.call_id, createdAt: r.created_at.toISOString(),
+  phone: r.phone_e164,
+  accountId: r.account_id,
+  reason: r.reason,
+  source: r.source,
+  callId: r.call_id,
+  createdAt: r.created_at.toISOString(),
 });
 
 /**
@@ -71,11 +76,16 @@ export async function addSuppressions(
 ): Promise<{ added: string[]; existing: string[] }> {
   const added: string[] = [];
   for (let i = 0; i < entries.length; i += 1_000) {
-    const rows = entries.slice(i, i + 1_000).map((e) => ({ account_id: accountId, phone_e164: e.phone, reason: e.reason ?? null, source, call_id: e.callId ?? null }));
-    const conflict = accountId === null
-      ? db`on conflict (phone_e164) where account_id is null do nothing`
-      : db`on conflict (account_id, phone_e164) where account_id is not null do nothing`;
-    const got = await db<{ phone_e164: string }[]>`insert into suppressions ${db(rows as never)} ${conflict} returning phone_e164`;
+    const rows = entries
+      .slice(i, i + 1_000)
+      .map((e) => ({ account_id: accountId, phone_e164: e.phone, reason: e.reason ?? null, source, call_id: e.callId ?? null }));
+    const conflict =
+      accountId === null
+        ? db`on conflict (phone_e164) where account_id is null do nothing`
+        : db`on conflict (account_id, phone_e164) where account_id is not null do nothing`;
+    const got = await db<
+      { phone_e164: string }[]
+    >`insert into suppressions ${db(rows as never)} ${conflict} returning phone_e164`;
     added.push(...got.map((g) => g.phone_e164));
   }
   const addedSet = new Set(added);
@@ -87,22 +97,32 @@ export async function addSuppressions(
  * once, so a retry or another campaign of the account cannot call it. Idempotent (a retried
  * activity, a second opt-out on another call): returns whether this call added it.
  */
-export async function suppressOptOut(db: Db, args: { accountId: string; e164: string; callId?: string; reason?: string }): Promise<{ added: boolean }> {
-  const r = await addSuppressions(db, args.accountId, [{ phone: args.e164, callId: args.callId, reason: args.reason ?? 'the callee asked not to be called again' }], 'opt_out');
+export async function suppressOptOut(
+  db: Db,
+  args: { accountId: string; e164: string; callId?: string; reason?: string },
+): Promise<{ added: boolean }> {
+  const r = await addSuppressions(
+    db,
+    args.accountId,
+    [{ phone: args.e164, callId: args.callId, reason: args.reason ?? 'the callee asked not to be called again' }],
+    'opt_out',
+  );
   return { added: r.added.length === 1 };
 }
 
 export async function removeSuppression(db: Db, accountId: string | null, e164: string): Promise<Suppression | null> {
-  const [row] = accountId === null
-    ? await db<Row[]>`delete from suppressions where account_id is null and phone_e164 = ${e164} returning *`
-    : await db<Row[]>`delete from suppressions where account_id = ${accountId} and phone_e164 = ${e164} returning *`;
+  const [row] =
+    accountId === null
+      ? await db<Row[]>`delete from suppressions where account_id is null and phone_e164 = ${e164} returning *`
+      : await db<Row[]>`delete from suppressions where account_id = ${accountId} and phone_e164 = ${e164} returning *`;
   return row ? toEntry(row) : null;
 }
 
 export async function getSuppression(db: Db, accountId: string | null, e164: string): Promise<Suppression | null> {
-  const [row] = accountId === null
-    ? await db<Row[]>`select * from suppressions where account_id is null and phone_e164 = ${e164}`
-    : await db<Row[]>`select * from suppressions where account_id = ${accountId} and phone_e164 = ${e164}`;
+  const [row] =
+    accountId === null
+      ? await db<Row[]>`select * from suppressions where account_id is null and phone_e164 = ${e164}`
+      : await db<Row[]>`select * from suppressions where account_id = ${accountId} and phone_e164 = ${e164}`;
   return row ? toEntry(row) : null;
 }
 
@@ -134,8 +154,16 @@ export const suppressionPort = (sql: Sql) => ({
  * For an upload report: the accepted contacts whose numbers are suppressed. They stay in the
  * campaign (the list can change before they are dialed); the dial-time check ends them `suppressed`.
  */
-export async function suppressedContacts(db: Db, accountId: string, accepted: { line: number; phone: string }[]): Promise<{ line: number; phone: string; source: SuppressionSource }[]> {
+export async function suppressedContacts(
+  db: Db,
+  accountId: string,
+  accepted: { line: number; phone: string }[],
+): Promise<{ line: number; phone: string; source: SuppressionSource }[]> {
   if (!accepted.length) return [];
-  const hits = await suppressedAmong(db, accountId, accepted.map((a) => a.phone));
+  const hits = await suppressedAmong(
+    db,
+    accountId,
+    accepted.map((a) => a.phone),
+  );
   return accepted.filter((a) => hits.has(a.phone)).map((a) => ({ line: a.line, phone: a.phone, source: hits.get(a.phone)! }));
 }

@@ -27,12 +27,19 @@ export const DISCLOSURE_EXAMPLE = 'Hi {{name|there}}, this is Aina from Acme Ins
 
 export function checkDisclosure(firstMessage: string): DisclosureResult {
   // placeholders count as their default, or as a word: "this is {{agent}}" still names the caller
-  const text = firstMessage.replace(/\{\{([^{}|]*)(?:\|([^{}]*))?\}\}/g, (_m, name: string, fallback?: string) => fallback ?? name);
+  const text = firstMessage.replace(
+    /\{\{([^{}|]*)(?:\|([^{}]*))?\}\}/g,
+    (_m, name: string, fallback?: string) => fallback ?? name,
+  );
   const missing: DisclosureGap[] = [];
   if (!IDENTITY.some((r) => r.test(text))) missing.push('who');
   if (!PURPOSE.some((r) => r.test(text))) missing.push('why');
   if (!missing.length) return { ok: true, missing };
-  const what = missing.map((m) => (m === 'who' ? 'who is calling ("this is Aina from Acme", "saya Aina dari Acme")' : 'why ("calling about your renewal", "menelefon berkenaan pembaharuan anda")'));
+  const what = missing.map((m) =>
+    m === 'who'
+      ? 'who is calling ("this is Aina from Acme", "saya Aina dari Acme")'
+      : 'why ("calling about your renewal", "menelefon berkenaan pembaharuan anda")',
+  );
   return {
     ok: false,
     missing,

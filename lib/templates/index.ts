@@ -8,7 +8,14 @@
  */
 import { parseTemplate, renderTemplate, templateVariables, TemplateSyntaxError } from './render';
 
-export { renderTemplate, templateVariables, parseTemplate, normalizeVariables, TemplateSyntaxError, MissingVariablesError } from './render';
+export {
+  renderTemplate,
+  templateVariables,
+  parseTemplate,
+  normalizeVariables,
+  TemplateSyntaxError,
+  MissingVariablesError,
+} from './render';
 export { checkDisclosure, DISCLOSURE_EXAMPLE, type DisclosureResult } from './disclosure';
 
 /** The agent fields that are templates. */
@@ -16,7 +23,10 @@ export const TEMPLATE_FIELDS = ['firstMessage', 'systemPrompt', 'voicemailMessag
 type TemplateField = (typeof TEMPLATE_FIELDS)[number];
 
 /** A contact's variables for its templates: the CSV columns, and `name` from the name column. */
-export function contactVariables(contact: { name?: string | null; variables?: Record<string, string> | null }): Record<string, string> {
+export function contactVariables(contact: {
+  name?: string | null;
+  variables?: Record<string, string> | null;
+}): Record<string, string> {
   return { ...(contact.variables ?? {}), ...(contact.name ? { name: contact.name } : {}) };
 }
 
@@ -35,7 +45,9 @@ export function renderAgent<A extends { firstMessage: string; systemPrompt: stri
     ...agent,
     firstMessage: renderTemplate(agent.firstMessage, variables, { strict }),
     systemPrompt: renderTemplate(agent.systemPrompt, variables, { strict }),
-    ...(agent.voicemailMessage !== undefined ? { voicemailMessage: renderTemplate(agent.voicemailMessage, variables, { strict }) } : {}),
+    ...(agent.voicemailMessage !== undefined
+      ? { voicemailMessage: renderTemplate(agent.voicemailMessage, variables, { strict }) }
+      : {}),
   };
 }
 
@@ -75,7 +87,11 @@ export function missingVariables<C extends { name?: string | null; variables?: R
   const out: { contact: C; missing: string[] }[] = [];
   for (const c of contacts) {
     const vars = contactVariables(c);
-    const have = new Set(Object.entries(vars).filter(([, v]) => typeof v === 'string' && v.trim() !== '').map(([k]) => k.toLowerCase()));
+    const have = new Set(
+      Object.entries(vars)
+        .filter(([, v]) => typeof v === 'string' && v.trim() !== '')
+        .map(([k]) => k.toLowerCase()),
+    );
     const missing = required.filter((r) => !have.has(r));
     if (missing.length) out.push({ contact: c, missing });
   }

@@ -9,7 +9,10 @@ export type TemplatePart = { text: string } | { name: string; fallback?: string;
 
 export class TemplateSyntaxError extends Error {
   override name = 'TemplateSyntaxError';
-  constructor(message: string, readonly index: number) {
+  constructor(
+    message: string,
+    readonly index: number,
+  ) {
     super(message);
   }
 }
@@ -31,7 +34,8 @@ export function parseTemplate(template: string): TemplatePart[] {
     if (to <= from) return;
     const t = template.slice(from, to);
     const bad = t.search(/\{\{|\}\}/);
-    if (bad >= 0) throw new TemplateSyntaxError(`unmatched "${t.slice(bad, bad + 2)}" at character ${from + bad + 1}`, from + bad);
+    if (bad >= 0)
+      throw new TemplateSyntaxError(`unmatched "${t.slice(bad, bad + 2)}" at character ${from + bad + 1}`, from + bad);
     parts.push({ text: t });
   };
   let last = 0;
@@ -42,7 +46,10 @@ export function parseTemplate(template: string): TemplatePart[] {
     const bar = inner.indexOf('|');
     const name = (bar < 0 ? inner : inner.slice(0, bar)).trim();
     if (!NAME.test(name)) {
-      throw new TemplateSyntaxError(`"${m[0]}" at character ${at + 1}: a placeholder is {{name}} or {{name|default}}, the name letters, digits and _`, at);
+      throw new TemplateSyntaxError(
+        `"${m[0]}" at character ${at + 1}: a placeholder is {{name}} or {{name|default}}, the name letters, digits and _`,
+        at,
+      );
     }
     parts.push({ name: name.toLowerCase(), raw: m[0], ...(bar < 0 ? {} : { fallback: inner.slice(bar + 1).trim() }) });
     last = at + m[0].length;
@@ -54,7 +61,8 @@ export function parseTemplate(template: string): TemplatePart[] {
 /** The placeholders of a template, once each; `required` when one of its uses has no default. */
 export function templateVariables(template: string): { name: string; required: boolean }[] {
   const out = new Map<string, boolean>();
-  for (const p of parseTemplate(template)) if ('name' in p) out.set(p.name, (out.get(p.name) ?? false) || p.fallback === undefined);
+  for (const p of parseTemplate(template))
+    if ('name' in p) out.set(p.name, (out.get(p.name) ?? false) || p.fallback === undefined);
   return [...out].map(([name, required]) => ({ name, required }));
 }
 
@@ -69,15 +77,21 @@ export function normalizeVariables(vars: Record<string, string | null | undefine
  * Fills the placeholders. `strict` (default) throws MissingVariablesError naming every variable
  * without a value or default; otherwise such a placeholder becomes empty text.
  */
-export function renderTemplate(template: string, variables: Record<string, string | null | undefined>, opts: { strict?: boolean } = {}): string {
+export function renderTemplate(
+  template: string,
+  variables: Record<string, string | null | undefined>,
+  opts: { strict?: boolean } = {},
+): string {
   const vars = normalizeVariables(variables);
   const missing = new Set<string>();
-  const out = parseTemplate(template).map((p) => {
-    if ('text' in p) return p.text;
-    const v = vars[p.name] ?? p.fallback;
-    if (v === undefined) missing.add(p.name);
-    return v ?? '';
-  }).join('');
+  const out = parseTemplate(template)
+    .map((p) => {
+      if ('text' in p) return p.text;
+      const v = vars[p.name] ?? p.fallback;
+      if (v === undefined) missing.add(p.name);
+      return v ?? '';
+    })
+    .join('');
   if (missing.size && opts.strict !== false) throw new MissingVariablesError([...missing]);
   return out;
 }

@@ -7,7 +7,8 @@
  */
 
 // NUL, other C0/C1 controls except tab, newline and carriage return, and lone surrogates.
-const UNSAFE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+const UNSAFE =
+  /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 /** True when `text` holds a character that `cleanText` would remove or replace. */
 export function hasUnsafeText(text: string): boolean {

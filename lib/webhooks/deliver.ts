@@ -46,7 +46,12 @@ interface DeliveryRow {
  * to try again. `nextDelayMs` (null on the plan's last attempt) is stored as next_attempt_at so the
  * delivery log says when the next try comes.
  */
-export async function attemptDelivery(sql: Sql, deliveryId: string, nextDelayMs: number | null, opts: AttemptOptions): Promise<AttemptResult> {
+export async function attemptDelivery(
+  sql: Sql,
+  deliveryId: string,
+  nextDelayMs: number | null,
+  opts: AttemptOptions,
+): Promise<AttemptResult> {
   const [d] = await sql<DeliveryRow[]>`
     select d.status, d.endpoint_id, e.account_id, d.event_id, e.payload, p.url, p.secret, p.previous_secret,
            coalesce(p.previous_expires_at > now(), false) as previous_active, p.status as endpoint_status
@@ -68,7 +73,8 @@ export async function attemptDelivery(sql: Sql, deliveryId: string, nextDelayMs:
   const secrets = d.previous_secret && d.previous_active ? [d.secret, d.previous_secret] : [d.secret];
   const started = Date.now();
   // a resolver given (tests) gets an agent of its own for this attempt, closed after it
-  const ownAgent = !opts.allowPrivate && opts.resolver ? new Agent({ connect: { lookup: makeGuardedLookup(opts.resolver) } }) : undefined;
+  const ownAgent =
+    !opts.allowPrivate && opts.resolver ? new Agent({ connect: { lookup: makeGuardedLookup(opts.resolver) } }) : undefined;
   let httpStatus: number | undefined;
   let error: string | undefined;
   try {
@@ -95,7 +101,9 @@ export async function attemptDelivery(sql: Sql, deliveryId: string, nextDelayMs:
   } catch (err) {
     const e = err as Error & { cause?: Error };
     const blocked = e instanceof BlockedDestinationError ? e : e.cause instanceof BlockedDestinationError ? e.cause : undefined;
-    error = blocked ? `blocked destination: ${blocked.message}` : `request failed: ${e.message}${e.cause?.message ? ` (${e.cause.message})` : ''}`;
+    error = blocked
+      ? `blocked destination: ${blocked.message}`
+      : `request failed: ${e.message}${e.cause?.message ? ` (${e.cause.message})` : ''}`;
   }
   await ownAgent?.close().catch(() => undefined);
   const durationMs = Date.now() - started;

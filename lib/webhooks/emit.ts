@@ -47,7 +47,14 @@ export async function emitEvent(emitter: WebhookEmitter, args: EmitArgs): Promis
   try {
     const created = await sql.begin(async (tx) => {
       const id = newEventId();
-      const body: WebhookEventBody = { id, type: args.type, version: EVENT_VERSION, createdAt: new Date().toISOString(), accountId: args.accountId, data: args.data };
+      const body: WebhookEventBody = {
+        id,
+        type: args.type,
+        version: EVENT_VERSION,
+        createdAt: new Date().toISOString(),
+        accountId: args.accountId,
+        data: args.data,
+      };
       await tx`
         insert into webhook_events (id, account_id, type, dedup_key, payload)
         values (${id}, ${args.accountId}, ${args.type}, ${args.dedupKey}, ${tx.json(body as never)})
@@ -76,7 +83,11 @@ export async function startDeliveries(emitter: WebhookEmitter, deliveries: { id:
   if (!emitter.temporal) return 0;
   let started = 0;
   for (const d of deliveries) {
-    const input: WebhookDeliveryInput = { deliveryId: d.id, run: d.runs, ...(emitter.retryDelaysMs ? { retryDelaysMs: emitter.retryDelaysMs } : {}) };
+    const input: WebhookDeliveryInput = {
+      deliveryId: d.id,
+      run: d.runs,
+      ...(emitter.retryDelaysMs ? { retryDelaysMs: emitter.retryDelaysMs } : {}),
+    };
     try {
       await emitter.temporal.workflow.start('webhookDeliveryWorkflow', {
         workflowId: webhookDeliveryWorkflowId(d.id, d.runs),

@@ -24,7 +24,9 @@ async function guarded<T>(log: Logger, what: string, fn: () => Promise<T | null>
 export function emitCallEnded(emitter: WebhookEmitter & { apiOrigin?: string }, callId: string): Promise<EmitResult | null> {
   return guarded(emitter.log, 'call.ended', async () => {
     const d = await callEndedData(emitter.sql, callId, { apiOrigin: emitter.apiOrigin });
-    return d && emitEvent(emitter, { accountId: d.accountId, type: 'call.ended', data: d.data, dedupKey: `call.ended:${callId}` });
+    return (
+      d && emitEvent(emitter, { accountId: d.accountId, type: 'call.ended', data: d.data, dedupKey: `call.ended:${callId}` })
+    );
   });
 }
 
@@ -33,10 +35,17 @@ export function emitCallEnded(emitter: WebhookEmitter & { apiOrigin?: string }, 
  * pause is told apart by `occurrence` (e.g. the workflow's pause counter, or the pause update's id);
  * started / completed / canceled happen once.
  */
-export function emitCampaignEvent(emitter: WebhookEmitter, campaignId: string, type: CampaignEventType, occurrence = '1'): Promise<EmitResult | null> {
+export function emitCampaignEvent(
+  emitter: WebhookEmitter,
+  campaignId: string,
+  type: CampaignEventType,
+  occurrence = '1',
+): Promise<EmitResult | null> {
   return guarded(emitter.log, type, async () => {
     const d = await campaignData(emitter.sql, campaignId);
-    return d && emitEvent(emitter, { accountId: d.accountId, type, data: d.data, dedupKey: `${type}:${campaignId}:${occurrence}` });
+    return (
+      d && emitEvent(emitter, { accountId: d.accountId, type, data: d.data, dedupKey: `${type}:${campaignId}:${occurrence}` })
+    );
   });
 }
 
@@ -44,7 +53,9 @@ export function emitCampaignEvent(emitter: WebhookEmitter, campaignId: string, t
 export function emitTopUpPaid(emitter: WebhookEmitter, topUpId: string): Promise<EmitResult | null> {
   return guarded(emitter.log, 'topup.paid', async () => {
     const d = await topUpData(emitter.sql, topUpId);
-    return d && emitEvent(emitter, { accountId: d.accountId, type: 'topup.paid', data: d.data, dedupKey: `topup.paid:${topUpId}` });
+    return (
+      d && emitEvent(emitter, { accountId: d.accountId, type: 'topup.paid', data: d.data, dedupKey: `topup.paid:${topUpId}` })
+    );
   });
 }
 
@@ -53,6 +64,11 @@ export function emitAlertEvent(emitter: WebhookEmitter, alertId: string, state: 
   return guarded(emitter.log, `alert.${state}`, async () => {
     const d = await alertData(emitter.sql, alertId);
     if (!d?.accountId) return null;
-    return emitEvent(emitter, { accountId: d.accountId, type: `alert.${state}`, data: d.data, dedupKey: `alert.${state}:${alertId}` });
+    return emitEvent(emitter, {
+      accountId: d.accountId,
+      type: `alert.${state}`,
+      data: d.data,
+      dedupKey: `alert.${state}:${alertId}`,
+    });
   });
 }

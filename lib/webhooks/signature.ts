@@ -41,7 +41,12 @@ export function signedHeaders(secrets: string[], id: string, timestampSec: numbe
  * `toleranceSec` of now (replay protection). Used by the CLI/docs example; the tests verify with
  * an implementation of their own.
  */
-export function verify(secret: string, headers: Record<string, string | undefined>, body: string, opts: { nowSec?: number; toleranceSec?: number } = {}): boolean {
+export function verify(
+  secret: string,
+  headers: Record<string, string | undefined>,
+  body: string,
+  opts: { nowSec?: number; toleranceSec?: number } = {},
+): boolean {
   const id = headers['webhook-id'];
   const ts = Number(headers['webhook-timestamp']);
   const sigs = headers['webhook-signature'];

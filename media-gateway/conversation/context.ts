@@ -35,7 +35,6 @@ export interface ConversationDeps {
   end(reason: MediaEndReason, detail: string | undefined, opts?: EndOptions): void;
 }
 
-
 /** Promises still running (model streams: an aborted one adds its estimated tokens as it unwinds). */
 export class PendingRuns {
   private readonly runs = new Set<Promise<void>>();

@@ -21,7 +21,8 @@ import type { ToolDecision } from './tools';
  *   that the call ends after them.
  * - `ended`: over; every later event is dropped.
  */
-export type AgentState = 'attaching' | 'screening' | 'greeting' | 'listening' | 'thinking' | 'speaking' | 'leavingMessage' | 'ending' | 'ended';
+export type AgentState =
+  'attaching' | 'screening' | 'greeting' | 'listening' | 'thinking' | 'speaking' | 'leavingMessage' | 'ending' | 'ended';
 
 export type ConversationEvent =
   /** The workflow accepted this stream (attachMedia) and named the agent. */

@@ -49,9 +49,22 @@ export class Conversation {
     this.phrases = phrasesFor(agent.language);
     this.tools = toolSpecs(agent);
     this.messages.push({ role: 'system', content: systemPrompt(agent, deps.settings.optOutDigit) });
-    this.voice = new AgentVoice({ tts: deps.tts, agent, out: c.out, usage: c.usage, log: c.log, turns: c.turns, prewarm: deps.settings.ttsPrewarm, dispatch: (ev) => this.dispatch(ev) });
+    this.voice = new AgentVoice({
+      tts: deps.tts,
+      agent,
+      out: c.out,
+      usage: c.usage,
+      log: c.log,
+      turns: c.turns,
+      prewarm: deps.settings.ttsPrewarm,
+      dispatch: (ev) => this.dispatch(ev),
+    });
     const timeoutMs = (agent.silenceTimeoutSec ?? deps.settings.defaultSilenceTimeoutSec) * 1000;
-    this.silence = new SilenceController(timeoutMs, () => c.vad.lastVoiceAt, () => this.dispatch({ type: 'silenceTimeout' }));
+    this.silence = new SilenceController(
+      timeoutMs,
+      () => c.vad.lastVoiceAt,
+      () => this.dispatch({ type: 'silenceTimeout' }),
+    );
     this.keypad = new KeypadController(deps.settings.dtmfDebounceMs, (digits) => this.dispatch({ type: 'keypad', digits }));
     this.optOuts = new OptOutRecord((o) => c.signals.send(outcomeSignal, o), c.log);
   }
@@ -173,7 +186,9 @@ export class Conversation {
   }
 
   private interruptible(): boolean {
-    return this.reply !== undefined && (this.current === 'greeting' || this.current === 'thinking' || this.current === 'speaking');
+    return (
+      this.reply !== undefined && (this.current === 'greeting' || this.current === 'thinking' || this.current === 'speaking')
+    );
   }
 
   private speak(reply: Reply, state: AgentState) {
@@ -228,7 +243,8 @@ export class Conversation {
     if (this.current === 'leavingMessage' || this.current === 'ending') return;
     this.silence.activity();
     if (!this.interruptible()) return;
-    if (partialInterrupts(text, this.c.vad.voicedWithin(this.c.deps.settings.bargeInVoiceWindowMs, performance.now()))) this.interrupt('speech');
+    if (partialInterrupts(text, this.c.vad.voicedWithin(this.c.deps.settings.bargeInVoiceWindowMs, performance.now())))
+      this.interrupt('speech');
   }
 
   private onFinal(text: string) {

@@ -26,14 +26,16 @@ const PHRASES: Record<string, Phrases> = {
   ms: {
     reprompt: 'Helo, anda masih di talian?',
     silenceGoodbye: 'Saya tidak dapat mendengar anda, jadi saya akan tamatkan panggilan ini. Selamat tinggal.',
-    apology: 'Maaf, kami menghadapi masalah teknikal dan terpaksa menamatkan panggilan ini. Kami akan menghubungi anda semula. Selamat tinggal.',
+    apology:
+      'Maaf, kami menghadapi masalah teknikal dan terpaksa menamatkan panggilan ini. Kami akan menghubungi anda semula. Selamat tinggal.',
     goodbye: 'Terima kasih atas masa anda. Selamat tinggal.',
     optOut: 'Baik, kami tidak akan menelefon anda lagi. Selamat tinggal.',
   },
   id: {
     reprompt: 'Halo, apakah Anda masih di sana?',
     silenceGoodbye: 'Saya tidak dapat mendengar Anda, jadi saya akan mengakhiri panggilan ini. Selamat tinggal.',
-    apology: 'Maaf, kami mengalami masalah teknis dan harus mengakhiri panggilan ini. Kami akan menghubungi Anda kembali. Selamat tinggal.',
+    apology:
+      'Maaf, kami mengalami masalah teknis dan harus mengakhiri panggilan ini. Kami akan menghubungi Anda kembali. Selamat tinggal.',
     goodbye: 'Terima kasih atas waktu Anda. Selamat tinggal.',
     optOut: 'Baik, kami tidak akan menelepon Anda lagi. Selamat tinggal.',
   },

@@ -120,7 +120,7 @@ export class Reply {
     const signal = this.abort.signal;
     const fallbacks = [...(agent.fallbackModels ?? [])];
     let model = agent.llmModel;
-    for (let round = 0; round < deps.maxRounds; ) {
+    for (let round = 0; round < deps.maxRounds;) {
       const cutter = new ClauseCutter(round === 0 ? {} : { firstMinChars: 40 });
       const fromClause = this.speaker.clauseCount;
       const roundAbort = new AbortController();
@@ -137,7 +137,13 @@ export class Reply {
         roundAbort.abort();
       }, deps.firstTokenTimeoutMs);
       try {
-        for await (const d of llm.stream({ model, fallbackModels: fallbacks, messages: [...messages], tools: deps.tools, signal: roundAbort.signal })) {
+        for await (const d of llm.stream({
+          model,
+          fallbackModels: fallbacks,
+          messages: [...messages],
+          tools: deps.tools,
+          signal: roundAbort.signal,
+        })) {
           if (!yielded) {
             yielded = true;
             clearTimeout(stall);
@@ -160,18 +166,25 @@ export class Reply {
         signal.removeEventListener('abort', onAbort);
       }
       // No usage chunk (aborted by a barge-in or the end of the call, or cut): what was streamed is billed all the same.
-      if (!gotUsage && (yielded || signal.aborted)) usage.estimateLlm(messages, text + calls.map((c) => c.name + c.arguments).join(''));
+      if (!gotUsage && (yielded || signal.aborted))
+        usage.estimateLlm(messages, text + calls.map((c) => c.name + c.arguments).join(''));
       if (signal.aborted) return;
       if (stalled || error) {
         const status = (error as { status?: number } | undefined)?.status;
         recordProviderError('openrouter', stalled ? 'first_token_timeout' : status);
         if (!yielded && fallbacks.length > 0) {
-          log.warn({ model, stalled, err: (error as Error | undefined)?.message }, 'model failed before its first token; trying the next fallback model');
+          log.warn(
+            { model, stalled, err: (error as Error | undefined)?.message },
+            'model failed before its first token; trying the next fallback model',
+          );
           model = fallbacks.shift()!;
           continue;
         }
         // Whole clauses already cut were spoken; the half sentence after them is dropped.
-        this.failure = { vendor: 'openrouter', message: stalled ? `no first token within ${deps.firstTokenTimeoutMs} ms` : (error as Error).message };
+        this.failure = {
+          vendor: 'openrouter',
+          message: stalled ? `no first token within ${deps.firstTokenTimeoutMs} ms` : (error as Error).message,
+        };
         if (this.speaker.clauseCount > fromClause) {
           messages.push({ role: 'assistant', content: this.speaker.fullText(fromClause) });
           this.lastRound = { messageIndex: messages.length - 1, fromClause };
@@ -206,7 +219,14 @@ export class Reply {
         }
       }
       // A reply that already spoke does not need another round for a recorded outcome.
-      if (this.endAfter || !answerNeeded || (text.trim() && calls.every((c) => c.name === 'record_outcome') && !calls.some((c) => decideTool(agent, c.name, c.arguments).kind === 'refused'))) break;
+      if (
+        this.endAfter ||
+        !answerNeeded ||
+        (text.trim() &&
+          calls.every((c) => c.name === 'record_outcome') &&
+          !calls.some((c) => decideTool(agent, c.name, c.arguments).kind === 'refused'))
+      )
+        break;
       round++;
     }
     this.speaker.end();

@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { cleanText } from '../../lib/text/clean';
-import { mediaEndedSignal, usageSignal, isCallOver, type CallAgentView, type MediaEndReason } from '../../workflows/call/contract';
+import {
+  mediaEndedSignal,
+  usageSignal,
+  isCallOver,
+  type CallAgentView,
+  type MediaEndReason,
+} from '../../workflows/call/contract';
 import { AudioOut } from '../stream/outbound';
 import { CallGoneError, MediaRefusedError } from '../signals/port';
 import { SignalSender } from '../signals/sender';
@@ -62,7 +68,11 @@ export class CallSession {
     this.out = new AudioOut<MarkInfo>(io, streamSid);
     this.signals = new SignalSender(deps.port, callId, {
       log: this.log,
-      onGone: () => this.finish('error', 'call workflow is gone', { silent: true, closeReason: this.conversation ? 'call over' : 'unknown call' }),
+      onGone: () =>
+        this.finish('error', 'call workflow is gone', {
+          silent: true,
+          closeReason: this.conversation ? 'call over' : 'unknown call',
+        }),
     });
     this.turns = new TurnLog(this.signals, performance.now());
     this.ended = new Promise((r) => (this.resolveEnded = r));
@@ -87,7 +97,12 @@ export class CallSession {
   async start(): Promise<void> {
     let view: CallAgentView;
     try {
-      view = await this.deps.port.attachMedia(this.callId, { streamSid: this.streamSid, callSid: this.callSid, attachId: this.attachId, at: new Date().toISOString() });
+      view = await this.deps.port.attachMedia(this.callId, {
+        streamSid: this.streamSid,
+        callSid: this.callSid,
+        attachId: this.attachId,
+        at: new Date().toISOString(),
+      });
     } catch (err) {
       if (err instanceof CallGoneError) {
         this.settleAttach('refused');
@@ -95,9 +110,14 @@ export class CallSession {
       }
       if (err instanceof MediaRefusedError) {
         this.settleAttach('refused');
-        if (err.refusal !== 'call over') this.log.warn({ streamSid: this.streamSid, reason: err.message }, 'media stream refused by the call workflow');
+        if (err.refusal !== 'call over')
+          this.log.warn({ streamSid: this.streamSid, reason: err.message }, 'media stream refused by the call workflow');
         // A call that is over ends normally (1000), as before; a second or foreign stream is a policy violation.
-        return this.finish('error', err.message, { silent: true, closeReason: err.refusal, closeCode: err.refusal === 'call over' ? 1000 : 1008 });
+        return this.finish('error', err.message, {
+          silent: true,
+          closeReason: err.refusal,
+          closeCode: err.refusal === 'call over' ? 1000 : 1008,
+        });
       }
       // Whether the claim was taken is unknown: the final mediaEnded names this stream, and the
       // workflow keeps it only if this stream does hold the call (then it hangs up, as it should).
@@ -108,7 +128,8 @@ export class CallSession {
     this.settleAttach('held');
     // Race: the stream stopped (or its socket closed) while the attach was in flight.
     if (this.ending) return;
-    if (isCallOver(view.status)) return this.finish('error', `call is ${view.status}`, { silent: true, closeReason: 'call over' });
+    if (isCallOver(view.status))
+      return this.finish('error', `call is ${view.status}`, { silent: true, closeReason: 'call over' });
     const agent = view.agent;
     this.log.info({ campaignId: view.campaignId, language: agent.language }, 'media stream started');
     this.conversation = new Conversation({
@@ -215,7 +236,12 @@ export class CallSession {
       // Ended while the attach was in flight (a stop, a closed socket): signal only if it was not refused.
       if (!opts.silent && (await this.attached) !== 'refused') {
         this.signals.send(usageSignal, this.usage.snapshot());
-        this.signals.send(mediaEndedSignal, { reason, ...(detail ? { detail: cleanText(detail, 500) } : {}), at: new Date().toISOString(), streamSid: this.streamSid });
+        this.signals.send(mediaEndedSignal, {
+          reason,
+          ...(detail ? { detail: cleanText(detail, 500) } : {}),
+          at: new Date().toISOString(),
+          streamSid: this.streamSid,
+        });
       }
       await this.signals.flushed();
       this.resolveEnded();

@@ -127,7 +127,10 @@ export class Speaker {
   }
 
   fullText(fromClause = 0): string {
-    return this.clauses.slice(fromClause).map((c) => c.text).join(' ');
+    return this.clauses
+      .slice(fromClause)
+      .map((c) => c.text)
+      .join(' ');
   }
 
   dispose() {
@@ -160,7 +163,8 @@ export class Speaker {
   private async run(): Promise<void> {
     try {
       for (let i = 0; ; i++) {
-        while (i >= this.clauses.length && !this.ended && !this.deps.signal.aborted) await new Promise<void>((r) => (this.wake = r));
+        while (i >= this.clauses.length && !this.ended && !this.deps.signal.aborted)
+          await new Promise<void>((r) => (this.wake = r));
         if (i >= this.clauses.length || this.deps.signal.aborted) break;
         this.playing = i;
         void this.open(i);

@@ -89,7 +89,9 @@ export class SttLink {
     if (f.voiced) this.voicedMsUnanswered += FRAME_MS;
     if (this.voicedMsUnanswered >= this.o.stallVoiceMs && this.stalls < MAX_STALLS) {
       this.stalls++;
-      const err = Object.assign(new Error(`Azure STT answered nothing to ${this.voicedMsUnanswered} ms of caller speech`), { code: 'Stalled' });
+      const err = Object.assign(new Error(`Azure STT answered nothing to ${this.voicedMsUnanswered} ms of caller speech`), {
+        code: 'Stalled',
+      });
       return this.replace(s, err, true);
     }
     const canWait = sttCanWait({

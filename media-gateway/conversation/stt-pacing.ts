@@ -36,5 +36,8 @@ export const END_OF_TURN_MARGIN_MS = 250;
 export function sttCanWait(i: PacingInput): boolean {
   if (i.voiced) return !i.agentBusy;
   if (i.finalSinceVoice) return true;
-  return i.sinceVoiceMs < i.segmentationSilenceMs - END_OF_TURN_LEAD_MS || i.sinceVoiceMs > i.segmentationSilenceMs + END_OF_TURN_MARGIN_MS;
+  return (
+    i.sinceVoiceMs < i.segmentationSilenceMs - END_OF_TURN_LEAD_MS ||
+    i.sinceVoiceMs > i.segmentationSilenceMs + END_OF_TURN_MARGIN_MS
+  );
 }

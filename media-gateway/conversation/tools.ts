@@ -26,17 +26,26 @@ export function toolSpecs(agent: AgentConfig): ToolSpec[] {
         properties: {
           result: agent.outcomes?.length ? { type: 'string', enum: agent.outcomes } : { type: 'string' },
           notes: { type: 'string', description: 'Short notes for the campaign owner.' },
-          callbackAt: { type: 'string', description: 'ISO 8601 date-time when the person asked to be called back, with their time zone offset.' },
+          callbackAt: {
+            type: 'string',
+            description: 'ISO 8601 date-time when the person asked to be called back, with their time zone offset.',
+          },
         },
         required: ['result'],
       },
     },
     {
       name: 'opt_out',
-      description: 'The person asks not to be called again, or to be removed from the calling list (in any words or language). Confirms briefly and ends the call; do not argue or try to keep them.',
+      description:
+        'The person asks not to be called again, or to be removed from the calling list (in any words or language). Confirms briefly and ends the call; do not argue or try to keep them.',
       parameters: {
         type: 'object',
-        properties: { confirmation: { type: 'string', description: 'One short sentence confirming they will not be called again, in their language.' } },
+        properties: {
+          confirmation: {
+            type: 'string',
+            description: 'One short sentence confirming they will not be called again, in their language.',
+          },
+        },
       },
     },
   ];
@@ -80,21 +89,35 @@ export function decideTool(agent: AgentConfig, name: string, rawArgs: string): T
   switch (name) {
     case 'record_outcome': {
       const r = outcomeArgs.safeParse(args);
-      if (!r.success) return { kind: 'refused', result: `error: ${r.error.issues[0]!.path.join('.')} ${r.error.issues[0]!.message}` };
+      if (!r.success)
+        return { kind: 'refused', result: `error: ${r.error.issues[0]!.path.join('.')} ${r.error.issues[0]!.message}` };
       if (agent.outcomes?.length && !agent.outcomes.includes(r.data.result)) {
         return { kind: 'refused', result: `error: result must be one of ${agent.outcomes.join(', ')}` };
       }
-      if (r.data.result === OPT_OUT_OUTCOME) return { kind: 'refused', result: 'error: use the opt_out tool when the person asks not to be called again' };
-      const outcome: CallOutcome = cleanJson({ result: r.data.result, ...(r.data.notes ? { notes: r.data.notes } : {}), ...(r.data.callbackAt ? { callbackAt: r.data.callbackAt } : {}) });
+      if (r.data.result === OPT_OUT_OUTCOME)
+        return { kind: 'refused', result: 'error: use the opt_out tool when the person asks not to be called again' };
+      const outcome: CallOutcome = cleanJson({
+        result: r.data.result,
+        ...(r.data.notes ? { notes: r.data.notes } : {}),
+        ...(r.data.callbackAt ? { callbackAt: r.data.callbackAt } : {}),
+      });
       return { kind: 'outcome', outcome, result: 'recorded' };
     }
     case 'end_call': {
       const r = endCallArgs.safeParse(args);
-      return { kind: 'end_call', goodbye: r.success ? cleanText(r.data.goodbye?.trim() ?? '', 500) || undefined : undefined, result: 'ending the call' };
+      return {
+        kind: 'end_call',
+        goodbye: r.success ? cleanText(r.data.goodbye?.trim() ?? '', 500) || undefined : undefined,
+        result: 'ending the call',
+      };
     }
     case 'opt_out': {
       const r = optOutArgs.safeParse(args);
-      return { kind: 'opt_out', confirmation: r.success ? cleanText(r.data.confirmation?.trim() ?? '', 300) || undefined : undefined, result: 'opted out; the call ends' };
+      return {
+        kind: 'opt_out',
+        confirmation: r.success ? cleanText(r.data.confirmation?.trim() ?? '', 300) || undefined : undefined,
+        result: 'opted out; the call ends',
+      };
     }
     case 'transfer_call':
       // The number is the campaign's, never the model's: a prompt injection cannot dial elsewhere.

@@ -35,7 +35,14 @@ export class TurnLog {
     const seq = reply.agentSeq;
     if (seq === undefined) return; // nothing of it was ever sent: nothing was heard
     const latency = reply.latency();
-    this.send({ seq, role: 'agent', text, atMs: this.sinceStart(reply.stamps.firstFrame), ...(interrupted ? { interrupted: true } : {}), ...(latency ? { latency } : {}) });
+    this.send({
+      seq,
+      role: 'agent',
+      text,
+      atMs: this.sinceStart(reply.stamps.firstFrame),
+      ...(interrupted ? { interrupted: true } : {}),
+      ...(latency ? { latency } : {}),
+    });
     if (latency && !interrupted) observeLatency(reply);
   }
 
@@ -53,7 +60,8 @@ export class TurnLog {
 function observeLatency(reply: Reply) {
   const s = reply.stamps;
   if (s.endOfSpeech === undefined) return;
-  const sec = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? undefined : Math.max(0, (b - a) / 1000));
+  const sec = (a: number | undefined, b: number | undefined) =>
+    a === undefined || b === undefined ? undefined : Math.max(0, (b - a) / 1000);
   const put = (h: { observe(v: number): void }, v: number | undefined) => v !== undefined && h.observe(v);
   put(turnLatency.sttFinal, sec(s.endOfSpeech, s.sttFinal));
   put(turnLatency.llmFirstToken, sec(s.sttFinal, s.llmFirstToken));

@@ -52,7 +52,10 @@ export class UsageMeter {
 
   /** A round that ended without usage: `completion` is what was streamed (text, and tool names and arguments). */
   estimateLlm(messages: ChatMessage[], completion: string) {
-    const chars = messages.reduce((n, m) => n + m.content.length + (m.toolCalls?.reduce((k, t) => k + t.name.length + t.arguments.length, 0) ?? 0), 0);
+    const chars = messages.reduce(
+      (n, m) => n + m.content.length + (m.toolCalls?.reduce((k, t) => k + t.name.length + t.arguments.length, 0) ?? 0),
+      0,
+    );
     const prompt = Math.ceil(chars / 4) + 4 * messages.length;
     const done = Math.ceil(completion.length / 4);
     this.addLlm(prompt, done);

@@ -81,7 +81,8 @@ export class CallRecorder implements MediaTap {
     this.timeline.caller(frame);
     if (++this.frames % FRAMES_PER_FLUSH !== 0) return;
     if (this.state === 'recording') this.pump();
-    else if (this.timeline.durationMs > MAX_WAITING_MS) this.off('no answer from the call workflow on whether this stream holds the call');
+    else if (this.timeline.durationMs > MAX_WAITING_MS)
+      this.off('no answer from the call workflow on whether this stream holds the call');
   }
 
   agent(audio: Buffer, mark: string): void {
@@ -108,9 +109,11 @@ export class CallRecorder implements MediaTap {
     this.opened = this.openSpool();
     this.opened.catch((err) => this.fail('open', err as Error));
     // Not awaited by anything on the audio path; a catalog failure costs the row, not the audio.
-    this.deps.catalog?.started({ callId: this.callId, accountId: view.accountId, store: this.deps.store.kind, key: this.key }).catch((err) => {
-      this.log.error({ err: (err as Error).message }, 'recording row not written');
-    });
+    this.deps.catalog
+      ?.started({ callId: this.callId, accountId: view.accountId, store: this.deps.store.kind, key: this.key })
+      .catch((err) => {
+        this.log.error({ err: (err as Error).message }, 'recording row not written');
+      });
     this.pump();
   }
 
@@ -159,7 +162,10 @@ export class CallRecorder implements MediaTap {
       this.log.error({ err: (err as Error).message }, 'recording stored but its row was not updated');
     }
     recordingsFinished.inc({ result: 'stored' });
-    this.log.info({ key: this.key, bytes, durationMs, droppedStaleBytes: this.timeline.droppedStale || undefined }, 'call recording stored');
+    this.log.info(
+      { key: this.key, bytes, durationMs, droppedStaleBytes: this.timeline.droppedStale || undefined },
+      'call recording stored',
+    );
     this.settle({ status: 'stored', key: this.key!, bytes, durationMs });
   }
 
@@ -241,7 +247,9 @@ export class CallRecorder implements MediaTap {
       const fh = await this.opened?.catch(() => undefined);
       await fh?.close().catch(() => {});
       await unlink(this.spoolPath).catch(() => {});
-      await this.deps.catalog?.failed(this.callId, message).catch((e) => this.log.error({ err: (e as Error).message }, 'recording failure not written to its row'));
+      await this.deps.catalog
+        ?.failed(this.callId, message)
+        .catch((e) => this.log.error({ err: (e as Error).message }, 'recording failure not written to its row'));
       this.settle({ status: 'failed', error: message });
     })();
   }

@@ -1,7 +1,14 @@
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure, type SignalDefinition } from '@temporalio/common';
 import { callWorkflowId } from '../../lib/ids';
-import { attachMediaUpdate, callAmdQuery, MEDIA_REFUSED, type CallAgentView, type CallAmdView, type MediaAttachRequest } from '../../workflows/call/contract';
+import {
+  attachMediaUpdate,
+  callAmdQuery,
+  MEDIA_REFUSED,
+  type CallAgentView,
+  type CallAmdView,
+  type MediaAttachRequest,
+} from '../../workflows/call/contract';
 
 /** The gateway's only view of Temporal: claim a call's media (and read its agent), signal its workflow, poll AMD. Tests fake it. */
 export interface CallWorkflowPort {
@@ -66,7 +73,9 @@ export function temporalCallPort(client: Client, opts: TemporalCallPortOptions =
         const ac = new AbortController();
         const t = setTimeout(() => ac.abort(), Math.max(1, Math.min(opts.attachAttemptMs ?? 5_000, deadline - Date.now())));
         try {
-          return await client.withAbortSignal(ac.signal, () => handle.executeUpdate(attachMediaUpdate, { args: [req], updateId }));
+          return await client.withAbortSignal(ac.signal, () =>
+            handle.executeUpdate(attachMediaUpdate, { args: [req], updateId }),
+          );
         } catch (err) {
           const final = attachFailure(err, callId);
           if (final) throw final;
@@ -81,7 +90,9 @@ export function temporalCallPort(client: Client, opts: TemporalCallPortOptions =
       const ac = new AbortController();
       const t = setTimeout(() => ac.abort(), opts.queryTimeoutMs ?? 5_000);
       try {
-        return await client.withAbortSignal(ac.signal, () => client.workflow.getHandle(callWorkflowId(callId)).query(callAmdQuery));
+        return await client.withAbortSignal(ac.signal, () =>
+          client.workflow.getHandle(callWorkflowId(callId)).query(callAmdQuery),
+        );
       } catch (err) {
         if (err instanceof WorkflowNotFoundError) throw noWorkflow(callId);
         throw err;

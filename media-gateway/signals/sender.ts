@@ -97,10 +97,17 @@ export class SignalSender {
         }
         gatewaySignalFailures.inc({ signal: item.def.name });
         if (this.stopped || Date.now() - started > giveUp) {
-          this.opts.log.error({ callId: this.callId, signal: item.def.name, attempts: attempt, err: (err as Error).message }, 'signal not delivered; giving up');
+          this.opts.log.error(
+            { callId: this.callId, signal: item.def.name, attempts: attempt, err: (err as Error).message },
+            'signal not delivered; giving up',
+          );
           return;
         }
-        if (attempt === 1) this.opts.log.warn({ callId: this.callId, signal: item.def.name, err: (err as Error).message }, 'signal failed; retrying');
+        if (attempt === 1)
+          this.opts.log.warn(
+            { callId: this.callId, signal: item.def.name, err: (err as Error).message },
+            'signal failed; retrying',
+          );
         await new Promise((r) => setTimeout(r, delay));
         delay = Math.min(delay * 2, this.opts.maxDelayMs ?? 5_000);
       }

@@ -88,7 +88,8 @@ export function handleConnection(ws: WebSocket, opts: ConnectionOptions, log: Lo
           // A token is valid for its whole TTL, so a replayed one passes here: which stream carries
           // the call is the call workflow's to say (the session's attachMedia), on any gateway.
           const fmt = ev.start.mediaFormat;
-          if (fmt && (fmt.encoding !== 'audio/x-mulaw' || Number(fmt.sampleRate) !== 8000)) return refuse(1007, `unsupported media format ${fmt.encoding}/${fmt.sampleRate}`);
+          if (fmt && (fmt.encoding !== 'audio/x-mulaw' || Number(fmt.sampleRate) !== 8000))
+            return refuse(1007, `unsupported media format ${fmt.encoding}/${fmt.sampleRate}`);
           clearTimeout(startTimer);
           const streamSid = ev.start.streamSid ?? ev.streamSid;
           recorder = opts.recordings?.forStream(check.identity.callId, streamSid, log.child({ callId: check.identity.callId }));
@@ -105,7 +106,8 @@ export function handleConnection(ws: WebSocket, opts: ConnectionOptions, log: Lo
         }
         case 'media':
           // Before `start` there is no call to give it to; only the inbound track is the caller.
-          if (session && (ev.media.track === undefined || ev.media.track === 'inbound')) callerAudio(Buffer.from(ev.media.payload, 'base64'));
+          if (session && (ev.media.track === undefined || ev.media.track === 'inbound'))
+            callerAudio(Buffer.from(ev.media.payload, 'base64'));
           return;
         case 'dtmf':
           session?.dtmfDigit(ev.dtmf.digit);
@@ -148,6 +150,20 @@ export function handleConnection(ws: WebSocket, opts: ConnectionOptions, log: Lo
 function reasonLabel(reason: string): string {
   if (reason.startsWith('media token') || reason.includes('callId parameter')) return 'bad_token';
   if (/^(bad |frame |binary|second start|unsupported|malformed)/.test(reason)) return 'malformed';
-  const known = ['end_call', 'caller_hangup', 'silence_timeout', 'transfer', 'error', 'stopped', 'unknown call', 'call over', 'no start event', 'gateway shutting down', 'call already streaming', 'stream for another call', 'agent unavailable'];
+  const known = [
+    'end_call',
+    'caller_hangup',
+    'silence_timeout',
+    'transfer',
+    'error',
+    'stopped',
+    'unknown call',
+    'call over',
+    'no start event',
+    'gateway shutting down',
+    'call already streaming',
+    'stream for another call',
+    'agent unavailable',
+  ];
   return known.includes(reason) ? reason.replace(/ /g, '_') : 'other';
 }

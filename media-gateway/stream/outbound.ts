@@ -33,7 +33,9 @@ export class AudioOut<T> {
     const name = `m${++this.seq}`;
     this.sink.batch(() => {
       for (let i = 0; i < audio.length; i += FRAME_BYTES) {
-        this.sink.send(mediaMessage(this.streamSid, audio.subarray(i, Math.min(i + FRAME_BYTES, audio.length)).toString('base64')));
+        this.sink.send(
+          mediaMessage(this.streamSid, audio.subarray(i, Math.min(i + FRAME_BYTES, audio.length)).toString('base64')),
+        );
         this.framesSent++;
       }
       this.sink.send(markMessage(this.streamSid, name));

@@ -9,7 +9,11 @@ import { z } from 'zod';
 // Twilio sends these as strings; a number is accepted too (it means the same and costs nothing).
 const numeric = z.union([z.string().regex(/^\d{1,15}$/), z.number().int().nonnegative()]);
 
-const connected = z.looseObject({ event: z.literal('connected'), protocol: z.string().optional(), version: z.string().optional() });
+const connected = z.looseObject({
+  event: z.literal('connected'),
+  protocol: z.string().optional(),
+  version: z.string().optional(),
+});
 
 const start = z.looseObject({
   event: z.literal('start'),
@@ -22,7 +26,11 @@ const start = z.looseObject({
     tracks: z.array(z.string()).optional(),
     customParameters: z.record(z.string(), z.string()).optional(),
     mediaFormat: z
-      .looseObject({ encoding: z.string(), sampleRate: z.union([z.number(), numeric]), channels: z.union([z.number(), numeric]).optional() })
+      .looseObject({
+        encoding: z.string(),
+        sampleRate: z.union([z.number(), numeric]),
+        channels: z.union([z.number(), numeric]).optional(),
+      })
       .optional(),
   }),
 });
@@ -36,7 +44,10 @@ const media = z.looseObject({
     chunk: numeric.optional(),
     timestamp: numeric.optional(),
     // 20 ms of µ-law is 160 bytes (216 base64 characters); Twilio never sends more than a few.
-    payload: z.string().max(64_000).regex(/^[A-Za-z0-9+/]*={0,2}$/),
+    payload: z
+      .string()
+      .max(64_000)
+      .regex(/^[A-Za-z0-9+/]*={0,2}$/),
   }),
 });
 

@@ -24,16 +24,23 @@ export function checkHandshake(req: IncomingMessage, opts: HandshakeCheckOptions
   const base = new URL(opts.publicUrl);
   const u = new URL(req.url ?? '/', base);
   const signed = `${base.protocol}//${base.host}${u.pathname}${u.search}`;
-  return twilio.validateRequest(opts.twilioAuthToken, signature, signed, {}) ? { ok: true } : { ok: false, reason: 'bad X-Twilio-Signature' };
+  return twilio.validateRequest(opts.twilioAuthToken, signature, signed, {})
+    ? { ok: true }
+    : { ok: false, reason: 'bad X-Twilio-Signature' };
 }
 
 export interface StreamIdentity {
   callId: string;
 }
 
-export function checkStartParameters(secret: string, params: Record<string, string> | undefined, nowMs = Date.now()): { ok: true; identity: StreamIdentity } | { ok: false; reason: string } {
+export function checkStartParameters(
+  secret: string,
+  params: Record<string, string> | undefined,
+  nowMs = Date.now(),
+): { ok: true; identity: StreamIdentity } | { ok: false; reason: string } {
   const callId = params?.callId;
-  if (typeof callId !== 'string' || !/^[0-9a-f-]{36}$/i.test(callId)) return { ok: false, reason: 'start has no valid callId parameter' };
+  if (typeof callId !== 'string' || !/^[0-9a-f-]{36}$/i.test(callId))
+    return { ok: false, reason: 'start has no valid callId parameter' };
   const check: MediaTokenCheck = verifyMediaToken(secret, callId, params?.token, nowMs);
   if (!check.ok) return { ok: false, reason: `media token ${check.reason}` };
   return { ok: true, identity: { callId } };

@@ -81,7 +81,10 @@ class AzureSttSession extends EventEmitter implements SttSession {
     recognizer.speechStartDetected = () => this.emit('activity');
     recognizer.recognized = (_s, e) => {
       if (e.result.reason !== sdk.ResultReason.RecognizedSpeech || !e.result.text) return void this.emit('activity');
-      this.emit('final', e.result.text, { offsetMs: Math.round(e.result.offset / 10_000), durationMs: Math.round(e.result.duration / 10_000) });
+      this.emit('final', e.result.text, {
+        offsetMs: Math.round(e.result.offset / 10_000),
+        durationMs: Math.round(e.result.duration / 10_000),
+      });
     };
     recognizer.canceled = (_s, e) => {
       if (e.reason !== sdk.CancellationReason.Error) return;
@@ -181,7 +184,9 @@ export class AzureSpeechToText implements SpeechToText {
     const recognizer = new sdk.SpeechRecognizer(config, sdk.AudioConfig.fromStreamInput(push));
     const session = new AzureSttSession(recognizer, push, Math.round((this.opts.maxHoldMs ?? 200) * ULAW_BYTES_PER_MS));
     await new Promise<void>((resolve, reject) =>
-      recognizer.startContinuousRecognitionAsync(resolve, (e) => reject(new SttError(`Azure STT did not start: ${e}`, 'StartFailed'))),
+      recognizer.startContinuousRecognitionAsync(resolve, (e) =>
+        reject(new SttError(`Azure STT did not start: ${e}`, 'StartFailed')),
+      ),
     );
     return session;
   }

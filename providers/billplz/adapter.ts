@@ -2,7 +2,11 @@ import type { Bill, CreateBillRequest, PaymentGateway } from '../types';
 import type { BillplzSettings } from './settings';
 
 export class BillplzError extends Error {
-  constructor(readonly status: number, readonly type: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly type: string,
+    message: string,
+  ) {
     super(message);
     this.name = 'BillplzError';
   }
@@ -55,13 +59,21 @@ export function createBillplzGateway(s: BillplzSettings, opts: { timeoutMs?: num
       if (req.email) form.email = req.email;
       if (req.mobile) form.mobile = req.mobile;
       if (req.dueAt) form.due_at = req.dueAt;
-      if (!req.email && !req.mobile) throw new BillplzError(422, 'RecordInvalid', 'Billplz needs an email or a mobile number for a bill');
+      if (!req.email && !req.mobile)
+        throw new BillplzError(422, 'RecordInvalid', 'Billplz needs an email or a mobile number for a bill');
       const bill = await request('POST', '/api/v3/bills', form);
       return { billId: bill.id, url: bill.url, state: bill.state, paid: bill.paid };
     },
     async getBill(id: string) {
       const bill = await request('GET', `/api/v3/bills/${encodeURIComponent(id)}`);
-      return { billId: bill.id, url: bill.url, state: bill.state, paid: bill.paid, amountSen: Number(bill.amount), ...(bill.paid_at ? { paidAt: String(bill.paid_at) } : {}) };
+      return {
+        billId: bill.id,
+        url: bill.url,
+        state: bill.state,
+        paid: bill.paid,
+        amountSen: Number(bill.amount),
+        ...(bill.paid_at ? { paidAt: String(bill.paid_at) } : {}),
+      };
     },
   };
 }

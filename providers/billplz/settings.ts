@@ -14,7 +14,10 @@ export interface BillplzSettings {
   baseUrl: string;
 }
 
-type BillplzConfig = Pick<Config, 'vendors' | 'BILLPLZ_API_KEY' | 'BILLPLZ_COLLECTION_ID' | 'BILLPLZ_X_SIGNATURE_KEY' | 'BILLPLZ_BASE_URL'>;
+type BillplzConfig = Pick<
+  Config,
+  'vendors' | 'BILLPLZ_API_KEY' | 'BILLPLZ_COLLECTION_ID' | 'BILLPLZ_X_SIGNATURE_KEY' | 'BILLPLZ_BASE_URL'
+>;
 
 /**
  * Live: the configured account. Sim: the simulator's fixed credentials, and BILLPLZ_BASE_URL must
@@ -22,7 +25,12 @@ type BillplzConfig = Pick<Config, 'vendors' | 'BILLPLZ_API_KEY' | 'BILLPLZ_COLLE
  */
 export function billplzSettings(config: BillplzConfig): BillplzSettings {
   if (config.vendors.billplz === 'live') {
-    return { apiKey: config.BILLPLZ_API_KEY!, collectionId: config.BILLPLZ_COLLECTION_ID!, xSignatureKey: config.BILLPLZ_X_SIGNATURE_KEY!, baseUrl: config.BILLPLZ_BASE_URL };
+    return {
+      apiKey: config.BILLPLZ_API_KEY!,
+      collectionId: config.BILLPLZ_COLLECTION_ID!,
+      xSignatureKey: config.BILLPLZ_X_SIGNATURE_KEY!,
+      baseUrl: config.BILLPLZ_BASE_URL,
+    };
   }
   if (/billplz\.com/.test(config.BILLPLZ_BASE_URL)) {
     return { ...BILLPLZ_SIM_DEFAULTS, baseUrl: 'http://127.0.0.1:0/billplz-simulator-not-started' };

@@ -57,12 +57,19 @@ class ElevenLabsStream implements TtsStream {
         return;
       }
       if (msg.audio) this.chunks.push(Buffer.from(msg.audio, 'base64'));
-      if (msg.error) this.finish(new TtsError(`ElevenLabs: ${msg.message ?? msg.error}`, msg.error === 'invalid_api_key' ? 'auth' : 'vendor'));
+      if (msg.error)
+        this.finish(new TtsError(`ElevenLabs: ${msg.message ?? msg.error}`, msg.error === 'invalid_api_key' ? 'auth' : 'vendor'));
       else if (msg.isFinal) this.finish();
       this.notify();
     });
     ws.on('close', (code, reason) => {
-      if (!this.done) this.finish(new TtsError(`ElevenLabs stream closed before the end of the utterance (${code} ${reason.toString()})`, code === 1008 ? 'auth' : 'closed'));
+      if (!this.done)
+        this.finish(
+          new TtsError(
+            `ElevenLabs stream closed before the end of the utterance (${code} ${reason.toString()})`,
+            code === 1008 ? 'auth' : 'closed',
+          ),
+        );
     });
     ws.on('error', () => {
       /* followed by close */
@@ -146,7 +153,10 @@ export class ElevenLabsTextToSpeech implements TextToSpeech {
 
   async open(o: TtsOptions): Promise<TtsStream> {
     const base = this.opts.baseUrl.replace(/^http/, 'ws').replace(/\/$/, '');
-    const q = new URLSearchParams({ model_id: o.model ?? this.opts.defaultModel ?? 'eleven_flash_v2_5', output_format: 'ulaw_8000' });
+    const q = new URLSearchParams({
+      model_id: o.model ?? this.opts.defaultModel ?? 'eleven_flash_v2_5',
+      output_format: 'ulaw_8000',
+    });
     const ws = new WebSocket(`${base}/v1/text-to-speech/${encodeURIComponent(o.voiceId)}/stream-input?${q}`, {
       headers: { 'xi-api-key': this.opts.apiKey },
       handshakeTimeout: this.opts.connectTimeoutMs ?? 5_000,
@@ -155,7 +165,12 @@ export class ElevenLabsTextToSpeech implements TextToSpeech {
       ws.once('open', resolve);
       ws.once('unexpected-response', (req, res) => {
         req.destroy();
-        reject(new TtsError(`ElevenLabs refused the stream: HTTP ${res.statusCode}`, res.statusCode === 401 || res.statusCode === 403 ? 'auth' : 'connect'));
+        reject(
+          new TtsError(
+            `ElevenLabs refused the stream: HTTP ${res.statusCode}`,
+            res.statusCode === 401 || res.statusCode === 403 ? 'auth' : 'connect',
+          ),
+        );
       });
       ws.once('error', (e) => reject(new TtsError(`ElevenLabs connection failed: ${e.message}`, 'connect')));
     });

@@ -47,12 +47,19 @@ export function usdToMicro(usd: number): number {
 /** The wire shapes this adapter reads and writes (OpenAI's chat completions, as OpenRouter speaks them). */
 type WireMessage =
   | { role: 'system' | 'user'; content: string }
-  | { role: 'assistant'; content: string | null; tool_calls?: { id: string; type: 'function'; function: { name: string; arguments: string } }[] }
+  | {
+      role: 'assistant';
+      content: string | null;
+      tool_calls?: { id: string; type: 'function'; function: { name: string; arguments: string } }[];
+    }
   | { role: 'tool'; tool_call_id: string; content: string };
 interface WireChunk {
   model?: string;
   choices?: {
-    delta?: { content?: string | null; tool_calls?: { index: number; id?: string; function?: { name?: string; arguments?: string } }[] };
+    delta?: {
+      content?: string | null;
+      tool_calls?: { index: number; id?: string; function?: { name?: string; arguments?: string } }[];
+    };
     finish_reason?: string | null;
   }[];
   usage?: { prompt_tokens: number; completion_tokens: number; cost?: number } | null;
@@ -67,7 +74,11 @@ function toWire(m: ChatMessage): WireMessage {
     return {
       role: 'assistant',
       content: m.content || null,
-      tool_calls: m.toolCalls.map((t) => ({ id: t.id, type: 'function' as const, function: { name: t.name, arguments: t.arguments } })),
+      tool_calls: m.toolCalls.map((t) => ({
+        id: t.id,
+        type: 'function' as const,
+        function: { name: t.name, arguments: t.arguments },
+      })),
     };
   }
   return { role: m.role, content: m.content };
@@ -109,7 +120,12 @@ export class OpenRouterChatModel implements ChatModel {
       ...(req.fallbackModels?.length ? { models: [req.model, ...req.fallbackModels] } : {}),
       messages: req.messages.map(toWire),
       ...(req.tools?.length
-        ? { tools: req.tools.map((t) => ({ type: 'function' as const, function: { name: t.name, description: t.description, parameters: t.parameters } })) }
+        ? {
+            tools: req.tools.map((t) => ({
+              type: 'function' as const,
+              function: { name: t.name, description: t.description, parameters: t.parameters },
+            })),
+          }
         : {}),
       ...(req.responseFormat ? { response_format: req.responseFormat } : {}),
       stream: true,
@@ -126,9 +142,18 @@ export class OpenRouterChatModel implements ChatModel {
           calls.clear();
         };
         let model: string | undefined;
-        for await (const raw of ssePostJson(this.url, params, { headers: this.headers, signal: req.signal, timeoutMs: this.timeoutMs })) {
+        for await (const raw of ssePostJson(this.url, params, {
+          headers: this.headers,
+          signal: req.signal,
+          timeoutMs: this.timeoutMs,
+        })) {
           const chunk = raw as WireChunk;
-          if (chunk.error) throw new ChatModelError(`OpenRouter failed mid-stream: ${chunk.error.message ?? chunk.error.code ?? 'error'}`, undefined, false);
+          if (chunk.error)
+            throw new ChatModelError(
+              `OpenRouter failed mid-stream: ${chunk.error.message ?? chunk.error.code ?? 'error'}`,
+              undefined,
+              false,
+            );
           model = chunk.model || model;
           for (const choice of chunk.choices ?? []) {
             const d = choice.delta;

@@ -89,7 +89,8 @@ export async function* ssePostJson(url: string, body: unknown, opts: SsePostOpti
 
 function wrap(err: unknown): Error {
   if (err instanceof errors.RequestAbortedError || (err as Error)?.name === 'AbortError') return err as Error;
-  if (err instanceof errors.UndiciError || (err as NodeJS.ErrnoException)?.code) return new ConnectionError((err as Error).message);
+  if (err instanceof errors.UndiciError || (err as NodeJS.ErrnoException)?.code)
+    return new ConnectionError((err as Error).message);
   return err as Error;
 }
 

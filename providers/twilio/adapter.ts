@@ -53,7 +53,9 @@ export function createTwilioTelephony(settings: TwilioSettings, opts: { timeoutM
             ? {
                 machineDetection: req.machineDetectionMode ?? 'Enable',
                 asyncAmd: 'true',
-                ...(req.amdStatusCallbackUrl ? { asyncAmdStatusCallback: req.amdStatusCallbackUrl, asyncAmdStatusCallbackMethod: 'POST' } : {}),
+                ...(req.amdStatusCallbackUrl
+                  ? { asyncAmdStatusCallback: req.amdStatusCallbackUrl, asyncAmdStatusCallbackMethod: 'POST' }
+                  : {}),
               }
             : {}),
         });

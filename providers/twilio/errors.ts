@@ -64,7 +64,8 @@ export function classifyTwilioError(err: unknown): TelephonyError {
   const message = `twilio: ${typeof e?.message === 'string' ? e.message : String(err)}${code ? ` (code ${code})` : ''}`;
   if (status === undefined) return new TelephonyError('unavailable', message, undefined, code);
   if (code !== undefined && INVALID_NUMBER.has(code)) return new TelephonyError('invalid_number', message, status, code);
-  if (code !== undefined && DESTINATION_BLOCKED.has(code)) return new TelephonyError('destination_blocked', message, status, code);
+  if (code !== undefined && DESTINATION_BLOCKED.has(code))
+    return new TelephonyError('destination_blocked', message, status, code);
   if (code !== undefined && ACCOUNT.has(code)) return new TelephonyError('account', message, status, code);
   if (status === 429 || code === 20429) return new TelephonyError('rate_limited', message, status, code);
   if (status >= 500) return new TelephonyError('unavailable', message, status, code);

@@ -25,7 +25,9 @@ export interface TwilioSettings {
  * Sim: the simulator's fixed credentials, and TWILIO_API_BASE is required — without it the SDK
  * would send the simulator's credentials to the real Twilio.
  */
-export function twilioSettings(config: Pick<Config, 'vendors' | 'TWILIO_ACCOUNT_SID' | 'TWILIO_AUTH_TOKEN' | 'TWILIO_FROM_NUMBER' | 'TWILIO_API_BASE'>): TwilioSettings {
+export function twilioSettings(
+  config: Pick<Config, 'vendors' | 'TWILIO_ACCOUNT_SID' | 'TWILIO_AUTH_TOKEN' | 'TWILIO_FROM_NUMBER' | 'TWILIO_API_BASE'>,
+): TwilioSettings {
   if (config.vendors.twilio === 'live') {
     return {
       accountSid: config.TWILIO_ACCOUNT_SID!,
@@ -35,7 +37,9 @@ export function twilioSettings(config: Pick<Config, 'vendors' | 'TWILIO_ACCOUNT_
     };
   }
   if (!config.TWILIO_API_BASE) {
-    throw new Error('Twilio runs against its simulator (no TWILIO_* credentials) but TWILIO_API_BASE is unset: start sim/twilio or configure Twilio');
+    throw new Error(
+      'Twilio runs against its simulator (no TWILIO_* credentials) but TWILIO_API_BASE is unset: start sim/twilio or configure Twilio',
+    );
   }
   return { ...TWILIO_SIM_DEFAULTS, apiBase: config.TWILIO_API_BASE };
 }

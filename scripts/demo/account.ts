@@ -8,13 +8,21 @@ export interface DemoAccount {
 }
 
 /** An account and a client API key, created through the admin API as an operator would. */
-export async function createDemoAccount(origin: string, adminKey: string, opts: { maxConcurrentCalls: number }): Promise<DemoAccount> {
+export async function createDemoAccount(
+  origin: string,
+  adminKey: string,
+  opts: { maxConcurrentCalls: number },
+): Promise<DemoAccount> {
   const admin = apiClient(origin, adminKey);
   const stamp = new Date().toISOString().slice(0, 16).replace('T', ' ');
-  const account = await ok(admin.POST('/v1/admin/accounts', {
-    body: { name: `Demo ${stamp}`, billingEmail: 'billing@demo.aicall.example', maxConcurrentCalls: opts.maxConcurrentCalls },
-  }));
-  const key = await ok(admin.POST('/v1/admin/accounts/{id}/keys', { params: { path: { id: account.id } }, body: { role: 'client', label: 'demo' } }));
+  const account = await ok(
+    admin.POST('/v1/admin/accounts', {
+      body: { name: `Demo ${stamp}`, billingEmail: 'billing@demo.aicall.example', maxConcurrentCalls: opts.maxConcurrentCalls },
+    }),
+  );
+  const key = await ok(
+    admin.POST('/v1/admin/accounts/{id}/keys', { params: { path: { id: account.id } }, body: { role: 'client', label: 'demo' } }),
+  );
   if (!key.key) throw new Error('the API issued a key without its secret');
   return { accountId: account.id, apiKey: key.key, api: apiClient(origin, key.key) };
 }
@@ -34,7 +42,12 @@ export interface TopUpResult {
  * workflow credits the ledger. Resolves once the credit shows in the balance.
  */
 export async function topUp(api: Api, amountSen: number, timeoutMs = 30_000): Promise<TopUpResult> {
-  const t = await ok(api.POST('/v1/credits/topups', { body: { amount: amountSen }, params: { header: { 'idempotency-key': `demo-${randomUUID()}` } } }));
+  const t = await ok(
+    api.POST('/v1/credits/topups', {
+      body: { amount: amountSen },
+      params: { header: { 'idempotency-key': `demo-${randomUUID()}` } },
+    }),
+  );
   if (!t.paymentUrl) throw new Error(`top-up ${t.id} has no payment URL`);
   const billId = new URL(t.paymentUrl).pathname.split('/').pop()!;
   const paid = await fetch(`${t.paymentUrl}/pay`, { method: 'POST', redirect: 'manual', signal: AbortSignal.timeout(15_000) });

@@ -25,35 +25,59 @@ export interface CampaignSettingsInput {
   maxConcurrentCalls: number;
 }
 
-export async function createCampaign(api: Api, callees: Callee[], s: CampaignSettingsInput): Promise<{ id: string; accepted: number }> {
-  const res = await ok(api.POST('/v1/campaigns', { body: {
-    name: 'Demo: fibre upgrade',
-    agent: DEMO_AGENT,
-    settings: {
-      maxConcurrentCalls: s.maxConcurrentCalls,
-      // Busy and unanswered numbers get one more try a few seconds later, to show retries.
-      retry: { maxAttempts: 2, backoffSec: 2, retryOn: ['no_answer', 'busy'] },
-      maxDurationSec: 120,
-      ringTimeoutSec: 5,
-      voicemailPolicy: 'hangup',
-    },
-    defaultRegion: 'MY',
-    contacts: callees.map((c) => ({ phone: c.phone, name: c.name })),
-  } }));
+export async function createCampaign(
+  api: Api,
+  callees: Callee[],
+  s: CampaignSettingsInput,
+): Promise<{ id: string; accepted: number }> {
+  const res = await ok(
+    api.POST('/v1/campaigns', {
+      body: {
+        name: 'Demo: fibre upgrade',
+        agent: DEMO_AGENT,
+        settings: {
+          maxConcurrentCalls: s.maxConcurrentCalls,
+          // Busy and unanswered numbers get one more try a few seconds later, to show retries.
+          retry: { maxAttempts: 2, backoffSec: 2, retryOn: ['no_answer', 'busy'] },
+          maxDurationSec: 120,
+          ringTimeoutSec: 5,
+          voicemailPolicy: 'hangup',
+        },
+        defaultRegion: 'MY',
+        contacts: callees.map((c) => ({ phone: c.phone, name: c.name })),
+      },
+    }),
+  );
   if (res.contacts.accepted !== callees.length) {
-    throw new Error(`the campaign accepted ${res.contacts.accepted} of ${callees.length} contacts: ${JSON.stringify(res.contacts)}`);
+    throw new Error(
+      `the campaign accepted ${res.contacts.accepted} of ${callees.length} contacts: ${JSON.stringify(res.contacts)}`,
+    );
   }
   return { id: res.campaign.id, accepted: res.contacts.accepted };
 }
 
 /** Terminal call statuses (workflows/call/contract.ts); the rest are a call on its way. */
-const TERMINAL = new Set(['completed', 'no_answer', 'busy', 'failed', 'voicemail', 'invalid_number', 'insufficient_credits', 'canceled']);
+const TERMINAL = new Set([
+  'completed',
+  'no_answer',
+  'busy',
+  'failed',
+  'voicemail',
+  'invalid_number',
+  'insufficient_credits',
+  'canceled',
+]);
 
 /**
  * Starts the campaign and polls the API (campaign progress and the balance) until it is completed,
  * feeding the view. Throws if the campaign pauses or does not finish within `timeoutMs`.
  */
-export async function runCampaign(api: Api, campaignId: string, view: ProgressView, timeoutMs: number): Promise<{ elapsedSec: number }> {
+export async function runCampaign(
+  api: Api,
+  campaignId: string,
+  view: ProgressView,
+  timeoutMs: number,
+): Promise<{ elapsedSec: number }> {
   const started = Date.now();
   const path = { params: { path: { id: campaignId } } };
   await ok(api.POST('/v1/campaigns/{id}/start', path));

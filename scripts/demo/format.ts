@@ -16,7 +16,10 @@ export const rm = (sen: number) => `RM ${(sen / 100).toFixed(2)}`;
 export function table(headers: string[], rows: string[][], rightAligned: Set<number>, footer: string[][] = []): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...[...rows, ...footer].map((r) => (r[i] ?? '').length)));
   const fmt = (cells: string[]) =>
-    cells.map((c, i) => (rightAligned.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+    cells
+      .map((c, i) => (rightAligned.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   const rule = widths.map((w) => '─'.repeat(w)).join('  ');
   return [fmt(headers), rule, ...rows.map(fmt), ...(footer.length ? [rule, ...footer.map(fmt)] : [])].join('\n');
 }

@@ -23,7 +23,12 @@ export const USAGE = `usage: npm run demo [-- --callees N] [--exit] [--concurren
 export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): DemoOptions {
   const { values } = parseArgs({
     args: argv,
-    options: { callees: { type: 'string' }, exit: { type: 'boolean' }, concurrency: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      callees: { type: 'string' },
+      exit: { type: 'boolean' },
+      concurrency: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
   if (values.help) {
     console.log(USAGE);
@@ -32,7 +37,8 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): DemoOption
   const int = (name: string, raw: string | undefined, def: number, min: number, max: number) => {
     if (raw === undefined || raw === '') return def;
     const n = Number(raw);
-    if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name} must be an integer from ${min} to ${max} (got ${raw})\n\n${USAGE}`);
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new Error(`${name} must be an integer from ${min} to ${max} (got ${raw})\n\n${USAGE}`);
     return n;
   };
   return {
@@ -45,8 +51,15 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): DemoOption
 
 /** The stack's ports with their usual defaults (lib/config.ts, sim/server.ts). */
 const PORTS: [string, number][] = [
-  ['TEMPORAL_UI_PORT', 8233], ['API_PORT', 3000], ['MEDIA_GATEWAY_PORT', 3001], ['WORKER_METRICS_PORT', 9464],
-  ['SIM_TWILIO_PORT', 3010], ['SIM_AZURE_SPEECH_PORT', 3011], ['SIM_OPENROUTER_PORT', 3012], ['SIM_ELEVENLABS_PORT', 3013], ['SIM_BILLPLZ_PORT', 3014],
+  ['TEMPORAL_UI_PORT', 8233],
+  ['API_PORT', 3000],
+  ['MEDIA_GATEWAY_PORT', 3001],
+  ['WORKER_METRICS_PORT', 9464],
+  ['SIM_TWILIO_PORT', 3010],
+  ['SIM_AZURE_SPEECH_PORT', 3011],
+  ['SIM_OPENROUTER_PORT', 3012],
+  ['SIM_ELEVENLABS_PORT', 3013],
+  ['SIM_BILLPLZ_PORT', 3014],
 ];
 
 /**
@@ -86,4 +99,5 @@ export async function demoEnvironment(env: NodeJS.ProcessEnv): Promise<{ env: No
 }
 
 /** The demo's own directory beside the dev stack's: Temporal database, secrets, logs, recordings. */
-export const demoDataDir = (root: string, env: NodeJS.ProcessEnv) => path.join(env.AICALL_DATA_DIR ?? path.join(root, '.data'), 'demo');
+export const demoDataDir = (root: string, env: NodeJS.ProcessEnv) =>
+  path.join(env.AICALL_DATA_DIR ?? path.join(root, '.data'), 'demo');

@@ -34,9 +34,11 @@ function statusList(byStatus: Record<string, number>): string {
 }
 
 export function describe(s: ProgressSnapshot): string {
-  return `${bar(s.contactsDone, s.contactsTotal)} ${s.contactsDone}/${s.contactsTotal} callees done · ${s.inFlight} in flight · ` +
+  return (
+    `${bar(s.contactsDone, s.contactsTotal)} ${s.contactsDone}/${s.contactsTotal} callees done · ${s.inFlight} in flight · ` +
     `calls ended: ${s.callsFinished}${s.callsFinished ? ` (${statusList(s.byStatus)})` : ''} · spent ${usd(s.spentMicro, 4)} · ` +
-    `balance ${usd(s.availableMicro, 2)} (${usd(s.heldMicro, 2)} held) · ${s.elapsedSec.toFixed(0)}s`;
+    `balance ${usd(s.availableMicro, 2)} (${usd(s.heldMicro, 2)} held) · ${s.elapsedSec.toFixed(0)}s`
+  );
 }
 
 /**

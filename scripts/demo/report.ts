@@ -43,14 +43,20 @@ export async function fetchCalls(api: Api, campaignId: string, callees: Callee[]
   const list: { id: string }[] = [];
   let cursor: string | null = null;
   do {
-    const page: Schemas['CallPage'] = await ok(api.GET('/v1/campaigns/{id}/calls', { params: { path: { id: campaignId }, query: { limit: 500, ...(cursor ? { cursor } : {}) } } }));
+    const page: Schemas['CallPage'] = await ok(
+      api.GET('/v1/campaigns/{id}/calls', {
+        params: { path: { id: campaignId }, query: { limit: 500, ...(cursor ? { cursor } : {}) } },
+      }),
+    );
     list.push(...page.calls);
     cursor = page.nextCursor;
   } while (cursor);
   const rows: CallRow[] = [];
   // A few at a time: the API rate-limits per key.
   for (let i = 0; i < list.length; i += 8) {
-    const details = await Promise.all(list.slice(i, i + 8).map((c) => ok(api.GET('/v1/calls/{id}', { params: { path: { id: c.id } } }))));
+    const details = await Promise.all(
+      list.slice(i, i + 8).map((c) => ok(api.GET('/v1/calls/{id}', { params: { path: { id: c.id } } }))),
+    );
     for (const d of details) {
       const k = d.cost;
       rows.push({
@@ -80,7 +86,18 @@ export async function fetchCalls(api: Api, campaignId: string, callees: Callee[]
 }
 
 export function totalsOf(rows: CallRow[]): Totals {
-  const t: Totals = { calls: rows.length, byStatus: {}, durationSec: 0, sttMicro: 0, llmMicro: 0, ttsMicro: 0, twilioMicro: 0, providerCostMicro: 0, chargedMicro: 0, marginMicro: 0 };
+  const t: Totals = {
+    calls: rows.length,
+    byStatus: {},
+    durationSec: 0,
+    sttMicro: 0,
+    llmMicro: 0,
+    ttsMicro: 0,
+    twilioMicro: 0,
+    providerCostMicro: 0,
+    chargedMicro: 0,
+    marginMicro: 0,
+  };
   for (const r of rows) {
     t.byStatus[r.status] = (t.byStatus[r.status] ?? 0) + 1;
     t.durationSec += r.durationSec;
@@ -95,19 +112,56 @@ export function totalsOf(rows: CallRow[]): Totals {
   return t;
 }
 
-const HEADERS = ['#', 'number', 'persona', 'try', 'status', 'outcome', 'secs', 'STT', 'LLM', 'TTS', 'Twilio', 'charged', 'margin'];
+const HEADERS = [
+  '#',
+  'number',
+  'persona',
+  'try',
+  'status',
+  'outcome',
+  'secs',
+  'STT',
+  'LLM',
+  'TTS',
+  'Twilio',
+  'charged',
+  'margin',
+];
 const RIGHT = new Set([0, 3, 6, 7, 8, 9, 10, 11, 12]);
 
 export function callsTable(rows: CallRow[], t: Totals): string {
   const body = rows.map((r, i) => [
-    String(i + 1), maskNumber(r.to), r.persona.replace(/_/g, ' '), String(r.attempt), r.status.replace(/_/g, ' '),
-    r.outcome?.replace(/_/g, ' ') ?? '-', String(r.durationSec),
-    usd(r.sttMicro), usd(r.llmMicro), usd(r.ttsMicro), usd(r.twilioMicro), usd(r.chargedMicro), usd(r.marginMicro),
+    String(i + 1),
+    maskNumber(r.to),
+    r.persona.replace(/_/g, ' '),
+    String(r.attempt),
+    r.status.replace(/_/g, ' '),
+    r.outcome?.replace(/_/g, ' ') ?? '-',
+    String(r.durationSec),
+    usd(r.sttMicro),
+    usd(r.llmMicro),
+    usd(r.ttsMicro),
+    usd(r.twilioMicro),
+    usd(r.chargedMicro),
+    usd(r.marginMicro),
   ]);
-  const footer = [[
-    '', 'total', `${t.calls} calls`, '', '', '', String(t.durationSec),
-    usd(t.sttMicro), usd(t.llmMicro), usd(t.ttsMicro), usd(t.twilioMicro), usd(t.chargedMicro), usd(t.marginMicro),
-  ]];
+  const footer = [
+    [
+      '',
+      'total',
+      `${t.calls} calls`,
+      '',
+      '',
+      '',
+      String(t.durationSec),
+      usd(t.sttMicro),
+      usd(t.llmMicro),
+      usd(t.ttsMicro),
+      usd(t.twilioMicro),
+      usd(t.chargedMicro),
+      usd(t.marginMicro),
+    ],
+  ];
   return table(HEADERS, body, RIGHT, footer);
 }
 
@@ -118,6 +172,8 @@ export function sampleConversation(rows: CallRow[], recordingOf: (r: CallRow) =>
   if (!pick) return undefined;
   const lines = pick.transcript.map((t) => `    ${t.role.padEnd(6)}  ${t.text}${t.interrupted ? '  [cut off]' : ''}`);
   const rec = recordingOf(pick);
-  return `A conversation (${maskNumber(pick.to)}, ${pick.persona.replace(/_/g, ' ')}, outcome ${pick.outcome ?? 'none'}):\n${lines.join('\n')}` +
-    (rec ? `\n    listen: ${rec}` : '');
+  return (
+    `A conversation (${maskNumber(pick.to)}, ${pick.persona.replace(/_/g, ' ')}, outcome ${pick.outcome ?? 'none'}):\n${lines.join('\n')}` +
+    (rec ? `\n    listen: ${rec}` : '')
+  );
 }

@@ -8,8 +8,17 @@ import type { PersonaName } from '../../sim/callee/persona';
  * which otherwise hang up after a fixed time so the demo still shows answered, billed calls.
  */
 export type Persona =
-  | 'interested' | 'not_interested' | 'callback' | 'interrupter' | 'backchanneler' | 'silent' | 'hangs_up_early'
-  | 'busy' | 'no_answer' | 'voicemail' | 'failed';
+  | 'interested'
+  | 'not_interested'
+  | 'callback'
+  | 'interrupter'
+  | 'backchanneler'
+  | 'silent'
+  | 'hangs_up_early'
+  | 'busy'
+  | 'no_answer'
+  | 'voicemail'
+  | 'failed';
 
 export interface Callee {
   phone: string;
@@ -19,20 +28,63 @@ export interface Callee {
 
 /** Varied from the first callee on, so a reduced run (e.g. 6 callees) still shows most kinds. */
 const ORDER: Persona[] = [
-  'interested', 'busy', 'not_interested', 'voicemail', 'no_answer', 'callback',
-  'interrupter', 'silent', 'hangs_up_early', 'failed', 'interested', 'not_interested',
-  'busy', 'interrupter', 'voicemail', 'no_answer', 'callback', 'interested', 'not_interested', 'backchanneler',
+  'interested',
+  'busy',
+  'not_interested',
+  'voicemail',
+  'no_answer',
+  'callback',
+  'interrupter',
+  'silent',
+  'hangs_up_early',
+  'failed',
+  'interested',
+  'not_interested',
+  'busy',
+  'interrupter',
+  'voicemail',
+  'no_answer',
+  'callback',
+  'interested',
+  'not_interested',
+  'backchanneler',
 ];
 
-const NAMES = ['Aminah', 'Raj', 'Mei Ling', 'Farid', 'Siti', 'Kumar', 'Wei Jie', 'Nurul', 'Daniel', 'Priya',
-  'Hafiz', 'Grace', 'Arjun', 'Zarina', 'Jason', 'Lakshmi', 'Azlan', 'Chloe', 'Irfan', 'Devi'];
+const NAMES = [
+  'Aminah',
+  'Raj',
+  'Mei Ling',
+  'Farid',
+  'Siti',
+  'Kumar',
+  'Wei Jie',
+  'Nurul',
+  'Daniel',
+  'Priya',
+  'Hafiz',
+  'Grace',
+  'Arjun',
+  'Zarina',
+  'Jason',
+  'Lakshmi',
+  'Azlan',
+  'Chloe',
+  'Irfan',
+  'Devi',
+];
 
 /**
  * The personas that talk (sim/callee/persona.ts names them) and how long each stays on the line
  * when there is no conversation to end the call: no media gateway in the stack.
  */
 const TALK_MS = {
-  interested: 9_000, not_interested: 5_000, callback: 7_000, interrupter: 8_000, backchanneler: 9_000, silent: 6_000, hangs_up_early: 2_500,
+  interested: 9_000,
+  not_interested: 5_000,
+  callback: 7_000,
+  interrupter: 8_000,
+  backchanneler: 9_000,
+  silent: 6_000,
+  hangs_up_early: 2_500,
 } satisfies Partial<Record<PersonaName & Persona, number>>;
 type Talking = keyof typeof TALK_MS;
 
@@ -58,7 +110,8 @@ export function behaviorOf(c: Callee, index: number, conversations: boolean): Ca
   // Staggered pick-up so calls do not all move in lock-step.
   const afterMs = 800 + (index % 5) * 400;
   const p = c.persona;
-  if (isConversational(p)) return { kind: 'answer', afterMs, hangupAfterMs: conversations ? CONVERSATION_BACKSTOP_MS : TALK_MS[p], persona: p };
+  if (isConversational(p))
+    return { kind: 'answer', afterMs, hangupAfterMs: conversations ? CONVERSATION_BACKSTOP_MS : TALK_MS[p], persona: p };
   switch (p) {
     case 'busy':
       return { kind: 'busy', afterMs: 1_200 };

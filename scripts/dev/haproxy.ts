@@ -112,5 +112,11 @@ export async function haproxyStats(socketPath: string): Promise<ServerStat[]> {
   return rows
     .map((r) => r.split(','))
     .filter((f) => f[at('svname')] !== 'FRONTEND' && f[at('svname')] !== 'BACKEND')
-    .map((f) => ({ backend: f[at('pxname')]!, server: f[at('svname')]!, status: f[at('status')]!, sessions: Number(f[at('stot')]), current: Number(f[at('scur')]) }));
+    .map((f) => ({
+      backend: f[at('pxname')]!,
+      server: f[at('svname')]!,
+      status: f[at('status')]!,
+      sessions: Number(f[at('stot')]),
+      current: Number(f[at('scur')]),
+    }));
 }

@@ -65,7 +65,12 @@ function signalGroup(p: ManagedProcess, sig: NodeJS.Signals): boolean {
  * Starts a child whose output goes to .data/logs/<name>.log (and, for errors, to our stderr), in
  * its own process group so a stop reaches everything it started.
  */
-export function startProcess(name: string, cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; logDir: string; echo?: boolean }): ManagedProcess {
+export function startProcess(
+  name: string,
+  cmd: string,
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; logDir: string; echo?: boolean },
+): ManagedProcess {
   if (refusing) throw new Error(`stopping: ${name} not started`);
   mkdirSync(opts.logDir, { recursive: true });
   const log = createWriteStream(path.join(opts.logDir, `${name}.log`), { flags: 'a' });
@@ -82,7 +87,8 @@ export function startProcess(name: string, cmd: string, args: string[], opts: { 
     const expected = /No workflows registered, not polling for workflow tasks/;
     for (const stream of [child.stdout!, child.stderr!]) {
       stream.on('data', (d: Buffer) => {
-        for (const line of d.toString().split('\n')) if (line && important.test(line) && !expected.test(line)) process.stderr.write(`[${name}] ${line}\n`);
+        for (const line of d.toString().split('\n'))
+          if (line && important.test(line) && !expected.test(line)) process.stderr.write(`[${name}] ${line}\n`);
       });
     }
   }
@@ -115,7 +121,12 @@ export async function stopProcess(p: ManagedProcess, graceMs = 8000): Promise<vo
   } catch {}
 }
 
-export async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs: number, died?: Promise<unknown>): Promise<void> {
+export async function waitFor(
+  what: string,
+  probe: () => Promise<boolean>,
+  timeoutMs: number,
+  died?: Promise<unknown>,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let dead = false;
   const gone = () => (dead = true);

@@ -54,7 +54,10 @@ export interface StackOptions {
 function devSecrets(dataDir: string): { ADMIN_API_KEY: string; MEDIA_TOKEN_SECRET: string } {
   const file = path.join(dataDir, 'dev-secrets.json');
   if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8'));
-  const s = { ADMIN_API_KEY: `ak_admin_${randomBytes(24).toString('base64url')}`, MEDIA_TOKEN_SECRET: randomBytes(32).toString('base64url') };
+  const s = {
+    ADMIN_API_KEY: `ak_admin_${randomBytes(24).toString('base64url')}`,
+    MEDIA_TOKEN_SECRET: randomBytes(32).toString('base64url'),
+  };
   mkdirSync(dataDir, { recursive: true });
   writeFileSync(file, JSON.stringify(s, null, 2), { mode: 0o600 });
   return s;
@@ -101,21 +104,47 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       const db = opts.temporalInMemory ? [] : ['--db-filename', path.join(dataDir, 'temporal.sqlite')];
       // The server's own Prometheus metrics, whose `action` counter is what Temporal Cloud bills (npm run load reads it).
       const metricsPort = await freePort();
-      const args = ['server', 'start-dev', ...db, '--metrics-port', String(metricsPort), '--ip', host ?? '127.0.0.1', '--port', port ?? '7233',
-        '--ui-port', String(config.TEMPORAL_UI_PORT), '--ui-disable-news-fetch', '--log-level', 'warn', '--namespace', config.TEMPORAL_NAMESPACE];
+      const args = [
+        'server',
+        'start-dev',
+        ...db,
+        '--metrics-port',
+        String(metricsPort),
+        '--ip',
+        host ?? '127.0.0.1',
+        '--port',
+        port ?? '7233',
+        '--ui-port',
+        String(config.TEMPORAL_UI_PORT),
+        '--ui-disable-news-fetch',
+        '--log-level',
+        'warn',
+        '--namespace',
+        config.TEMPORAL_NAMESPACE,
+      ];
       for (const [k, t] of Object.entries(SEARCH_ATTRIBUTE_DEFS)) args.push('--search-attribute', `${k}=${t}`);
       const temporal = startProcess('temporal', temporalCliPath(), args, { logDir });
       processes.push(temporal);
-      await waitFor('Temporal dev server', httpOk(`http://127.0.0.1:${config.TEMPORAL_UI_PORT}/api/v1/namespaces`), 60_000, temporal.exited);
-      await waitFor('Temporal frontend', async () => {
-        const c = await connectTemporal(config);
-        try {
-          await c.workflowService.getSystemInfo({});
-          return true;
-        } finally {
-          await c.connection.close();
-        }
-      }, 30_000, temporal.exited);
+      await waitFor(
+        'Temporal dev server',
+        httpOk(`http://127.0.0.1:${config.TEMPORAL_UI_PORT}/api/v1/namespaces`),
+        60_000,
+        temporal.exited,
+      );
+      await waitFor(
+        'Temporal frontend',
+        async () => {
+          const c = await connectTemporal(config);
+          try {
+            await c.workflowService.getSystemInfo({});
+            return true;
+          } finally {
+            await c.connection.close();
+          }
+        },
+        30_000,
+        temporal.exited,
+      );
       urls['Temporal UI'] = `http://localhost:${config.TEMPORAL_UI_PORT}/namespaces/${config.TEMPORAL_NAMESPACE}/workflows`;
       urls['Temporal metrics'] = `http://localhost:${metricsPort}/metrics`;
     }
@@ -127,11 +156,20 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       // sim/server.ts writes the environment that points the adapters at it once it listens.
       const simEnvFile = path.join(dataDir, 'sim-env.json');
       rmSync(simEnvFile, { force: true });
-      const sims = startProcess('simulators', process.execPath, ['--import', 'tsx', simEntry], { env: { ...env, SIM_ENV_FILE: simEnvFile }, logDir, echo });
+      const sims = startProcess('simulators', process.execPath, ['--import', 'tsx', simEntry], {
+        env: { ...env, SIM_ENV_FILE: simEnvFile },
+        logDir,
+        echo,
+      });
       processes.push(sims);
       // The file may be seen half-written on a busy machine: ready when it parses.
       let simEnv: Record<string, string> | undefined;
-      await waitFor('vendor simulators', async () => !!(simEnv = existsSync(simEnvFile) ? JSON.parse(readFileSync(simEnvFile, 'utf8')) : undefined), 30_000, sims.exited);
+      await waitFor(
+        'vendor simulators',
+        async () => !!(simEnv = existsSync(simEnvFile) ? JSON.parse(readFileSync(simEnvFile, 'utf8')) : undefined),
+        30_000,
+        sims.exited,
+      );
       Object.assign(env, simEnv);
     }
     // Twilio and Billplz reach the API and the gateway at these ports: the processes themselves, or
@@ -141,13 +179,18 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     config = loadConfig(env);
 
     const replicas = opts.replicas ?? 1;
-    if (replicas > 1 && !haproxyAvailable()) throw new Error(`--replicas needs HAProxy at ${HAPROXY_BIN} (bash scripts/setup.sh installs it)`);
+    if (replicas > 1 && !haproxyAvailable())
+      throw new Error(`--replicas needs HAProxy at ${HAPROXY_BIN} (bash scripts/setup.sh installs it)`);
     // Nothing balances a single instance: no health check to fail before it stops accepting.
     if (replicas === 1) env.DRAIN_HEALTH_DELAY_MS ??= '0';
     const plan = await instancePlan(config, replicas, existsSync(tsEntry('media-gateway/server.ts')));
     const entries = new Map(plan.map((i) => [i.name, i]));
     const node = (i: Instance) => {
-      const p = startProcess(i.name, process.execPath, ['--import', 'tsx', tsEntry(i.rel)], { env: { ...env, ...i.env }, logDir, echo });
+      const p = startProcess(i.name, process.execPath, ['--import', 'tsx', tsEntry(i.rel)], {
+        env: { ...env, ...i.env },
+        logDir,
+        echo,
+      });
       const at = processes.findIndex((q) => q.name === i.name);
       if (at >= 0) processes[at] = p;
       else processes.push(p);
@@ -166,14 +209,16 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       processes.push(startProcess('haproxy', HAPROXY_BIN, args, { logDir, echo }));
       urls['HAProxy admin socket'] = socketPath;
     }
-    for (const [i, p] of started) if (i.readyUrl && i.kind !== 'worker') await waitFor(i.name, httpOk(i.readyUrl), 60_000, p.exited);
+    for (const [i, p] of started)
+      if (i.readyUrl && i.kind !== 'worker') await waitFor(i.name, httpOk(i.readyUrl), 60_000, p.exited);
     await waitFor('API', httpOk(`http://127.0.0.1:${config.API_PORT}/healthz`), 60_000, firstToExit(processes));
     if (plan.some((i) => i.kind === 'media-gateway')) urls['Media gateway'] = `${env.MEDIA_PUBLIC_URL}`;
     urls['API'] = `http://localhost:${config.API_PORT}`;
     urls['API health'] = `http://localhost:${config.API_PORT}/healthz`;
     for (const i of plan) {
       if (i.kind === 'api' && replicas === 1) urls['API metrics'] = `http://localhost:${config.API_PORT}/metrics`;
-      else if (i.readyUrl && i.kind !== 'media-gateway') urls[`${i.name} metrics`] = i.readyUrl.replace('/healthz', '/metrics').replace('127.0.0.1', 'localhost');
+      else if (i.readyUrl && i.kind !== 'media-gateway')
+        urls[`${i.name} metrics`] = i.readyUrl.replace('/healthz', '/metrics').replace('127.0.0.1', 'localhost');
     }
 
     // The workers are ready when each polls (serves /metrics once its Temporal worker exists) and the
@@ -182,8 +227,15 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     const client = await connectTemporal(config);
     try {
       await Promise.race([
-        client.workflow.execute('systemCheckWorkflow', { taskQueue: config.ORCHESTRATION_TASK_QUEUE, workflowId: `system-check/dev-${Date.now()}`, args: [], workflowExecutionTimeout: '60s' }),
-        firstToExit(processes).then((p) => Promise.reject(new Error(`${p.name} exited during start-up (see ${logDir}/${p.name}.log)`))),
+        client.workflow.execute('systemCheckWorkflow', {
+          taskQueue: config.ORCHESTRATION_TASK_QUEUE,
+          workflowId: `system-check/dev-${Date.now()}`,
+          args: [],
+          workflowExecutionTimeout: '60s',
+        }),
+        firstToExit(processes).then((p) =>
+          Promise.reject(new Error(`${p.name} exited during start-up (see ${logDir}/${p.name}.log)`)),
+        ),
       ]);
     } finally {
       await client.connection.close();
@@ -222,7 +274,19 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         await Promise.all(now.map((p) => stopProcess(p, graceFor(entries.get(p.name), config))));
       }
     };
-    return { config, env, urls, adminKey: env.ADMIN_API_KEY!, processes, firstExit, restartable: [...entries.keys()], instances: plan, restart, drain, stop: stopGracefully };
+    return {
+      config,
+      env,
+      urls,
+      adminKey: env.ADMIN_API_KEY!,
+      processes,
+      firstExit,
+      restartable: [...entries.keys()],
+      instances: plan,
+      restart,
+      drain,
+      stop: stopGracefully,
+    };
   } catch (err) {
     await stop();
     throw err;
@@ -248,22 +312,41 @@ export interface Instance {
  * free port (named kind-1 … kind-N), the configured API and gateway ports left to HAProxy.
  */
 async function instancePlan(config: Config, replicas: number, withGateway: boolean): Promise<Instance[]> {
-  const kinds: [InstanceKind, string][] = [['worker', 'workers/orchestrator.ts'], ['dialer', 'workers/dialer.ts'], ['media-gateway', 'media-gateway/server.ts'], ['api', 'api/server.ts']];
+  const kinds: [InstanceKind, string][] = [
+    ['worker', 'workers/orchestrator.ts'],
+    ['dialer', 'workers/dialer.ts'],
+    ['media-gateway', 'media-gateway/server.ts'],
+    ['api', 'api/server.ts'],
+  ];
   const out: Instance[] = [];
   for (const [kind, rel] of kinds) {
     if (kind === 'media-gateway' && !withGateway) continue;
     for (let n = 1; n <= replicas; n++) {
       const name = replicas === 1 ? kind : `${kind}-${n}`;
-      const own = async (configured: number | undefined) => (replicas === 1 && configured !== undefined ? configured : await freePort());
+      const own = async (configured: number | undefined) =>
+        replicas === 1 && configured !== undefined ? configured : await freePort();
       if (kind === 'worker') {
         const port = await own(config.WORKER_METRICS_PORT);
         out.push({ name, kind, rel, env: { WORKER_METRICS_PORT: String(port) }, readyUrl: `http://127.0.0.1:${port}/metrics` });
       } else if (kind === 'dialer') {
         const port = replicas === 1 ? config.DIALER_METRICS_PORT : await freePort();
-        out.push({ name, kind, rel, env: port === undefined ? {} : { DIALER_METRICS_PORT: String(port) }, readyUrl: port === undefined ? undefined : `http://127.0.0.1:${port}/metrics` });
+        out.push({
+          name,
+          kind,
+          rel,
+          env: port === undefined ? {} : { DIALER_METRICS_PORT: String(port) },
+          readyUrl: port === undefined ? undefined : `http://127.0.0.1:${port}/metrics`,
+        });
       } else if (kind === 'media-gateway') {
         const port = await own(config.MEDIA_GATEWAY_PORT);
-        out.push({ name, kind, rel, port, env: { MEDIA_GATEWAY_PORT: String(port) }, readyUrl: `http://127.0.0.1:${port}/healthz` });
+        out.push({
+          name,
+          kind,
+          rel,
+          port,
+          env: { MEDIA_GATEWAY_PORT: String(port) },
+          readyUrl: `http://127.0.0.1:${port}/healthz`,
+        });
       } else {
         const port = await own(config.API_PORT);
         out.push({ name, kind, rel, port, env: { API_PORT: String(port) }, readyUrl: `http://127.0.0.1:${port}/healthz` });

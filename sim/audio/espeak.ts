@@ -51,7 +51,10 @@ async function synthesise(word: string, voice: EspeakVoice, id: string): Promise
   }
   if (!audio) {
     // `--` ends the options: a word starting with "-" is text, not a flag.
-    const { stdout } = await run('espeak-ng', ['-v', voice, '-s', '160', '--stdout', '--', word], { encoding: 'buffer', maxBuffer: 16 * 1024 * 1024 });
+    const { stdout } = await run('espeak-ng', ['-v', voice, '-s', '160', '--stdout', '--', word], {
+      encoding: 'buffer',
+      maxBuffer: 16 * 1024 * 1024,
+    });
     audio = toUlaw8k(stdout);
     try {
       mkdirSync(cacheDir, { recursive: true });
@@ -68,7 +71,8 @@ async function synthesise(word: string, voice: EspeakVoice, id: string): Promise
 
 /** espeak-ng's WAV (16-bit PCM mono, any rate; its data size field is a placeholder) → trimmed µ-law 8 kHz. */
 export function toUlaw8k(wav: Buffer): Buffer {
-  if (wav.toString('ascii', 0, 4) !== 'RIFF' || wav.toString('ascii', 8, 12) !== 'WAVE') throw new Error('espeak-ng did not write a WAV');
+  if (wav.toString('ascii', 0, 4) !== 'RIFF' || wav.toString('ascii', 8, 12) !== 'WAVE')
+    throw new Error('espeak-ng did not write a WAV');
   let at = 12;
   let rate = 22050;
   let dataAt = -1;

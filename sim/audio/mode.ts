@@ -40,7 +40,12 @@ export async function speakText(mode: SimSpeech, text: string): Promise<SpokenTe
   if (mode === 'tones') {
     const chars = Array.from(text);
     const per = speechDurationMs(text) / Math.max(1, chars.length);
-    return { audio: encodeSpeech(text), chars, charStartMs: chars.map((_, k) => Math.round(k * per)), charDurationMs: chars.map(() => Math.round(per)) };
+    return {
+      audio: encodeSpeech(text),
+      chars,
+      charStartMs: chars.map((_, k) => Math.round(k * per)),
+      charDurationMs: chars.map(() => Math.round(per)),
+    };
   }
   const u = await encodeVoice(text);
   const chars: string[] = [];

@@ -64,7 +64,8 @@ function register(text: string, voice: EspeakVoice, raw: Buffer): Clip {
 
 // ---- speaking --------------------------------------------------------------------------------
 
-const MALAY = /\b(saya|tidak|terima|kasih|boleh|jangan|telefon|lagi|encik|puan|selamat|ya|tak|mahu|nak|apa|siapa|ini|itu|dari|untuk|dengan|kami|awak|anda|baik)\b/i;
+const MALAY =
+  /\b(saya|tidak|terima|kasih|boleh|jangan|telefon|lagi|encik|puan|selamat|ya|tak|mahu|nak|apa|siapa|ini|itu|dari|untuk|dengan|kami|awak|anda|baik)\b/i;
 
 /** Which espeak-ng voice says `text`: Malay when it reads as Malay, else English. */
 export function voiceFor(text: string): EspeakVoice {

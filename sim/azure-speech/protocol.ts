@@ -59,7 +59,9 @@ export function riffHeaderLength(buf: Buffer): number {
 }
 
 /** Format tag, rate, bits from a RIFF header's `fmt ` chunk (for checking the client sent µ-law 8 kHz). */
-export function riffFormat(buf: Buffer): { formatTag: number; channels: number; sampleRate: number; bitsPerSample: number } | undefined {
+export function riffFormat(
+  buf: Buffer,
+): { formatTag: number; channels: number; sampleRate: number; bitsPerSample: number } | undefined {
   const at = buf.indexOf('fmt ', 12, 'ascii');
   if (at < 0 || at + 24 > buf.length) return undefined;
   return {

@@ -60,7 +60,8 @@ export interface AzureSpeechSim {
 const TICKS_PER_MS = 10_000;
 
 function segmentationFromContext(ctx: unknown): number | undefined {
-  const pd = (ctx as { phraseDetection?: Record<string, { segmentation?: { segmentationSilenceTimeoutMs?: unknown } }> })?.phraseDetection;
+  const pd = (ctx as { phraseDetection?: Record<string, { segmentation?: { segmentationSilenceTimeoutMs?: unknown } }> })
+    ?.phraseDetection;
   for (const mode of ['conversation', 'interactive', 'dictation']) {
     const v = pd?.[mode]?.segmentation?.segmentationSilenceTimeoutMs;
     if (typeof v === 'number' && v > 0) return v;
@@ -151,7 +152,8 @@ export async function startAzureSpeechSim(opts: AzureSpeechSimOptions = {}): Pro
         if (hl > 0) {
           const fmt = riffFormat(audio);
           // µ-law is WAVE format tag 7; anything else would be decoded as noise.
-          if (fmt && (fmt.formatTag !== 7 || fmt.sampleRate !== 8000)) return ws.close(1007, 'simulator expects mu-law 8 kHz audio');
+          if (fmt && (fmt.formatTag !== 7 || fmt.sampleRate !== 8000))
+            return ws.close(1007, 'simulator expects mu-law 8 kHz audio');
           audio = audio.subarray(hl);
         }
       }
@@ -165,8 +167,7 @@ export async function startAzureSpeechSim(opts: AzureSpeechSimOptions = {}): Pro
         else if (ev.type === 'partial') {
           session.hypotheses.push(ev.text);
           send('speech.hypothesis', t.requestId, { Text: ev.text, Offset: offset, Duration: ev.durationMs * TICKS_PER_MS });
-        }
-        else {
+        } else {
           const body =
             ev.type === 'final'
               ? { RecognitionStatus: 'Success', DisplayText: ev.text, Offset: offset, Duration: ev.durationMs * TICKS_PER_MS }
@@ -175,7 +176,9 @@ export async function startAzureSpeechSim(opts: AzureSpeechSimOptions = {}): Pro
           // Due `latency` after the segmentation silence passed, counted from the end of speech.
           const wait = t.decoder.waitFor(ev, latency);
           // Phrases leave in order.
-          t.pending = t.pending.then(() => new Promise((r) => setTimeout(r, wait))).then(() => send('speech.phrase', t.requestId, body));
+          t.pending = t.pending
+            .then(() => new Promise((r) => setTimeout(r, wait)))
+            .then(() => send('speech.phrase', t.requestId, body));
         }
       }
       if (endOfAudio) {

@@ -56,7 +56,9 @@ const malaysiaTime = (d: Date) => {
   return `${t.slice(0, 10)} ${t.slice(11, 19)} +0800`;
 };
 
-export async function startBillplzSim(opts: { port?: number; xSignatureKey?: string; apiKey?: string; collectionId?: string; autoPay?: PayOptions } = {}): Promise<BillplzSim> {
+export async function startBillplzSim(
+  opts: { port?: number; xSignatureKey?: string; apiKey?: string; collectionId?: string; autoPay?: PayOptions } = {},
+): Promise<BillplzSim> {
   const apiKey = opts.apiKey ?? BILLPLZ_SIM_DEFAULTS.apiKey;
   const xKey = opts.xSignatureKey ?? BILLPLZ_SIM_DEFAULTS.xSignatureKey;
   const collection = opts.collectionId ?? BILLPLZ_SIM_DEFAULTS.collectionId;
@@ -68,7 +70,8 @@ export async function startBillplzSim(opts: { port?: number; xSignatureKey?: str
   const json = (res: http.ServerResponse, status: number, body: unknown) => {
     res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   };
-  const error = (res: http.ServerResponse, status: number, type: string, message: string) => json(res, status, { error: { type, message: [message] } });
+  const error = (res: http.ServerResponse, status: number, type: string, message: string) =>
+    json(res, status, { error: { type, message: [message] } });
   const readBody = (req: http.IncomingMessage) =>
     new Promise<string>((resolve) => {
       let b = '';
@@ -79,9 +82,18 @@ export async function startBillplzSim(opts: { port?: number; xSignatureKey?: str
   function callbackFields(billId: string): Record<string, string> {
     const b = bills.get(billId)!;
     const fields: Record<string, string> = {
-      id: b.id, collection_id: b.collection_id, paid: String(b.paid), state: b.state, amount: String(b.amount),
-      paid_amount: String(b.paid_amount), due_at: b.due_at, email: b.email, mobile: b.mobile ?? '', name: b.name,
-      url: b.url, paid_at: b.paid_at ?? '',
+      id: b.id,
+      collection_id: b.collection_id,
+      paid: String(b.paid),
+      state: b.state,
+      amount: String(b.amount),
+      paid_amount: String(b.paid_amount),
+      due_at: b.due_at,
+      email: b.email,
+      mobile: b.mobile ?? '',
+      name: b.name,
+      url: b.url,
+      paid_at: b.paid_at ?? '',
     };
     return { ...fields, x_signature: billplzSignature(fields, xKey) };
   }
@@ -103,7 +115,11 @@ export async function startBillplzSim(opts: { port?: number; xSignatureKey?: str
       if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
       const b = bills.get(billId)!;
       try {
-        const res = await fetch(b.callback_url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(callbackFields(billId)).toString() });
+        const res = await fetch(b.callback_url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams(callbackFields(billId)).toString(),
+        });
         callbackLog.push({ billId, status: res.status });
       } catch {
         callbackLog.push({ billId, status: 0 });
@@ -138,15 +154,30 @@ export async function startBillplzSim(opts: { port?: number; xSignatureKey?: str
         const f = new URLSearchParams(await readBody(req));
         const amount = Number(f.get('amount'));
         if (f.get('collection_id') !== collection) return error(res, 404, 'RecordNotFound', 'Collection not found');
-        if (!Number.isInteger(amount) || amount < 100) return error(res, 422, 'RecordInvalid', 'Amount must be greater than or equal to 100');
+        if (!Number.isInteger(amount) || amount < 100)
+          return error(res, 422, 'RecordInvalid', 'Amount must be greater than or equal to 100');
         if (!f.get('email') && !f.get('mobile')) return error(res, 422, 'RecordInvalid', 'Email or mobile is required');
-        if (!f.get('callback_url') || !f.get('name') || !f.get('description')) return error(res, 422, 'RecordInvalid', 'name, description and callback_url are required');
+        if (!f.get('callback_url') || !f.get('name') || !f.get('description'))
+          return error(res, 422, 'RecordInvalid', 'name, description and callback_url are required');
         const id = randomBytes(6).toString('base64url').replace(/[-_]/g, 'x');
         const bill: SimBill = {
-          id, collection_id: collection, paid: false, state: 'due', amount, paid_amount: 0,
-          due_at: f.get('due_at') ?? new Date().toISOString().slice(0, 10), email: f.get('email') ?? '', mobile: f.get('mobile'),
-          name: f.get('name')!, url: `${base}/bills/${id}`, reference_1_label: f.get('reference_1_label'), reference_1: f.get('reference_1'),
-          redirect_url: f.get('redirect_url'), callback_url: f.get('callback_url')!, description: f.get('description')!, paid_at: null,
+          id,
+          collection_id: collection,
+          paid: false,
+          state: 'due',
+          amount,
+          paid_amount: 0,
+          due_at: f.get('due_at') ?? new Date().toISOString().slice(0, 10),
+          email: f.get('email') ?? '',
+          mobile: f.get('mobile'),
+          name: f.get('name')!,
+          url: `${base}/bills/${id}`,
+          reference_1_label: f.get('reference_1_label'),
+          reference_1: f.get('reference_1'),
+          redirect_url: f.get('redirect_url'),
+          callback_url: f.get('callback_url')!,
+          description: f.get('description')!,
+          paid_at: null,
         };
         bills.set(id, bill);
         json(res, 200, bill);
@@ -171,13 +202,15 @@ export async function startBillplzSim(opts: { port?: number; xSignatureKey?: str
           return res.writeHead(302, { location: redirectUrl(b.id) ?? `${base}/bills/${b.id}` }).end();
         }
         const rm = (b.amount / 100).toFixed(2);
-        return res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(
-          `<!doctype html><title>Billplz simulator</title><h1>Pay RM ${rm}</h1><p>${escapeHtml(b.description)}</p>` +
-            `<p>Bill ${b.id}: ${b.state}</p>` +
-            (b.state === 'due'
-              ? `<form method="post" action="/bills/${b.id}/pay"><button>Pay RM ${rm}</button></form><form method="post" action="/bills/${b.id}/abandon"><button>Cancel</button></form>`
-              : ''),
-        );
+        return res
+          .writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
+          .end(
+            `<!doctype html><title>Billplz simulator</title><h1>Pay RM ${rm}</h1><p>${escapeHtml(b.description)}</p>` +
+              `<p>Bill ${b.id}: ${b.state}</p>` +
+              (b.state === 'due'
+                ? `<form method="post" action="/bills/${b.id}/pay"><button>Pay RM ${rm}</button></form><form method="post" action="/bills/${b.id}/abandon"><button>Cancel</button></form>`
+                : ''),
+          );
       }
       error(res, 404, 'RecordNotFound', 'Not found');
     } catch (err) {
@@ -200,7 +233,11 @@ export async function startBillplzSim(opts: { port?: number; xSignatureKey?: str
     callbackFields,
     redirectUrl,
     env: () => ({ BILLPLZ_BASE_URL: base }),
-    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }
 

@@ -7,7 +7,16 @@ import { runPersona } from './persona-runner';
 import type { MediaSession } from './session';
 import { stereoWavFromUlaw } from './wav';
 
-export type { MediaSession, AgentUtterance, CallerUtterance, MarkRecord, ClearRecord, DtmfRecord, StreamEnd, StreamEndBy } from './session';
+export type {
+  MediaSession,
+  AgentUtterance,
+  CallerUtterance,
+  MarkRecord,
+  ClearRecord,
+  DtmfRecord,
+  StreamEnd,
+  StreamEndBy,
+} from './session';
 export { PERSONAS, resolvePersona, type PersonaSpec, type PersonaStep, type PersonaName } from './persona';
 export { CalleeStream, type CalleeStreamOptions } from './media-client';
 
@@ -65,7 +74,9 @@ export function openCalleeStream(opts: OpenCalleeOptions): OpenedCallee {
     new Promise<void>((r) => (resolveDone = r)),
   );
   const session = stream.session;
-  const script = runPersona(stream, persona.steps).catch((err) => opts.log?.('persona failed', { callSid: opts.callSid, error: (err as Error).message }));
+  const script = runPersona(stream, persona.steps).catch((err) =>
+    opts.log?.('persona failed', { callSid: opts.callSid, error: (err as Error).message }),
+  );
   stream.connect();
   void (async () => {
     await stream.ended;

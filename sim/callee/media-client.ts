@@ -2,7 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import twilio from 'twilio';
-import { createListener, defaultSimSpeech, encodeSpeech, speakText, ULAW_SILENCE, type SimSpeech, type SpeechListener } from '../audio';
+import {
+  createListener,
+  defaultSimSpeech,
+  encodeSpeech,
+  speakText,
+  ULAW_SILENCE,
+  type SimSpeech,
+  type SpeechListener,
+} from '../audio';
 import { FRAME_BYTES, FRAME_MS, DTMF_DIGITS, parseAppMessage, type TwilioToApp } from './protocol';
 import type { AgentUtterance, CallerUtteranceKind, CallerUtterance, MarkRecord, MediaSession, StreamEnd } from './session';
 
@@ -142,7 +150,8 @@ export class CalleeStream {
     if (signal.aborted) return this.finish({ by: 'twilio', atMs: 0, detail: String(signal.reason ?? 'call ended') });
     signal.addEventListener('abort', () => this.hangup('twilio', String(signal.reason ?? 'call ended')), { once: true });
     const headers: Record<string, string> = { 'user-agent': 'Twilio.TmeWs/1.0' };
-    if (this.opts.authToken) headers['x-twilio-signature'] = twilio.getExpectedTwilioSignature(this.opts.authToken, this.opts.streamUrl, {});
+    if (this.opts.authToken)
+      headers['x-twilio-signature'] = twilio.getExpectedTwilioSignature(this.opts.authToken, this.opts.streamUrl, {});
     let ws: WebSocket;
     try {
       // Generous: on a loaded test machine a loopback handshake can take seconds, and a timeout here ends the call.
@@ -190,7 +199,8 @@ export class CalleeStream {
   speak(kind: CallerUtteranceKind, text: string): Promise<void> {
     if (this.isOver) return Promise.resolve();
     const rec: CallerUtterance = { kind, text, startMs: -1, overAgent: false };
-    if (this.speech === 'tones') return new Promise((done) => this.speakQueue.push({ buf: encodeSpeech(text), off: 0, rec, done }));
+    if (this.speech === 'tones')
+      return new Promise((done) => this.speakQueue.push({ buf: encodeSpeech(text), off: 0, rec, done }));
     return new Promise((done) => {
       const item: SpeakItem = { buf: undefined, off: 0, rec, done };
       this.speakQueue.push(item);
@@ -210,7 +220,12 @@ export class CalleeStream {
       if (this.isOver) return;
       if (!DTMF_DIGITS.test(digit)) throw new Error(`not a DTMF digit: ${digit}`);
       this.session.dtmf.push({ digit, atMs: this.nowMs() });
-      this.send({ event: 'dtmf', sequenceNumber: this.nextSeq(), streamSid: this.session.streamSid, dtmf: { track: 'inbound_track', digit } });
+      this.send({
+        event: 'dtmf',
+        sequenceNumber: this.nextSeq(),
+        streamSid: this.session.streamSid,
+        dtmf: { track: 'inbound_track', digit },
+      });
     }
   }
 
@@ -252,7 +267,12 @@ export class CalleeStream {
       if (this.opts.record) this.agentReceived.push(buf);
       if (buf.length) this.playQueue.push({ kind: 'audio', buf, off: 0 });
     } else if (msg.event === 'mark') {
-      const rec: MarkRecord = { name: msg.mark.name, receivedMs: this.nowMs(), cleared: false, agentBytesBefore: this.session.agentBytesReceived };
+      const rec: MarkRecord = {
+        name: msg.mark.name,
+        receivedMs: this.nowMs(),
+        cleared: false,
+        agentBytesBefore: this.session.agentBytesReceived,
+      };
       this.session.marks.push(rec);
       this.playQueue.push({ kind: 'mark', rec });
     } else {

@@ -76,7 +76,8 @@ export function isPersonaName(name: string): name is PersonaName {
 export function resolvePersona(spec: PersonaSpec | undefined): { name: string; steps: PersonaStep[] } {
   if (spec === undefined) return { name: 'none', steps: [] };
   if (typeof spec === 'string') {
-    if (!isPersonaName(spec)) throw new Error(`unknown persona ${JSON.stringify(spec)} (known: ${Object.keys(PERSONAS).join(', ')})`);
+    if (!isPersonaName(spec))
+      throw new Error(`unknown persona ${JSON.stringify(spec)} (known: ${Object.keys(PERSONAS).join(', ')})`);
     return { name: spec, steps: PERSONAS[spec] };
   }
   spec.forEach((s, i) => {
@@ -88,7 +89,8 @@ export function resolvePersona(spec: PersonaSpec | undefined): { name: string; s
 
 function checkTrigger(t: unknown): string | undefined {
   if (t === undefined || t === 'agent_done') return undefined;
-  if (typeof t === 'object' && t !== null && typeof (t as { ms?: unknown }).ms === 'number' && (t as { ms: number }).ms >= 0) return undefined;
+  if (typeof t === 'object' && t !== null && typeof (t as { ms?: unknown }).ms === 'number' && (t as { ms: number }).ms >= 0)
+    return undefined;
   return `after must be 'agent_done' or { ms } (got ${JSON.stringify(t)})`;
 }
 
@@ -99,10 +101,16 @@ function checkStep(s: unknown): string | undefined {
   if ('say' in o) return nonEmpty(o.say) ? checkTrigger(o.after) : 'say needs text';
   if ('interrupt' in o || 'backchannel' in o) {
     if (!nonEmpty(o.interrupt ?? o.backchannel)) return 'interrupt/backchannel needs text';
-    return o.afterAgentMs === undefined || (typeof o.afterAgentMs === 'number' && o.afterAgentMs >= 0) ? undefined : 'afterAgentMs must be a number ≥ 0';
+    return o.afterAgentMs === undefined || (typeof o.afterAgentMs === 'number' && o.afterAgentMs >= 0)
+      ? undefined
+      : 'afterAgentMs must be a number ≥ 0';
   }
-  if ('dtmf' in o) return typeof o.dtmf === 'string' && /^[0-9*#A-D]+$/.test(o.dtmf) ? checkTrigger(o.after) : 'dtmf must be digits 0-9 * # A-D';
-  if ('silence' in o) return o.silence === true || (typeof o.silence === 'object' && checkTrigger(o.silence) === undefined) ? undefined : 'silence must be true or { ms }';
+  if ('dtmf' in o)
+    return typeof o.dtmf === 'string' && /^[0-9*#A-D]+$/.test(o.dtmf) ? checkTrigger(o.after) : 'dtmf must be digits 0-9 * # A-D';
+  if ('silence' in o)
+    return o.silence === true || (typeof o.silence === 'object' && checkTrigger(o.silence) === undefined)
+      ? undefined
+      : 'silence must be true or { ms }';
   if ('hangup' in o) return o.hangup === true ? checkTrigger(o.after) : 'hangup must be true';
   return `unknown step ${JSON.stringify(s)}`;
 }

@@ -80,7 +80,8 @@ export function parseAppMessage(raw: string, streamSid: string): { ok: true; msg
   }
   if (typeof m !== 'object' || m === null) return { ok: false, error: 'not an object' };
   const o = m as Record<string, unknown>;
-  if (o.streamSid !== streamSid) return { ok: false, error: `${String(o.event)}: streamSid ${JSON.stringify(o.streamSid)} is not this stream's` };
+  if (o.streamSid !== streamSid)
+    return { ok: false, error: `${String(o.event)}: streamSid ${JSON.stringify(o.streamSid)} is not this stream's` };
   switch (o.event) {
     case 'media': {
       const payload = (o.media as { payload?: unknown } | undefined)?.payload;

@@ -43,8 +43,10 @@ export function encodeWav({ sampleRate, channels }: Wav): Buffer {
 
 /** Reads what encodeWav writes (PCM 16-bit, canonical header); throws on anything else. */
 export function decodeWav(buf: Buffer): Wav {
-  if (buf.length < 44 || buf.toString('ascii', 0, 4) !== 'RIFF' || buf.toString('ascii', 8, 12) !== 'WAVE') throw new Error('not a RIFF/WAVE file');
-  if (buf.toString('ascii', 12, 16) !== 'fmt ' || buf.readUInt16LE(20) !== 1 || buf.readUInt16LE(34) !== 16) throw new Error('not 16-bit PCM');
+  if (buf.length < 44 || buf.toString('ascii', 0, 4) !== 'RIFF' || buf.toString('ascii', 8, 12) !== 'WAVE')
+    throw new Error('not a RIFF/WAVE file');
+  if (buf.toString('ascii', 12, 16) !== 'fmt ' || buf.readUInt16LE(20) !== 1 || buf.readUInt16LE(34) !== 16)
+    throw new Error('not 16-bit PCM');
   if (buf.toString('ascii', 36, 40) !== 'data') throw new Error('no data chunk after fmt');
   const nch = buf.readUInt16LE(22);
   const sampleRate = buf.readUInt32LE(24);

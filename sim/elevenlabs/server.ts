@@ -123,9 +123,20 @@ export async function startElevenLabsSim(opts: ElevenLabsSimOptions = {}): Promi
             }
             const alignment =
               i === 0
-                ? { chars, charStartTimesMs: spoken.charStartMs.map((ms) => Math.round(lead.length / 8 + ms)), charDurationsMs: spoken.charDurationMs }
+                ? {
+                    chars,
+                    charStartTimesMs: spoken.charStartMs.map((ms) => Math.round(lead.length / 8 + ms)),
+                    charDurationsMs: spoken.charDurationMs,
+                  }
                 : null;
-            ws.send(JSON.stringify({ audio: audio.subarray(i, i + chunk).toString('base64'), isFinal: false, normalizedAlignment: alignment, alignment }));
+            ws.send(
+              JSON.stringify({
+                audio: audio.subarray(i, i + chunk).toString('base64'),
+                isFinal: false,
+                normalizedAlignment: alignment,
+                alignment,
+              }),
+            );
             audioSent++;
           }
         }

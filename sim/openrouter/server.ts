@@ -113,7 +113,8 @@ export async function startOpenRouterSim(opts: OpenRouterSimOptions = {}): Promi
     const messages = body.messages as SimMessage[] | undefined;
     if (!Array.isArray(messages) || messages.length === 0) return sendError(400, 'messages is required');
     const fault = faults.shift();
-    if (fault?.kind === 'status') return sendError(fault.status, fault.status === 402 ? 'Insufficient credits' : `Simulated ${fault.status}`);
+    if (fault?.kind === 'status')
+      return sendError(fault.status, fault.status === 402 ? 'Insufficient credits' : `Simulated ${fault.status}`);
 
     const candidates = [body.model, ...((body.models as string[] | undefined) ?? [])].filter(
       (m, i, all): m is string => typeof m === 'string' && all.indexOf(m) === i,
@@ -161,7 +162,13 @@ export async function startOpenRouterSim(opts: OpenRouterSimOptions = {}): Promi
                 role: 'assistant',
                 content: text || null,
                 ...(toolCalls.length
-                  ? { tool_calls: toolCalls.map((t) => ({ id: t.id, type: 'function', function: { name: t.name, arguments: t.arguments } })) }
+                  ? {
+                      tool_calls: toolCalls.map((t) => ({
+                        id: t.id,
+                        type: 'function',
+                        function: { name: t.name, arguments: t.arguments },
+                      })),
+                    }
                   : {}),
               },
             },
@@ -176,7 +183,9 @@ export async function startOpenRouterSim(opts: OpenRouterSimOptions = {}): Promi
     let closed = false;
     res.on('close', () => (closed = true));
     const send = (delta: Record<string, unknown>, finish: string | null = null) =>
-      res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`);
+      res.write(
+        `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`,
+      );
 
     // OpenRouter sends SSE comments while it waits on the upstream model.
     res.write(': OPENROUTER PROCESSING\n\n');
@@ -196,7 +205,9 @@ export async function startOpenRouterSim(opts: OpenRouterSimOptions = {}): Promi
       if (sent >= cutAfter) return void res.destroy();
       if (sent >= errorAfter && fault?.kind === 'midStreamError') {
         const error = { code: fault.code ?? 502, message: fault.message ?? 'Provider returned error' };
-        res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, error, choices: [{ index: 0, delta: { content: '' }, finish_reason: 'error' }] })}\n\n`);
+        res.write(
+          `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, error, choices: [{ index: 0, delta: { content: '' }, finish_reason: 'error' }] })}\n\n`,
+        );
         return void res.end();
       }
       send(c.delta);
@@ -206,7 +217,8 @@ export async function startOpenRouterSim(opts: OpenRouterSimOptions = {}): Promi
     if (closed) return;
     if (sent >= cutAfter) return void res.destroy();
     send({}, finishReason);
-    if (wantUsage) res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [], usage })}\n\n`);
+    if (wantUsage)
+      res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [], usage })}\n\n`);
     res.end('data: [DONE]\n\n');
   }
 

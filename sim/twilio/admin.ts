@@ -17,26 +17,55 @@ export const ADMIN_PREFIX = '/__sim/';
 
 const Behavior = z.discriminatedUnion('kind', [
   // persona: a name or inline steps (sim/callee/persona.ts), checked where the callee plays it.
-  z.object({ kind: z.literal('answer'), afterMs: z.number().int().min(0).optional(), hangupAfterMs: z.number().int().min(0).optional(), persona: z.any().optional() }),
+  z.object({
+    kind: z.literal('answer'),
+    afterMs: z.number().int().min(0).optional(),
+    hangupAfterMs: z.number().int().min(0).optional(),
+    persona: z.any().optional(),
+  }),
   z.object({ kind: z.literal('busy'), afterMs: z.number().int().min(0).optional() }),
   z.object({ kind: z.literal('no-answer') }),
   z.object({ kind: z.literal('failed'), afterMs: z.number().int().min(0).optional() }),
   z.object({
-    kind: z.literal('voicemail'), afterMs: z.number().int().min(0).optional(), detectMs: z.number().int().min(0).optional(),
-    greetingMs: z.number().int().min(0).optional(), hangupAfterMs: z.number().int().min(0).optional(),
+    kind: z.literal('voicemail'),
+    afterMs: z.number().int().min(0).optional(),
+    detectMs: z.number().int().min(0).optional(),
+    greetingMs: z.number().int().min(0).optional(),
+    hangupAfterMs: z.number().int().min(0).optional(),
   }),
-  z.object({ kind: z.literal('reject'), status: z.number().int().min(400).max(599), code: z.number().int(), message: z.string().optional() }),
+  z.object({
+    kind: z.literal('reject'),
+    status: z.number().int().min(400).max(599),
+    code: z.number().int(),
+    message: z.string().optional(),
+  }),
 ]);
-const ScenarioPatch = z.object({ default: Behavior.optional(), numbers: z.record(z.string(), Behavior).optional(), byLastDigit: z.record(z.string().regex(/^\d$/), Behavior).optional() }).strict();
-const FaultsPatch = z.object({
-  createErrors: z.array(z.object({ status: z.number().int().min(400).max(599), code: z.number().int().optional(), message: z.string().optional() })).optional(),
-  dropCreateResponses: z.number().int().min(0).optional(),
-  dropStatuses: z.array(z.string()).optional(),
-  duplicateCallbacks: z.boolean().optional(),
-  reverseCallbacks: z.boolean().optional(),
-  delayCreateResponseMs: z.number().int().min(0).optional(),
-  hideCallsFromList: z.boolean().optional(),
-}).strict();
+const ScenarioPatch = z
+  .object({
+    default: Behavior.optional(),
+    numbers: z.record(z.string(), Behavior).optional(),
+    byLastDigit: z.record(z.string().regex(/^\d$/), Behavior).optional(),
+  })
+  .strict();
+const FaultsPatch = z
+  .object({
+    createErrors: z
+      .array(
+        z.object({
+          status: z.number().int().min(400).max(599),
+          code: z.number().int().optional(),
+          message: z.string().optional(),
+        }),
+      )
+      .optional(),
+    dropCreateResponses: z.number().int().min(0).optional(),
+    dropStatuses: z.array(z.string()).optional(),
+    duplicateCallbacks: z.boolean().optional(),
+    reverseCallbacks: z.boolean().optional(),
+    delayCreateResponseMs: z.number().int().min(0).optional(),
+    hideCallsFromList: z.boolean().optional(),
+  })
+  .strict();
 
 /** The callId our dialer put on the status callback URL (`?callId=`), when there is one. */
 export function callIdOf(statusCallback: string | string[] | undefined): string | null {
@@ -81,14 +110,38 @@ export async function handleAdmin(sim: TwilioSim, req: http.IncomingMessage, res
       return send(200, { default: sim.scenario.default ?? null, numbers: Object.keys(sim.scenario.numbers ?? {}).length });
     }
     if (what === 'creates' && req.method === 'GET') {
-      return send(200, sim.createLog.map((e) => ({ at: e.at.toISOString(), to: e.to, outcome: e.outcome, status: e.status ?? null, callSid: e.callSid ?? null, callId: callIdOf(e.params.StatusCallback) })));
+      return send(
+        200,
+        sim.createLog.map((e) => ({
+          at: e.at.toISOString(),
+          to: e.to,
+          outcome: e.outcome,
+          status: e.status ?? null,
+          callSid: e.callSid ?? null,
+          callId: callIdOf(e.params.StatusCallback),
+        })),
+      );
     }
     if (what === 'calls' && req.method === 'GET') {
-      return send(200, sim.calls().map((c) => ({ sid: c.sid, to: c.to, status: c.status, answeredBy: c.answeredBy ?? null, duration: c.duration ?? null, callId: callIdOf(c.params.StatusCallback) })));
+      return send(
+        200,
+        sim.calls().map((c) => ({
+          sid: c.sid,
+          to: c.to,
+          status: c.status,
+          answeredBy: c.answeredBy ?? null,
+          duration: c.duration ?? null,
+          callId: callIdOf(c.params.StatusCallback),
+        })),
+      );
     }
     return send(404, { error: 'not_found', message: `no simulator admin route ${req.method} ${u.pathname}` });
   } catch (err) {
-    if (err instanceof z.ZodError) return send(400, { error: 'validation_failed', message: err.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
+    if (err instanceof z.ZodError)
+      return send(400, {
+        error: 'validation_failed',
+        message: err.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+      });
     if (err instanceof SyntaxError) return send(400, { error: 'bad_json', message: err.message });
     return send(400, { error: 'bad_request', message: (err as Error).message });
   }

@@ -220,7 +220,11 @@ export async function startTwilioSim(opts: TwilioSimOptions = {}): Promise<Twili
     const signature = twilio.getExpectedTwilioSignature(authToken, url, params);
     const p = fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature, 'i-twilio-idempotency-token': randomBytes(8).toString('hex') },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-twilio-signature': signature,
+        'i-twilio-idempotency-token': randomBytes(8).toString('hex'),
+      },
       body: new URLSearchParams(params).toString(),
       signal: AbortSignal.timeout(15_000),
     })
@@ -302,16 +306,25 @@ export async function startTwilioSim(opts: TwilioSimOptions = {}): Promise<Twili
     c.answeredAt = new Date();
     const amdUrl = one(c.params.AsyncAmdStatusCallback);
     const amdMode = one(c.params.MachineDetection);
-    const hangupAfter = b.kind === 'answer' ? b.hangupAfterMs : b.hangupAfterMs ?? 30_000;
+    const hangupAfter = b.kind === 'answer' ? b.hangupAfterMs : (b.hangupAfterMs ?? 30_000);
     if (hangupAfter !== undefined) later(c, hangupAfter, () => finish(c, 'completed', 'callee'));
     if (amdMode) {
       const isMachine = b.kind === 'voicemail';
-      const delay = isMachine ? (amdMode === 'DetectMessageEnd' ? b.greetingMs ?? MACHINE_GREETING_MS : b.detectMs ?? 100) : 100;
+      const delay = isMachine
+        ? amdMode === 'DetectMessageEnd'
+          ? (b.greetingMs ?? MACHINE_GREETING_MS)
+          : (b.detectMs ?? 100)
+        : 100;
       later(c, delay, async () => {
         if (FINAL.has(c.status)) return;
         c.answeredBy = !isMachine ? 'human' : amdMode === 'DetectMessageEnd' ? 'machine_end_beep' : 'machine_start';
         if (amdUrl && !closed) {
-          await post(c, amdUrl, { AccountSid: c.accountSid, CallSid: c.sid, AnsweredBy: c.answeredBy, MachineDetectionDuration: String(delay) }, 'amd');
+          await post(
+            c,
+            amdUrl,
+            { AccountSid: c.accountSid, CallSid: c.sid, AnsweredBy: c.answeredBy, MachineDetectionDuration: String(delay) },
+            'amd',
+          );
         }
       });
     }
@@ -325,7 +338,16 @@ export async function startTwilioSim(opts: TwilioSimOptions = {}): Promise<Twili
     if (!twiml.stream || !hook) return;
     const ac = new AbortController();
     c.media = ac;
-    hook({ callSid: c.sid, accountSid: c.accountSid, streamUrl: twiml.stream.url, parameters: twiml.stream.parameters, to: c.to, from: c.from, signal: ac.signal, persona: b.kind === 'answer' ? b.persona : 'voicemail_greeting' })
+    hook({
+      callSid: c.sid,
+      accountSid: c.accountSid,
+      streamUrl: twiml.stream.url,
+      parameters: twiml.stream.parameters,
+      to: c.to,
+      from: c.from,
+      signal: ac.signal,
+      persona: b.kind === 'answer' ? b.persona : 'voicemail_greeting',
+    })
       .then((r) => {
         // A redirect replaced the <Connect>: the call now runs the new TwiML.
         if (c.redirects.length > 0) return;
@@ -355,10 +377,11 @@ export async function startTwilioSim(opts: TwilioSimOptions = {}): Promise<Twili
           case 'voicemail': {
             const after = b.afterMs ?? 50;
             if (after >= timeoutSec * 1000) later(c, timeoutSec * 1000, () => finish(c, 'no-answer'));
-            else later(c, after, async () => {
-              later(c, timeLimitSec * 1000, () => finish(c, 'completed', 'time_limit'));
-              await answer(c, b);
-            });
+            else
+              later(c, after, async () => {
+                later(c, timeLimitSec * 1000, () => finish(c, 'completed', 'time_limit'));
+                await answer(c, b);
+              });
             break;
           }
           case 'busy':
@@ -406,10 +429,22 @@ export async function startTwilioSim(opts: TwilioSimOptions = {}): Promise<Twili
       const fault = sim.faults.createErrors.shift();
       if (fault) {
         entry.status = fault.status;
-        return send(fault.status, twilioError(fault.status, fault.code ?? (fault.status === 429 ? 20429 : 20500), fault.message ?? (fault.status === 429 ? 'Too Many Requests' : 'Internal Server Error')));
+        return send(
+          fault.status,
+          twilioError(
+            fault.status,
+            fault.code ?? (fault.status === 429 ? 20429 : 20500),
+            fault.message ?? (fault.status === 429 ? 'Too Many Requests' : 'Internal Server Error'),
+          ),
+        );
       }
-      if (!/^\+[1-9]\d{6,14}$/.test(to)) return send(400, twilioError(400, 21211, `The 'To' number ${to} is not a valid phone number.`));
-      if (!/^\+[1-9]\d{6,14}$/.test(from)) return send(400, twilioError(400, 21212, `The 'From' number ${from} is not a valid phone number, shortcode, or alphanumeric sender ID.`));
+      if (!/^\+[1-9]\d{6,14}$/.test(to))
+        return send(400, twilioError(400, 21211, `The 'To' number ${to} is not a valid phone number.`));
+      if (!/^\+[1-9]\d{6,14}$/.test(from))
+        return send(
+          400,
+          twilioError(400, 21212, `The 'From' number ${from} is not a valid phone number, shortcode, or alphanumeric sender ID.`),
+        );
       if (!params.Twiml && !params.Url) return send(400, twilioError(400, 21205, 'Url or Twiml parameter is required.'));
       const behavior = behaviorFor(sim.scenario, to);
       if (behavior.kind === 'reject') {
@@ -506,7 +541,13 @@ export async function startTwilioSim(opts: TwilioSimOptions = {}): Promise<Twili
   await new Promise<void>((resolve) => server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   const url = `http://${opts.host ?? '127.0.0.1'}:${port}`;
-  const callee = opts.callee ? createCallee({ ...(opts.callee === true ? {} : opts.callee), authToken, log: (opts.callee !== true && opts.callee.log) || log }) : undefined;
+  const callee = opts.callee
+    ? createCallee({
+        ...(opts.callee === true ? {} : opts.callee),
+        authToken,
+        log: (opts.callee !== true && opts.callee.log) || log,
+      })
+    : undefined;
 
   const sim: TwilioSim = {
     url,
@@ -525,7 +566,12 @@ export async function startTwilioSim(opts: TwilioSimOptions = {}): Promise<Twili
     async waitForEnd(sid, timeoutMs = 30_000) {
       const e = endSignal(sid);
       let t: NodeJS.Timeout | undefined;
-      await Promise.race([e.promise, new Promise((_, rej) => (t = setTimeout(() => rej(new Error(`sim call ${sid} did not end in ${timeoutMs} ms`)), timeoutMs)))]);
+      await Promise.race([
+        e.promise,
+        new Promise(
+          (_, rej) => (t = setTimeout(() => rej(new Error(`sim call ${sid} did not end in ${timeoutMs} ms`)), timeoutMs)),
+        ),
+      ]);
       clearTimeout(t);
       return calls.get(sid)!;
     },

@@ -14,7 +14,10 @@ afterAll(() => stack.close());
 
 describe('accounts and API keys', () => {
   it('an admin creates an account and issues a key shown once and stored only as a hash', async () => {
-    const created = await stack.api.call('POST', '/v1/admin/accounts', { key: ADMIN, body: { name: 'Acme Sdn Bhd', billingEmail: 'ops@acme.example' } });
+    const created = await stack.api.call('POST', '/v1/admin/accounts', {
+      key: ADMIN,
+      body: { name: 'Acme Sdn Bhd', billingEmail: 'ops@acme.example' },
+    });
     expect(created.status).toBe(201);
     const id = created.body.id;
     const issued = await stack.api.call('POST', `/v1/admin/accounts/${id}/keys`, { key: ADMIN, body: { label: 'prod' } });
@@ -42,11 +45,14 @@ describe('accounts and API keys', () => {
     expect(after.body.message).toMatch(/revoked/);
   });
 
-  it('account A cannot see account B\'s balance, statement or top-ups', async () => {
+  it("account A cannot see account B's balance, statement or top-ups", async () => {
     const a = await createTestAccount(stack.ctx.sql, { withKey: true });
     const b = await createTestAccount(stack.ctx.sql, { withKey: true });
     await createLedger(stack.ctx.sql).credit({ accountId: b.id, amount: 42, key: `t/${b.id}`, reason: 'b only' });
-    const bTopup = await stack.api.call('POST', '/v1/credits/topups', { key: b.apiKey, body: { amount: 1_000, email: 'b@example.com' } });
+    const bTopup = await stack.api.call('POST', '/v1/credits/topups', {
+      key: b.apiKey,
+      body: { amount: 1_000, email: 'b@example.com' },
+    });
     expect(bTopup.status).toBe(201);
     expect((await stack.api.call('GET', '/v1/credits', { key: a.apiKey })).body.available).toBe(0);
     expect((await stack.api.call('GET', '/v1/credits/statement', { key: a.apiKey })).body.entries).toEqual([]);
@@ -54,15 +60,29 @@ describe('accounts and API keys', () => {
     expect((await stack.api.call('GET', `/v1/credits/topups/${bTopup.body.id}`, { key: a.apiKey })).status).toBe(404);
     expect((await stack.api.call('GET', `/v1/credits/topups/${bTopup.body.id}`, { key: b.apiKey })).status).toBe(200);
     // account ids in the body are not accepted: the key decides
-    expect((await stack.api.call('POST', '/v1/credits/topups', { key: a.apiKey, body: { amount: 1_000, email: 'a@example.com', accountId: b.id } })).status).toBe(400);
+    expect(
+      (
+        await stack.api.call('POST', '/v1/credits/topups', {
+          key: a.apiKey,
+          body: { amount: 1_000, email: 'a@example.com', accountId: b.id },
+        })
+      ).status,
+    ).toBe(400);
   });
 
   it('validates admin input', async () => {
     expect((await stack.api.call('POST', '/v1/admin/accounts', { key: ADMIN, body: { name: '' } })).status).toBe(400);
-    expect((await stack.api.call('POST', '/v1/admin/accounts', { key: ADMIN, body: { name: 'x', currency: 'usd' } })).status).toBe(400);
+    expect(
+      (await stack.api.call('POST', '/v1/admin/accounts', { key: ADMIN, body: { name: 'x', currency: 'usd' } })).status,
+    ).toBe(400);
     expect((await stack.api.call('GET', '/v1/admin/accounts/not-a-uuid', { key: ADMIN })).status).toBe(404);
-    expect((await stack.api.call('POST', '/v1/admin/accounts/00000000-0000-4000-8000-000000000000/keys', { key: ADMIN, body: {} })).status).toBe(404);
-    expect((await stack.api.call('POST', '/v1/admin/accounts', { key: ADMIN, body: { name: 'x', role: 'admin' } })).status).toBe(400);
+    expect(
+      (await stack.api.call('POST', '/v1/admin/accounts/00000000-0000-4000-8000-000000000000/keys', { key: ADMIN, body: {} }))
+        .status,
+    ).toBe(404);
+    expect((await stack.api.call('POST', '/v1/admin/accounts', { key: ADMIN, body: { name: 'x', role: 'admin' } })).status).toBe(
+      400,
+    );
   });
 });
 
@@ -93,23 +113,31 @@ describe('Billplz X-Signature', () => {
     expect(billplzSignature(fields, key)).toBe(createHmac('sha256', key).update(source).digest('hex'));
   });
   it('sorts case-insensitively (a case-sensitive sort would put Bname first)', () => {
-    expect(billplzSignature({ cx: '', Bname: '', amount: '1' }, key)).toBe(createHmac('sha256', key).update('amount1|Bname|cx').digest('hex'));
+    expect(billplzSignature({ cx: '', Bname: '', amount: '1' }, key)).toBe(
+      createHmac('sha256', key).update('amount1|Bname|cx').digest('hex'),
+    );
   });
   it('verifies redirects over billplzid/billplzpaid/billplzpaid_at', () => {
     const src = 'billplzidW_79pJDk|billplzpaid_at2015-03-09 16:23:59 +0800|billplzpaidtrue';
     const sig = createHmac('sha256', key).update(src).digest('hex');
-    const q = { 'billplz[id]': 'W_79pJDk', 'billplz[paid]': 'true', 'billplz[paid_at]': '2015-03-09 16:23:59 +0800', 'billplz[x_signature]': sig };
+    const q = {
+      'billplz[id]': 'W_79pJDk',
+      'billplz[paid]': 'true',
+      'billplz[paid_at]': '2015-03-09 16:23:59 +0800',
+      'billplz[x_signature]': sig,
+    };
     expect(verifyBillplzRedirect(q, key)).toEqual({ id: 'W_79pJDk', paid: true, paidAt: '2015-03-09 16:23:59 +0800' });
     expect(verifyBillplzRedirect({ ...q, 'billplz[paid]': 'false' }, key)).toBeUndefined();
     expect(verifyBillplzCallback({ id: 'x', x_signature: sig }, key)).toBeUndefined();
   });
 });
 
-describe('operators\' CLI', () => {
+describe("operators' CLI", () => {
   it('creates an account, issues a working key and revokes it', async () => {
     const { execFileSync } = await import('node:child_process');
     const env = { ...process.env, DATABASE_URL: stack.ctx.databaseUrl };
-    const run = (...args: string[]) => execFileSync(process.execPath, ['--import', 'tsx', 'scripts/cli.ts', ...args], { env, encoding: 'utf8' });
+    const run = (...args: string[]) =>
+      execFileSync(process.execPath, ['--import', 'tsx', 'scripts/cli.ts', ...args], { env, encoding: 'utf8' });
     const account = JSON.parse(run('accounts', 'create', '--name', 'CLI Co', '--email', 'cli@example.com'));
     expect(account.name).toBe('CLI Co');
     const out = run('keys', 'issue', '--account', account.id, '--label', 'cli');

@@ -14,15 +14,23 @@ import { loadConfig } from '../../lib/config';
  * API + Billplz simulator + a worker running the top-up workflow on a queue of its own, wired as in
  * production: the simulator calls the API's webhook, the API signals the workflow.
  */
-export async function startBillingStack(opts: { ttlSec?: number; autoPay?: PayOptions; rate?: { perSec: number; burst: number } } = {}) {
+export async function startBillingStack(
+  opts: { ttlSec?: number; autoPay?: PayOptions; rate?: { perSec: number; burst: number } } = {},
+) {
   const ctx: TestContext = await testContext();
   const taskQueue = `billing-${randomUUID()}`;
   const sim = await startBillplzSim({ autoPay: opts.autoPay });
   const config = loadConfig({
-    DATABASE_URL: ctx.databaseUrl, TEMPORAL_ADDRESS: ctx.temporalAddress, LOG_LEVEL: 'silent', NODE_ENV: 'test',
-    BILLPLZ_BASE_URL: sim.url, ORCHESTRATION_TASK_QUEUE: taskQueue, TOPUP_TTL_SEC: String(opts.ttlSec ?? 3600),
+    DATABASE_URL: ctx.databaseUrl,
+    TEMPORAL_ADDRESS: ctx.temporalAddress,
+    LOG_LEVEL: 'silent',
+    NODE_ENV: 'test',
+    BILLPLZ_BASE_URL: sim.url,
+    ORCHESTRATION_TASK_QUEUE: taskQueue,
+    TOPUP_TTL_SEC: String(opts.ttlSec ?? 3600),
     ADMIN_API_KEY: 'ak_admin_test_key_for_billing_tests_only',
-    API_RATE_LIMIT_PER_SEC: String(opts.rate?.perSec ?? 1000), API_RATE_LIMIT_BURST: String(opts.rate?.burst ?? 1000),
+    API_RATE_LIMIT_PER_SEC: String(opts.rate?.perSec ?? 1000),
+    API_RATE_LIMIT_BURST: String(opts.rate?.burst ?? 1000),
   } as NodeJS.ProcessEnv);
   const api = await startTestApi(ctx, config);
   const connection = await NativeConnection.connect({ address: ctx.temporalAddress });
@@ -32,12 +40,21 @@ export async function startBillingStack(opts: { ttlSec?: number; autoPay?: PayOp
     workflowBundle: { codePath: inject('workflowBundlePath') },
     activities: {
       ...createLedgerActivities(ctx.sql),
-      ...createTopUpActivities({ sql: ctx.sql, log: testLogger(), gateway: createBillplzGateway(billplzSettings(config)), appOrigin: api.url, temporal: ctx.client }),
+      ...createTopUpActivities({
+        sql: ctx.sql,
+        log: testLogger(),
+        gateway: createBillplzGateway(billplzSettings(config)),
+        appOrigin: api.url,
+        temporal: ctx.client,
+      }),
     },
   });
   const running = worker.run();
   return {
-    ctx, sim, api, config,
+    ctx,
+    sim,
+    api,
+    config,
     async close() {
       worker.shutdown();
       await running;

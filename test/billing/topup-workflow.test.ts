@@ -20,12 +20,21 @@ beforeAll(async () => {
   } catch {
     // installed already
   }
-  env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: temporalTestServerPath() } } });
-  await env.connection.operatorService.addSearchAttributes({ namespace: env.namespace ?? 'default', searchAttributes: { AccountId: 2, CampaignId: 2, CallStatus: 2 } });
+  env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: temporalTestServerPath() } },
+  });
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: env.namespace ?? 'default',
+    searchAttributes: { AccountId: 2, CampaignId: 2, CallStatus: 2 },
+  });
 }, 120_000);
 afterAll(async () => env?.teardown());
 
-type Acts = Pick<TopUpActivities, 'createTopUpBill' | 'topUpCreditAmount' | 'markTopUp' | 'topUpAskBillplz' | 'notifyCampaignsOfCredits'> & Pick<LedgerActivities, 'ledgerCredit'>;
+type Acts = Pick<
+  TopUpActivities,
+  'createTopUpBill' | 'topUpCreditAmount' | 'markTopUp' | 'topUpAskBillplz' | 'notifyCampaignsOfCredits'
+> &
+  Pick<LedgerActivities, 'ledgerCredit'>;
 
 /** Stand-ins: the database is down for the first `outage` attempts of each write; Billplz says what `billPaid` says. */
 function fakes(opts: { outage?: number; billPaid?: boolean }) {
@@ -33,7 +42,8 @@ function fakes(opts: { outage?: number; billPaid?: boolean }) {
   const done: string[] = [];
   const flaky = (name: string) => {
     attempts[name] = (attempts[name] ?? 0) + 1;
-    if (attempts[name]! <= (opts.outage ?? 0)) throw ApplicationFailure.retryable('connect ECONNREFUSED 127.0.0.1:5432 (test)', 'Error');
+    if (attempts[name]! <= (opts.outage ?? 0))
+      throw ApplicationFailure.retryable('connect ECONNREFUSED 127.0.0.1:5432 (test)', 'Error');
   };
   const acts: Acts = {
     createTopUpBill: async () => ({ billId: 'bill1', url: 'https://billplz.example/bills/bill1' }),
@@ -47,17 +57,33 @@ function fakes(opts: { outage?: number; billPaid?: boolean }) {
       flaky(`mark-${status}`);
       done.push(`mark-${status}`);
     },
-    topUpAskBillplz: async () => (done.push('ask'), opts.billPaid ? { billId: 'bill1', paid: true, amountSen: 1_000, paidAt: '2026-12-05 09:00:00 +0800' } : null),
+    topUpAskBillplz: async () => (
+      done.push('ask'),
+      opts.billPaid ? { billId: 'bill1', paid: true, amountSen: 1_000, paidAt: '2026-12-05 09:00:00 +0800' } : null
+    ),
     notifyCampaignsOfCredits: async () => (done.push('notify'), { notified: [] }),
   };
   return { acts, attempts, done };
 }
 
-async function run(acts: Acts, input: TopUpInput, during: (h: Awaited<ReturnType<typeof env.client.workflow.start>>) => Promise<void>) {
+async function run(
+  acts: Acts,
+  input: TopUpInput,
+  during: (h: Awaited<ReturnType<typeof env.client.workflow.start>>) => Promise<void>,
+) {
   const taskQueue = `topup-${randomUUID()}`;
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: { codePath: inject('workflowBundlePath') }, activities: acts });
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: { codePath: inject('workflowBundlePath') },
+    activities: acts,
+  });
   return worker.runUntil(async () => {
-    const handle = await env.client.workflow.start('topUpWorkflow', { taskQueue, workflowId: `topup/${input.topUpId}`, args: [input] });
+    const handle = await env.client.workflow.start('topUpWorkflow', {
+      taskQueue,
+      workflowId: `topup/${input.topUpId}`,
+      args: [input],
+    });
     await during(handle);
     return (await handle.result()) as PaymentLink;
   });
@@ -68,7 +94,9 @@ const input = (ttlSec = 3_600): TopUpInput => ({ topUpId: randomUUID(), accountI
 describe('topUpWorkflow (time-skipping server)', () => {
   it('a paid bill is credited and marked paid through a database outage far longer than 20 attempts', async () => {
     const { acts, attempts, done } = fakes({ outage: 30 });
-    const result = await run(acts, input(), (h) => h.signal(billCallbackSignal, { billId: 'bill1', paid: true, amountSen: 1_000 }));
+    const result = await run(acts, input(), (h) =>
+      h.signal(billCallbackSignal, { billId: 'bill1', paid: true, amountSen: 1_000 }),
+    );
     expect(result.status).toBe('paid');
     expect(attempts.credit).toBe(31);
     expect(attempts['mark-paid']).toBe(31);

@@ -18,9 +18,14 @@ async function account() {
   return a as { id: string; apiKey: string };
 }
 const balance = (id: string) => createLedger(stack.ctx.sql).balance(id);
-const topupRow = async (id: string) => (await stack.ctx.sql<{ status: string; bill_id: string }[]>`select status, bill_id from topups where id = ${id}`)[0]!;
+const topupRow = async (id: string) =>
+  (await stack.ctx.sql<{ status: string; bill_id: string }[]>`select status, bill_id from topups where id = ${id}`)[0]!;
 const postCallback = (fields: Record<string, string>) =>
-  fetch(`${stack.api.url}/webhooks/billplz`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString() });
+  fetch(`${stack.api.url}/webhooks/billplz`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(fields).toString(),
+  });
 
 describe('top-ups through Billplz', () => {
   it('paid flow: payment URL in the POST response, callback credits the ledger once, return page reads the database', async () => {
@@ -34,8 +39,14 @@ describe('top-ups through Billplz', () => {
 
     const billId = (await topupRow(res.body.id)).bill_id;
     const redirect = await stack.sim.pay(billId);
-    await eventually(() => balance(a.id), (b) => b.available === 11_250_000);
-    await eventually(() => topupRow(res.body.id), (t) => t.status === 'paid');
+    await eventually(
+      () => balance(a.id),
+      (b) => b.available === 11_250_000,
+    );
+    await eventually(
+      () => topupRow(res.body.id),
+      (t) => t.status === 'paid',
+    );
     expect(stack.sim.callbackLog.filter((c) => c.billId === billId).map((c) => c.status)).toEqual([200]);
 
     const back = await fetch(redirect!);
@@ -50,11 +61,16 @@ describe('top-ups through Billplz', () => {
     const res = await stack.api.call('POST', '/v1/credits/topups', { key: a.apiKey, body: { amount: 1_000 } });
     const billId = (await topupRow(res.body.id)).bill_id;
     await stack.sim.pay(billId, { callbacks: 5 });
-    await eventually(() => topupRow(res.body.id), (t) => t.status === 'paid');
+    await eventually(
+      () => topupRow(res.body.id),
+      (t) => t.status === 'paid',
+    );
     await new Promise((r) => setTimeout(r, 500));
     expect(await balance(a.id)).toEqual({ available: 2_250_000, held: 0 });
     expect(stack.sim.callbackLog.filter((c) => c.billId === billId).every((c) => c.status === 200)).toBe(true);
-    const [ops] = await stack.ctx.sql<{ n: number }[]>`select count(*)::int as n from ledger_operations where account_id = ${a.id}`;
+    const [ops] = await stack.ctx.sql<
+      { n: number }[]
+    >`select count(*)::int as n from ledger_operations where account_id = ${a.id}`;
     expect(ops!.n).toBe(1);
   });
 
@@ -72,13 +88,20 @@ describe('top-ups through Billplz', () => {
     // amount changed, signature kept: the signature no longer matches
     expect((await postCallback({ ...genuine, amount: '200000' })).status).toBe(403);
     // amount changed and re-signed (a leaked key): the amount check still refuses it
-    const resigned = (f: Record<string, string>) => ({ ...f, x_signature: billplzSignature(f, BILLPLZ_SIM_DEFAULTS.xSignatureKey) });
+    const resigned = (f: Record<string, string>) => ({
+      ...f,
+      x_signature: billplzSignature(f, BILLPLZ_SIM_DEFAULTS.xSignatureKey),
+    });
     const { x_signature: _t, ...base } = genuine;
     const mismatch = await postCallback(resigned({ ...base, amount: '200000', paid_amount: '200000' }));
     expect(mismatch.status).toBe(400);
     expect((await postCallback(resigned({ ...base, id: 'nosuchbill' }))).status).toBe(404);
     expect((await postCallback(resigned({ ...base, collection_id: 'othercoll' }))).status).toBe(400);
-    const garbage = await fetch(`${stack.api.url}/webhooks/billplz`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'x_signature[]=1&id[a]=2' });
+    const garbage = await fetch(`${stack.api.url}/webhooks/billplz`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'x_signature[]=1&id[a]=2',
+    });
     expect(garbage.status).toBe(403);
 
     await new Promise((r) => setTimeout(r, 300));
@@ -86,7 +109,7 @@ describe('top-ups through Billplz', () => {
     expect((await topupRow(res.body.id)).status).toBe('pending');
   });
 
-  it('a redirect with a forged signature shows an error, never the query string\'s claim', async () => {
+  it("a redirect with a forged signature shows an error, never the query string's claim", async () => {
     const a = await account();
     const res = await stack.api.call('POST', '/v1/credits/topups', { key: a.apiKey, body: { amount: 1_000 } });
     const billId = (await topupRow(res.body.id)).bill_id;
@@ -105,13 +128,29 @@ describe('top-ups through Billplz', () => {
     expect((await stack.api.call('POST', '/v1/credits/topups', { key: a.apiKey, body: { amount: '1000' } })).status).toBe(400);
     expect((await stack.api.call('POST', '/v1/credits/topups', { key: a.apiKey, body: '{not json' })).status).toBe(400);
     const k = randomUUID();
-    const first = await stack.api.call('POST', '/v1/credits/topups', { key: a.apiKey, body: { amount: 1_500 }, headers: { 'idempotency-key': k } });
-    const again = await stack.api.call('POST', '/v1/credits/topups', { key: a.apiKey, body: { amount: 1_500 }, headers: { 'idempotency-key': k } });
+    const first = await stack.api.call('POST', '/v1/credits/topups', {
+      key: a.apiKey,
+      body: { amount: 1_500 },
+      headers: { 'idempotency-key': k },
+    });
+    const again = await stack.api.call('POST', '/v1/credits/topups', {
+      key: a.apiKey,
+      body: { amount: 1_500 },
+      headers: { 'idempotency-key': k },
+    });
     expect(again.status).toBe(201);
     expect(again.body.id).toBe(first.body.id);
     expect(again.body.paymentUrl).toBe(first.body.paymentUrl);
     // the same key with a different body: 422 (draft-ietf-httpapi-idempotency-key-header)
-    expect((await stack.api.call('POST', '/v1/credits/topups', { key: a.apiKey, body: { amount: 1_600 }, headers: { 'idempotency-key': k } })).status).toBe(422);
+    expect(
+      (
+        await stack.api.call('POST', '/v1/credits/topups', {
+          key: a.apiKey,
+          body: { amount: 1_600 },
+          headers: { 'idempotency-key': k },
+        })
+      ).status,
+    ).toBe(422);
     expect(stack.sim.bills.size).toBeGreaterThan(0);
     const [n] = await stack.ctx.sql<{ n: number }[]>`select count(*)::int as n from topups where account_id = ${a.id}`;
     expect(n!.n).toBe(1);
@@ -123,9 +162,15 @@ describe('top-up timing', () => {
     const fast = await startBillingStack({ autoPay: { callbacks: 2, delayMs: 20 } });
     try {
       const a = await createTestAccount(fast.ctx.sql, { withKey: true });
-      const res = await fast.api.call('POST', '/v1/credits/topups', { key: a.apiKey!, body: { amount: 1_000, email: 'p@example.com' } });
+      const res = await fast.api.call('POST', '/v1/credits/topups', {
+        key: a.apiKey!,
+        body: { amount: 1_000, email: 'p@example.com' },
+      });
       expect(res.status).toBe(201);
-      await eventually(() => createLedger(fast.ctx.sql).balance(a.id), (b) => b.available === 2_250_000);
+      await eventually(
+        () => createLedger(fast.ctx.sql).balance(a.id),
+        (b) => b.available === 2_250_000,
+      );
       await new Promise((r) => setTimeout(r, 300));
       expect(await createLedger(fast.ctx.sql).balance(a.id)).toEqual({ available: 2_250_000, held: 0 });
     } finally {
@@ -137,8 +182,14 @@ describe('top-up timing', () => {
     const short = await startBillingStack({ ttlSec: 1 });
     try {
       const a = await createTestAccount(short.ctx.sql, { withKey: true });
-      const res = await short.api.call('POST', '/v1/credits/topups', { key: a.apiKey!, body: { amount: 1_000, email: 'p@example.com' } });
-      const row = () => short.ctx.sql<{ status: string; bill_id: string }[]>`select status, bill_id from topups where id = ${res.body.id}`.then((r) => r[0]!);
+      const res = await short.api.call('POST', '/v1/credits/topups', {
+        key: a.apiKey!,
+        body: { amount: 1_000, email: 'p@example.com' },
+      });
+      const row = () =>
+        short.ctx.sql<{ status: string; bill_id: string }[]>`select status, bill_id from topups where id = ${res.body.id}`.then(
+          (r) => r[0]!,
+        );
       await eventually(row, (t) => t.status === 'expired');
       expect(await createLedger(short.ctx.sql).balance(a.id)).toEqual({ available: 0, held: 0 });
       await short.sim.pay((await row()).bill_id);
@@ -153,8 +204,14 @@ describe('top-up timing', () => {
     const short = await startBillingStack({ ttlSec: 3 });
     try {
       const a = await createTestAccount(short.ctx.sql, { withKey: true });
-      const res = await short.api.call('POST', '/v1/credits/topups', { key: a.apiKey!, body: { amount: 1_000, email: 'p@example.com' } });
-      const row = () => short.ctx.sql<{ status: string; bill_id: string }[]>`select status, bill_id from topups where id = ${res.body.id}`.then((r) => r[0]!);
+      const res = await short.api.call('POST', '/v1/credits/topups', {
+        key: a.apiKey!,
+        body: { amount: 1_000, email: 'p@example.com' },
+      });
+      const row = () =>
+        short.ctx.sql<{ status: string; bill_id: string }[]>`select status, bill_id from topups where id = ${res.body.id}`.then(
+          (r) => r[0]!,
+        );
       await short.sim.pay((await row()).bill_id, { callbacks: 0 });
       await eventually(row, (t) => t.status !== 'pending', 30_000);
       expect((await row()).status).toBe('paid');
@@ -168,8 +225,14 @@ describe('top-up timing', () => {
     const short = await startBillingStack({ ttlSec: 1 });
     try {
       const a = await createTestAccount(short.ctx.sql, { withKey: true });
-      const res = await short.api.call('POST', '/v1/credits/topups', { key: a.apiKey!, body: { amount: 1_000, email: 'p@example.com' } });
-      const row = () => short.ctx.sql<{ status: string; bill_id: string }[]>`select status, bill_id from topups where id = ${res.body.id}`.then((r) => r[0]!);
+      const res = await short.api.call('POST', '/v1/credits/topups', {
+        key: a.apiKey!,
+        body: { amount: 1_000, email: 'p@example.com' },
+      });
+      const row = () =>
+        short.ctx.sql<{ status: string; bill_id: string }[]>`select status, bill_id from topups where id = ${res.body.id}`.then(
+          (r) => r[0]!,
+        );
       await eventually(row, (t) => t.status === 'expired');
       // the payer pays the expired bill anyway; Billplz's callback is lost, the payer comes back
       const redirect = await short.sim.pay((await row()).bill_id, { callbacks: 0 });
@@ -182,7 +245,9 @@ describe('top-up timing', () => {
       expect(await createLedger(short.ctx.sql).balance(a.id)).toEqual({ available: 2_250_000, held: 0 });
       // coming back again (a reload) credits nothing more
       expect(await (await fetch(redirect!)).text()).toContain('has been credited');
-      const [ops] = await short.ctx.sql<{ n: number }[]>`select count(*)::int as n from ledger_operations where account_id = ${a.id}`;
+      const [ops] = await short.ctx.sql<
+        { n: number }[]
+      >`select count(*)::int as n from ledger_operations where account_id = ${a.id}`;
       expect(ops!.n).toBe(1);
     } finally {
       await short.close();

@@ -1,12 +1,31 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { attachMediaUpdate, callStateQuery, MEDIA_REFUSED, mediaEndedSignal, outcomeSignal, transcriptSignal, usageSignal } from '../../workflows/call/contract';
+import {
+  attachMediaUpdate,
+  callStateQuery,
+  MEDIA_REFUSED,
+  mediaEndedSignal,
+  outcomeSignal,
+  transcriptSignal,
+  usageSignal,
+} from '../../workflows/call/contract';
 import { withWorker } from '../helpers/env';
 import { randomUUID } from 'node:crypto';
 import { SA } from '../../lib/search-attributes';
 import { callMemo, callSearchAttributes } from '../../workflows/call/visibility';
 import { expectReplays } from '../helpers/replay';
-import { attach, charge, recordHistory, recordedHistories, runCall, startCallHarness, testAgent, testNumber, writeRecordedHistories, type CallHarness } from './harness';
+import {
+  attach,
+  charge,
+  recordHistory,
+  recordedHistories,
+  runCall,
+  startCallHarness,
+  testAgent,
+  testNumber,
+  writeRecordedHistories,
+  type CallHarness,
+} from './harness';
 
 let h: CallHarness;
 const CREDIT = 10_000_000;
@@ -20,12 +39,23 @@ afterAll(async () => h?.close());
 const run = <T>(fn: (taskQueue: string) => Promise<T>) => withWorker({ activities: h.activities }, fn);
 
 async function callRow(callId: string) {
-  const [row] = await h.ctx.sql<{ status: string; terminal: boolean; provider_call_sid: string | null; duration_sec: number | null; hold_amount: number | null; dial_state: string | null }[]>`
+  const [row] = await h.ctx.sql<
+    {
+      status: string;
+      terminal: boolean;
+      provider_call_sid: string | null;
+      duration_sec: number | null;
+      hold_amount: number | null;
+      dial_state: string | null;
+    }[]
+  >`
     select status, terminal, provider_call_sid, duration_sec, hold_amount, dial_state from calls where id = ${callId}`;
   return row!;
 }
 async function costRow(callId: string) {
-  const [row] = await h.ctx.sql<{ charged_amount: number; billed_seconds: number }[]>`select charged_amount, billed_seconds from call_costs where call_id = ${callId}`;
+  const [row] = await h.ctx.sql<
+    { charged_amount: number; billed_seconds: number }[]
+  >`select charged_amount, billed_seconds from call_costs where call_id = ${callId}`;
   return row;
 }
 const ledgerOps = (callId: string) => h.ledgerOps(callId);
@@ -60,12 +90,21 @@ describe('callWorkflow end to end (dev server, Twilio simulator, Postgres)', () 
     expect(before.availableMicro - after.availableMicro).toBe(result.chargedMicro);
     expect(after.heldMicro).toBe(before.heldMicro);
     const row = await callRow(input.callId);
-    expect(row).toMatchObject({ status: 'completed', terminal: true, duration_sec: result.durationSec, hold_amount: perSecond(30, 30) });
+    expect(row).toMatchObject({
+      status: 'completed',
+      terminal: true,
+      duration_sec: result.durationSec,
+      hold_amount: perSecond(30, 30),
+    });
     expect(row.provider_call_sid).toMatch(/^CA/);
     expect(await costRow(input.callId)).toMatchObject({ charged_amount: result.chargedMicro, billed_seconds: 60 }); // the billing rule's minimum
-    const turns = await h.ctx.sql<{ seq: number; text: string }[]>`select seq, text from transcript_turns where call_id = ${input.callId} order by seq`;
+    const turns = await h.ctx.sql<
+      { seq: number; text: string }[]
+    >`select seq, text from transcript_turns where call_id = ${input.callId} order by seq`;
     expect(turns.map((t) => t.text)).toEqual(['Hello, this is Aina.', 'Hi there.']);
-    const usage = await h.ctx.sql<{ stt_audio_ms: number; prompt_tokens: number }[]>`select stt_audio_ms, prompt_tokens from call_costs where call_id = ${input.callId}`;
+    const usage = await h.ctx.sql<
+      { stt_audio_ms: number; prompt_tokens: number }[]
+    >`select stt_audio_ms, prompt_tokens from call_costs where call_id = ${input.callId}`;
     expect(usage[0]).toEqual({ stt_audio_ms: 1500, prompt_tokens: 100 });
     expect(h.sim.creates(to)).toHaveLength(1);
   });
@@ -88,7 +127,9 @@ describe('callWorkflow end to end (dev server, Twilio simulator, Postgres)', () 
 
   it('invalid numbers end as invalid_number without a hold or a dial; so do numbers Twilio rejects', async () => {
     const rejected = testNumber();
-    h.sim.scenario.numbers = { [rejected]: { kind: 'reject', status: 400, code: 21211, message: "The 'To' number is not a valid phone number." } };
+    h.sim.scenario.numbers = {
+      [rejected]: { kind: 'reject', status: 400, code: 21211, message: "The 'To' number is not a valid phone number." },
+    };
     const bad = h.input('+1 555 000');
     const atTwilio = h.input(rejected);
     const [r1, r2] = await run((tq) => Promise.all([runCall(h, tq, bad), runCall(h, tq, atTwilio)]));
@@ -145,8 +186,16 @@ describe('callWorkflow end to end (dev server, Twilio simulator, Postgres)', () 
     const a = h.input(ringing, { ringTimeoutSec: 30 });
     const b = h.input(talking);
     await run(async (tq) => {
-      const ha = await h.ctx.client.workflow.start('callWorkflow', { taskQueue: tq, workflowId: `call/${a.callId}`, args: [{ ...a, dialerTaskQueue: tq }] });
-      const hb = await h.ctx.client.workflow.start('callWorkflow', { taskQueue: tq, workflowId: `call/${b.callId}`, args: [{ ...b, dialerTaskQueue: tq }] });
+      const ha = await h.ctx.client.workflow.start('callWorkflow', {
+        taskQueue: tq,
+        workflowId: `call/${a.callId}`,
+        args: [{ ...a, dialerTaskQueue: tq }],
+      });
+      const hb = await h.ctx.client.workflow.start('callWorkflow', {
+        taskQueue: tq,
+        workflowId: `call/${b.callId}`,
+        args: [{ ...b, dialerTaskQueue: tq }],
+      });
       await expect.poll(async () => (await ha.query(callStateQuery)).status, { timeout: 10_000 }).toBe('ringing');
       await expect.poll(async () => (await hb.query(callStateQuery)).status, { timeout: 10_000 }).toBe('in_progress');
       await ha.cancel();
@@ -208,9 +257,14 @@ describe('voicemail, transfer, reporting', () => {
     const parent = h.input(parentTo, { ringTimeoutSec: 60 });
     await run(async (tq) => {
       // Any open workflow can stand in for the campaign: an unhandled signal is recorded in its history.
-      const ph = await h.ctx.client.workflow.start('callWorkflow', { taskQueue: tq, workflowId: `call/${parent.callId}`, args: [{ ...parent, dialerTaskQueue: tq }] });
+      const ph = await h.ctx.client.workflow.start('callWorkflow', {
+        taskQueue: tq,
+        workflowId: `call/${parent.callId}`,
+        args: [{ ...parent, dialerTaskQueue: tq }],
+      });
       const campaignId = randomUUID();
-      await h.ctx.sql`insert into campaigns (id, account_id, name, agent, settings) values (${campaignId}, ${h.accountId}, 'c', '{}', '{}')`;
+      await h.ctx
+        .sql`insert into campaigns (id, account_id, name, agent, settings) values (${campaignId}, ${h.accountId}, 'c', '{}', '{}')`;
       const child = h.input(to, { parentWorkflowId: ph.workflowId, campaignId, attempt: 2 });
       const { result, handle } = await runCall(h, tq, child, 'with-parent');
       expect(result.status).toBe('busy');
@@ -223,7 +277,12 @@ describe('voicemail, transfer, reporting', () => {
       const signaled = history.events!.filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'callFinished');
       expect(signaled).toHaveLength(1);
       const payload = signaled[0]!.workflowExecutionSignaledEventAttributes!.input!.payloads![0]!;
-      expect(JSON.parse(Buffer.from(payload.data!).toString())).toMatchObject({ callId: child.callId, status: 'busy', attempt: 2, chargedMicro: 0 });
+      expect(JSON.parse(Buffer.from(payload.data!).toString())).toMatchObject({
+        callId: child.callId,
+        status: 'busy',
+        attempt: 2,
+        chargedMicro: 0,
+      });
       await ph.cancel();
       expect((await ph.result()).status).toBe('canceled');
     });
@@ -322,7 +381,10 @@ describe('one media stream per call (attachMedia)', () => {
   const attachOutcome = (p: Promise<unknown>) =>
     p.then(
       () => 'accepted',
-      (err) => (err instanceof WorkflowUpdateFailedError ? (err.cause as { type?: string } | undefined)?.type : `unexpected ${String(err)}`),
+      (err) =>
+        err instanceof WorkflowUpdateFailedError
+          ? (err.cause as { type?: string } | undefined)?.type
+          : `unexpected ${String(err)}`,
     );
 
   it('the first stream holds the call; its retries get the same answer; another stream, a replayed start and its mediaEnded are refused', async () => {
@@ -337,11 +399,19 @@ describe('one media stream per call (attachMedia)', () => {
       // A retry after a lost response (same update id): the server answers from its record.
       expect(await handle.executeUpdate(attachMediaUpdate, { args: [mine], updateId: 'media/attach-1' })).toEqual(view);
       // The same request under another update id reaches the workflow: its validator says yes again.
-      expect((await handle.executeUpdate(attachMediaUpdate, { args: [mine], updateId: 'media/attach-1-again' })).agent).toEqual(testAgent);
+      expect((await handle.executeUpdate(attachMediaUpdate, { args: [mine], updateId: 'media/attach-1-again' })).agent).toEqual(
+        testAgent,
+      );
       // A second stream (a replayed token, here or on another gateway), and a replayed `start`
       // (same streamSid, another socket's attachId): refused.
-      expect(await attachOutcome(handle.executeUpdate(attachMediaUpdate, { args: [{ ...mine, streamSid: 'MZother', attachId: 'attach-2' }] }))).toBe(MEDIA_REFUSED.alreadyStreaming);
-      expect(await attachOutcome(handle.executeUpdate(attachMediaUpdate, { args: [{ ...mine, attachId: 'attach-3' }] }))).toBe(MEDIA_REFUSED.alreadyStreaming);
+      expect(
+        await attachOutcome(
+          handle.executeUpdate(attachMediaUpdate, { args: [{ ...mine, streamSid: 'MZother', attachId: 'attach-2' }] }),
+        ),
+      ).toBe(MEDIA_REFUSED.alreadyStreaming);
+      expect(await attachOutcome(handle.executeUpdate(attachMediaUpdate, { args: [{ ...mine, attachId: 'attach-3' }] }))).toBe(
+        MEDIA_REFUSED.alreadyStreaming,
+      );
       // A refused stream's mediaEnded cannot end the call: voicemail_left would have made it a voicemail.
       await handle.signal(mediaEndedSignal, { reason: 'voicemail_left', at, streamSid: 'MZother' });
       await handle.signal(transcriptSignal, { seq: 1, role: 'agent', text: 'Hello.' });
@@ -352,9 +422,16 @@ describe('one media stream per call (attachMedia)', () => {
     expect(await ledgerOps(input.callId)).toEqual(['hold', 'post']);
     // Two accepted attaches (the deduplicated retry left nothing), each with its completion; refusals leave no event.
     const accepted = (await handle.fetchHistory()).events!.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
-    expect(accepted.map((e) => e.workflowExecutionUpdateAcceptedEventAttributes!.acceptedRequest!.meta!.updateId)).toEqual(['media/attach-1', 'media/attach-1-again']);
+    expect(accepted.map((e) => e.workflowExecutionUpdateAcceptedEventAttributes!.acceptedRequest!.meta!.updateId)).toEqual([
+      'media/attach-1',
+      'media/attach-1-again',
+    ]);
     // Over: the workflow is gone, so a late stream is told so (the gateway closes it "unknown call").
-    await expect(handle.executeUpdate(attachMediaUpdate, { args: [{ streamSid: 'MZlate', callSid: 'CA', attachId: 'attach-4', at: new Date().toISOString() }] })).rejects.toBeInstanceOf(WorkflowNotFoundError);
+    await expect(
+      handle.executeUpdate(attachMediaUpdate, {
+        args: [{ streamSid: 'MZlate', callSid: 'CA', attachId: 'attach-4', at: new Date().toISOString() }],
+      }),
+    ).rejects.toBeInstanceOf(WorkflowNotFoundError);
   });
 });
 
@@ -365,8 +442,11 @@ describe('Temporal actions', () => {
     const input = h.input(to, { attempt: 3 });
     await run(async (tq) => {
       const handle = await h.ctx.client.workflow.start('callWorkflow', {
-        taskQueue: tq, workflowId: `call/${input.callId}`, args: [{ ...input, dialerTaskQueue: tq }],
-        memo: { ...callMemo(input) }, typedSearchAttributes: callSearchAttributes(input, 'validating'),
+        taskQueue: tq,
+        workflowId: `call/${input.callId}`,
+        args: [{ ...input, dialerTaskQueue: tq }],
+        memo: { ...callMemo(input) },
+        typedSearchAttributes: callSearchAttributes(input, 'validating'),
       });
       expect((await handle.result()).status).toBe('completed');
       const events = (await handle.fetchHistory()).events!;
@@ -381,11 +461,21 @@ describe('Temporal actions', () => {
       // answered + completed status callbacks only (plus the async AMD result); credit hold inside callBegin: begin, dial, finish
       const statuses = events
         .filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'telephonyStatus')
-        .map((e) => JSON.parse(Buffer.from(e.workflowExecutionSignaledEventAttributes!.input!.payloads![0]!.data!).toString()) as { status: string; sequenceNumber?: number })
+        .map(
+          (e) =>
+            JSON.parse(Buffer.from(e.workflowExecutionSignaledEventAttributes!.input!.payloads![0]!.data!).toString()) as {
+              status: string;
+              sequenceNumber?: number;
+            },
+        )
         .filter((ev) => ev.sequenceNumber !== undefined) // the AMD result carries none
         .map((ev) => ev.status);
       expect(statuses).toEqual(['in-progress', 'completed']);
-      expect(events.filter((e) => e.activityTaskScheduledEventAttributes).map((e) => e.activityTaskScheduledEventAttributes!.activityType!.name)).toEqual(['callBegin', 'callDial', 'callFinish']);
+      expect(
+        events
+          .filter((e) => e.activityTaskScheduledEventAttributes)
+          .map((e) => e.activityTaskScheduledEventAttributes!.activityType!.name),
+      ).toEqual(['callBegin', 'callDial', 'callFinish']);
       const desc = await handle.describe();
       expect(await desc.memo).toEqual({ toLast4: to.slice(-4), attempt: 3 });
       expect(desc.typedSearchAttributes.get(SA.AccountId)).toBe(h.accountId);
@@ -416,27 +506,50 @@ describe('status callbacks', () => {
     h.sim.scenario.numbers = { [to]: { kind: 'no-answer' } };
     const input = h.input(to, { ringTimeoutSec: 3 });
     await run(async (tq) => {
-      const handle = await h.ctx.client.workflow.start('callWorkflow', { taskQueue: tq, workflowId: `call/${input.callId}`, args: [{ ...input, dialerTaskQueue: tq }] });
+      const handle = await h.ctx.client.workflow.start('callWorkflow', {
+        taskQueue: tq,
+        workflowId: `call/${input.callId}`,
+        args: [{ ...input, dialerTaskQueue: tq }],
+      });
       await expect.poll(async () => (await handle.query(callStateQuery)).status, { timeout: 10_000 }).toBe('ringing');
       const callSid = (await handle.query(callStateQuery)).callSid!;
       const url = `${h.apiUrl}/webhooks/twilio/status?callId=${input.callId}`;
       const forged = new URLSearchParams({ CallSid: callSid, CallStatus: 'completed', CallDuration: '600', SequenceNumber: '9' });
-      const bad = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': 'AAAA' }, body: forged });
+      const bad = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': 'AAAA' },
+        body: forged,
+      });
       expect(bad.status).toBe(403);
-      const unsigned = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: forged });
+      const unsigned = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: forged,
+      });
       expect(unsigned.status).toBe(403);
       // A validly signed 'initiated' callback after the call rang (only answered/completed are
       // requested, so Twilio would only send one on a replay): a regression, ignored.
-      const initiated = { url: h.sim.creates(to)[0]!.params.StatusCallback as string, params: { CallSid: callSid, CallStatus: 'initiated', SequenceNumber: '0' } };
+      const initiated = {
+        url: h.sim.creates(to)[0]!.params.StatusCallback as string,
+        params: { CallSid: callSid, CallStatus: 'initiated', SequenceNumber: '0' },
+      };
       const { default: twilio } = await import('twilio');
       const sig = twilio.getExpectedTwilioSignature(h.sim.authToken, initiated.url, initiated.params);
-      const replay = await fetch(initiated.url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': sig }, body: new URLSearchParams(initiated.params) });
+      const replay = await fetch(initiated.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': sig },
+        body: new URLSearchParams(initiated.params),
+      });
       expect(replay.status).toBe(200);
       expect((await handle.query(callStateQuery)).status).toBe('ringing');
       const result = await handle.result();
       expect(result.status).toBe('no_answer');
       // After the workflow finished: still 200 (Twilio must not retry), nothing to change.
-      const late = await fetch(initiated.url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': sig }, body: new URLSearchParams(initiated.params) });
+      const late = await fetch(initiated.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': sig },
+        body: new URLSearchParams(initiated.params),
+      });
       expect(late.status).toBe(200);
       await recordHistory('forged-and-replayed-callbacks', handle);
     });
@@ -447,12 +560,18 @@ describe('status callbacks', () => {
     const { default: twilio } = await import('twilio');
     const url = `${h.apiUrl}/webhooks/twilio/status?callId=nope`;
     const params = { CallSid: 'CA1', CallStatus: 'ringing' };
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilio.getExpectedTwilioSignature(h.sim.authToken, url, params) }, body: new URLSearchParams(params) });
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-twilio-signature': twilio.getExpectedTwilioSignature(h.sim.authToken, url, params),
+      },
+      body: new URLSearchParams(params),
+    });
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ error: 'bad_request' });
   });
 });
-
 
 describe('replay', () => {
   it('every history recorded above replays deterministically against the current workflow code', async () => {

@@ -5,7 +5,15 @@ import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { callActivitiesFromConfig } from '../../activities/call';
 import type { CallActivities, DialerActivities, HoldSweeperActivities } from '../../activities/call/types';
 import { callWorkflowId, campaignWorkflowId } from '../../lib/ids';
-import { callStateQuery, mediaEndedSignal, outcomeSignal, transcriptSignal, usageSignal, type CallInput, type CallResult } from '../../workflows/call/contract';
+import {
+  callStateQuery,
+  mediaEndedSignal,
+  outcomeSignal,
+  transcriptSignal,
+  usageSignal,
+  type CallInput,
+  type CallResult,
+} from '../../workflows/call/contract';
 import { withWorker, testLogger } from '../helpers/env';
 import { issueKey } from '../../lib/accounts';
 import { ensureHoldSweeperSchedule } from '../../workers/hold-sweeper-schedule';
@@ -26,24 +34,47 @@ afterAll(async () => {
 
 const acts = () => h.activities as unknown as CallActivities & DialerActivities & HoldSweeperActivities;
 const start = (tq: string, input: CallInput) =>
-  h.ctx.client.workflow.start('callWorkflow', { taskQueue: tq, workflowId: callWorkflowId(input.callId), args: [{ ...input, dialerTaskQueue: tq }] });
+  h.ctx.client.workflow.start('callWorkflow', {
+    taskQueue: tq,
+    workflowId: callWorkflowId(input.callId),
+    args: [{ ...input, dialerTaskQueue: tq }],
+  });
 async function row(callId: string) {
-  const [r] = await h.ctx.sql<{ status: string; terminal: boolean; end_reason: string | null; error: string | null; outcome: { notes?: string } | null; duration_sec: number | null }[]>`
+  const [r] = await h.ctx.sql<
+    {
+      status: string;
+      terminal: boolean;
+      end_reason: string | null;
+      error: string | null;
+      outcome: { notes?: string } | null;
+      duration_sec: number | null;
+    }[]
+  >`
     select status, terminal, end_reason, error, outcome, duration_sec from calls where id = ${callId}`;
   return r!;
 }
 /** A stand-in for the campaign: any open workflow records the callFinished signals sent to its id. */
 async function standInCampaign(tq: string) {
   const campaignId = randomUUID();
-  await h.ctx.sql`insert into campaigns (id, account_id, name, agent, settings) values (${campaignId}, ${h.accountId}, 'c', '{}', '{}')`;
+  await h.ctx
+    .sql`insert into campaigns (id, account_id, name, agent, settings) values (${campaignId}, ${h.accountId}, 'c', '{}', '{}')`;
   const parentTo = testNumber();
   h.sim.scenario.numbers = { ...h.sim.scenario.numbers, [parentTo]: { kind: 'no-answer' } };
   const parent = h.input(parentTo, { ringTimeoutSec: 120 });
-  const handle = await h.ctx.client.workflow.start('callWorkflow', { taskQueue: tq, workflowId: campaignWorkflowId(campaignId), args: [{ ...parent, dialerTaskQueue: tq }] });
+  const handle = await h.ctx.client.workflow.start('callWorkflow', {
+    taskQueue: tq,
+    workflowId: campaignWorkflowId(campaignId),
+    args: [{ ...parent, dialerTaskQueue: tq }],
+  });
   const reports = async () =>
-    (await handle.fetchHistory()).events!
-      .filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'callFinished')
-      .map((e) => JSON.parse(Buffer.from(e.workflowExecutionSignaledEventAttributes!.input!.payloads![0]!.data!).toString()) as CallResult);
+    (await handle.fetchHistory())
+      .events!.filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'callFinished')
+      .map(
+        (e) =>
+          JSON.parse(
+            Buffer.from(e.workflowExecutionSignaledEventAttributes!.input!.payloads![0]!.data!).toString(),
+          ) as CallResult,
+      );
   /** Canceled, the stand-in voids its own hold: the ledger balances. */
   const close = async () => {
     await handle.cancel();
@@ -59,18 +90,28 @@ describe('defect 1: a call workflow that ends abnormally never strands its hold'
     const before = await h.ledger.balance(h.accountId);
     await withWorker({ activities: h.activities }, async (tq) => {
       const campaign = await standInCampaign(tq);
-      const input = h.input(to, { ringTimeoutSec: 60, campaignId: campaign.campaignId, parentWorkflowId: campaign.handle.workflowId });
+      const input = h.input(to, {
+        ringTimeoutSec: 60,
+        campaignId: campaign.campaignId,
+        parentWorkflowId: campaign.handle.workflowId,
+      });
       const handle = await start(tq, input);
       await expect.poll(async () => (await handle.query(callStateQuery)).status, { timeout: 10_000 }).toBe('ringing');
       await handle.terminate('operator');
       expect((await h.ledger.balance(h.accountId)).heldMicro).toBeGreaterThan(before.heldMicro); // stranded, until the sweep
       // One pass of the sweeper's workflow, as its Schedule starts it.
-      const pass = await h.ctx.client.workflow.execute('holdSweeperWorkflow', { taskQueue: tq, workflowId: `sweep-${randomUUID()}`, args: [{ olderThanSec: 0 }] });
+      const pass = await h.ctx.client.workflow.execute('holdSweeperWorkflow', {
+        taskQueue: tq,
+        workflowId: `sweep-${randomUUID()}`,
+        args: [{ olderThanSec: 0 }],
+      });
       expect(pass.resolved).toContain(input.callId);
       expect(await h.ledgerOps(input.callId)).toEqual(['hold', 'void']);
       expect(await row(input.callId)).toMatchObject({ status: 'failed', terminal: true, end_reason: 'abandoned' });
       expect(h.sim.creates(to)[0] && h.sim.call(h.sim.creates(to)[0]!.callSid!)!.status).toBe('canceled');
-      expect(await campaign.reports()).toEqual([expect.objectContaining({ callId: input.callId, status: 'failed', chargedMicro: 0, endReason: 'abandoned' })]);
+      expect(await campaign.reports()).toEqual([
+        expect.objectContaining({ callId: input.callId, status: 'failed', chargedMicro: 0, endReason: 'abandoned' }),
+      ]);
       // A second pass finds nothing; the campaign's own check (callReconcile) reads the same result.
       expect((await acts().callSweepHolds({ olderThanSec: 0 })).resolved).not.toContain(input.callId);
       expect(await acts().callReconcile({ callId: input.callId })).toMatchObject({ status: 'failed', endReason: 'abandoned' });
@@ -81,7 +122,7 @@ describe('defect 1: a call workflow that ends abnormally never strands its hold'
     expect(after.availableMicro).toBe(before.availableMicro);
   });
 
-  it('terminated mid-conversation: the sweeper hangs up, settles on Twilio\'s duration with the usage and transcript the run knew', async () => {
+  it("terminated mid-conversation: the sweeper hangs up, settles on Twilio's duration with the usage and transcript the run knew", async () => {
     const to = testNumber();
     h.sim.scenario.numbers = { [to]: { kind: 'answer', afterMs: 20 } }; // never hangs up by itself
     h.gateway.set(to, async (call, handle) => {
@@ -107,12 +148,16 @@ describe('defect 1: a call workflow that ends abnormally never strands its hold'
     });
     expect(result).toMatchObject({ status: 'completed', endReason: 'abandoned' });
     expect(result!.durationSec).toBeGreaterThanOrEqual(1);
-    expect(result!.chargedMicro).toBe(charge(result!.durationSec, 60, { sttAudioMs: 2_000, promptTokens: 300, completionTokens: 40, ttsCharacters: 38 }));
+    expect(result!.chargedMicro).toBe(
+      charge(result!.durationSec, 60, { sttAudioMs: 2_000, promptTokens: 300, completionTokens: 40, ttsCharacters: 38 }),
+    );
     expect(await h.ledgerOps(input.callId)).toEqual(['hold', 'post']);
     expect(await row(input.callId)).toMatchObject({ status: 'completed', terminal: true, end_reason: 'abandoned' });
     const turns = await h.ctx.sql<{ text: string }[]>`select text from transcript_turns where call_id = ${input.callId}`;
     expect(turns.map((t) => t.text)).toEqual(['Hello, before the operator stepped in.']);
-    const [cost] = await h.ctx.sql<{ tts_characters: number }[]>`select tts_characters from call_costs where call_id = ${input.callId}`;
+    const [cost] = await h.ctx.sql<
+      { tts_characters: number }[]
+    >`select tts_characters from call_costs where call_id = ${input.callId}`;
     expect(cost!.tts_characters).toBe(38);
     const after = await h.ledger.balance(h.accountId);
     expect(after.heldMicro).toBe(before.heldMicro);
@@ -124,17 +169,24 @@ describe('defect 1: a call workflow that ends abnormally never strands its hold'
     const { quote } = await acts().callPrepare({ to: input.to, maxDurationSec: input.maxDurationSec });
     expect(await acts().callBegin({ input, toE164: input.to, quote })).toMatchObject({ outcome: 'held' });
     // No workflow by that id (terminated and deleted, or never started): the hold is the only trace.
-    expect(await acts().callReconcile({ callId: input.callId })).toMatchObject({ status: 'not_attempted', chargedMicro: 0, endReason: 'abandoned' });
+    expect(await acts().callReconcile({ callId: input.callId })).toMatchObject({
+      status: 'not_attempted',
+      chargedMicro: 0,
+      endReason: 'abandoned',
+    });
     expect(await h.ledgerOps(input.callId)).toEqual(['hold', 'void']);
     expect(await row(input.callId)).toMatchObject({ status: 'not_attempted', terminal: true });
     expect(await acts().callReconcile({ callId: randomUUID() })).toMatchObject({ status: 'not_attempted' });
   });
 
-  it('the sweeper\'s Schedule is created at worker start-up, idempotently', async () => {
+  it("the sweeper's Schedule is created at worker start-up, idempotently", async () => {
     const scheduleId = `hold-sweeper-test-${randomUUID()}`;
     const taskQueue = `sweeper-${randomUUID()}`;
     expect(await ensureHoldSweeperSchedule(h.ctx.client, { taskQueue, scheduleId })).toEqual({ scheduleId, created: true });
-    expect(await ensureHoldSweeperSchedule(h.ctx.client, { taskQueue, scheduleId, every: '1 minute' })).toEqual({ scheduleId, created: false });
+    expect(await ensureHoldSweeperSchedule(h.ctx.client, { taskQueue, scheduleId, every: '1 minute' })).toEqual({
+      scheduleId,
+      created: false,
+    });
     const handle = h.ctx.client.schedule.getHandle(scheduleId);
     const d = await handle.describe();
     expect(d.action).toMatchObject({ type: 'startWorkflow', workflowType: 'holdSweeperWorkflow', taskQueue });
@@ -146,8 +198,12 @@ describe('defect 1: a call workflow that ends abnormally never strands its hold'
     const to = testNumber();
     const activities = {
       ...h.activities,
-      callDial: async () => { throw ApplicationFailure.nonRetryable('socket hang up', 'TelephonyUnavailable'); },
-      callDialRecord: async () => { throw ApplicationFailure.nonRetryable('a bug in the look-up', 'TypeError'); },
+      callDial: async () => {
+        throw ApplicationFailure.nonRetryable('socket hang up', 'TelephonyUnavailable');
+      },
+      callDialRecord: async () => {
+        throw ApplicationFailure.nonRetryable('a bug in the look-up', 'TypeError');
+      },
     };
     const input = h.input(to);
     await withWorker({ activities }, async (tq) => {
@@ -162,7 +218,7 @@ describe('defect 1: a call workflow that ends abnormally never strands its hold'
 });
 
 describe('defect 2: vendor text Postgres cannot store', () => {
-  it('a NUL and a lone surrogate in the model\'s outcome notes and the caller\'s transcript: the call settles normally', async () => {
+  it("a NUL and a lone surrogate in the model's outcome notes and the caller's transcript: the call settles normally", async () => {
     const to = testNumber();
     h.sim.scenario.numbers = { [to]: { kind: 'answer', afterMs: 20 } };
     h.gateway.set(to, async (call, handle) => {
@@ -187,7 +243,11 @@ describe('defect 3: the hold retried after a changed price list', () => {
   it('callBegin commits, its reply is lost, the retry runs on a worker with another PRICE_LIST_JSON: one hold, settled or released', async () => {
     const to = testNumber();
     h.sim.scenario.numbers = { [to]: { kind: 'busy' } };
-    const pricier = callActivitiesFromConfig({ sql: h.ctx.sql, config: { ...h.config, PRICE_LIST_JSON: '{"chargeMicroPerMinute": 300000}' }, log: testLogger() });
+    const pricier = callActivitiesFromConfig({
+      sql: h.ctx.sql,
+      config: { ...h.config, PRICE_LIST_JSON: '{"chargeMicroPerMinute": 300000}' },
+      log: testLogger(),
+    });
     const real = acts();
     const before = await h.ledger.balance(h.accountId);
     const activities = {
@@ -234,7 +294,9 @@ describe('defect 4: dial attempts exhausted is not the same as not dialed', () =
     const to = testNumber();
     const activities = {
       ...h.activities,
-      callDial: async () => { throw ApplicationFailure.nonRetryable('could not reach Postgres to claim the dial', 'TelephonyUnavailable'); },
+      callDial: async () => {
+        throw ApplicationFailure.nonRetryable('could not reach Postgres to claim the dial', 'TelephonyUnavailable');
+      },
     };
     const input = h.input(to);
     const { result, handle } = await withWorker({ activities }, async (tq) => {
@@ -255,7 +317,12 @@ describe('defect 9: the end reason of a call that did not end in a plain hang-up
     h.sim.scenario.numbers = { [to]: { kind: 'answer', afterMs: 20 } };
     h.gateway.set(to, async (call, handle) => {
       await attach(handle, call.callSid, 'MZerr');
-      await handle.signal(mediaEndedSignal, { reason: 'error', detail: 'speech service unreachable', at: new Date().toISOString(), streamSid: 'MZerr' });
+      await handle.signal(mediaEndedSignal, {
+        reason: 'error',
+        detail: 'speech service unreachable',
+        at: new Date().toISOString(),
+        streamSid: 'MZerr',
+      });
     });
     const input = h.input(to);
     const result = await withWorker({ activities: h.activities }, async (tq) => (await start(tq, input)).result());
@@ -263,7 +330,9 @@ describe('defect 9: the end reason of a call that did not end in a plain hang-up
     expect(await row(input.callId)).toMatchObject({ status: 'completed', end_reason: 'media_error' });
     // An operator sees it through the API as well.
     const { key } = await issueKey(h.ctx.sql, { accountId: h.accountId, role: 'client' });
-    const view = await (await fetch(`${h.apiUrl}/v1/calls/${input.callId}`, { headers: { authorization: `Bearer ${key}` } })).json();
+    const view = await (
+      await fetch(`${h.apiUrl}/v1/calls/${input.callId}`, { headers: { authorization: `Bearer ${key}` } })
+    ).json();
     expect(view).toMatchObject({ status: 'completed', endReason: 'media_error' });
   });
 });
@@ -271,7 +340,12 @@ describe('defect 9: the end reason of a call that did not end in a plain hang-up
 describe('do-not-call', () => {
   it('a number the suppression port lists ends suppressed: nothing held, dialed or charged', async () => {
     const to = testNumber();
-    const blocked = callActivitiesFromConfig({ sql: h.ctx.sql, config: h.config, log: testLogger(), suppression: { isSuppressed: async ({ e164 }) => e164 === to } });
+    const blocked = callActivitiesFromConfig({
+      sql: h.ctx.sql,
+      config: h.config,
+      log: testLogger(),
+      suppression: { isSuppressed: async ({ e164 }) => e164 === to },
+    });
     const input = h.input(to);
     const { result, handle } = await withWorker({ activities: { ...h.activities, callBegin: blocked.callBegin } }, async (tq) => {
       const handle = await start(tq, input);

@@ -12,7 +12,11 @@ afterAll(async () => h?.close());
 
 describe('dialer worker', () => {
   it('is rate-limited queue-wide from DIALER_CALLS_PER_SECOND, without eager activities', () => {
-    expect(dialerWorkerOptions({ DIALER_TASK_QUEUE: 'dialer', DIALER_CALLS_PER_SECOND: 3 })).toEqual({ taskQueue: 'dialer', maxTaskQueueActivitiesPerSecond: 3, maxEagerActivityReservationsPerWorkflowTask: 0 });
+    expect(dialerWorkerOptions({ DIALER_TASK_QUEUE: 'dialer', DIALER_CALLS_PER_SECOND: 3 })).toEqual({
+      taskQueue: 'dialer',
+      maxTaskQueueActivitiesPerSecond: 3,
+      maxEagerActivityReservationsPerWorkflowTask: 0,
+    });
   });
 
   it('workers/dialer.ts dials for a workflow running on another worker', async () => {

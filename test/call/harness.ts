@@ -41,8 +41,13 @@ export interface CallHarness {
 /** The default price list, as the activities load it (tests set no PRICE_LIST_JSON). */
 export const priceList = loadPriceList(undefined);
 /** What the client pays for `sec` answered seconds of a call with at most `maxDurationSec` (the harness's default 60), per priceCall. */
-export const charge = (sec: number, maxDurationSec = 60, usage: Omit<CallUsageToPrice, 'telephonySeconds'> = { sttAudioMs: 0, promptTokens: 0, completionTokens: 0, ttsCharacters: 0 }) =>
-  priceCall({ telephonySeconds: sec, ...usage }, priceList, { maxDurationSec, amountMicro: holdFor(maxDurationSec, priceList) }).charged;
+export const charge = (
+  sec: number,
+  maxDurationSec = 60,
+  usage: Omit<CallUsageToPrice, 'telephonySeconds'> = { sttAudioMs: 0, promptTokens: 0, completionTokens: 0, ttsCharacters: 0 },
+) =>
+  priceCall({ telephonySeconds: sec, ...usage }, priceList, { maxDurationSec, amountMicro: holdFor(maxDurationSec, priceList) })
+    .charged;
 /** The agent every harness call talks with. */
 export const testAgent = { systemPrompt: 's', firstMessage: 'hi', language: 'en-US', voiceId: 'v', llmModel: 'm' };
 
@@ -50,7 +55,9 @@ export interface TestLedger {
   balance(accountId: string): Promise<{ availableMicro: number; heldMicro: number }>;
 }
 
-export async function startCallHarness(opts: { credit?: number; wiring?: Pick<CallWiringDeps, 'suppression' | 'priceList' | 'ledger'> } = {}): Promise<CallHarness> {
+export async function startCallHarness(
+  opts: { credit?: number; wiring?: Pick<CallWiringDeps, 'suppression' | 'priceList' | 'ledger'> } = {},
+): Promise<CallHarness> {
   const ctx = await testContext();
   const log = testLogger();
   const gateway: CallHarness['gateway'] = new Map();
@@ -90,7 +97,12 @@ export async function startCallHarness(opts: { credit?: number; wiring?: Pick<Ca
   const [account] = await ctx.sql<{ id: string }[]>`insert into accounts (name) values ('call test') returning id`;
   const accountId = account!.id;
   const agentId = await saveAgent(ctx.sql, accountId, testAgent);
-  await realLedger.credit({ accountId, amount: opts.credit ?? 10_000_000, key: `test-credit/${accountId}`, reason: 'call tests' });
+  await realLedger.credit({
+    accountId,
+    amount: opts.credit ?? 10_000_000,
+    key: `test-credit/${accountId}`,
+    reason: 'call tests',
+  });
   return {
     ctx,
     sim,
@@ -101,7 +113,9 @@ export async function startCallHarness(opts: { credit?: number; wiring?: Pick<Ca
     activities,
     ledger,
     ledgerOps: async (callId) =>
-      (await ctx.sql<{ op: string }[]>`select op from ledger_operations where key like ${`call/${callId}:%`} order by seq`).map((r) => r.op),
+      (await ctx.sql<{ op: string }[]>`select op from ledger_operations where key like ${`call/${callId}:%`} order by seq`).map(
+        (r) => r.op,
+      ),
     gateway,
     input: (to, over = {}) => ({
       callId: randomUUID(),
@@ -138,7 +152,12 @@ export async function recordHistory(name: string, handle: WorkflowHandle) {
   recordedHistories.push({ name, workflowId: handle.workflowId, history: await handle.fetchHistory() });
 }
 
-export async function runCall(h: CallHarness, taskQueue: string, input: CallInput, name = 'call'): Promise<{ result: CallResult; handle: WorkflowHandle }> {
+export async function runCall(
+  h: CallHarness,
+  taskQueue: string,
+  input: CallInput,
+  name = 'call',
+): Promise<{ result: CallResult; handle: WorkflowHandle }> {
   const handle = await h.ctx.client.workflow.start('callWorkflow', {
     taskQueue,
     workflowId: callWorkflowId(input.callId),
@@ -152,7 +171,10 @@ export async function runCall(h: CallHarness, taskQueue: string, input: CallInpu
 /** What the media gateway does when Twilio's stream starts: claim the call for stream `streamSid` (proof of answer). */
 export async function attach(handle: WorkflowHandle, callSid: string, streamSid: string) {
   const attachId = randomUUID();
-  return handle.executeUpdate(attachMediaUpdate, { args: [{ streamSid, callSid, attachId, at: new Date().toISOString() }], updateId: `media/${attachId}` });
+  return handle.executeUpdate(attachMediaUpdate, {
+    args: [{ streamSid, callSid, attachId, at: new Date().toISOString() }],
+    updateId: `media/${attachId}`,
+  });
 }
 
 /**

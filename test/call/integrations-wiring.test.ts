@@ -7,7 +7,15 @@ import { issueKey } from '../../lib/accounts';
 import { saveAgent } from '../../lib/agents/store';
 import { callWorkflowId } from '../../lib/ids';
 import { addSuppressions, getSuppression } from '../../lib/suppression';
-import { mediaEndedSignal, OPT_OUT_OUTCOME, outcomeSignal, transcriptSignal, type CallAgentView, type CallInput, type CallResult } from '../../workflows/call/contract';
+import {
+  mediaEndedSignal,
+  OPT_OUT_OUTCOME,
+  outcomeSignal,
+  transcriptSignal,
+  type CallAgentView,
+  type CallInput,
+  type CallResult,
+} from '../../workflows/call/contract';
 import { startTestApi } from '../helpers/api';
 import { testLogger, withWorker } from '../helpers/env';
 import { startReceiver, type Receiver } from '../integrations/receiver';
@@ -47,7 +55,11 @@ afterAll(async () => {
 
 const run = <T>(fn: () => Promise<T>) => withWorker({ taskQueue, activities }, fn);
 const start = (input: CallInput) =>
-  h.ctx.client.workflow.start('callWorkflow', { taskQueue, workflowId: callWorkflowId(input.callId), args: [{ ...input, dialerTaskQueue: taskQueue }] });
+  h.ctx.client.workflow.start('callWorkflow', {
+    taskQueue,
+    workflowId: callWorkflowId(input.callId),
+    args: [{ ...input, dialerTaskQueue: taskQueue }],
+  });
 const callOnce = async (input: CallInput): Promise<CallResult> => run(async () => (await start(input)).result());
 const until = async (what: string, cond: () => Promise<boolean> | boolean, ms = 20_000) => {
   const end = Date.now() + ms;
@@ -122,7 +134,8 @@ describe('personalised calls', () => {
       systemPrompt: 'You call {{name}}.',
     });
     const campaignId = randomUUID();
-    await h.ctx.sql`insert into campaigns (id, account_id, name, agent, settings) values (${campaignId}, ${h.accountId}, 'personal', '{}', '{}')`;
+    await h.ctx
+      .sql`insert into campaigns (id, account_id, name, agent, settings) values (${campaignId}, ${h.accountId}, 'personal', '{}', '{}')`;
     const [contact] = await h.ctx.sql<{ id: string }[]>`
       insert into contacts (campaign_id, account_id, seq, phone_e164, name, variables)
       values (${campaignId}, ${h.accountId}, 1, ${to}, 'Encik Ahmad', ${h.ctx.sql.json({ plan: 'Gold' })}) returning id`;
@@ -134,7 +147,9 @@ describe('personalised calls', () => {
       firstMessage: 'Selamat pagi Encik Ahmad, this is Aina from Aicall about your Gold plan.',
       systemPrompt: 'You call Encik Ahmad.',
     });
-    const turns = await h.ctx.sql<{ text: string }[]>`select text from transcript_turns where call_id = ${input.callId} order by seq`;
+    const turns = await h.ctx.sql<
+      { text: string }[]
+    >`select text from transcript_turns where call_id = ${input.callId} order by seq`;
     expect(turns.map((t) => t.text)).toEqual(['Selamat pagi Encik Ahmad, this is Aina from Aicall about your Gold plan.']);
   });
 });
@@ -142,7 +157,10 @@ describe('personalised calls', () => {
 describe('call.ended webhook', () => {
   it('is delivered once to a subscribed endpoint after the call settles, answered or not', async () => {
     const path = `/ok/${randomUUID()}`;
-    const res = await api.call('POST', '/v1/webhooks/endpoints', { key: apiKey, body: { url: receiver.url + path, eventTypes: ['call.ended'] } });
+    const res = await api.call('POST', '/v1/webhooks/endpoints', {
+      key: apiKey,
+      body: { url: receiver.url + path, eventTypes: ['call.ended'] },
+    });
     expect(res.status, res.text).toBe(201);
     const [answered, unanswered] = [testNumber(), testNumber()];
     answeredWith(answered, { outcome: 'interested' });
@@ -154,7 +172,9 @@ describe('call.ended webhook', () => {
       await Promise.all([ha.result(), hb.result()]);
       await until('two call.ended deliveries', () => receiver.at(path).length >= 2);
     });
-    const events = receiver.at(path).map((r) => JSON.parse(r.body) as { type: string; accountId: string; data: { callId: string; status: string } });
+    const events = receiver
+      .at(path)
+      .map((r) => JSON.parse(r.body) as { type: string; accountId: string; data: { callId: string; status: string } });
     expect(events).toHaveLength(2);
     const byCall = new Map(events.map((e) => [e.data.callId, e]));
     expect(byCall.get(a.callId)).toMatchObject({ type: 'call.ended', accountId: h.accountId, data: { status: 'completed' } });

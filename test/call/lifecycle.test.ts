@@ -4,7 +4,15 @@ import { MEDIA_REFUSED, type CallInput } from '../../workflows/call/contract';
 
 /** CallLifecycle directly: the call's rules without Temporal (the workflow only hands messages to it). */
 const input = (over: Partial<CallInput> = {}): CallInput => ({
-  callId: 'c1', accountId: 'a1', attempt: 1, to: '+14155550100', maxDurationSec: 60, ringTimeoutSec: 20, voicemailPolicy: 'hangup', agentId: 'ag_x', ...over,
+  callId: 'c1',
+  accountId: 'a1',
+  attempt: 1,
+  to: '+14155550100',
+  maxDurationSec: 60,
+  ringTimeoutSec: 20,
+  voicemailPolicy: 'hangup',
+  agentId: 'ag_x',
+  ...over,
 });
 const agent = { systemPrompt: 's', firstMessage: 'hi', language: 'en-US', voiceId: 'v', llmModel: 'm' };
 const at = '2026-01-01T00:00:00Z';
@@ -47,7 +55,10 @@ describe('CallLifecycle: status ranking', () => {
     const canceled = new CallLifecycle(input());
     canceled.cancel();
     expect(canceled.ending(T0).status).toBe('canceled');
-    expect(new CallLifecycle(input()).ending(T0)).toMatchObject({ status: 'failed', error: expect.stringMatching(/dial_outcome_unknown/) });
+    expect(new CallLifecycle(input()).ending(T0)).toMatchObject({
+      status: 'failed',
+      error: expect.stringMatching(/dial_outcome_unknown/),
+    });
     const suppressed = new CallLifecycle(input());
     suppressed.end('suppressed');
     suppressed.end('failed'); // the first end stands
@@ -67,7 +78,10 @@ describe('CallLifecycle: media claim', () => {
     expect(first).toMatchObject({ ok: true, repeat: false, view: { agent, voicemailPolicy: 'hangup', status: 'ringing' } });
     expect(call.answered()).toBe(true);
     expect(call.attach(req, T0 + 5)).toMatchObject({ ok: true, repeat: true });
-    expect(call.attach({ ...req, streamSid: 'MZ2', attachId: 'x2' }, T0)).toMatchObject({ ok: false, type: MEDIA_REFUSED.alreadyStreaming });
+    expect(call.attach({ ...req, streamSid: 'MZ2', attachId: 'x2' }, T0)).toMatchObject({
+      ok: false,
+      type: MEDIA_REFUSED.alreadyStreaming,
+    });
     expect(call.onMediaEnded({ reason: 'voicemail_left', at, streamSid: 'MZ2' })).toBe(false);
     expect(call.awaitingMediaEnd()).toBe(true);
     expect(call.onMediaEnded({ reason: 'end_call', at, streamSid: 'MZ1' })).toBe(true);
@@ -85,7 +99,13 @@ describe('CallLifecycle: usage and transcript merge', () => {
     const call = answeredCall();
     call.onUsage({ sttAudioMs: 1500, promptTokens: 100, completionTokens: 20, ttsCharacters: 40, llmReportedCostMicro: 7 });
     call.onUsage({ sttAudioMs: 900, promptTokens: 150, completionTokens: 10, ttsCharacters: 10 });
-    expect(call.state.usage).toEqual({ sttAudioMs: 1500, promptTokens: 150, completionTokens: 20, ttsCharacters: 40, llmReportedCostMicro: 7 });
+    expect(call.state.usage).toEqual({
+      sttAudioMs: 1500,
+      promptTokens: 150,
+      completionTokens: 20,
+      ttsCharacters: 40,
+      llmReportedCostMicro: 7,
+    });
     call.onTranscript({ seq: 2, role: 'caller', text: 'Hi.' });
     call.onTranscript({ seq: 1, role: 'agent', text: 'Hello' });
     call.onTranscript({ seq: 2, role: 'caller', text: 'Hi there.' });
@@ -99,7 +119,11 @@ describe('CallLifecycle: end conditions and end reasons', () => {
     call.onTelephonyStatus({ callSid: 'CA1', status: 'in-progress', answeredBy: 'machine_start', at }, T0 + 10);
     expect(call.hangupReason()).toBe('machine');
     call.hangingUp('machine', T0 + 3_000);
-    expect(call.ending(T0 + 4_000)).toMatchObject({ status: 'voicemail', endReason: 'machine', answered: { telephonySeconds: 3 } });
+    expect(call.ending(T0 + 4_000)).toMatchObject({
+      status: 'voicemail',
+      endReason: 'machine',
+      answered: { telephonySeconds: 3 },
+    });
     // leave_message waits for the gateway instead.
     const lm = answeredCall({ voicemailPolicy: 'leave_message' });
     lm.onTelephonyStatus({ callSid: 'CA1', status: 'in-progress', answeredBy: 'machine_start', at }, T0 + 10);
@@ -110,7 +134,12 @@ describe('CallLifecycle: end conditions and end reasons', () => {
     const call = answeredCall();
     expect(call.deadlineMs()).toBe(T0 + 60_000);
     call.hangingUp('max_duration', T0 + 65_000);
-    expect(call.ending(T0 + 70_000)).toMatchObject({ status: 'completed', endReason: 'max_duration', error: 'max_duration_reached', answered: { telephonySeconds: 60 } });
+    expect(call.ending(T0 + 70_000)).toMatchObject({
+      status: 'completed',
+      endReason: 'max_duration',
+      error: 'max_duration_reached',
+      answered: { telephonySeconds: 60 },
+    });
   });
 
   it('defect 9: a media failure is stored as such; a plain end of the conversation is not an end reason', () => {
@@ -135,7 +164,12 @@ describe('CallLifecycle: end conditions and end reasons', () => {
   it('a failure after the answer still settles what was used, marked abandoned', () => {
     const call = answeredCall();
     call.fail('boom');
-    expect(call.ending(T0 + 8_000)).toMatchObject({ status: 'completed', endReason: 'abandoned', error: 'boom', answered: { telephonySeconds: 8 } });
+    expect(call.ending(T0 + 8_000)).toMatchObject({
+      status: 'completed',
+      endReason: 'abandoned',
+      error: 'boom',
+      answered: { telephonySeconds: 8 },
+    });
     const early = new CallLifecycle(input());
     early.fail('boom');
     expect(early.ending(T0)).toEqual({ status: 'failed', error: 'boom' });

@@ -21,13 +21,22 @@ describe('media claim rule', () => {
 
   it('another stream, or the same streamSid from another socket (a replayed start), is refused', () => {
     const claim = { streamSid: 'MZa', attachId: 'a1' };
-    expect(judgeAttach(claim, { ...req, streamSid: 'MZb', attachId: 'b1' }, live)).toMatchObject({ ok: false, type: MEDIA_REFUSED.alreadyStreaming });
-    expect(judgeAttach(claim, { ...req, attachId: 'a2' }, live)).toMatchObject({ ok: false, type: MEDIA_REFUSED.alreadyStreaming });
+    expect(judgeAttach(claim, { ...req, streamSid: 'MZb', attachId: 'b1' }, live)).toMatchObject({
+      ok: false,
+      type: MEDIA_REFUSED.alreadyStreaming,
+    });
+    expect(judgeAttach(claim, { ...req, attachId: 'a2' }, live)).toMatchObject({
+      ok: false,
+      type: MEDIA_REFUSED.alreadyStreaming,
+    });
   });
 
   it('a call that is ending or over takes no stream', () => {
     for (const status of ['settling', ...TERMINAL_STATUSES] as const) {
-      expect(judgeAttach(undefined, req, { status, over: false }), status).toMatchObject({ ok: false, type: MEDIA_REFUSED.callOver });
+      expect(judgeAttach(undefined, req, { status, over: false }), status).toMatchObject({
+        ok: false,
+        type: MEDIA_REFUSED.callOver,
+      });
     }
     expect(judgeAttach(undefined, req, { ...live, over: true })).toMatchObject({ ok: false, type: MEDIA_REFUSED.callOver });
   });

@@ -12,8 +12,22 @@ describe('callWorkflow recorded histories', () => {
   const files = historyFiles(dir);
 
   it('has fixtures for the terminal statuses', () => {
-    for (const s of ['completed', 'voicemail', 'busy', 'no_answer', 'failed', 'invalid_number', 'insufficient_credits', 'canceled', 'suppressed', 'not_attempted']) {
-      expect(files.some((f) => f.endsWith(`-${s}.binpb`)), s).toBe(true);
+    for (const s of [
+      'completed',
+      'voicemail',
+      'busy',
+      'no_answer',
+      'failed',
+      'invalid_number',
+      'insufficient_credits',
+      'canceled',
+      'suppressed',
+      'not_attempted',
+    ]) {
+      expect(
+        files.some((f) => f.endsWith(`-${s}.binpb`)),
+        s,
+      ).toBe(true);
     }
     // The dial whose outcome stayed unknown (no call found, no callback): failed, hold voided.
     expect(files).toContain('dial-unknown-failed.binpb');

@@ -37,8 +37,18 @@ describe('the money step (callFinish) is idempotent and atomic', () => {
     const { callId, quote, hold } = await heldCall(120);
     expect(hold.amountMicro).toBe(charge(120, 120));
     const args: FinishArgs = {
-      callId, accountId: h.accountId, maxDurationSec: 120, quote, callSid: `CA${randomUUID().replace(/-/g, '')}`,
-      ending: { status: 'completed', answered: answered(75, { usage: { sttAudioMs: 40_000, promptTokens: 2_000, completionTokens: 300, ttsCharacters: 900 }, transcript: [{ seq: 1, role: 'agent', text: 'hello' }] }) },
+      callId,
+      accountId: h.accountId,
+      maxDurationSec: 120,
+      quote,
+      callSid: `CA${randomUUID().replace(/-/g, '')}`,
+      ending: {
+        status: 'completed',
+        answered: answered(75, {
+          usage: { sttAudioMs: 40_000, promptTokens: 2_000, completionTokens: 300, ttsCharacters: 900 },
+          transcript: [{ seq: 1, role: 'agent', text: 'hello' }],
+        }),
+      },
     };
     const [a, b] = await Promise.all([acts.callFinish(args), acts.callFinish(args)]);
     expect(a.chargedMicro).toBe(charge(75, 120)); // 78 s under the 60/6 rule
@@ -49,9 +59,21 @@ describe('the money step (callFinish) is idempotent and atomic', () => {
     const after = await h.ledger.balance(h.accountId);
     expect(before.availableMicro - after.availableMicro).toBe(a.chargedMicro);
     expect(after.heldMicro).toBe(before.heldMicro);
-    const [cost] = await h.ctx.sql<{ charged_amount: number; total_provider_cost: number; profit_margin: number; price_list_version: string; billed_seconds: number }[]>`
+    const [cost] = await h.ctx.sql<
+      {
+        charged_amount: number;
+        total_provider_cost: number;
+        profit_margin: number;
+        price_list_version: string;
+        billed_seconds: number;
+      }[]
+    >`
       select charged_amount, total_provider_cost, profit_margin, price_list_version, billed_seconds from call_costs where call_id = ${callId}`;
-    expect(cost).toMatchObject({ charged_amount: a.chargedMicro, billed_seconds: 78, price_list_version: quote.priceList.version });
+    expect(cost).toMatchObject({
+      charged_amount: a.chargedMicro,
+      billed_seconds: 78,
+      price_list_version: quote.priceList.version,
+    });
     expect(cost!.profit_margin).toBe(cost!.charged_amount - cost!.total_provider_cost);
     expect(cost!.profit_margin).toBeGreaterThan(0);
   });
@@ -64,16 +86,31 @@ describe('the money step (callFinish) is idempotent and atomic', () => {
     expect(await h.ledgerOps(callId)).toEqual(['hold', 'void']);
     expect(await h.ledger.balance(h.accountId)).toEqual(before);
     const none = randomUUID();
-    expect(await acts.callFinish({ callId: none, accountId: h.accountId, maxDurationSec: 60, ending: { status: 'insufficient_credits' } })).toMatchObject({ chargedMicro: 0, releasedMicro: 0 });
+    expect(
+      await acts.callFinish({
+        callId: none,
+        accountId: h.accountId,
+        maxDurationSec: 60,
+        ending: { status: 'insufficient_credits' },
+      }),
+    ).toMatchObject({ chargedMicro: 0, releasedMicro: 0 });
     expect(await h.ledgerOps(none)).toEqual([]);
   });
 
   it('an overlong call is charged for its maximum only, never past the hold', async () => {
     const { callId, quote, hold } = await heldCall(90);
-    const r = await acts.callFinish({ callId, accountId: h.accountId, maxDurationSec: 90, quote, ending: { status: 'completed', endReason: 'max_duration', answered: answered(150) } });
+    const r = await acts.callFinish({
+      callId,
+      accountId: h.accountId,
+      maxDurationSec: 90,
+      quote,
+      ending: { status: 'completed', endReason: 'max_duration', answered: answered(150) },
+    });
     expect(r.chargedMicro).toBe(hold.amountMicro);
     expect(r.durationSec).toBe(90);
-    const [row] = await h.ctx.sql<{ end_reason: string; duration_sec: number }[]>`select end_reason, duration_sec from calls where id = ${callId}`;
+    const [row] = await h.ctx.sql<
+      { end_reason: string; duration_sec: number }[]
+    >`select end_reason, duration_sec from calls where id = ${callId}`;
     expect(row).toEqual({ end_reason: 'max_duration', duration_sec: 90 });
   });
 });
@@ -83,13 +120,23 @@ describe('defect 3: a retried hold under a changed price list', () => {
     const before = await h.ledger.balance(h.accountId);
     const { callId, input, quote, hold } = await heldCall(120);
     // The retry runs on a worker started with another price list.
-    const pricier = callActivitiesFromConfig({ sql: h.ctx.sql, config: { ...h.config, PRICE_LIST_JSON: '{"chargeMicroPerMinute": 300000}' }, log: testLogger() }) as unknown as CallActivities;
+    const pricier = callActivitiesFromConfig({
+      sql: h.ctx.sql,
+      config: { ...h.config, PRICE_LIST_JSON: '{"chargeMicroPerMinute": 300000}' },
+      log: testLogger(),
+    }) as unknown as CallActivities;
     const { quote: newQuote } = await pricier.callPrepare({ to: input.to, maxDurationSec: 120 });
     expect(newQuote.holdMicro).not.toBe(quote.holdMicro); // what a recomputed hold would have asked for
     const retried = await pricier.callBegin({ input, toE164: input.to, quote });
     expect(retried).toMatchObject({ outcome: 'held', holdKey: hold.holdKey, amountMicro: hold.amountMicro });
     // And the money step on that worker settles against it: held once, posted once, nothing left held.
-    await pricier.callFinish({ callId, accountId: h.accountId, maxDurationSec: 120, quote, ending: { status: 'completed', answered: answered(10) } });
+    await pricier.callFinish({
+      callId,
+      accountId: h.accountId,
+      maxDurationSec: 120,
+      quote,
+      ending: { status: 'completed', answered: answered(10) },
+    });
     expect(await h.ledgerOps(callId)).toEqual(['hold', 'post']);
     const after = await h.ledger.balance(h.accountId);
     expect(after.heldMicro).toBe(before.heldMicro);
@@ -99,7 +146,9 @@ describe('defect 3: a retried hold under a changed price list', () => {
   it('a recomputed amount under the same key is what the ledger refuses: the reason the quote is fixed', async () => {
     const { input, quote } = await heldCall(120);
     const changed: CallQuote = { priceList: loadPriceList('{"chargeMicroPerMinute": 300000}'), holdMicro: quote.holdMicro + 1 };
-    await expect(acts.callBegin({ input, toE164: input.to, quote: changed })).rejects.toThrow(/IdempotencyKeyReused|already used/);
+    await expect(acts.callBegin({ input, toE164: input.to, quote: changed })).rejects.toThrow(
+      /IdempotencyKeyReused|already used/,
+    );
   });
 });
 
@@ -110,17 +159,25 @@ describe('defect 2: text Postgres cannot store never blocks a settlement', () =>
   it('a NUL and a lone surrogate in the transcript and the outcome notes: cleaned at the boundary, settled normally', async () => {
     const { callId, quote } = await heldCall(60);
     const r = await acts.callFinish({
-      callId, accountId: h.accountId, maxDurationSec: 60, quote,
+      callId,
+      accountId: h.accountId,
+      maxDurationSec: 60,
+      quote,
       ending: {
         status: 'completed',
         answered: answered(20, {
           outcome: { result: 'interested', notes: `wants a call${NUL} back ${LONE}soon`, data: { [`k${NUL}`]: `v${LONE}` } },
-          transcript: [{ seq: 1, role: 'agent', text: 'Hello' }, { seq: 2, role: 'caller', text: `Ya${NUL} saya ${LONE}berminat` }],
+          transcript: [
+            { seq: 1, role: 'agent', text: 'Hello' },
+            { seq: 2, role: 'caller', text: `Ya${NUL} saya ${LONE}berminat` },
+          ],
         }),
       },
     });
     expect(r.chargedMicro).toBe(charge(20));
-    const [row] = await h.ctx.sql<{ status: string; outcome: { notes: string; data: Record<string, string> }; error: string | null }[]>`select status, outcome, error from calls where id = ${callId}`;
+    const [row] = await h.ctx.sql<
+      { status: string; outcome: { notes: string; data: Record<string, string> }; error: string | null }[]
+    >`select status, outcome, error from calls where id = ${callId}`;
     expect(row!.status).toBe('completed');
     expect(row!.error).toBeNull();
     expect(row!.outcome.notes).toBe('wants a call back \ufffdsoon');
@@ -132,15 +189,23 @@ describe('defect 2: text Postgres cannot store never blocks a settlement', () =>
   it('content the database still refuses (a data error): the money is settled without transcript and outcome, and the call says why', async () => {
     const { callId, quote } = await heldCall(60);
     const r = await acts.callFinish({
-      callId, accountId: h.accountId, maxDurationSec: 60, quote,
+      callId,
+      accountId: h.accountId,
+      maxDurationSec: 60,
+      quote,
       ending: {
         status: 'completed',
-        answered: answered(30, { outcome: { result: 'interested' }, transcript: [{ seq: 1, role: 'agent', text: 'Hello', atMs: 3_000_000_000 }] }), // past a 32-bit integer: 22003
+        answered: answered(30, {
+          outcome: { result: 'interested' },
+          transcript: [{ seq: 1, role: 'agent', text: 'Hello', atMs: 3_000_000_000 }],
+        }), // past a 32-bit integer: 22003
       },
     });
     expect(r.chargedMicro).toBe(charge(30));
     expect(await h.ledgerOps(callId)).toEqual(['hold', 'post']);
-    const [row] = await h.ctx.sql<{ status: string; terminal: boolean; outcome: unknown; error: string }[]>`select status, terminal, outcome, error from calls where id = ${callId}`;
+    const [row] = await h.ctx.sql<
+      { status: string; terminal: boolean; outcome: unknown; error: string }[]
+    >`select status, terminal, outcome, error from calls where id = ${callId}`;
     expect(row).toMatchObject({ status: 'completed', terminal: true, outcome: null });
     expect(row!.error).toMatch(/transcript and outcome not stored: SQLSTATE 22003/);
     expect(await h.ctx.sql`select 1 from transcript_turns where call_id = ${callId}`).toHaveLength(0);

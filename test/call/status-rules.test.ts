@@ -13,7 +13,12 @@ describe('Twilio status rules', () => {
     expect(providerRank('bogus')).toBeUndefined();
   });
   it('maps unanswered finals to terminal statuses', () => {
-    expect(['busy', 'no-answer', 'canceled', 'failed'].map(unansweredTerminal)).toEqual(['busy', 'no_answer', 'no_answer', 'failed']);
+    expect(['busy', 'no-answer', 'canceled', 'failed'].map(unansweredTerminal)).toEqual([
+      'busy',
+      'no_answer',
+      'no_answer',
+      'failed',
+    ]);
     expect(finalImpliesAnswer('completed')).toBe(true);
     expect(finalImpliesAnswer('busy')).toBe(false);
   });
@@ -48,7 +53,10 @@ describe('TwiML', () => {
   it('carries callId and token as <Parameter>s, escaped, and the simulator reads them back', () => {
     const xml = streamTwiml({ callId: 'c-1', streamUrl: 'wss://m.example/twilio/stream', streamToken: 'a&b"<c>' });
     expect(xml).toContain('<Connect><Stream url="wss://m.example/twilio/stream">');
-    expect(parseTwiml(xml)).toEqual({ stream: { url: 'wss://m.example/twilio/stream', parameters: { callId: 'c-1', token: 'a&b"<c>' } }, afterConnect: '' });
+    expect(parseTwiml(xml)).toEqual({
+      stream: { url: 'wss://m.example/twilio/stream', parameters: { callId: 'c-1', token: 'a&b"<c>' } },
+      afterConnect: '',
+    });
   });
   it('puts the stream path on a bare media origin only', () => {
     expect(mediaStreamUrl('wss://media.example')).toBe('wss://media.example/twilio/stream');

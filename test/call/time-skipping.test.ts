@@ -35,8 +35,14 @@ function fakes(dialSid: string) {
   const rec = (name: string, args: unknown) => void calls.push({ name, args });
   const agent = { systemPrompt: 's', firstMessage: 'hi', language: 'en-US', voiceId: 'v', llmModel: 'm' };
   const acts: CallActivities & DialerActivities = {
-    callPrepare: async ({ to, maxDurationSec }) => ({ number: { ok: true, e164: to }, quote: { priceList: defaultPriceList, holdMicro: holdFor(maxDurationSec, defaultPriceList) } }),
-    callBegin: async (a) => (rec('begin', a), { outcome: 'held', holdKey: `call/${a.input.callId}:hold`, amountMicro: a.quote.holdMicro, agent }),
+    callPrepare: async ({ to, maxDurationSec }) => ({
+      number: { ok: true, e164: to },
+      quote: { priceList: defaultPriceList, holdMicro: holdFor(maxDurationSec, defaultPriceList) },
+    }),
+    callBegin: async (a) => (
+      rec('begin', a),
+      { outcome: 'held', holdKey: `call/${a.input.callId}:hold`, amountMicro: a.quote.holdMicro, agent }
+    ),
     callDial: async (a) => (rec('dial', a), { outcome: 'dialed', callSid: dialSid, adopted: false }),
     callDialRecord: async () => ({ reached: 'no' }),
     callHangup: async (a) => rec('hangup', a),
@@ -63,10 +69,19 @@ const input = (over: Partial<CallInput> = {}): CallInput => ({
   ...over,
 });
 
-async function run(dialSid: string, i: CallInput, during: (h: Awaited<ReturnType<typeof env.client.workflow.start>>) => Promise<void>) {
+async function run(
+  dialSid: string,
+  i: CallInput,
+  during: (h: Awaited<ReturnType<typeof env.client.workflow.start>>) => Promise<void>,
+) {
   const { acts, calls } = fakes(dialSid);
   const taskQueue = `ts-${randomUUID()}`;
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: { codePath: inject('workflowBundlePath') }, activities: acts });
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: { codePath: inject('workflowBundlePath') },
+    activities: acts,
+  });
   const result = await worker.runUntil(async () => {
     const handle = await env.client.workflow.start('callWorkflow', {
       taskQueue,
@@ -84,7 +99,12 @@ describe('callWorkflow timers at their defaults (time-skipping server)', () => {
   it('hangs up at the ten-minute maximum and bills exactly the maximum when no final status comes', async () => {
     const { result, calls } = await run('CAmax', input(), async (h) => {
       await env.sleep(1_000);
-      await h.signal(telephonyStatusSignal, { callSid: 'CAmax', status: 'in-progress', sequenceNumber: 2, at: new Date().toISOString() });
+      await h.signal(telephonyStatusSignal, {
+        callSid: 'CAmax',
+        status: 'in-progress',
+        sequenceNumber: 2,
+        at: new Date().toISOString(),
+      });
     });
     expect(result.status).toBe('completed');
     expect(result.error).toBe('max_duration_reached');
@@ -105,8 +125,16 @@ describe('callWorkflow timers at their defaults (time-skipping server)', () => {
   it('a final status without the gateway ending its stream: settles after the end grace with what the gateway reported', async () => {
     const { result, calls } = await run('CAgw', input(), async (h) => {
       await env.sleep(1_000);
-      await h.executeUpdate(attachMediaUpdate, { args: [{ streamSid: 'MZ', callSid: 'CAgw', attachId: 'a1', at: new Date().toISOString() }] });
-      await h.signal(telephonyStatusSignal, { callSid: 'CAgw', status: 'completed', durationSec: 42, sequenceNumber: 3, at: new Date().toISOString() });
+      await h.executeUpdate(attachMediaUpdate, {
+        args: [{ streamSid: 'MZ', callSid: 'CAgw', attachId: 'a1', at: new Date().toISOString() }],
+      });
+      await h.signal(telephonyStatusSignal, {
+        callSid: 'CAgw',
+        status: 'completed',
+        durationSec: 42,
+        sequenceNumber: 3,
+        at: new Date().toISOString(),
+      });
     });
     expect(result.status).toBe('completed');
     expect(result.durationSec).toBe(42);

@@ -16,7 +16,11 @@ async function callbackReceiver(authToken: string) {
     req.on('end', () => {
       const params = Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString()));
       const url = `${origin}${req.url}`;
-      received.push({ path: req.url!, params, signatureOk: twilio.validateRequest(authToken, String(req.headers['x-twilio-signature']), url, params) });
+      received.push({
+        path: req.url!,
+        params,
+        signatureOk: twilio.validateRequest(authToken, String(req.headers['x-twilio-signature']), url, params),
+      });
       res.writeHead(200).end();
     });
   });
@@ -43,7 +47,8 @@ afterAll(async () => {
   await rx.close();
 });
 
-const telephony = () => createTwilioTelephony({ accountSid: sim.accountSid, authToken: sim.authToken, fromNumber: '+15005550006', apiBase: sim.url });
+const telephony = () =>
+  createTwilioTelephony({ accountSid: sim.accountSid, authToken: sim.authToken, fromNumber: '+15005550006', apiBase: sim.url });
 const req = (to: string, over: Partial<DialRequest> = {}): DialRequest => ({
   callId: '7d1f3c52-2a4e-4a0e-9d7c-1b2f3e4d5c6a',
   to,
@@ -82,9 +87,15 @@ describe('twilio adapter against the simulator (real twilio SDK)', () => {
   });
 
   it('plays busy, no-answer (after the ring timeout) and failed', async () => {
-    sim.scenario.numbers = { '+15550001002': { kind: 'busy' }, '+15550001003': { kind: 'no-answer' }, '+15550001004': { kind: 'failed' } };
+    sim.scenario.numbers = {
+      '+15550001002': { kind: 'busy' },
+      '+15550001003': { kind: 'no-answer' },
+      '+15550001004': { kind: 'failed' },
+    };
     const t = telephony();
-    const sids = await Promise.all(['+15550001002', '+15550001003', '+15550001004'].map(async (n) => (await t.dial(req(n))).callSid));
+    const sids = await Promise.all(
+      ['+15550001002', '+15550001003', '+15550001004'].map(async (n) => (await t.dial(req(n))).callSid),
+    );
     const ends = await Promise.all(sids.map((s) => sim.waitForEnd(s)));
     expect(ends.map((e) => e.status)).toEqual(['busy', 'no-answer', 'failed']);
     expect(ends.map((e) => e.duration)).toEqual([0, 0, 0]);
@@ -101,10 +112,18 @@ describe('twilio adapter against the simulator (real twilio SDK)', () => {
   });
 
   it('async AMD: machine_start with Enable, machine_end_beep with DetectMessageEnd, posted to the AMD callback', async () => {
-    sim.scenario.numbers = { '+15550001006': { kind: 'voicemail', afterMs: 10, detectMs: 20, greetingMs: 40, hangupAfterMs: 200 } };
+    sim.scenario.numbers = {
+      '+15550001006': { kind: 'voicemail', afterMs: 10, detectMs: 20, greetingMs: 40, hangupAfterMs: 200 },
+    };
     const t = telephony();
     const a = await t.dial(req('+15550001006', { machineDetection: true, amdStatusCallbackUrl: `${rx.origin}/amd?callId=x` }));
-    const b = await t.dial(req('+15550001006', { machineDetection: true, machineDetectionMode: 'DetectMessageEnd', amdStatusCallbackUrl: `${rx.origin}/amd?callId=x` }));
+    const b = await t.dial(
+      req('+15550001006', {
+        machineDetection: true,
+        machineDetectionMode: 'DetectMessageEnd',
+        amdStatusCallbackUrl: `${rx.origin}/amd?callId=x`,
+      }),
+    );
     await Promise.all([sim.waitForEnd(a.callSid), sim.waitForEnd(b.callSid)]);
     const amd = (sid: string) => rx.received.find((r) => r.path.startsWith('/amd') && r.params.CallSid === sid);
     expect(amd(a.callSid)?.params.AnsweredBy).toBe('machine_start');
@@ -114,9 +133,14 @@ describe('twilio adapter against the simulator (real twilio SDK)', () => {
 
   it('maps Twilio errors to typed failures', async () => {
     const t = telephony();
-    sim.scenario.numbers = { '+15550001007': { kind: 'reject', status: 400, code: 21214, message: "'To' phone number cannot be reached" } };
+    sim.scenario.numbers = {
+      '+15550001007': { kind: 'reject', status: 400, code: 21214, message: "'To' phone number cannot be reached" },
+    };
     const kinds = async (p: Promise<unknown>) => {
-      const e = await p.then(() => undefined, (err) => err);
+      const e = await p.then(
+        () => undefined,
+        (err) => err,
+      );
       expect(e).toBeInstanceOf(TelephonyError);
       return [(e as TelephonyError).kind, (e as TelephonyError).retryable];
     };
@@ -125,7 +149,12 @@ describe('twilio adapter against the simulator (real twilio SDK)', () => {
     sim.faults.createErrors.push({ status: 503 }, { status: 429 });
     expect(await kinds(t.dial(req('+15550001008')))).toEqual(['unavailable', true]);
     expect(await kinds(t.dial(req('+15550001008')))).toEqual(['rate_limited', true]);
-    const wrongAuth = createTwilioTelephony({ accountSid: sim.accountSid, authToken: 'nope', fromNumber: '+15005550006', apiBase: sim.url });
+    const wrongAuth = createTwilioTelephony({
+      accountSid: sim.accountSid,
+      authToken: 'nope',
+      fromNumber: '+15005550006',
+      apiBase: sim.url,
+    });
     expect(await kinds(wrongAuth.dial(req('+15550001008')))).toEqual(['account', false]);
     // A lost response is a network error: retryable, though the call exists at the provider.
     sim.scenario.numbers['+15550001009'] = { kind: 'busy' };
@@ -141,11 +170,17 @@ describe('twilio adapter against the simulator (real twilio SDK)', () => {
     const { callSid } = await telephony().dial(req('+15550001011'));
     await sim.waitForEnd(callSid);
     const client = twilio(sim.accountSid, sim.authToken, {
-      httpClient: { request: (o: { uri: string }) => new twilio.RequestClient().request({ ...o, uri: o.uri.replace('https://api.twilio.com', sim.url) } as never) } as never,
+      httpClient: {
+        request: (o: { uri: string }) =>
+          new twilio.RequestClient().request({ ...o, uri: o.uri.replace('https://api.twilio.com', sim.url) } as never),
+      } as never,
     });
     const call = await client.calls(callSid).fetch();
     expect(call).toMatchObject({ sid: callSid, status: 'busy', to: '+15550001011', direction: 'outbound-api' });
-    const err = await client.calls('CA' + '0'.repeat(32)).fetch().catch((e) => e);
+    const err = await client
+      .calls('CA' + '0'.repeat(32))
+      .fetch()
+      .catch((e) => e);
     expect(err).toMatchObject({ status: 404, code: 20404 });
   });
 
@@ -155,6 +190,9 @@ describe('twilio adapter against the simulator (real twilio SDK)', () => {
     const { callSid } = await telephony().dial(req('+15550001010'));
     await sim.waitForEnd(callSid);
     sim.faults.reverseCallbacks = false;
-    expect(rx.received.filter((r) => r.params.CallSid === callSid).map((r) => r.params.CallStatus)).toEqual(['completed', 'in-progress']);
+    expect(rx.received.filter((r) => r.params.CallSid === callSid).map((r) => r.params.CallStatus)).toEqual([
+      'completed',
+      'in-progress',
+    ]);
   });
 });

@@ -49,13 +49,21 @@ describe('worker crash mid-call', () => {
     const child = await startChildWorker(taskQueue);
     let result: CallResult;
     try {
-      const handle = await h.ctx.client.workflow.start('callWorkflow', { taskQueue, workflowId: callWorkflowId(input.callId), args: [input] });
-      await expect.poll(async () => (await handle.query(callStateQuery)).status, { timeout: 15_000, interval: 100 }).toBe('in_progress');
+      const handle = await h.ctx.client.workflow.start('callWorkflow', {
+        taskQueue,
+        workflowId: callWorkflowId(input.callId),
+        args: [input],
+      });
+      await expect
+        .poll(async () => (await handle.query(callStateQuery)).status, { timeout: 15_000, interval: 100 })
+        .toBe('in_progress');
       await expect.poll(async () => (await handle.query(callStateQuery)).transcript.length, { timeout: 5_000 }).toBe(1);
       child.kill('SIGKILL');
       await new Promise((r) => child.once('exit', r));
       // While no worker runs, the callee hangs up: the webhook still signals the workflow.
-      const callSid = (await h.ctx.sql<{ provider_call_sid: string }[]>`select provider_call_sid from calls where id = ${input.callId}`)[0]!.provider_call_sid;
+      const callSid = (
+        await h.ctx.sql<{ provider_call_sid: string }[]>`select provider_call_sid from calls where id = ${input.callId}`
+      )[0]!.provider_call_sid;
       await h.sim.waitForEnd(callSid, 15_000);
       result = await withWorker({ activities: h.activities, taskQueue }, async () => (await handle.result()) as CallResult);
       await recordHistory('worker-crash', handle);
@@ -67,7 +75,9 @@ describe('worker crash mid-call', () => {
     expect(result.chargedMicro).toBe(charge(result.durationSec, 30));
     expect(h.sim.creates(to)).toHaveLength(1);
     expect(await h.ledgerOps(input.callId)).toEqual(['hold', 'post']);
-    const [cost] = await h.ctx.sql<{ charged_amount: number }[]>`select charged_amount from call_costs where call_id = ${input.callId}`;
+    const [cost] = await h.ctx.sql<
+      { charged_amount: number }[]
+    >`select charged_amount from call_costs where call_id = ${input.callId}`;
     expect(cost!.charged_amount).toBe(result.chargedMicro);
     const turns = await h.ctx.sql`select text from transcript_turns where call_id = ${input.callId}`;
     expect(turns.map((t) => t.text)).toEqual(['Hello before the crash.']);
@@ -82,13 +92,19 @@ describe('worker crash mid-call', () => {
     let result: CallResult;
     h.sim.faults.delayCreateResponseMs = 5_000;
     try {
-      const handle = await h.ctx.client.workflow.start('callWorkflow', { taskQueue, workflowId: callWorkflowId(input.callId), args: [input] });
+      const handle = await h.ctx.client.workflow.start('callWorkflow', {
+        taskQueue,
+        workflowId: callWorkflowId(input.callId),
+        args: [input],
+      });
       // The call exists at the provider; the dialer has not heard back yet.
       await expect.poll(() => h.sim.creates(to).length, { timeout: 15_000, interval: 50 }).toBe(1);
       child.kill('SIGKILL');
       await new Promise((r) => child.once('exit', r));
       h.sim.faults.delayCreateResponseMs = 0;
-      const [row] = await h.ctx.sql<{ dial_state: string; provider_call_sid: string | null }[]>`select dial_state, provider_call_sid from calls where id = ${input.callId}`;
+      const [row] = await h.ctx.sql<
+        { dial_state: string; provider_call_sid: string | null }[]
+      >`select dial_state, provider_call_sid from calls where id = ${input.callId}`;
       expect(row).toEqual({ dial_state: 'started', provider_call_sid: null });
       // The dial activity is retried after its start-to-close timeout (30 s) on the new worker.
       result = await withWorker({ activities: h.activities, taskQueue }, async () => (await handle.result()) as CallResult);
@@ -100,7 +116,9 @@ describe('worker crash mid-call', () => {
     expect(result.status).toBe('completed');
     expect(result.chargedMicro).toBe(charge(result.durationSec, 30));
     expect(h.sim.creates(to)).toHaveLength(1);
-    const [row] = await h.ctx.sql<{ dial_state: string; provider_call_sid: string }[]>`select dial_state, provider_call_sid from calls where id = ${input.callId}`;
+    const [row] = await h.ctx.sql<
+      { dial_state: string; provider_call_sid: string }[]
+    >`select dial_state, provider_call_sid from calls where id = ${input.callId}`;
     expect(row).toEqual({ dial_state: 'dialed', provider_call_sid: h.sim.creates(to)[0]!.callSid });
     expect(await h.ledgerOps(input.callId)).toEqual(['hold', 'post']);
   }, 90_000);

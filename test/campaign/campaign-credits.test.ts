@@ -28,18 +28,33 @@ beforeAll(async () => {
 afterAll(() => h.close());
 
 const campaignActs = () => createCampaignActivities({ sql: h.ctx.sql, log: testLogger(), temporal: h.ctx.client });
-const topUpActs = () => createTopUpActivities({ sql: h.ctx.sql, log: testLogger(), gateway: createBillplzGateway(billplzSettings(h.config)), appOrigin: 'http://127.0.0.1:9', temporal: h.ctx.client });
-const answering = (n: number, talkMs: number) => Array.from({ length: n }, () => {
-  const p = testNumber();
-  h.sim.scenario.numbers![p] = { kind: 'answer', afterMs: 50, hangupAfterMs: talkMs };
-  return p;
-});
+const topUpActs = () =>
+  createTopUpActivities({
+    sql: h.ctx.sql,
+    log: testLogger(),
+    gateway: createBillplzGateway(billplzSettings(h.config)),
+    appOrigin: 'http://127.0.0.1:9',
+    temporal: h.ctx.client,
+  });
+const answering = (n: number, talkMs: number) =>
+  Array.from({ length: n }, () => {
+    const p = testNumber();
+    h.sim.scenario.numbers![p] = { kind: 'answer', afterMs: 50, hangupAfterMs: talkMs };
+    return p;
+  });
 /** What one call holds: the charge of its whole maximum duration under the billing rule (lib/pricing). */
-const holdOf = (maxDurationSec: number) => mulDivCeil(billedSeconds(maxDurationSec, priceList.billingIncrementSec, priceList.minimumBilledSec), priceList.chargeMicroPerMinute, 60);
+const holdOf = (maxDurationSec: number) =>
+  mulDivCeil(
+    billedSeconds(maxDurationSec, priceList.billingIncrementSec, priceList.minimumBilledSec),
+    priceList.chargeMicroPerMinute,
+    60,
+  );
 const HOLD = holdOf(testSettings().maxDurationSec);
 
 async function expectAllCompleted(accountId: string, campaignId: string) {
-  const contacts = await h.ctx.sql<{ state: string; final_status: string }[]>`select state, final_status from contacts where campaign_id = ${campaignId}`;
+  const contacts = await h.ctx.sql<
+    { state: string; final_status: string }[]
+  >`select state, final_status from contacts where campaign_id = ${campaignId}`;
   expect(contacts.every((c) => c.state === 'done' && c.final_status === 'completed')).toBe(true);
   expect(await createLedger(h.ctx.sql).balance(accountId)).toMatchObject({ held: 0 });
   expect(await ledgerViolations(h.ctx.sql, [accountId])).toEqual([]);
@@ -57,7 +72,11 @@ describe('insufficient-credits pause', () => {
     const phones = answering(5, 1_500);
     const { campaignId } = await createCampaignRows(h.ctx.sql, accountId, phones, settings);
     const result = (await withWorker({ activities: { ...h.activities, ...campaignActs() } }, async (tq) =>
-      h.ctx.client.workflow.execute('campaignWorkflow', { taskQueue: tq, workflowId: campaignWorkflowId(campaignId), args: [campaignInput(campaignId, accountId, settings, tq)] }),
+      h.ctx.client.workflow.execute('campaignWorkflow', {
+        taskQueue: tq,
+        workflowId: campaignWorkflowId(campaignId),
+        args: [campaignInput(campaignId, accountId, settings, tq)],
+      }),
     )) as CampaignProgress;
     expect(result.status).toBe('completed');
     const refused = await h.ctx.sql`select 1 from calls where campaign_id = ${campaignId} and status = 'insufficient_credits'`;
@@ -73,13 +92,28 @@ describe('insufficient-credits pause', () => {
     const settings = testSettings({ maxConcurrentCalls: 2 });
     const { campaignId } = await createCampaignRows(h.ctx.sql, accountId, phones, settings);
     await withWorker({ activities: { ...h.activities, ...campaignActs() } }, async (tq) => {
-      const handle = await h.ctx.client.workflow.start('campaignWorkflow', { taskQueue: tq, workflowId: campaignWorkflowId(campaignId), args: [campaignInput(campaignId, accountId, settings, tq)] });
-      await waitFor(async () => (await h.ctx.sql`select 1 from campaigns where id = ${campaignId} and status = 'paused' and pause_reason = 'insufficient_credits'`).length === 1);
+      const handle = await h.ctx.client.workflow.start('campaignWorkflow', {
+        taskQueue: tq,
+        workflowId: campaignWorkflowId(campaignId),
+        args: [campaignInput(campaignId, accountId, settings, tq)],
+      });
+      await waitFor(
+        async () =>
+          (
+            await h.ctx
+              .sql`select 1 from campaigns where id = ${campaignId} and status = 'paused' and pause_reason = 'insufficient_credits'`
+          ).length === 1,
+      );
       await waitFor(async () => (await handle.query(progressQuery)).inFlight === 0);
       await new Promise((r) => setTimeout(r, 500));
       expect((await handle.query(progressQuery)).status).toBe('paused'); // half a hold: it stays paused
       // what the top-up workflow does after crediting
-      await createLedger(h.ctx.sql).credit({ accountId, amount: 10 * HOLD, key: `topup/${randomUUID()}:credit`, reason: 'top-up' });
+      await createLedger(h.ctx.sql).credit({
+        accountId,
+        amount: 10 * HOLD,
+        key: `topup/${randomUUID()}:credit`,
+        reason: 'top-up',
+      });
       expect((await topUpActs().notifyCampaignsOfCredits({ accountId })).notified).toEqual([campaignId]);
       expect(((await handle.result()) as CampaignProgress).status).toBe('completed');
     });
@@ -99,13 +133,22 @@ describe('insufficient-credits pause', () => {
     const campaignSetStatus: typeof acts.campaignSetStatus = async (args) => {
       if (args.pauseReason === 'insufficient_credits' && !toppedUp) {
         toppedUp = true;
-        await createLedger(h.ctx.sql).credit({ accountId, amount: 10 * HOLD, key: `topup/${randomUUID()}:credit`, reason: 'top-up' });
+        await createLedger(h.ctx.sql).credit({
+          accountId,
+          amount: 10 * HOLD,
+          key: `topup/${randomUUID()}:credit`,
+          reason: 'top-up',
+        });
         expect((await topUpActs().notifyCampaignsOfCredits({ accountId })).notified).toEqual([]);
       }
       return acts.campaignSetStatus(args);
     };
     const result = (await withWorker({ activities: { ...h.activities, ...acts, campaignSetStatus } }, async (tq) =>
-      h.ctx.client.workflow.execute('campaignWorkflow', { taskQueue: tq, workflowId: campaignWorkflowId(campaignId), args: [campaignInput(campaignId, accountId, settings, tq)] }),
+      h.ctx.client.workflow.execute('campaignWorkflow', {
+        taskQueue: tq,
+        workflowId: campaignWorkflowId(campaignId),
+        args: [campaignInput(campaignId, accountId, settings, tq)],
+      }),
     )) as CampaignProgress;
     expect(toppedUp).toBe(true);
     expect(result.status).toBe('completed');

@@ -18,7 +18,11 @@ let code: string;
 beforeAll(async () => {
   h = await startCallHarness({ credit: 50_000_000 });
   const interceptor = fileURLToPath(new URL('./fixtures/late-parent.interceptor.ts', import.meta.url));
-  ({ code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: [interceptor], logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } as never }));
+  ({ code } = await bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    workflowInterceptorModules: [interceptor],
+    logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } as never,
+  }));
 }, 120_000);
 afterAll(() => h.close());
 
@@ -32,11 +36,17 @@ describe('campaignWorkflow with a worker that falls behind', () => {
     for (const p of phones) h.sim.scenario.numbers[p] = { kind: 'busy', afterMs: 20 };
     const settings = testSettings({ maxConcurrentCalls: 2, retry: { maxAttempts: 1, backoffSec: 1, retryOn: ['busy'] } });
     const { campaignId, contactIds } = await createCampaignRows(h.ctx.sql, h.accountId, phones, settings);
-    const activities = { ...h.activities, ...createCampaignActivities({ sql: h.ctx.sql, log: testLogger(), temporal: h.ctx.client }) };
+    const activities = {
+      ...h.activities,
+      ...createCampaignActivities({ sql: h.ctx.sql, log: testLogger(), temporal: h.ctx.client }),
+    };
 
     const result = (await withWorker({ activities, workflowBundle: { code } }, async (tq) =>
       h.ctx.client.workflow.execute('campaignWorkflow', {
-        taskQueue: tq, workflowId: campaignWorkflowId(campaignId), args: [campaignInput(campaignId, h.accountId, settings, tq)], workflowExecutionTimeout: '40s',
+        taskQueue: tq,
+        workflowId: campaignWorkflowId(campaignId),
+        args: [campaignInput(campaignId, h.accountId, settings, tq)],
+        workflowExecutionTimeout: '40s',
       }),
     )) as CampaignProgress;
 
@@ -47,9 +57,14 @@ describe('campaignWorkflow with a worker that falls behind', () => {
     expect((history.events ?? []).some((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED)).toBe(true);
     // RECORD_CAMPAIGN_HISTORIES=1 refreshes the fixture test/campaign/replay.test.ts replays.
     if (process.env.RECORD_CAMPAIGN_HISTORIES) {
-      writeFileSync(new URL('./histories/report-with-start.binpb', import.meta.url), temporal.api.history.v1.History.encode(history).finish());
+      writeFileSync(
+        new URL('./histories/report-with-start.binpb', import.meta.url),
+        temporal.api.history.v1.History.encode(history).finish(),
+      );
     }
-    const contacts = await h.ctx.sql<{ id: string; state: string; final_status: string }[]>`select id, state, final_status from contacts where campaign_id = ${campaignId}`;
+    const contacts = await h.ctx.sql<
+      { id: string; state: string; final_status: string }[]
+    >`select id, state, final_status from contacts where campaign_id = ${campaignId}`;
     expect(new Set(contacts.map((c) => c.id))).toEqual(new Set(contactIds));
     expect(contacts.every((c) => c.state === 'done' && c.final_status === 'busy')).toBe(true);
     expect(await h.ctx.sql`select 1 from call_leases where campaign_id = ${campaignId}`).toHaveLength(0);

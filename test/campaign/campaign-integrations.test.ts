@@ -50,7 +50,11 @@ const runCampaign = async (phones: string[]) => {
   const settings = testSettings({ maxConcurrentCalls: 3 });
   const { campaignId, contactIds } = await createCampaignRows(h.ctx.sql, h.accountId, phones, settings);
   const result = (await withWorker({ taskQueue, activities: activities() }, async () =>
-    h.ctx.client.workflow.execute('campaignWorkflow', { taskQueue, workflowId: campaignWorkflowId(campaignId), args: [campaignInput(campaignId, h.accountId, settings, taskQueue)] }),
+    h.ctx.client.workflow.execute('campaignWorkflow', {
+      taskQueue,
+      workflowId: campaignWorkflowId(campaignId),
+      args: [campaignInput(campaignId, h.accountId, settings, taskQueue)],
+    }),
   )) as CampaignProgress;
   return { campaignId, contactIds, result };
 };
@@ -65,7 +69,10 @@ const until = async (what: string, cond: () => boolean, ms = 20_000) => {
 describe('campaign with the integrations wired', () => {
   it('skips a listed number as suppressed, lists an opt-out for the next campaign, and sends campaign webhooks', async () => {
     const path = `/ok/${randomUUID()}`;
-    const res = await api.call('POST', '/v1/webhooks/endpoints', { key: apiKey, body: { url: receiver.url + path, eventTypes: ['campaign.started', 'campaign.completed'] } });
+    const res = await api.call('POST', '/v1/webhooks/endpoints', {
+      key: apiKey,
+      body: { url: receiver.url + path, eventTypes: ['campaign.started', 'campaign.completed'] },
+    });
     expect(res.status, res.text).toBe(201);
 
     const [listed, optsOut, talks] = [testNumber(), testNumber(), testNumber()];
@@ -88,7 +95,9 @@ describe('campaign with the integrations wired', () => {
     expect(h.sim.creates(listed)).toHaveLength(0);
     const [suppressedCall] = await h.ctx.sql<{ id: string }[]>`select id from calls where contact_id = ${first.contactIds[0]!}`;
     expect(await h.ledgerOps(suppressedCall!.id)).toEqual([]);
-    const [contact] = await h.ctx.sql<{ state: string; final_status: string }[]>`select state, final_status from contacts where id = ${first.contactIds[0]!}`;
+    const [contact] = await h.ctx.sql<
+      { state: string; final_status: string }[]
+    >`select state, final_status from contacts where id = ${first.contactIds[0]!}`;
     expect(contact).toEqual({ state: 'done', final_status: 'suppressed' });
     expect((await campaignProgress(h.ctx.sql, first.campaignId)).progress.calls).toMatchObject({ suppressed: 1, completed: 2 });
     expect(await getSuppression(h.ctx.sql, h.accountId, optsOut)).toMatchObject({ source: 'opt_out' });
@@ -99,10 +108,15 @@ describe('campaign with the integrations wired', () => {
     expect(h.sim.creates(optsOut)).toHaveLength(1);
 
     // The deliveries are workflows on the test queue: a worker runs them until they have arrived.
-    await withWorker({ taskQueue, activities: activities() }, () => until('started and completed of both campaigns', () => receiver.at(path).length >= 4));
+    await withWorker({ taskQueue, activities: activities() }, () =>
+      until('started and completed of both campaigns', () => receiver.at(path).length >= 4),
+    );
     const events = receiver.at(path).map((r) => JSON.parse(r.body) as { type: string; data: Record<string, unknown> });
     for (const id of [first.campaignId, second.campaignId]) {
-      const types = events.filter((e) => JSON.stringify(e.data).includes(id)).map((e) => e.type).sort();
+      const types = events
+        .filter((e) => JSON.stringify(e.data).includes(id))
+        .map((e) => e.type)
+        .sort();
       expect(types).toEqual(['campaign.completed', 'campaign.started']);
     }
   });

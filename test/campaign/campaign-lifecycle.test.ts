@@ -15,12 +15,16 @@ beforeAll(async () => {
 });
 afterAll(() => h.close());
 
-const activities = () => ({ ...h.activities, ...createCampaignActivities({ sql: h.ctx.sql, log: testLogger(), temporal: h.ctx.client }) });
-const answering = (n: number, talkMs = 400) => Array.from({ length: n }, () => {
-  const p = testNumber();
-  h.sim.scenario.numbers![p] = { kind: 'answer', afterMs: 50, hangupAfterMs: talkMs };
-  return p;
+const activities = () => ({
+  ...h.activities,
+  ...createCampaignActivities({ sql: h.ctx.sql, log: testLogger(), temporal: h.ctx.client }),
 });
+const answering = (n: number, talkMs = 400) =>
+  Array.from({ length: n }, () => {
+    const p = testNumber();
+    h.sim.scenario.numbers![p] = { kind: 'answer', afterMs: 50, hangupAfterMs: talkMs };
+    return p;
+  });
 
 describe('campaign lifecycle', () => {
   it('a worker restart mid-campaign dials nobody twice and finishes every contact', async () => {
@@ -29,32 +33,45 @@ describe('campaign lifecycle', () => {
     const { campaignId } = await createCampaignRows(h.ctx.sql, h.accountId, phones, settings);
     const taskQueue = `restart-${randomUUID()}`;
     await withWorker({ activities: activities(), taskQueue }, async (tq) => {
-      const handle = await h.ctx.client.workflow.start('campaignWorkflow', { taskQueue: tq, workflowId: campaignWorkflowId(campaignId), args: [campaignInput(campaignId, h.accountId, settings, tq)] });
+      const handle = await h.ctx.client.workflow.start('campaignWorkflow', {
+        taskQueue: tq,
+        workflowId: campaignWorkflowId(campaignId),
+        args: [campaignInput(campaignId, h.accountId, settings, tq)],
+      });
       await waitFor(async () => (await handle.query(progressQuery)).counters.attemptsStarted >= 4);
     }); // the first worker is gone here, calls in flight included
-    const result = await withWorker({ activities: activities(), taskQueue }, async () =>
-      (await h.ctx.client.workflow.getHandle(campaignWorkflowId(campaignId)).result()) as CampaignProgress,
+    const result = await withWorker(
+      { activities: activities(), taskQueue },
+      async () => (await h.ctx.client.workflow.getHandle(campaignWorkflowId(campaignId)).result()) as CampaignProgress,
     );
     expect(result.status).toBe('completed');
-    const calls = await h.ctx.sql<{ to_e164: string; terminal: boolean }[]>`select to_e164, terminal from calls where campaign_id = ${campaignId}`;
+    const calls = await h.ctx.sql<
+      { to_e164: string; terminal: boolean }[]
+    >`select to_e164, terminal from calls where campaign_id = ${campaignId}`;
     expect(calls).toHaveLength(10);
     expect(calls.every((c) => c.terminal)).toBe(true);
     const dialsPerNumber = new Map<string, number>();
-    for (const d of h.sim.createLog.filter((r) => phones.includes(r.to))) dialsPerNumber.set(d.to, (dialsPerNumber.get(d.to) ?? 0) + 1);
+    for (const d of h.sim.createLog.filter((r) => phones.includes(r.to)))
+      dialsPerNumber.set(d.to, (dialsPerNumber.get(d.to) ?? 0) + 1);
     expect([...dialsPerNumber.values()]).toEqual(Array(10).fill(1));
   });
 
   it('waits out a closed calling window without dialing, and dials inside an open one', async () => {
     const now = new Date();
     const utcMinute = now.getUTCHours() * 60 + now.getUTCMinutes();
-    const hhmm = (m: number) => `${String(Math.floor(((m + 1440) % 1440) / 60)).padStart(2, '0')}:${String(((m + 1440) % 1440) % 60).padStart(2, '0')}`;
+    const hhmm = (m: number) =>
+      `${String(Math.floor(((m + 1440) % 1440) / 60)).padStart(2, '0')}:${String(((m + 1440) % 1440) % 60).padStart(2, '0')}`;
     const closed = { timeZone: 'UTC', start: hhmm(utcMinute + 120), end: hhmm(utcMinute + 180), weekdays: [1, 2, 3, 4, 5, 6, 7] };
     if (closed.start > closed.end) closed.end = '23:59';
     const phones = answering(2);
     const settings = testSettings({ callingWindow: closed });
     const { campaignId } = await createCampaignRows(h.ctx.sql, h.accountId, phones, settings);
     await withWorker({ activities: activities() }, async (tq) => {
-      const handle = await h.ctx.client.workflow.start('campaignWorkflow', { taskQueue: tq, workflowId: campaignWorkflowId(campaignId), args: [campaignInput(campaignId, h.accountId, settings, tq)] });
+      const handle = await h.ctx.client.workflow.start('campaignWorkflow', {
+        taskQueue: tq,
+        workflowId: campaignWorkflowId(campaignId),
+        args: [campaignInput(campaignId, h.accountId, settings, tq)],
+      });
       await waitFor(async () => (await handle.query(progressQuery)).waitingForWindow);
       await new Promise((r) => setTimeout(r, 1_000));
       expect(await h.ctx.sql`select 1 from calls where campaign_id = ${campaignId}`).toHaveLength(0);
@@ -67,7 +84,11 @@ describe('campaign lifecycle', () => {
     const settings2 = testSettings({ callingWindow: open });
     const c2 = await createCampaignRows(h.ctx.sql, h.accountId, phones2, settings2);
     await withWorker({ activities: activities() }, async (tq) =>
-      h.ctx.client.workflow.execute('campaignWorkflow', { taskQueue: tq, workflowId: campaignWorkflowId(c2.campaignId), args: [campaignInput(c2.campaignId, h.accountId, settings2, tq)] }),
+      h.ctx.client.workflow.execute('campaignWorkflow', {
+        taskQueue: tq,
+        workflowId: campaignWorkflowId(c2.campaignId),
+        args: [campaignInput(c2.campaignId, h.accountId, settings2, tq)],
+      }),
     );
     const calls = await h.ctx.sql<{ created_at: Date }[]>`select created_at from calls where campaign_id = ${c2.campaignId}`;
     expect(calls).toHaveLength(3);
@@ -81,7 +102,10 @@ describe('calling window arithmetic', () => {
     // Wed 2026-11-25 10:00 MYT = 02:00 UTC: open, closes at 18:00 MYT (8 h)
     expect(windowPosition(w, Date.parse('2026-11-25T02:00:00Z'))).toEqual({ open: true, msUntilChange: 8 * 3600_000 });
     // Fri 18:30 MYT: closed until Mon 09:00 MYT (2 days 14.5 h)
-    expect(windowPosition(w, Date.parse('2026-11-27T10:30:00Z'))).toEqual({ open: false, msUntilChange: (2 * 24 + 14.5) * 3600_000 });
+    expect(windowPosition(w, Date.parse('2026-11-27T10:30:00Z'))).toEqual({
+      open: false,
+      msUntilChange: (2 * 24 + 14.5) * 3600_000,
+    });
   });
   it('follows daylight saving time in zones that have it', () => {
     const ny = { timeZone: 'America/New_York', start: '09:00', end: '17:00', weekdays: [7] };

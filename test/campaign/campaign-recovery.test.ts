@@ -38,10 +38,16 @@ async function liveStatuses(campaignId: string): Promise<string[]> {
 function historyText(v: unknown): string {
   if (v instanceof Uint8Array) return Buffer.from(v).toString('utf8');
   if (Array.isArray(v)) return v.map(historyText).join(' ');
-  if (v && typeof v === 'object') return Object.keys(v).map((k) => historyText((v as Record<string, unknown>)[k])).join(' ');
+  if (v && typeof v === 'object')
+    return Object.keys(v)
+      .map((k) => historyText((v as Record<string, unknown>)[k]))
+      .join(' ');
   return String(v);
 }
-const callsOf = (campaignId: string) => h.ctx.sql<{ id: string; status: string; contact_id: string }[]>`select id, status, contact_id from calls where campaign_id = ${campaignId}`;
+const callsOf = (campaignId: string) =>
+  h.ctx.sql<
+    { id: string; status: string; contact_id: string }[]
+  >`select id, status, contact_id from calls where campaign_id = ${campaignId}`;
 
 describe('campaign recovery', () => {
   it('a call workflow terminated mid-ring or mid-conversation does not leave the campaign waiting or its contact calling', async () => {
@@ -49,39 +55,59 @@ describe('campaign recovery', () => {
     const talking = testNumber();
     h.sim.scenario.numbers![ringing] = { kind: 'no-answer' };
     h.sim.scenario.numbers![talking] = { kind: 'answer', afterMs: 50, hangupAfterMs: 120_000 };
-    const settings = testSettings({ maxConcurrentCalls: 2, ringTimeoutSec: 50, maxDurationSec: 120, retry: { maxAttempts: 1, backoffSec: 1, retryOn: [] } });
+    const settings = testSettings({
+      maxConcurrentCalls: 2,
+      ringTimeoutSec: 50,
+      maxDurationSec: 120,
+      retry: { maxAttempts: 1, backoffSec: 1, retryOn: [] },
+    });
     const { campaignId, contactIds } = await createCampaignRows(h.ctx.sql, h.accountId, [ringing, talking], settings);
     const result = (await withWorker({ activities: { ...h.activities, ...acts() } }, async (tq) => {
       const handle = await h.ctx.client.workflow.start('campaignWorkflow', {
-        taskQueue: tq, workflowId: campaignWorkflowId(campaignId), args: [campaignInput(campaignId, h.accountId, settings, tq, { checkEverySec: 1 })],
+        taskQueue: tq,
+        workflowId: campaignWorkflowId(campaignId),
+        args: [campaignInput(campaignId, h.accountId, settings, tq, { checkEverySec: 1 })],
       });
       await waitFor(async () => {
         const live = await liveStatuses(campaignId);
         return live.includes('in_progress') && live.includes('ringing');
       });
-      for (const c of await callsOf(campaignId)) await h.ctx.client.workflow.getHandle(callWorkflowId(c.id)).terminate('operator: test');
+      for (const c of await callsOf(campaignId))
+        await h.ctx.client.workflow.getHandle(callWorkflowId(c.id)).terminate('operator: test');
       return handle.result();
     })) as CampaignProgress;
     expect(result.status).toBe('completed');
     expect(result.counters).toMatchObject({ attemptsStarted: 2, attemptsFinished: 2, contactsDone: 2 });
     // `failed` from the campaign's own check; the hold sweeper, when it runs first, reports the status it settled
-    const contacts = await h.ctx.sql<{ id: string; state: string; final_status: string }[]>`select id, state, final_status from contacts where campaign_id = ${campaignId}`;
+    const contacts = await h.ctx.sql<
+      { id: string; state: string; final_status: string }[]
+    >`select id, state, final_status from contacts where campaign_id = ${campaignId}`;
     expect(new Set(contacts.map((c) => c.id))).toEqual(new Set(contactIds));
     expect(contacts.every((c) => c.state === 'done' && c.final_status)).toBe(true);
     expect(await h.ctx.sql`select 1 from call_leases where campaign_id = ${campaignId}`).toHaveLength(0);
     expect((await h.ctx.sql`select status from campaigns where id = ${campaignId}`)[0]!.status).toBe('completed');
   });
 
-  it('a call stuck in the dialer\'s backlog keeps its lease: sized past every wait, and renewed while the call runs', async () => {
+  it("a call stuck in the dialer's backlog keeps its lease: sized past every wait, and renewed while the call runs", async () => {
     const phone = testNumber();
     const settings = testSettings({ maxConcurrentCalls: 1, maxDurationSec: 60, ringTimeoutSec: 2 });
     const { campaignId } = await createCampaignRows(h.ctx.sql, h.accountId, [phone], settings);
-    const lease = async () => (await h.ctx.sql<{ ttl: number; expires: Date }[]>`
-      select extract(epoch from expires_at - now())::float8 as ttl, expires_at as expires from call_leases where campaign_id = ${campaignId}`)[0];
+    const lease = async () =>
+      (
+        await h.ctx.sql<{ ttl: number; expires: Date }[]>`
+      select extract(epoch from expires_at - now())::float8 as ttl, expires_at as expires from call_leases where campaign_id = ${campaignId}`
+      )[0];
     await withWorker({ activities: { ...h.activities, ...acts() } }, async (tq) => {
       // no worker polls this dialer queue: the dial waits in its backlog
-      const input = campaignInput(campaignId, h.accountId, settings, tq, { dialerTaskQueue: `nobody-${randomUUID()}`, checkEverySec: 1 });
-      const handle = await h.ctx.client.workflow.start('campaignWorkflow', { taskQueue: tq, workflowId: campaignWorkflowId(campaignId), args: [input] });
+      const input = campaignInput(campaignId, h.accountId, settings, tq, {
+        dialerTaskQueue: `nobody-${randomUUID()}`,
+        checkEverySec: 1,
+      });
+      const handle = await h.ctx.client.workflow.start('campaignWorkflow', {
+        taskQueue: tq,
+        workflowId: campaignWorkflowId(campaignId),
+        args: [input],
+      });
       await waitFor(async () => (await liveStatuses(campaignId)).includes('dialing'));
       const first = (await lease())!;
       // the longest the call can take: 10 min of backlog, 8 dial attempts, ring + grace, the call, end grace
@@ -89,11 +115,12 @@ describe('campaign recovery', () => {
       expect(first.ttl).toBeLessThanOrEqual(leaseTtlSec(settings, input.callTimeouts));
       await waitFor(async () => (await lease())!.expires.getTime() > first.expires.getTime(), 15_000);
       await handle.terminate('test over');
-      for (const c of await callsOf(campaignId)) await h.ctx.client.workflow.getHandle(callWorkflowId(c.id)).terminate('test over');
+      for (const c of await callsOf(campaignId))
+        await h.ctx.client.workflow.getHandle(callWorkflowId(c.id)).terminate('test over');
     });
   });
 
-  it('the stored status converges to the workflow\'s when a pause races a status write that reaches Postgres late', async () => {
+  it("the stored status converges to the workflow's when a pause races a status write that reaches Postgres late", async () => {
     const phones = [testNumber(), testNumber()];
     for (const p of phones) h.sim.scenario.numbers![p] = { kind: 'answer', afterMs: 50, hangupAfterMs: 3_000 };
     const settings = testSettings({ maxConcurrentCalls: 1 });
@@ -109,11 +136,23 @@ describe('campaign recovery', () => {
       }
       return real.campaignSetStatus(args);
     };
-    const stored = async () => (await h.ctx.sql<{ status: string; pause_reason: string | null }[]>`select status, pause_reason from campaigns where id = ${campaignId}`)[0];
+    const stored = async () =>
+      (
+        await h.ctx.sql<
+          { status: string; pause_reason: string | null }[]
+        >`select status, pause_reason from campaigns where id = ${campaignId}`
+      )[0];
     await withWorker({ activities: { ...h.activities, ...real, campaignSetStatus } }, async (tq) => {
-      const handle = await h.ctx.client.workflow.start('campaignWorkflow', { taskQueue: tq, workflowId: campaignWorkflowId(campaignId), args: [campaignInput(campaignId, h.accountId, settings, tq)] });
+      const handle = await h.ctx.client.workflow.start('campaignWorkflow', {
+        taskQueue: tq,
+        workflowId: campaignWorkflowId(campaignId),
+        args: [campaignInput(campaignId, h.accountId, settings, tq)],
+      });
       await waitFor(async () => (await stored())!.status === 'running');
-      expect(await handle.executeUpdate(pauseUpdate, { args: [{ reason: 'lunch' }] })).toEqual({ status: 'paused', pauseReason: 'lunch' });
+      expect(await handle.executeUpdate(pauseUpdate, { args: [{ reason: 'lunch' }] })).toEqual({
+        status: 'paused',
+        pauseReason: 'lunch',
+      });
       await lateWrite;
       await waitFor(async () => (await handle.query(progressQuery)).inFlight === 0);
       expect(await stored()).toEqual({ status: 'paused', pause_reason: 'lunch' });
@@ -127,24 +166,40 @@ describe('campaign recovery', () => {
     const settings = testSettings({ maxConcurrentCalls: 1, retry: { maxAttempts: 2, backoffSec: 1, retryOn: ['busy'] } });
     const { campaignId } = await createCampaignRows(h.ctx.sql, h.accountId, phones, settings);
     const prompt = `You are a careful agent. ${'Mind the script. '.repeat(1_200)}`; // ~20 KB
-    const agentId = await saveAgent(h.ctx.sql, h.accountId, { systemPrompt: prompt, firstMessage: 'Hello!', language: 'en-US', voiceId: 'v1', llmModel: 'm' });
+    const agentId = await saveAgent(h.ctx.sql, h.accountId, {
+      systemPrompt: prompt,
+      firstMessage: 'Hello!',
+      language: 'en-US',
+      voiceId: 'v1',
+      llmModel: 'm',
+    });
     const result = (await withWorker({ activities: { ...h.activities, ...acts() } }, async (tq) =>
       h.ctx.client.workflow.execute('campaignWorkflow', {
-        taskQueue: tq, workflowId: campaignWorkflowId(campaignId), args: [{ ...campaignInput(campaignId, h.accountId, settings, tq), agentId, callsPerRun: 2 }],
+        taskQueue: tq,
+        workflowId: campaignWorkflowId(campaignId),
+        args: [{ ...campaignInput(campaignId, h.accountId, settings, tq), agentId, callsPerRun: 2 }],
       }),
     )) as CampaignProgress;
     expect(result.status).toBe('completed');
     expect(result.counters.attemptsStarted).toBe(6);
     expect(result.generation).toBeGreaterThanOrEqual(2);
     const runs = [];
-    for await (const wf of h.ctx.client.workflow.list({ query: `WorkflowId = '${campaignWorkflowId(campaignId)}'` })) runs.push(wf.runId);
+    for await (const wf of h.ctx.client.workflow.list({ query: `WorkflowId = '${campaignWorkflowId(campaignId)}'` }))
+      runs.push(wf.runId);
     expect(runs.length).toBe(result.generation + 1);
     for (const runId of runs) {
       const events = (await h.ctx.client.workflow.getHandle(campaignWorkflowId(campaignId), runId).fetchHistory()).events ?? [];
       const all = historyText(events);
       expect(all).toContain(agentId); // the decoding works: the children's starts name the agent
       expect(all).not.toContain('Mind the script'); // no child start, no carry holds the prompt
-      const carried = events.filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW || e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED).map(historyText).join('\n');
+      const carried = events
+        .filter(
+          (e) =>
+            e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW ||
+            e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED,
+        )
+        .map(historyText)
+        .join('\n');
       expect(carried).toContain(campaignId);
       for (const p of phones) expect(carried).not.toContain(p);
     }

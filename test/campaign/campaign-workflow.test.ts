@@ -8,7 +8,14 @@ import { waitFor } from '../helpers/wait';
 import { ledgerViolations } from '../helpers/ledger-invariants';
 import { startCallHarness, testNumber, charge, type CallHarness } from '../call/harness';
 import { campaignInput, createCampaignRows, maxOverlap, testSettings } from './harness';
-import { cancelUpdate, pauseUpdate, progressQuery, resumeUpdate, type CampaignInput, type CampaignProgress } from '../../workflows/campaign/contract';
+import {
+  cancelUpdate,
+  pauseUpdate,
+  progressQuery,
+  resumeUpdate,
+  type CampaignInput,
+  type CampaignProgress,
+} from '../../workflows/campaign/contract';
 import { writeFileSync } from 'node:fs';
 import { temporal } from '@temporalio/proto';
 
@@ -18,12 +25,37 @@ beforeAll(async () => {
 });
 afterAll(() => h.close());
 
-const activities = () => ({ ...h.activities, ...createCampaignActivities({ sql: h.ctx.sql, log: testLogger(), temporal: h.ctx.client }) });
+const activities = () => ({
+  ...h.activities,
+  ...createCampaignActivities({ sql: h.ctx.sql, log: testLogger(), temporal: h.ctx.client }),
+});
 
-type CallRow = { id: string; contact_id: string; attempt: number; status: string; terminal: boolean; created_at: Date; ended_at: Date | null; updated_at: Date };
+type CallRow = {
+  id: string;
+  contact_id: string;
+  attempt: number;
+  status: string;
+  terminal: boolean;
+  created_at: Date;
+  ended_at: Date | null;
+  updated_at: Date;
+};
 async function callsOf(campaignId: string): Promise<CallRow[]> {
-  return [...await h.ctx.sql<{ id: string; contact_id: string; attempt: number; status: string; terminal: boolean; created_at: Date; ended_at: Date | null; updated_at: Date }[]>`
-    select id, contact_id, attempt, status, terminal, created_at, ended_at, updated_at from calls where campaign_id = ${campaignId} order by created_at`];
+  return [
+    ...(await h.ctx.sql<
+      {
+        id: string;
+        contact_id: string;
+        attempt: number;
+        status: string;
+        terminal: boolean;
+        created_at: Date;
+        ended_at: Date | null;
+        updated_at: Date;
+      }[]
+    >`
+    select id, contact_id, attempt, status, terminal, created_at, ended_at, updated_at from calls where campaign_id = ${campaignId} order by created_at`),
+  ];
 }
 
 describe('campaignWorkflow', () => {
@@ -43,23 +75,37 @@ describe('campaignWorkflow', () => {
     const { campaignId, contactIds } = await createCampaignRows(h.ctx.sql, h.accountId, phones, settings);
     const before = await createLedger(h.ctx.sql).balance(h.accountId);
 
-    const result = await withWorker({ activities: activities() }, async (tq) =>
-      h.ctx.client.workflow.execute('campaignWorkflow', { taskQueue: tq, workflowId: campaignWorkflowId(campaignId), args: [campaignInput(campaignId, h.accountId, settings, tq, { callsPerRun: 5 })] }),
-    ) as CampaignProgress;
+    const result = (await withWorker({ activities: activities() }, async (tq) =>
+      h.ctx.client.workflow.execute('campaignWorkflow', {
+        taskQueue: tq,
+        workflowId: campaignWorkflowId(campaignId),
+        args: [campaignInput(campaignId, h.accountId, settings, tq, { callsPerRun: 5 })],
+      }),
+    )) as CampaignProgress;
 
     expect(result.status).toBe('completed');
     expect(result.generation).toBeGreaterThan(0); // continued as new at least once
     // the first run handed calls still in flight to the next one
     const listed: { runId: string; startTime: Date }[] = [];
-    for await (const wf of h.ctx.client.workflow.list({ query: `WorkflowId = '${campaignWorkflowId(campaignId)}'` })) listed.push(wf);
+    for await (const wf of h.ctx.client.workflow.list({ query: `WorkflowId = '${campaignWorkflowId(campaignId)}'` }))
+      listed.push(wf);
     const runs = listed.sort((a, b) => a.startTime.getTime() - b.startTime.getTime()).map((r) => r.runId);
-    const histories = await Promise.all(runs.slice(0, 2).map((r) => h.ctx.client.workflow.getHandle(campaignWorkflowId(campaignId), r).fetchHistory()));
-    const can = histories[0]!.events!.find((e) => e.workflowExecutionContinuedAsNewEventAttributes)!.workflowExecutionContinuedAsNewEventAttributes!;
+    const histories = await Promise.all(
+      runs.slice(0, 2).map((r) => h.ctx.client.workflow.getHandle(campaignWorkflowId(campaignId), r).fetchHistory()),
+    );
+    const can = histories[0]!.events!.find(
+      (e) => e.workflowExecutionContinuedAsNewEventAttributes,
+    )!.workflowExecutionContinuedAsNewEventAttributes!;
     const carried = JSON.parse(Buffer.from(can.input!.payloads![0]!.data!).toString()) as CampaignInput;
     expect(Object.keys(carried.carry!.inFlight).length).toBeGreaterThan(0);
     // RECORD_CAMPAIGN_HISTORIES=1 refreshes the fixtures test/campaign/replay.test.ts replays.
     if (process.env.RECORD_CAMPAIGN_HISTORIES) {
-      histories.forEach((hist, i) => writeFileSync(new URL(`./histories/continue-as-new-with-calls-in-flight-run${i + 1}.binpb`, import.meta.url), temporal.api.history.v1.History.encode(hist).finish()));
+      histories.forEach((hist, i) =>
+        writeFileSync(
+          new URL(`./histories/continue-as-new-with-calls-in-flight-run${i + 1}.binpb`, import.meta.url),
+          temporal.api.history.v1.History.encode(hist).finish(),
+        ),
+      );
     }
     const calls = await callsOf(campaignId);
     const byContact = new Map<string, CallRow[]>();
@@ -69,18 +115,23 @@ describe('campaignWorkflow', () => {
     expect(byContact.get(contactIds[2]!)!.map((c) => c.status)).toEqual(['busy', 'busy']);
     expect(byContact.get(contactIds[3]!)!.map((c) => c.status)).toEqual(['no_answer', 'no_answer']);
     expect(byContact.get(contactIds[4]!)!.map((c) => c.status)).toEqual(['failed']);
-    for (const id of [contactIds[0], ...contactIds.slice(5)]) expect(byContact.get(id!)!.map((c) => c.status)).toEqual(['completed']);
+    for (const id of [contactIds[0], ...contactIds.slice(5)])
+      expect(byContact.get(id!)!.map((c) => c.status)).toEqual(['completed']);
     // each attempt has its own number, never reused
     for (const cs of byContact.values()) expect(cs.map((c) => c.attempt)).toEqual(cs.map((_, i) => i + 1));
     // the simulator saw each attempt dialed exactly once
     const dials = h.sim.createLog.filter((r) => phones.includes(r.to));
     expect(dials.length).toBe(calls.length);
     // concurrency never above the limit
-    expect(maxOverlap(calls.map((c) => ({ start: c.created_at.getTime(), end: (c.ended_at ?? c.updated_at).getTime() })))).toBeLessThanOrEqual(3);
+    expect(
+      maxOverlap(calls.map((c) => ({ start: c.created_at.getTime(), end: (c.ended_at ?? c.updated_at).getTime() }))),
+    ).toBeLessThanOrEqual(3);
     const contacts = await h.ctx.sql<{ state: string }[]>`select state from contacts where campaign_id = ${campaignId}`;
     expect(contacts.every((c) => c.state === 'done')).toBe(true);
     // money: what the account lost is exactly what the calls were charged
-    const [charged] = await h.ctx.sql<{ sum: number }[]>`select coalesce(sum(charged_amount), 0)::bigint as sum from call_costs where call_id = any(${calls.map((c) => c.id)}::uuid[])`;
+    const [charged] = await h.ctx.sql<
+      { sum: number }[]
+    >`select coalesce(sum(charged_amount), 0)::bigint as sum from call_costs where call_id = any(${calls.map((c) => c.id)}::uuid[])`;
     const after = await createLedger(h.ctx.sql).balance(h.accountId);
     expect(after.held).toBe(before.held);
     expect(before.available - after.available).toBe(charged!.sum);
@@ -107,14 +158,24 @@ describe('campaignWorkflow', () => {
     const settings = testSettings({ maxConcurrentCalls: 2 });
     const { campaignId } = await createCampaignRows(h.ctx.sql, h.accountId, phones, settings);
     await withWorker({ activities: activities() }, async (tq) => {
-      const handle = await h.ctx.client.workflow.start('campaignWorkflow', { taskQueue: tq, workflowId: campaignWorkflowId(campaignId), args: [campaignInput(campaignId, h.accountId, settings, tq)] });
+      const handle = await h.ctx.client.workflow.start('campaignWorkflow', {
+        taskQueue: tq,
+        workflowId: campaignWorkflowId(campaignId),
+        args: [campaignInput(campaignId, h.accountId, settings, tq)],
+      });
       await waitFor(async () => (await handle.query(progressQuery)).inFlight === 2, 20_000);
-      expect(await handle.executeUpdate(pauseUpdate, { args: [{ reason: 'lunch' }] })).toEqual({ status: 'paused', pauseReason: 'lunch' });
+      expect(await handle.executeUpdate(pauseUpdate, { args: [{ reason: 'lunch' }] })).toEqual({
+        status: 'paused',
+        pauseReason: 'lunch',
+      });
       await waitFor(async () => (await handle.query(progressQuery)).inFlight === 0, 20_000);
       const pausedAt = (await callsOf(campaignId)).length;
       await new Promise((r) => setTimeout(r, 1_000));
       expect((await callsOf(campaignId)).length).toBe(pausedAt); // nothing dialed while paused
-      expect((await h.ctx.sql`select status, pause_reason from campaigns where id = ${campaignId}`)[0]).toEqual({ status: 'paused', pause_reason: 'lunch' });
+      expect((await h.ctx.sql`select status, pause_reason from campaigns where id = ${campaignId}`)[0]).toEqual({
+        status: 'paused',
+        pause_reason: 'lunch',
+      });
       expect(await handle.executeUpdate(resumeUpdate)).toEqual({ status: 'running', pauseReason: null });
       await waitFor(async () => (await handle.query(progressQuery)).inFlight === 2, 20_000);
       expect((await handle.executeUpdate(cancelUpdate)).status).toBe('canceling');
@@ -128,4 +189,3 @@ describe('campaignWorkflow', () => {
     });
   });
 });
-

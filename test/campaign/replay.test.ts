@@ -16,7 +16,11 @@ describe('campaignWorkflow recorded histories', () => {
   const files = historyFiles(dir);
 
   it('replay deterministically against the current workflow code', async () => {
-    expect(files).toEqual(['continue-as-new-with-calls-in-flight-run1.binpb', 'continue-as-new-with-calls-in-flight-run2.binpb', 'report-with-start.binpb']);
+    expect(files).toEqual([
+      'continue-as-new-with-calls-in-flight-run1.binpb',
+      'continue-as-new-with-calls-in-flight-run2.binpb',
+      'report-with-start.binpb',
+    ]);
     await expectHistoriesReplay(dir, files);
   });
 });

@@ -1,16 +1,38 @@
 import { describe, expect, it } from 'vitest';
-import { CALL_WAITS_SEC, CampaignWindow, NOT_ATTEMPTED_BACKOFF_MS, PAGE_SIZE, leaseTtlSec, type DueAttempt } from '../../workflows/campaign/window';
+import {
+  CALL_WAITS_SEC,
+  CampaignWindow,
+  NOT_ATTEMPTED_BACKOFF_MS,
+  PAGE_SIZE,
+  leaseTtlSec,
+  type DueAttempt,
+} from '../../workflows/campaign/window';
 import type { CallTerminalStatus } from '../../workflows/call/contract';
 import type { CampaignInput, ContactToCall } from '../../workflows/campaign/contract';
 import { testSettings } from './harness';
 
 /** CampaignWindow alone: no Temporal, no database. */
 const input = (over: Partial<CampaignInput> = {}): CampaignInput => ({
-  campaignId: 'c1', accountId: 'a1', agentId: 'ag_x', settings: testSettings({ maxConcurrentCalls: 2 }), ...over,
+  campaignId: 'c1',
+  accountId: 'a1',
+  agentId: 'ag_x',
+  settings: testSettings({ maxConcurrentCalls: 2 }),
+  ...over,
 });
 const contacts = (n: number, from = 1): ContactToCall[] =>
-  Array.from({ length: n }, (_, i) => ({ contactId: `k${from + i}`, seq: from + i, phone: `+6012345${String(from + i).padStart(4, '0')}`, attempts: 0 }));
-const result = (callId: string, status: CallTerminalStatus, chargedMicro = 0) => ({ callId, status, durationSec: 0, chargedMicro, providerCostMicro: 0 });
+  Array.from({ length: n }, (_, i) => ({
+    contactId: `k${from + i}`,
+    seq: from + i,
+    phone: `+6012345${String(from + i).padStart(4, '0')}`,
+    attempts: 0,
+  }));
+const result = (callId: string, status: CallTerminalStatus, chargedMicro = 0) => ({
+  callId,
+  status,
+  durationSec: 0,
+  chargedMicro,
+  providerCostMicro: 0,
+});
 
 /** Takes what is due, "starts" each with call id `call-<contact>-<attempt>`, returns the ids. */
 function startDue(w: CampaignWindow, now: number): string[] {
@@ -37,12 +59,24 @@ describe('CampaignWindow', () => {
     w.report(result('call-k3-1', 'completed', 0), 40);
     w.settleIfDone();
     expect(w.status).toBe('completed');
-    expect(w.counters).toMatchObject({ contactsDone: 3, attemptsStarted: 3, attemptsFinished: 3, chargedMicro: 1_200, byStatus: { completed: 3 } });
-    expect(w.takeWrites()!.results.map((r) => [r.contactId, r.final])).toEqual([['k1', true], ['k2', true], ['k3', true]]);
+    expect(w.counters).toMatchObject({
+      contactsDone: 3,
+      attemptsStarted: 3,
+      attemptsFinished: 3,
+      chargedMicro: 1_200,
+      byStatus: { completed: 3 },
+    });
+    expect(w.takeWrites()!.results.map((r) => [r.contactId, r.final])).toEqual([
+      ['k1', true],
+      ['k2', true],
+      ['k3', true],
+    ]);
   });
 
   it('retries statuses in retryOn after a doubling back-off, up to maxAttempts, with a new attempt number each time', () => {
-    const w = new CampaignWindow(input({ settings: testSettings({ maxConcurrentCalls: 1, retry: { maxAttempts: 3, backoffSec: 10, retryOn: ['busy'] } }) }));
+    const w = new CampaignWindow(
+      input({ settings: testSettings({ maxConcurrentCalls: 1, retry: { maxAttempts: 3, backoffSec: 10, retryOn: ['busy'] } }) }),
+    );
     w.addPage(contacts(1));
     expect(startDue(w, 0)).toEqual(['call-k1-1']);
     w.report(result('call-k1-1', 'busy'), 1_000);
@@ -58,7 +92,9 @@ describe('CampaignWindow', () => {
   });
 
   it('a contact not attempted goes back to the queue without spending a try; suppressed is final', () => {
-    const w = new CampaignWindow(input({ settings: testSettings({ maxConcurrentCalls: 2, retry: { maxAttempts: 1, backoffSec: 1, retryOn: ['busy'] } }) }));
+    const w = new CampaignWindow(
+      input({ settings: testSettings({ maxConcurrentCalls: 2, retry: { maxAttempts: 1, backoffSec: 1, retryOn: ['busy'] } }) }),
+    );
     w.addPage(contacts(2));
     startDue(w, 0);
     w.report(result('call-k1-1', 'not_attempted'), 100);
@@ -88,7 +124,10 @@ describe('CampaignWindow', () => {
     expect(w.creditCheckDue).toBe(true);
     w.creditsChecked(true);
     expect(w.control()).toEqual({ status: 'running', pauseReason: null });
-    expect(w.takeDue(2, 30).map((d) => [d.contactId, d.attempt, d.tries])).toEqual([['k1', 2, 1], ['k3', 1, 1]]);
+    expect(w.takeDue(2, 30).map((d) => [d.contactId, d.attempt, d.tries])).toEqual([
+      ['k1', 2, 1],
+      ['k3', 1, 1],
+    ]);
   });
 
   it('a top-up wakes only a pause for credits; an operator pause is left alone', () => {
@@ -100,7 +139,7 @@ describe('CampaignWindow', () => {
     expect(w.control()).toEqual({ status: 'paused', pauseReason: 'operator' });
   });
 
-  it('stores the status until Postgres holds the workflow\'s: a pause that lands during a write is written next, in order', () => {
+  it("stores the status until Postgres holds the workflow's: a pause that lands during a write is written next, in order", () => {
     const w = new CampaignWindow(input());
     const first = w.statusToStore()!;
     expect(first).toMatchObject({ status: 'running', pauseReason: null, seq: 1 });
@@ -140,22 +179,31 @@ describe('CampaignWindow', () => {
   });
 
   it('the in-flight check reports closed calls: a lost report by its result, a terminated run as failed, a missing run as not attempted', () => {
-    const w = new CampaignWindow(input({ settings: testSettings({ maxConcurrentCalls: 3, retry: { maxAttempts: 1, backoffSec: 1, retryOn: [] } }) }));
+    const w = new CampaignWindow(
+      input({ settings: testSettings({ maxConcurrentCalls: 3, retry: { maxAttempts: 1, backoffSec: 1, retryOn: [] } }) }),
+    );
     w.addPage(contacts(3));
     const [a, b, c] = startDue(w, 0);
     expect(w.callsToCheck(50_000, 60_000)).toEqual([]);
     w.tick(60_000, 60_000);
     expect(w.checkCallsDue).toBe(true);
     expect(w.callsToCheck(60_000, 60_000)).toEqual([a, b, c]);
-    w.checked([
-      { callId: a!, closed: true, result: result(a!, 'completed', 900) },
-      { callId: b!, closed: true, result: { ...result(b!, 'failed'), error: 'call workflow terminated' } },
-      { callId: c!, closed: true, result: result(c!, 'not_attempted') },
-    ], 60_000);
+    w.checked(
+      [
+        { callId: a!, closed: true, result: result(a!, 'completed', 900) },
+        { callId: b!, closed: true, result: { ...result(b!, 'failed'), error: 'call workflow terminated' } },
+        { callId: c!, closed: true, result: result(c!, 'not_attempted') },
+      ],
+      60_000,
+    );
     expect(w.checkCallsDue).toBe(false);
     expect(w.inFlightCount).toBe(0);
     expect(w.counters).toMatchObject({ contactsDone: 2, chargedMicro: 900 });
-    expect(w.takeWrites()!.results.map((r) => [r.contactId, r.status, r.final])).toEqual([['k1', 'completed', true], ['k2', 'failed', true], ['k3', 'not_attempted', false]]);
+    expect(w.takeWrites()!.results.map((r) => [r.contactId, r.status, r.final])).toEqual([
+      ['k1', 'completed', true],
+      ['k2', 'failed', true],
+      ['k3', 'not_attempted', false],
+    ]);
   });
 
   it('leases outlive every wait a call can make, the 10-minute dialer backlog included', () => {

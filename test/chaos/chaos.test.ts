@@ -33,7 +33,10 @@ describe('chaos (reduced)', () => {
     for (const target of r.targets) expect(r.killsByTarget[target] ?? 0, why).toBeGreaterThanOrEqual(1);
     // The checks looked at everything: every contact, and every attempt the campaigns made.
     const checked = Object.fromEntries(r.report.checks.map((c) => [c.name, c.checked]));
-    expect(checked['every contact done, its final status its last attempt\'s'], why).toBe(30);
-    expect(r.report.checks.every((c) => c.checked > 0), why).toBe(true);
+    expect(checked["every contact done, its final status its last attempt's"], why).toBe(30);
+    expect(
+      r.report.checks.every((c) => c.checked > 0),
+      why,
+    ).toBe(true);
   }, 400_000);
 });

@@ -35,8 +35,19 @@ async function callWithHold(accountId: string, ageSec: number, settings = { ring
 
 async function topUp(accountId: string, o: { paid: boolean; status: string; credits: number }) {
   const { sql } = ctx;
-  const form = new URLSearchParams({ collection_id: BILLPLZ_SIM_DEFAULTS.collectionId, email: 'a@example.com', name: 'A', amount: '2000', callback_url: 'http://127.0.0.1:9/cb', description: 'top-up' });
-  const res = await fetch(`${billplz.url}/api/v3/bills`, { method: 'POST', body: form, headers: { authorization: `Basic ${Buffer.from(`${BILLPLZ_SIM_DEFAULTS.apiKey}:`).toString('base64')}` } });
+  const form = new URLSearchParams({
+    collection_id: BILLPLZ_SIM_DEFAULTS.collectionId,
+    email: 'a@example.com',
+    name: 'A',
+    amount: '2000',
+    callback_url: 'http://127.0.0.1:9/cb',
+    description: 'top-up',
+  });
+  const res = await fetch(`${billplz.url}/api/v3/bills`, {
+    method: 'POST',
+    body: form,
+    headers: { authorization: `Basic ${Buffer.from(`${BILLPLZ_SIM_DEFAULTS.apiKey}:`).toString('base64')}` },
+  });
   const bill = (await res.json()) as { id: string };
   if (o.paid) await billplz.pay(bill.id, { callbacks: 0 });
   const id = randomUUID();
@@ -46,7 +57,7 @@ async function topUp(accountId: string, o: { paid: boolean; status: string; cred
 }
 
 describe('chaos money invariants', () => {
-  it('a hold pending past its call\'s maximum + grace is a violation; a younger one is not', async () => {
+  it("a hold pending past its call's maximum + grace is a violation; a younger one is not", async () => {
     const a = await createTestAccount(ctx.sql);
     await createLedger(ctx.sql).credit({ accountId: a.id, amount: 1_000_000, key: `seed/${a.id}`, reason: 'seed' });
     const stranded = await callWithHold(a.id, 600); // 10 min > 5 + 10 + 60 s
@@ -73,7 +84,12 @@ describe('chaos money invariants', () => {
     const unpaidCredited = await topUp(a.id, { paid: false, status: 'paid', credits: 1 });
     const c = await paidBillsCreditedOnce(ctx.sql, billplzAt, [a.id]);
     expect(c.checked).toBe(4);
-    expect(c.violations.filter((v) => v.includes(lost))).toEqual([expect.stringMatching(/paid on Billplz, top-up pending/), expect.stringMatching(/0 ledger credits/)]);
-    expect(c.violations.filter((v) => v.includes(unpaidCredited))).toEqual([expect.stringMatching(/credited, but bill .* is not paid/)]);
+    expect(c.violations.filter((v) => v.includes(lost))).toEqual([
+      expect.stringMatching(/paid on Billplz, top-up pending/),
+      expect.stringMatching(/0 ledger credits/),
+    ]);
+    expect(c.violations.filter((v) => v.includes(unpaidCredited))).toEqual([
+      expect.stringMatching(/credited, but bill .* is not paid/),
+    ]);
   });
 });

@@ -37,7 +37,9 @@ async function callWithMoney(input: CallInput, name: string) {
   const creates = h.sim.creates(input.to);
   const created = creates.filter((c) => c.outcome !== 'error');
   const simCall = created[0]?.callSid ? h.sim.call(created[0].callSid) : undefined;
-  const [cost] = await h.ctx.sql<{ charged_amount: number; billed_seconds: number }[]>`select charged_amount, billed_seconds from call_costs where call_id = ${input.callId}`;
+  const [cost] = await h.ctx.sql<
+    { charged_amount: number; billed_seconds: number }[]
+  >`select charged_amount, billed_seconds from call_costs where call_id = ${input.callId}`;
   return {
     result,
     paid: before.availableMicro - after.availableMicro,
@@ -74,7 +76,10 @@ describe('Twilio errors on dial', () => {
   it('5xx then a final refusal (geo permissions, 21215): failed, nothing created, the hold voided, nothing paid', async () => {
     const to = testNumber();
     h.sim.scenario.numbers = { [to]: { kind: 'answer', afterMs: 50, hangupAfterMs: 1_000 } };
-    h.sim.faults.createErrors.push({ status: 503 }, { status: 400, code: 21215, message: 'Account not authorized to call this number' });
+    h.sim.faults.createErrors.push(
+      { status: 503 },
+      { status: 400, code: 21215, message: 'Account not authorized to call this number' },
+    );
     const r = await callWithMoney(h.input(to), 'dial-5xx-then-blocked');
     expect(r.result.status).toBe('failed');
     expect(r.result.error).toMatch(/21215/);
@@ -99,12 +104,14 @@ describe('Twilio errors on dial', () => {
 });
 
 describe('status callbacks duplicated or reordered', () => {
-  it('every callback delivered twice: an answered call is posted once, for Twilio\'s duration', async () => {
+  it("every callback delivered twice: an answered call is posted once, for Twilio's duration", async () => {
     const to = testNumber();
     h.sim.scenario.numbers = { [to]: { kind: 'answer', afterMs: 50, hangupAfterMs: 1_500 } };
     h.sim.faults.duplicateCallbacks = true;
     const r = await callWithMoney(h.input(to), 'dup-callbacks-answered');
-    expect(h.sim.callbackLog.filter((c) => c.callSid === r.simCall!.sid && c.params.CallStatus === 'completed' && c.delivered)).toHaveLength(2);
+    expect(
+      h.sim.callbackLog.filter((c) => c.callSid === r.simCall!.sid && c.params.CallStatus === 'completed' && c.delivered),
+    ).toHaveLength(2);
     expect(r.result.status).toBe('completed');
     expect(r.ops).toEqual(['hold', 'post']);
     expect(r.paid).toBe(charge(r.simCall!.duration!));
@@ -124,7 +131,7 @@ describe('status callbacks duplicated or reordered', () => {
     await booksBalance();
   });
 
-  it('callbacks delivered newest first (completed before in-progress): charged once for Twilio\'s duration', async () => {
+  it("callbacks delivered newest first (completed before in-progress): charged once for Twilio's duration", async () => {
     const to = testNumber();
     h.sim.scenario.numbers = { [to]: { kind: 'answer', afterMs: 50, hangupAfterMs: 2_000 } };
     h.sim.faults.reverseCallbacks = true;
@@ -151,7 +158,7 @@ describe('status callbacks duplicated or reordered', () => {
 });
 
 describe('status callbacks lost', () => {
-  it('the answered callback lost: the final one still settles the call for Twilio\'s duration', async () => {
+  it("the answered callback lost: the final one still settles the call for Twilio's duration", async () => {
     const to = testNumber();
     h.sim.scenario.numbers = { [to]: { kind: 'answer', afterMs: 50, hangupAfterMs: 1_500 } };
     h.sim.faults.dropStatuses = ['in-progress'];
@@ -163,11 +170,14 @@ describe('status callbacks lost', () => {
     await booksBalance();
   });
 
-  it('the final callback lost after the callee hung up: the provider is asked at the maximum, billed for Twilio\'s duration, not the maximum', async () => {
+  it("the final callback lost after the callee hung up: the provider is asked at the maximum, billed for Twilio's duration, not the maximum", async () => {
     const to = testNumber();
     h.sim.scenario.numbers = { [to]: { kind: 'answer', afterMs: 50, hangupAfterMs: 1_200 } };
     h.sim.faults.dropStatuses = ['completed'];
-    const r = await callWithMoney(h.input(to, { maxDurationSec: 6, timeouts: { ringGraceSec: 3, endGraceSec: 1 } }), 'lost-final-callback-early-hangup');
+    const r = await callWithMoney(
+      h.input(to, { maxDurationSec: 6, timeouts: { ringGraceSec: 3, endGraceSec: 1 } }),
+      'lost-final-callback-early-hangup',
+    );
     expect(r.simCall!.status).toBe('completed');
     expect(r.simCall!.duration).toBeLessThan(6);
     expect(r.result.status).toBe('completed');
@@ -178,12 +188,15 @@ describe('status callbacks lost', () => {
     await booksBalance();
   });
 
-  it('every callback lost on an answered call: found in progress at the ring window (not hung up), then billed for Twilio\'s duration', async () => {
+  it("every callback lost on an answered call: found in progress at the ring window (not hung up), then billed for Twilio's duration", async () => {
     const to = testNumber();
     // Talks past the ring window (2 s + 1 s grace): the workflow must not hang up on the conversation.
     h.sim.scenario.numbers = { [to]: { kind: 'answer', afterMs: 50, hangupAfterMs: 4_500 } };
     h.sim.faults.dropStatuses = ['initiated', 'ringing', 'in-progress', 'completed'];
-    const r = await callWithMoney(h.input(to, { ringTimeoutSec: 2, maxDurationSec: 10, timeouts: { ringGraceSec: 1, endGraceSec: 1 } }), 'all-callbacks-lost-answered');
+    const r = await callWithMoney(
+      h.input(to, { ringTimeoutSec: 2, maxDurationSec: 10, timeouts: { ringGraceSec: 1, endGraceSec: 1 } }),
+      'all-callbacks-lost-answered',
+    );
     expect(r.simCall!.status).toBe('completed');
     expect(r.simCall!.duration).toBeGreaterThanOrEqual(4); // the callee hung up, not us
     expect(r.result.status).toBe('completed');
@@ -193,11 +206,14 @@ describe('status callbacks lost', () => {
     await booksBalance();
   });
 
-  it('every callback lost on a busy call: the provider\'s busy is the outcome, the hold voided, nothing paid', async () => {
+  it("every callback lost on a busy call: the provider's busy is the outcome, the hold voided, nothing paid", async () => {
     const to = testNumber();
     h.sim.scenario.numbers = { [to]: { kind: 'busy', afterMs: 50 } };
     h.sim.faults.dropStatuses = ['initiated', 'ringing', 'busy'];
-    const r = await callWithMoney(h.input(to, { ringTimeoutSec: 2, timeouts: { ringGraceSec: 1, endGraceSec: 1 } }), 'all-callbacks-lost-busy');
+    const r = await callWithMoney(
+      h.input(to, { ringTimeoutSec: 2, timeouts: { ringGraceSec: 1, endGraceSec: 1 } }),
+      'all-callbacks-lost-busy',
+    );
     expect(r.result.status).toBe('busy');
     expect(r.dials).toBe(1);
     expect(r.ops).toEqual(['hold', 'void']);
@@ -205,7 +221,7 @@ describe('status callbacks lost', () => {
     await booksBalance();
   });
 
-  it('every callback lost on an unanswered call: the provider\'s no-answer is the outcome, the hold voided', async () => {
+  it("every callback lost on an unanswered call: the provider's no-answer is the outcome, the hold voided", async () => {
     const to = testNumber();
     h.sim.scenario.numbers = { [to]: { kind: 'no-answer' } };
     h.sim.faults.dropStatuses = ['initiated', 'ringing', 'no-answer', 'canceled'];
@@ -226,7 +242,10 @@ describe('replay', () => {
     if (process.env.RECORD_CALL_HISTORIES) {
       for (const { name, history } of recordedHistories) {
         if (/lost-(final-callback-early-hangup|answered)|callbacks-lost-(answered|busy)/.test(name)) {
-          writeFileSync(new URL(`../call/histories/${name}.binpb`, import.meta.url), temporal.api.history.v1.History.encode(history).finish());
+          writeFileSync(
+            new URL(`../call/histories/${name}.binpb`, import.meta.url),
+            temporal.api.history.v1.History.encode(history).finish(),
+          );
         }
       }
     }

@@ -91,7 +91,9 @@ describe('console sign-in', () => {
     const c = client();
     await c.get('/app/login');
     for (let i = 0; i < THROTTLE.PER_IP; i++) {
-      expect((await c.post('/app/login', { email: `nobody-${i}-${ipSeq}@console.test`, password: 'guess guess guess' })).status).toBe(401);
+      expect(
+        (await c.post('/app/login', { email: `nobody-${i}-${ipSeq}@console.test`, password: 'guess guess guess' })).status,
+      ).toBe(401);
     }
     const a = await createTestAccount(ctx.sql);
     const u = await consoleUser(ctx.sql, { accountId: a.id, role: 'owner' });
@@ -109,7 +111,7 @@ describe('console sign-in', () => {
     expect(res.status).toBe(403);
   });
 
-  it('a suspended account\'s users cannot sign in, and their sessions end', async () => {
+  it("a suspended account's users cannot sign in, and their sessions end", async () => {
     const a = await createTestAccount(ctx.sql);
     const u = await consoleUser(ctx.sql, { accountId: a.id, role: 'owner' });
     const c = client();
@@ -140,7 +142,7 @@ describe('console sign-in', () => {
 });
 
 describe('CSRF', () => {
-  it('refuses a state-changing post without the session\'s token, from a form or htmx, and accepts it with the token', async () => {
+  it("refuses a state-changing post without the session's token, from a form or htmx, and accepts it with the token", async () => {
     const a = await createTestAccount(ctx.sql);
     const u = await consoleUser(ctx.sql, { accountId: a.id, role: 'owner' });
     const c = client();
@@ -152,7 +154,10 @@ describe('CSRF', () => {
     const wrong = await c.req('POST', '/app/keys', { form: { label: 'x' }, headers: { 'x-csrf-token': 'A'.repeat(43) } });
     expect(wrong.status).toBe(403);
     expect(await ctx.sql`select 1 from api_keys where account_id = ${a.id}`).toHaveLength(0);
-    const ok = await c.req('POST', '/app/keys', { form: { label: 'by htmx' }, headers: { 'x-csrf-token': c.csrf, 'hx-request': 'true' } });
+    const ok = await c.req('POST', '/app/keys', {
+      form: { label: 'by htmx' },
+      headers: { 'x-csrf-token': c.csrf, 'hx-request': 'true' },
+    });
     expect(ok.status).toBe(201);
     expect(await ctx.sql`select 1 from api_keys where account_id = ${a.id}`).toHaveLength(1);
   });
@@ -161,7 +166,11 @@ describe('CSRF', () => {
 describe('invitations and one-time links', () => {
   it('the CLI invites a user; the set-password link works once and enforces the password rule', async () => {
     const a = await createTestAccount(ctx.sql);
-    const out = await consoleUserLink(ctx.sql, { API_PORT: 3000 }, 'invite', { account: a.id, email: 'New.Owner@Console.test', role: 'member' });
+    const out = await consoleUserLink(ctx.sql, { API_PORT: 3000 }, 'invite', {
+      account: a.id,
+      email: 'New.Owner@Console.test',
+      role: 'member',
+    });
     expect(out).toContain('member new.owner@console.test created');
     const token = /token=([\w-]+)/.exec(out)![1]!;
     const c = client();
@@ -189,7 +198,10 @@ describe('invitations and one-time links', () => {
     expect((await o.post('/app/team', { email: 'teammate@console.test', role: 'member' })).status).toBe(409);
     const t = client();
     expect((await t.get(new URL(link).pathname + new URL(link).search)).status).toBe(200);
-    expect((await t.post('/app/set-password', { token: new URL(link).searchParams.get('token')!, password: 'teammate password' })).status).toBe(303);
+    expect(
+      (await t.post('/app/set-password', { token: new URL(link).searchParams.get('token')!, password: 'teammate password' }))
+        .status,
+    ).toBe(303);
     expect((await t.get('/app')).text).toContain('teammate@console.test (member)');
     expect((await t.get('/app/team')).status).toBe(403);
   });
@@ -210,7 +222,7 @@ describe('invitations and one-time links', () => {
   });
 });
 
-describe('the demo\'s sign-in link', () => {
+describe("the demo's sign-in link", () => {
   it('makes the demo account an owner once and signs the browser in on the given page', async () => {
     const a = await createTestAccount(ctx.sql);
     const first = await demoConsoleLink(ctx.sql, { API_PORT: 3000 }, a.id, '/app/credits');
@@ -225,10 +237,11 @@ describe('the demo\'s sign-in link', () => {
 });
 
 describe('roles and tenancy', () => {
-  it('a member sees only their account: another account\'s campaign and call are 404; API keys and admin pages are 403', async () => {
+  it("a member sees only their account: another account's campaign and call are 404; API keys and admin pages are 403", async () => {
     const mine = await createTestAccount(ctx.sql);
     const theirs = await createTestAccount(ctx.sql);
-    const [camp] = await ctx.sql`insert into campaigns (account_id, name, agent, settings) values (${theirs.id}, 'secret', '{}', '{}') returning id`;
+    const [camp] =
+      await ctx.sql`insert into campaigns (account_id, name, agent, settings) values (${theirs.id}, 'secret', '{}', '{}') returning id`;
     const callId = crypto.randomUUID();
     await ctx.sql`insert into calls (id, account_id, campaign_id, to_e164, status, terminal) values (${callId}, ${theirs.id}, ${camp!.id}, '+60123456789', 'completed', true)`;
     const m = await consoleUser(ctx.sql, { accountId: mine.id, role: 'member' });
@@ -241,7 +254,7 @@ describe('roles and tenancy', () => {
     expect((await c.get('/app/admin')).status).toBe(403);
   });
 
-  it('an owner issues a key (shown once) and revokes it; another account\'s key id is 404', async () => {
+  it("an owner issues a key (shown once) and revokes it; another account's key id is 404", async () => {
     const a = await createTestAccount(ctx.sql);
     const b = await createTestAccount(ctx.sql, { withKey: true });
     const u = await consoleUser(ctx.sql, { accountId: a.id, role: 'owner' });

@@ -48,7 +48,23 @@ beforeAll(async () => {
   owner = { email: u.email, accountId: a.id };
   const b = await createAccount(cs.sql, { name: 'Other Co', billingEmail: 'billing@other.example' });
   const m = await consoleUser(cs.sql, { accountId: b.id, role: 'member', email: 'member@other.example' });
-  const { campaign } = await createCampaign(cs.sql, b.id, { name: 'Other campaign', agent: DEMO_AGENT, settings: { maxConcurrentCalls: 1, retry: { maxAttempts: 1, backoffSec: 1, retryOn: [] }, maxDurationSec: 60, ringTimeoutSec: 5, voicemailPolicy: 'hangup' }, defaultRegion: 'MY' }, []);
+  const { campaign } = await createCampaign(
+    cs.sql,
+    b.id,
+    {
+      name: 'Other campaign',
+      agent: DEMO_AGENT,
+      settings: {
+        maxConcurrentCalls: 1,
+        retry: { maxAttempts: 1, backoffSec: 1, retryOn: [] },
+        maxDurationSec: 60,
+        ringTimeoutSec: 5,
+        voicemailPolicy: 'hangup',
+      },
+      defaultRegion: 'MY',
+    },
+    [],
+  );
   other = { email: m.email, campaignId: campaign.id };
   browser = await launchChromium();
   ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
@@ -72,14 +88,16 @@ describe('console in a browser', () => {
     expect(new URL(page.url()).pathname).toBe('/app/credits');
   });
 
-  it('tops up through the Billplz simulator\'s payment page and the credit appears without reloading', async () => {
+  it("tops up through the Billplz simulator's payment page and the credit appears without reloading", async () => {
     await page.goto(`${cs.origin}/app/credits`);
     await shot(page, 'credits');
     await page.getByLabel('RM 200.00').check();
     await page.getByRole('button', { name: 'Continue to payment' }).click();
     await page.getByRole('heading', { name: 'Pay RM 200.00' }).waitFor();
     const payUrl = page.url();
-    const [topup] = await cs.sql<{ id: string; status: string }[]>`select id, status from topups where account_id = ${owner.accountId}`;
+    const [topup] = await cs.sql<
+      { id: string; status: string }[]
+    >`select id, status from topups where account_id = ${owner.accountId}`;
     expect(topup!.status).toBe('pending');
 
     // the top-up's console page, open before the payment, follows it live
@@ -117,8 +135,16 @@ describe('console in a browser', () => {
     await page.getByLabel('Ring timeout (s)').fill('5');
     await page.getByLabel('Attempts per number').fill('1');
     await page.getByLabel('Max duration (s)').fill('120');
-    const csv = ['phone,name', `${callees[0]!.phone},Aminah`, `${callees[1]!.phone},Raj`, 'not a number,Bad', `${callees[2]!.phone},Mei Ling`,
-      '012-555 0101,Aminah again', `0${callees[3]!.phone.slice(3)},Farid`, '123,Short'].join('\n');
+    const csv = [
+      'phone,name',
+      `${callees[0]!.phone},Aminah`,
+      `${callees[1]!.phone},Raj`,
+      'not a number,Bad',
+      `${callees[2]!.phone},Mei Ling`,
+      '012-555 0101,Aminah again',
+      `0${callees[3]!.phone.slice(3)},Farid`,
+      '123,Short',
+    ].join('\n');
     await page.getByLabel('CSV file').setInputFiles({ name: 'contacts.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
     await page.getByRole('button', { name: 'Preview' }).click();
     // the API's message, beside the field
@@ -128,7 +154,11 @@ describe('console in a browser', () => {
     await page.getByRole('button', { name: 'Preview' }).click();
     await page.getByRole('heading', { name: 'Rejected rows' }).waitFor();
     const rejects = await page.locator('#rejects tbody tr').allTextContents();
-    expect(rejects).toEqual([expect.stringMatching(/^4.*not a phone number/), expect.stringMatching(/^6.*duplicate of line 2/), expect.stringMatching(/^8/)]);
+    expect(rejects).toEqual([
+      expect.stringMatching(/^4.*not a phone number/),
+      expect.stringMatching(/^6.*duplicate of line 2/),
+      expect.stringMatching(/^8/),
+    ]);
     expect(await page.locator('#preview').textContent()).toContain('4 numbers accepted, 3 rejected');
     await shot(page, 'campaign-new-preview');
     await page.getByRole('button', { name: 'Create campaign' }).click();
@@ -161,20 +191,45 @@ describe('console in a browser', () => {
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe(`Call to ${callees[0]!.phone}`); // owners see the number
     expect(await page.locator('.chat li.agent').first().textContent()).toContain(DEMO_AGENT.firstMessage);
     expect(await page.locator('.chat li.caller').count()).toBeGreaterThan(0);
-    const call = (await cs.sql`select c.id, k.* from calls c join call_costs k on k.call_id = c.id where c.to_e164 = ${callees[0]!.phone}`)[0]!;
+    const call = (
+      await cs.sql`select c.id, k.* from calls c join call_costs k on k.call_id = c.id where c.to_e164 = ${callees[0]!.phone}`
+    )[0]!;
     const costs = await page.locator('#costs').textContent();
-    for (const v of [call.azure_stt_cost, call.llm_cost, call.tts_cost, call.twilio_cost, call.total_provider_cost, call.charged_amount, call.profit_margin]) {
+    for (const v of [
+      call.azure_stt_cost,
+      call.llm_cost,
+      call.tts_cost,
+      call.twilio_cost,
+      call.total_provider_cost,
+      call.charged_amount,
+      call.profit_margin,
+    ]) {
       expect(costs).toContain(`$${(Number(v) / 1e6).toFixed(6)}`);
     }
-    expect(await page.getByRole('link', { name: 'Workflow in the Temporal Web UI' }).getAttribute('href')).toContain(`workflows/call%2F${call.id}`);
+    expect(await page.getByRole('link', { name: 'Workflow in the Temporal Web UI' }).getAttribute('href')).toContain(
+      `workflows/call%2F${call.id}`,
+    );
     await shot(page, 'call-detail');
   });
 
   it('pauses and resumes a running campaign; a paused campaign never shows as running', async () => {
-    const { campaign } = await createCampaign(cs.sql, owner.accountId, {
-      name: 'Callbacks', agent: DEMO_AGENT, defaultRegion: 'MY',
-      settings: { maxConcurrentCalls: 1, retry: { maxAttempts: 5, backoffSec: 600, retryOn: ['no_answer'] }, maxDurationSec: 120, ringTimeoutSec: 15, voicemailPolicy: 'hangup' },
-    }, PAUSE_NUMBERS.map((phone, i) => ({ phone, line: i + 2 })));
+    const { campaign } = await createCampaign(
+      cs.sql,
+      owner.accountId,
+      {
+        name: 'Callbacks',
+        agent: DEMO_AGENT,
+        defaultRegion: 'MY',
+        settings: {
+          maxConcurrentCalls: 1,
+          retry: { maxAttempts: 5, backoffSec: 600, retryOn: ['no_answer'] },
+          maxDurationSec: 120,
+          ringTimeoutSec: 15,
+          voicemailPolicy: 'hangup',
+        },
+      },
+      PAUSE_NUMBERS.map((phone, i) => ({ phone, line: i + 2 })),
+    );
     await page.goto(`${cs.origin}/app/campaigns/${campaign.id}`);
     await page.getByRole('button', { name: 'Start' }).click();
     await page.locator('#board[data-status="running"]').waitFor();
@@ -192,7 +247,7 @@ describe('console in a browser', () => {
     await page.locator('#board[data-status="canceled"]').waitFor({ timeout: 90_000 });
   }, 150_000);
 
-  it('a member of another account gets 404 for this account\'s campaign and call, in the browser', async () => {
+  it("a member of another account gets 404 for this account's campaign and call, in the browser", async () => {
     const c2 = await browser.newContext();
     const p2 = await c2.newPage();
     try {
@@ -217,7 +272,10 @@ describe('console in a browser', () => {
     await shot(page, 'keys');
     await page.evaluate(() => document.querySelectorAll('input[name="_csrf"]').forEach((e) => e.remove()));
     await page.getByLabel('Label').fill('forged');
-    const [res] = await Promise.all([page.waitForResponse((r) => r.url().endsWith('/app/keys') && r.request().method() === 'POST'), page.getByRole('button', { name: 'Issue a key' }).click()]);
+    const [res] = await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith('/app/keys') && r.request().method() === 'POST'),
+      page.getByRole('button', { name: 'Issue a key' }).click(),
+    ]);
     expect(res.status()).toBe(403);
     await page.getByText('the form is missing its security token').waitFor();
     expect(await cs.sql`select 1 from api_keys where account_id = ${owner.accountId}`).toHaveLength(0);
@@ -285,8 +343,13 @@ describe('console in a browser', () => {
     await row.getByLabel('Reason (recorded in the ledger)').fill('goodwill for the outage');
     await row.getByRole('button', { name: 'Credit' }).click();
     await ap.getByText('$12.50 credited to Sinar Bank.').waitFor();
-    const [entry] = await cs.sql`select amount, reason, metadata from ledger_operations where account_id = ${owner.accountId} and key like 'manual/%'`;
-    expect([Number(entry!.amount), entry!.reason, entry!.metadata.by]).toEqual([12_500_000, 'manual top-up: goodwill for the outage', admin.email]);
+    const [entry] =
+      await cs.sql`select amount, reason, metadata from ledger_operations where account_id = ${owner.accountId} and key like 'manual/%'`;
+    expect([Number(entry!.amount), entry!.reason, entry!.metadata.by]).toEqual([
+      12_500_000,
+      'manual top-up: goodwill for the outage',
+      admin.email,
+    ]);
     await ap.locator('#accounts tr', { hasText: 'Other Co' }).getByRole('button', { name: 'Suspend' }).click();
     await ap.getByText('Other Co is suspended.').waitFor();
     await shot(ap, 'admin');

@@ -4,7 +4,10 @@ import { createUser, type ConsoleRole } from '../../api/console/auth/users';
 export const PASSWORD = 'correct horse battery staple';
 
 /** A console user with a password, on a fresh email. */
-export async function consoleUser(sql: Sql, o: { accountId: string | null; role: ConsoleRole; email?: string; password?: string }) {
+export async function consoleUser(
+  sql: Sql,
+  o: { accountId: string | null; role: ConsoleRole; email?: string; password?: string },
+) {
   const email = o.email ?? `${o.role}-${Math.random().toString(36).slice(2, 10)}@console.test`;
   const u = await createUser(sql, { email, role: o.role, accountId: o.accountId, password: o.password ?? PASSWORD });
   return { ...u, password: o.password ?? PASSWORD };
@@ -14,13 +17,20 @@ export async function consoleUser(sql: Sql, o: { accountId: string | null; role:
 export class ConsoleClient {
   cookies = new Map<string, string>();
   csrf = '';
-  constructor(readonly base: string, readonly ip = '127.0.0.1') {}
+  constructor(
+    readonly base: string,
+    readonly ip = '127.0.0.1',
+  ) {}
 
   cookieHeader() {
     return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
   }
 
-  async req(method: string, path: string, o: { form?: Record<string, string | string[]>; headers?: Record<string, string>; body?: BodyInit } = {}) {
+  async req(
+    method: string,
+    path: string,
+    o: { form?: Record<string, string | string[]>; headers?: Record<string, string>; body?: BodyInit } = {},
+  ) {
     const headers: Record<string, string> = { cookie: this.cookieHeader(), 'x-forwarded-for': this.ip, ...o.headers };
     let body = o.body;
     if (o.form) {

@@ -10,7 +10,15 @@ import { dropDatabase } from '../../lib/migrate';
 import { freePort } from '../helpers/ports';
 import type { Scenario } from '../../sim/twilio/scenario';
 
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
@@ -32,11 +40,22 @@ export interface ConsoleStack {
 export async function startConsoleStack(scenario: Scenario): Promise<ConsoleStack> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'aicall-console-'));
   const databaseUrl = withDatabase(inject('databaseUrl'), `aicall_console_${randomUUID().slice(0, 8)}`);
-  const names = ['TEMPORAL_UI_PORT', 'API_PORT', 'MEDIA_GATEWAY_PORT', 'WORKER_METRICS_PORT', 'DIALER_METRICS_PORT', 'SIM_TWILIO_PORT', 'SIM_BILLPLZ_PORT',
-    'SIM_AZURE_SPEECH_PORT', 'SIM_OPENROUTER_PORT', 'SIM_ELEVENLABS_PORT'];
+  const names = [
+    'TEMPORAL_UI_PORT',
+    'API_PORT',
+    'MEDIA_GATEWAY_PORT',
+    'WORKER_METRICS_PORT',
+    'DIALER_METRICS_PORT',
+    'SIM_TWILIO_PORT',
+    'SIM_BILLPLZ_PORT',
+    'SIM_AZURE_SPEECH_PORT',
+    'SIM_OPENROUTER_PORT',
+    'SIM_ELEVENLABS_PORT',
+  ];
   const ports = Object.fromEntries(await Promise.all(names.map(async (n) => [n, String(await freePort())] as const)));
   const env: NodeJS.ProcessEnv = {
-    ...process.env, ...ports,
+    ...process.env,
+    ...ports,
     DATABASE_URL: databaseUrl,
     TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`,
     TEMPORAL_DEV_SERVER: '1',
@@ -48,7 +67,9 @@ export async function startConsoleStack(scenario: Scenario): Promise<ConsoleStac
   const stack = await startStack({ dataDir, env, log: () => {}, temporalInMemory: true, quiet: true });
   const sql = createSql(databaseUrl, { max: 3, debugName: 'console-test' });
   return {
-    stack, sql, origin: `http://127.0.0.1:${stack.config.API_PORT}`,
+    stack,
+    sql,
+    origin: `http://127.0.0.1:${stack.config.API_PORT}`,
     close: async () => {
       await sql.end({ timeout: 5 });
       await stack.stop();

@@ -25,13 +25,19 @@ afterAll(() => api.close());
 async function cli(...args: string[]) {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await runApiCommand([...args, '--url', api.url, '--key', key], (s) => out.push(s), (s) => err.push(s));
+  const code = await runApiCommand(
+    [...args, '--url', api.url, '--key', key],
+    (s) => out.push(s),
+    (s) => err.push(s),
+  );
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
 describe('cli api', () => {
   it('lists and shows campaigns, uploads a CSV file, and shows the balance', async () => {
-    const c = (await api.call('POST', '/v1/campaigns', { key, body: { name: 'From the CLI', agent: testAgent, defaultRegion: 'US' } })).body.campaign;
+    const c = (
+      await api.call('POST', '/v1/campaigns', { key, body: { name: 'From the CLI', agent: testAgent, defaultRegion: 'US' } })
+    ).body.campaign;
     const dir = await mkdtemp(path.join(tmpdir(), 'aicall-cli-'));
     const file = path.join(dir, 'contacts.csv');
     await writeFile(file, `phone,name\n${testNumber()},Ali\nnope,Bad\n`);
@@ -40,11 +46,15 @@ describe('cli api', () => {
     expect(JSON.parse(up.out)).toMatchObject({ accepted: 1, invalid: [{ line: 3, phone: 'nope' }] });
     const list = await cli('campaigns', 'list');
     expect(list.out).toMatch(new RegExp(`${c.id}\\s+draft\\s+1 contacts\\s+From the CLI`));
-    expect(JSON.parse((await cli('campaigns', 'show', c.id)).out)).toMatchObject({ id: c.id, contactCount: 1, progress: { contacts: { pending: 1 } } });
+    expect(JSON.parse((await cli('campaigns', 'show', c.id)).out)).toMatchObject({
+      id: c.id,
+      contactCount: 1,
+      progress: { contacts: { pending: 1 } },
+    });
     expect(JSON.parse((await cli('credits')).out)).toEqual({ available: 0, held: 0, currency: 'USD', unit: 'micro' });
   });
 
-  it('an API refusal is exit 1 with the API\'s message; a usage mistake is exit 2 with the usage', async () => {
+  it("an API refusal is exit 1 with the API's message; a usage mistake is exit 2 with the usage", async () => {
     const missing = await cli('campaigns', 'show', '6f1c1f0e-1d2c-4b3a-8f9e-0a1b2c3d4e5f');
     expect([missing.code, missing.err]).toEqual([1, 'the API answered 404: campaign not found']);
     const draft = (await api.call('POST', '/v1/campaigns', { key, body: { name: 'Draft', agent: testAgent } })).body.campaign;

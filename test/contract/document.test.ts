@@ -7,7 +7,7 @@ import { IdPath } from '../../api/contract/common';
 describe('the contract document', () => {
   const doc = buildDocument(OPERATIONS, { origin: 'https://api.aicall.test/' }) as any;
 
-  it('has servers (the deployment\'s origin first), both security schemes, a license and tagged operations with ids', () => {
+  it("has servers (the deployment's origin first), both security schemes, a license and tagged operations with ids", () => {
     expect(doc.servers[0].variables.origin.default).toBe('https://api.aicall.test');
     expect(Object.keys(doc.components.securitySchemes)).toEqual(['bearer', 'apiKeyHeader']);
     expect(doc.info.license.identifier).toMatch(/^LicenseRef-/);
@@ -23,19 +23,37 @@ describe('the contract document', () => {
 
   it('an idempotent operation documents the Idempotency-Key header, the replay header, 409 and 422', () => {
     const create = doc.paths['/v1/campaigns'].post;
-    expect(create.parameters).toEqual(expect.arrayContaining([expect.objectContaining({ in: 'header', name: 'idempotency-key' })]));
+    expect(create.parameters).toEqual(
+      expect.arrayContaining([expect.objectContaining({ in: 'header', name: 'idempotency-key' })]),
+    );
     expect(create.responses['201'].headers['Idempotent-Replayed']).toBeDefined();
     expect(Object.keys(create.responses)).toEqual(expect.arrayContaining(['201', '400', '401', '403', '409', '422', '429']));
-    expect(doc.paths['/v1/campaigns'].get.parameters ?? []).not.toEqual(expect.arrayContaining([expect.objectContaining({ name: 'idempotency-key' })]));
+    expect(doc.paths['/v1/campaigns'].get.parameters ?? []).not.toEqual(
+      expect.arrayContaining([expect.objectContaining({ name: 'idempotency-key' })]),
+    );
   });
 
-  it('a binary answer and a redirect can be written down (e.g. a call\'s recording)', () => {
-    const recording = buildDocument([{
-      method: 'get', path: '/v1/calls/{id}/recording', operationId: 'getCallRecording', tag: 'calls', auth: 'client', params: IdPath,
-      summary: 'The call\'s recording',
-      ok: { status: 200, mediaType: 'audio/wav', description: 'Stereo WAV.', schema: z.string().meta({ format: 'binary' }), example: undefined, also: { 302: 'The recording in object storage (a signed URL).' } },
-      errors: { 404: 'No such call, or no recording.' },
-    }]) as any;
+  it("a binary answer and a redirect can be written down (e.g. a call's recording)", () => {
+    const recording = buildDocument([
+      {
+        method: 'get',
+        path: '/v1/calls/{id}/recording',
+        operationId: 'getCallRecording',
+        tag: 'calls',
+        auth: 'client',
+        params: IdPath,
+        summary: "The call's recording",
+        ok: {
+          status: 200,
+          mediaType: 'audio/wav',
+          description: 'Stereo WAV.',
+          schema: z.string().meta({ format: 'binary' }),
+          example: undefined,
+          also: { 302: 'The recording in object storage (a signed URL).' },
+        },
+        errors: { 404: 'No such call, or no recording.' },
+      },
+    ]) as any;
     const op = recording.paths['/v1/calls/{id}/recording'].get;
     expect(op.responses['200'].content['audio/wav'].schema).toMatchObject({ type: 'string', format: 'binary' });
     expect(op.responses['302'].headers.Location.schema.format).toBe('uri');
@@ -52,7 +70,7 @@ describe('the contract document', () => {
     expect(removed.content).toBeUndefined();
   });
 
-  it('the platform do-not-call list is admin-only and its operations differ from the account\'s', () => {
+  it("the platform do-not-call list is admin-only and its operations differ from the account's", () => {
     const platform = doc.paths['/v1/admin/suppressions'].get;
     expect(platform['x-admin-only']).toBe(true);
     expect(platform.operationId).not.toBe(doc.paths['/v1/suppressions'].get.operationId);

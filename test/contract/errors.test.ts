@@ -16,9 +16,15 @@ beforeAll(async () => {
 });
 afterAll(() => api.close());
 
-const draft = async () => (await api.call('POST', '/v1/campaigns', { key, body: { name: 'Errors', agent: testAgent, defaultRegion: 'US' } })).body.campaign.id as string;
+const draft = async () =>
+  (await api.call('POST', '/v1/campaigns', { key, body: { name: 'Errors', agent: testAgent, defaultRegion: 'US' } })).body
+    .campaign.id as string;
 const upload = (id: string, body: string | Buffer, contentType: string) =>
-  fetch(`${api.url}/v1/campaigns/${id}/contacts`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': contentType }, body: typeof body === "string" ? body : new Uint8Array(body) }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
+  fetch(`${api.url}/v1/campaigns/${id}/contacts`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': contentType },
+    body: typeof body === 'string' ? body : new Uint8Array(body),
+  }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
 
 describe('a JSON body that is not an object', () => {
   it.each([
@@ -35,7 +41,14 @@ describe('a JSON body that is not an object', () => {
 });
 
 describe('a CSV upload under the content type a browser gives a .csv file', () => {
-  it.each(['text/csv', 'application/vnd.ms-excel', 'application/octet-stream', 'text/plain', 'application/csv', 'text/csv; charset=utf-8'])('%s is read as CSV', async (type) => {
+  it.each([
+    'text/csv',
+    'application/vnd.ms-excel',
+    'application/octet-stream',
+    'text/plain',
+    'application/csv',
+    'text/csv; charset=utf-8',
+  ])('%s is read as CSV', async (type) => {
     const id = await draft();
     const [a, b] = [testNumber(), testNumber()];
     const res = await upload(id, `\uFEFFphone,name\n${a},Ali\n${b},Siti\nnope,Bad\n`, type);
@@ -48,7 +61,11 @@ describe('a CSV upload under the content type a browser gives a .csv file', () =
 
   it('a CSV in the charset it names (windows-1252) keeps its accents', async () => {
     const id = await draft();
-    const res = await upload(id, Buffer.from(`phone,name\n${testNumber()},Jos\xe9\n`, 'latin1'), 'text/csv; charset=windows-1252');
+    const res = await upload(
+      id,
+      Buffer.from(`phone,name\n${testNumber()},Jos\xe9\n`, 'latin1'),
+      'text/csv; charset=windows-1252',
+    );
     expect(res.status).toBe(200);
     expect((await ctx.sql`select name from contacts where campaign_id = ${id}`)[0]!.name).toBe('José');
   });
@@ -76,14 +93,17 @@ describe('a CSV upload under the content type a browser gives a .csv file', () =
 
 // (pause or resume while the workflow is `canceling` is 409 too: test/contract/contract.test.ts)
 describe('pause, resume and cancel of a campaign that has ended', () => {
-  it.each(['completed', 'canceled', 'failed'])('a %s campaign: 409 with its status, decided by the API before any workflow is asked', async (status) => {
-    const id = await draft();
-    // no workflow exists for it: the answer comes from the campaign's row alone
-    await ctx.sql`update campaigns set status = ${status}, started_at = now(), finished_at = now() where id = ${id}`;
-    for (const action of ['pause', 'resume', 'cancel']) {
-      const res = await api.call('POST', `/v1/campaigns/${id}/${action}`, { key, body: {} });
-      expect([action, res.status, res.body.error, res.body.status]).toEqual([action, 409, 'campaign_finished', status]);
-      expect(res.body.message).toContain(status);
-    }
-  });
+  it.each(['completed', 'canceled', 'failed'])(
+    'a %s campaign: 409 with its status, decided by the API before any workflow is asked',
+    async (status) => {
+      const id = await draft();
+      // no workflow exists for it: the answer comes from the campaign's row alone
+      await ctx.sql`update campaigns set status = ${status}, started_at = now(), finished_at = now() where id = ${id}`;
+      for (const action of ['pause', 'resume', 'cancel']) {
+        const res = await api.call('POST', `/v1/campaigns/${id}/${action}`, { key, body: {} });
+        expect([action, res.status, res.body.error, res.body.status]).toEqual([action, 409, 'campaign_finished', status]);
+        expect(res.body.message).toContain(status);
+      }
+    },
+  );
 });

@@ -18,8 +18,10 @@ beforeAll(async () => {
 afterAll(() => api.close());
 
 const body = (name = 'Idempotent') => ({ name, agent: testAgent, defaultRegion: 'US' });
-const post = (key: string, idem: string, b: unknown = body()) => api.call('POST', '/v1/campaigns', { key, body: b, headers: { 'idempotency-key': idem } });
-const campaigns = async (accountId: string) => (await ctx.sql<{ n: number }[]>`select count(*)::int as n from campaigns where account_id = ${accountId}`)[0]!.n;
+const post = (key: string, idem: string, b: unknown = body()) =>
+  api.call('POST', '/v1/campaigns', { key, body: b, headers: { 'idempotency-key': idem } });
+const campaigns = async (accountId: string) =>
+  (await ctx.sql<{ n: number }[]>`select count(*)::int as n from campaigns where account_id = ${accountId}`)[0]!.n;
 
 describe('Idempotency-Key', () => {
   it('ten concurrent requests with one key create one campaign; each gets its answer, a replay or 409 in progress', async () => {
@@ -38,7 +40,7 @@ describe('Idempotency-Key', () => {
     expect(later.body).toEqual(created[0]!.body);
   });
 
-  it('is per account: another account\'s same key creates its own campaign', async () => {
+  it("is per account: another account's same key creates its own campaign", async () => {
     const [a, b] = [await createTestAccount(ctx.sql, { withKey: true }), await createTestAccount(ctx.sql, { withKey: true })];
     const k = randomUUID();
     const [ra, rb] = [await post(a.apiKey!, k), await post(b.apiKey!, k)];
@@ -67,7 +69,9 @@ describe('Idempotency-Key', () => {
     await ctx.sql`update idempotency_keys set locked_until = now() - interval '1 second' where scope = ${a.id} and key = ${k}`;
     const retried = await post(a.apiKey!, k);
     expect(retried.status).toBe(201);
-    expect(retried.body.campaign.id, 'the id derives from the key, so the re-run finds the first campaign').toBe(first.body.campaign.id);
+    expect(retried.body.campaign.id, 'the id derives from the key, so the re-run finds the first campaign').toBe(
+      first.body.campaign.id,
+    );
     expect(await campaigns(a.id)).toBe(1);
     expect((await post(a.apiKey!, k)).headers.get('idempotent-replayed')).toBe('true');
   });

@@ -17,7 +17,11 @@ import { testNumber } from '../call/harness';
  * lists, the agent preview, analysis settings, recordings — called from the contract test with its
  * `call` (which validates every answer against the served document).
  */
-type Call = (method: string, path: string, opts?: { key?: string; body?: unknown; headers?: Record<string, string> }) => Promise<{ status: number; body: any; text: string; headers: Headers }>;
+type Call = (
+  method: string,
+  path: string,
+  opts?: { key?: string; body?: unknown; headers?: Record<string, string> },
+) => Promise<{ status: number; body: any; text: string; headers: Headers }>;
 
 export interface IntegrationChecks {
   call: Call;
@@ -40,13 +44,22 @@ export async function startReceiver(): Promise<{ url: string; received: number; 
   const state = { received: 0 };
   const server: Server = createServer((req, res) => {
     req.resume();
-    req.on('end', () => { state.received += 1; res.writeHead(204).end(); });
+    req.on('end', () => {
+      state.received += 1;
+      res.writeHead(204).end();
+    });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`,
-    get received() { return state.received; },
-    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    get received() {
+      return state.received;
+    },
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }
 
@@ -54,10 +67,19 @@ export async function startReceiver(): Promise<{ url: string; received: number; 
 function wav(): Buffer {
   const data = Buffer.alloc(16_000, 0xff);
   const h = Buffer.alloc(44);
-  h.write('RIFF', 0); h.writeUInt32LE(36 + data.length, 4); h.write('WAVE', 8);
-  h.write('fmt ', 12); h.writeUInt32LE(16, 16); h.writeUInt16LE(7, 20); h.writeUInt16LE(2, 22);
-  h.writeUInt32LE(8_000, 24); h.writeUInt32LE(16_000, 28); h.writeUInt16LE(2, 32); h.writeUInt16LE(8, 34);
-  h.write('data', 36); h.writeUInt32LE(data.length, 40);
+  h.write('RIFF', 0);
+  h.writeUInt32LE(36 + data.length, 4);
+  h.write('WAVE', 8);
+  h.write('fmt ', 12);
+  h.writeUInt32LE(16, 16);
+  h.writeUInt16LE(7, 20);
+  h.writeUInt16LE(2, 22);
+  h.writeUInt32LE(8_000, 24);
+  h.writeUInt32LE(16_000, 28);
+  h.writeUInt16LE(2, 32);
+  h.writeUInt16LE(8, 34);
+  h.write('data', 36);
+  h.writeUInt32LE(data.length, 40);
   return Buffer.concat([h, data]);
 }
 
@@ -65,24 +87,42 @@ export async function checkWebhooks(c: IntegrationChecks): Promise<void> {
   const { call, key, missing } = c;
   const receiver = await startReceiver();
   try {
-    const created = await call('POST', '/v1/webhooks/endpoints', { key, body: { url: receiver.url, eventTypes: ['campaign.completed'], description: 'contract' } });
+    const created = await call('POST', '/v1/webhooks/endpoints', {
+      key,
+      body: { url: receiver.url, eventTypes: ['campaign.completed'], description: 'contract' },
+    });
     expect(created.status).toBe(201);
     expect(created.body.secret).toMatch(/^whsec_/);
     const ep = created.body.id as string;
     expect((await call('POST', '/v1/webhooks/endpoints', { key, body: { url: receiver.url, eventTypes: [] } })).status).toBe(400);
     expect((await call('GET', '/v1/webhooks/endpoints', { key })).body.endpoints.map((e: { id: string }) => e.id)).toContain(ep);
-    expect((await call('GET', `/v1/webhooks/endpoints/${ep}`, { key })).body.secret, 'the secret is shown on creation only').toBeUndefined();
+    expect(
+      (await call('GET', `/v1/webhooks/endpoints/${ep}`, { key })).body.secret,
+      'the secret is shown on creation only',
+    ).toBeUndefined();
     expect((await call('GET', `/v1/webhooks/endpoints/${missing}`, { key })).status).toBe(404);
-    expect((await call('PATCH', `/v1/webhooks/endpoints/${ep}`, { key, body: { description: 'renamed' } })).body.description).toBe('renamed');
+    expect(
+      (await call('PATCH', `/v1/webhooks/endpoints/${ep}`, { key, body: { description: 'renamed' } })).body.description,
+    ).toBe('renamed');
     expect((await call('PATCH', `/v1/webhooks/endpoints/${ep}`, { key, body: {} })).status).toBe(400);
     const rotated = await call('POST', `/v1/webhooks/endpoints/${ep}/rotate-secret`, { key, body: { previousSecretTtlSec: 60 } });
     expect(rotated.status).toBe(200);
     expect(rotated.body.secret).not.toBe(created.body.secret);
     expect(rotated.body.previousSecretExpiresAt).not.toBeNull();
 
-    const emitted = await emitEvent(c.emitter, { accountId: c.accountId, type: 'campaign.completed', data: { campaignId: c.campaignId, status: 'completed' }, dedupKey: `contract:${c.campaignId}:${ep}` });
+    const emitted = await emitEvent(c.emitter, {
+      accountId: c.accountId,
+      type: 'campaign.completed',
+      data: { campaignId: c.campaignId, status: 'completed' },
+      dedupKey: `contract:${c.campaignId}:${ep}`,
+    });
     const deliveryId = emitted!.deliveries[0]!;
-    await expect.poll(async () => (await call('GET', `/v1/webhooks/deliveries/${deliveryId}`, { key })).body.status, { timeout: 20_000, interval: 300 }).toBe('succeeded');
+    await expect
+      .poll(async () => (await call('GET', `/v1/webhooks/deliveries/${deliveryId}`, { key })).body.status, {
+        timeout: 20_000,
+        interval: 300,
+      })
+      .toBe('succeeded');
     const delivery = (await call('GET', `/v1/webhooks/deliveries/${deliveryId}`, { key })).body;
     expect([delivery.event.id, delivery.attemptLog[0].httpStatus]).toEqual([emitted!.eventId, 204]);
     expect(receiver.received).toBeGreaterThanOrEqual(1);
@@ -109,11 +149,18 @@ export async function checkSuppressions(c: IntegrationChecks): Promise<void> {
   const [a, b, optedOut, platform] = [testNumber(), testNumber(), testNumber(), testNumber()];
   const at = (n: string, base = '/v1/suppressions') => `${base}/${encodeURIComponent(n)}`;
 
-  const added = await call('POST', '/v1/suppressions', { key, body: { numbers: [{ phone: a, reason: 'asked by email' }, { phone: '123' }] } });
+  const added = await call('POST', '/v1/suppressions', {
+    key,
+    body: { numbers: [{ phone: a, reason: 'asked by email' }, { phone: '123' }] },
+  });
   expect([added.status, added.body.added, added.body.invalid.length]).toEqual([201, 1, 1]);
   const same = await call('POST', '/v1/suppressions', { key, body: { numbers: [{ phone: a }] } });
   expect([same.status, same.body.alreadySuppressed]).toEqual([200, [{ line: 1, phone: a }]]);
-  const imported = await call('POST', '/v1/suppressions?defaultRegion=US', { key, body: `phone,reason\n${b},from the CRM\n`, headers: { 'content-type': 'text/csv' } });
+  const imported = await call('POST', '/v1/suppressions?defaultRegion=US', {
+    key,
+    body: `phone,reason\n${b},from the CRM\n`,
+    headers: { 'content-type': 'text/csv' },
+  });
   expect([imported.status, imported.body.added]).toEqual([201, 1]);
   expect((await call('POST', '/v1/suppressions', { key, body: { numbers: [] } })).status).toBe(400);
   const first = await call('GET', '/v1/suppressions?limit=1', { key });
@@ -133,10 +180,16 @@ export async function checkSuppressions(c: IntegrationChecks): Promise<void> {
 
   // the platform's list, for admin keys only
   const admin = '/v1/admin/suppressions';
-  expect((await call('POST', admin, { key: adminKey, body: { numbers: [{ phone: platform, reason: 'regulator list' }] } })).status).toBe(201);
-  expect((await call('POST', admin, { key: adminKey, body: { numbers: [{ phone: 'x' }], defaultRegion: 'usa' } })).status).toBe(400);
+  expect(
+    (await call('POST', admin, { key: adminKey, body: { numbers: [{ phone: platform, reason: 'regulator list' }] } })).status,
+  ).toBe(201);
+  expect((await call('POST', admin, { key: adminKey, body: { numbers: [{ phone: 'x' }], defaultRegion: 'usa' } })).status).toBe(
+    400,
+  );
   expect((await call('POST', admin, { key, body: { numbers: [{ phone: platform }] } })).status).toBe(403);
-  expect((await call('GET', admin, { key: adminKey })).body.suppressions.map((s: { phone: string }) => s.phone)).toContain(platform);
+  expect((await call('GET', admin, { key: adminKey })).body.suppressions.map((s: { phone: string }) => s.phone)).toContain(
+    platform,
+  );
   expect((await call('GET', at(platform, admin), { key: adminKey })).body.accountId).toBeNull();
   expect((await call('GET', at(platform, admin), { key })).status).toBe(403);
   expect((await call('DELETE', at(platform, admin), { key: adminKey })).status).toBe(204);
@@ -147,18 +200,28 @@ export async function checkCampaignExtras(c: IntegrationChecks): Promise<void> {
   const { call, key, campaignId, missing } = c;
   const preview = await call('GET', `/v1/campaigns/${campaignId}/preview?contact=${encodeURIComponent(c.phone)}`, { key });
   expect([preview.status, preview.body.phone]).toEqual([200, c.phone]);
-  expect((await call('GET', `/v1/campaigns/${campaignId}/preview?contact=${preview.body.contactId}`, { key })).body.firstMessage).toBe(preview.body.firstMessage);
+  expect(
+    (await call('GET', `/v1/campaigns/${campaignId}/preview?contact=${preview.body.contactId}`, { key })).body.firstMessage,
+  ).toBe(preview.body.firstMessage);
   expect((await call('GET', `/v1/campaigns/${campaignId}/preview`, { key })).status).toBe(400);
   expect((await call('GET', `/v1/campaigns/${campaignId}/preview?contact=${missing}`, { key })).status).toBe(404);
   expect((await call('GET', `/v1/campaigns/${missing}/preview?contact=${missing}`, { key })).status).toBe(404);
 
   expect((await call('GET', `/v1/campaigns/${campaignId}/analysis`, { key })).body).toEqual({ analysis: null });
-  const analysis = { summary: true, fields: [{ name: 'interest', type: 'enum', description: 'How interested the callee was', values: ['high', 'low'] }] };
+  const analysis = {
+    summary: true,
+    fields: [{ name: 'interest', type: 'enum', description: 'How interested the callee was', values: ['high', 'low'] }],
+  };
   expect((await call('PUT', `/v1/campaigns/${campaignId}/analysis`, { key, body: { analysis } })).body).toEqual({ analysis });
   expect((await call('GET', `/v1/campaigns/${campaignId}/analysis`, { key })).body).toEqual({ analysis });
-  expect((await call('PUT', `/v1/campaigns/${campaignId}/analysis`, { key, body: { analysis: { summary: false, fields: [] } } })).status).toBe(400);
+  expect(
+    (await call('PUT', `/v1/campaigns/${campaignId}/analysis`, { key, body: { analysis: { summary: false, fields: [] } } }))
+      .status,
+  ).toBe(400);
   expect((await call('GET', `/v1/campaigns/${missing}/analysis`, { key })).status).toBe(404);
-  expect((await call('PUT', `/v1/campaigns/${campaignId}/analysis`, { key, body: { analysis: null } })).body).toEqual({ analysis: null });
+  expect((await call('PUT', `/v1/campaigns/${campaignId}/analysis`, { key, body: { analysis: null } })).body).toEqual({
+    analysis: null,
+  });
 }
 
 export async function checkRecordings(c: IntegrationChecks): Promise<void> {
@@ -179,10 +242,24 @@ export async function checkRecordings(c: IntegrationChecks): Promise<void> {
   await catalog.stored(callId, { bytes: audio.length, durationMs: 1_000 });
 
   const whole = await call('GET', `/v1/calls/${callId}/recording`, { key });
-  expect([whole.status, whole.headers.get('content-type'), whole.headers.get('content-length')]).toEqual([200, 'audio/wav', String(audio.length)]);
+  expect([whole.status, whole.headers.get('content-type'), whole.headers.get('content-length')]).toEqual([
+    200,
+    'audio/wav',
+    String(audio.length),
+  ]);
   const part = await call('GET', `/v1/calls/${callId}/recording`, { key, headers: { range: 'bytes=0-43' } });
-  expect([part.status, part.headers.get('content-range'), part.text.slice(0, 4)]).toEqual([206, `bytes 0-43/${audio.length}`, 'RIFF']);
-  expect((await call('GET', `/v1/calls/${callId}/recording`, { key, headers: { range: `bytes=${audio.length}-` } })).status).toBe(416);
+  expect([part.status, part.headers.get('content-range'), part.text.slice(0, 4)]).toEqual([
+    206,
+    `bytes 0-43/${audio.length}`,
+    'RIFF',
+  ]);
+  expect((await call('GET', `/v1/calls/${callId}/recording`, { key, headers: { range: `bytes=${audio.length}-` } })).status).toBe(
+    416,
+  );
   expect((await call('GET', `/v1/calls/${missing}/recording`, { key })).status).toBe(404);
-  expect((await call('GET', `/v1/calls/${callId}`, { key })).body.recording).toMatchObject({ status: 'stored', available: true, bytes: audio.length });
+  expect((await call('GET', `/v1/calls/${callId}`, { key })).body.recording).toMatchObject({
+    status: 'stored',
+    available: true,
+    bytes: audio.length,
+  });
 }

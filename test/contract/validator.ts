@@ -41,7 +41,8 @@ export function contractValidator(doc: Json) {
       template,
       re: new RegExp(`^${template.replace(/\{\w+\}/g, '[^/]+')}$`),
       op,
-    })));
+    })),
+  );
   const compiled = new Map<string, ValidateFunction>();
 
   return {
@@ -55,14 +56,23 @@ export function contractValidator(doc: Json) {
       if (!found) return { operationId: undefined, errors: [`${method} ${path}: not in the contract`] };
       const where = `${found.op.operationId} → ${status}`;
       const response = found.op.responses[String(status)];
-      if (!response) return { operationId: found.op.operationId, errors: [`${where}: status not documented (body ${JSON.stringify(body).slice(0, 300)})`] };
+      if (!response)
+        return {
+          operationId: found.op.operationId,
+          errors: [`${where}: status not documented (body ${JSON.stringify(body).slice(0, 300)})`],
+        };
       const media = response.content?.['application/json'];
       if (!media) return { operationId: found.op.operationId, errors: [] };
-      if (!contentType?.startsWith('application/json')) return { operationId: found.op.operationId, errors: [`${where}: answered ${contentType}, documented application/json`] };
+      if (!contentType?.startsWith('application/json'))
+        return { operationId: found.op.operationId, errors: [`${where}: answered ${contentType}, documented application/json`] };
       const key = `${found.method} ${found.template} ${status}`;
       let validate = compiled.get(key);
       if (!validate) compiled.set(key, (validate = ajv.compile(close(media.schema))));
-      const errors = validate(body) ? [] : (validate.errors ?? []).map((e) => `${where}: ${e.instancePath || '(body)'} ${e.message} ${e.params ? JSON.stringify(e.params) : ''}`);
+      const errors = validate(body)
+        ? []
+        : (validate.errors ?? []).map(
+            (e) => `${where}: ${e.instancePath || '(body)'} ${e.message} ${e.params ? JSON.stringify(e.params) : ''}`,
+          );
       return { operationId: found.op.operationId, errors };
     },
   };

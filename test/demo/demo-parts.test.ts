@@ -12,8 +12,16 @@ function fakeStream(tty: boolean) {
 }
 
 const snap = (over: Partial<ProgressSnapshot> = {}): ProgressSnapshot => ({
-  elapsedSec: 3, contactsDone: 1, contactsTotal: 4, inFlight: 2, callsFinished: 1, byStatus: { busy: 1 },
-  spentMicro: 0, availableMicro: 45_000_000, heldMicro: 800_000, ...over,
+  elapsedSec: 3,
+  contactsDone: 1,
+  contactsTotal: 4,
+  inFlight: 2,
+  callsFinished: 1,
+  byStatus: { busy: 1 },
+  spentMicro: 0,
+  availableMicro: 45_000_000,
+  heldMicro: 800_000,
+  ...over,
 });
 
 describe('demo parts', () => {
@@ -35,12 +43,35 @@ describe('demo parts', () => {
 
   it('gives every callee a valid, distinct Malaysian number and a simulator behaviour for its persona', () => {
     const callees = roster(20);
-    const report = normalizeContacts(callees.map((c, i) => ({ phone: c.phone, line: i + 1 })), 'MY');
+    const report = normalizeContacts(
+      callees.map((c, i) => ({ phone: c.phone, line: i + 1 })),
+      'MY',
+    );
     expect(report.accepted.length).toBe(20);
-    expect(new Set(callees.map((c) => c.persona))).toEqual(new Set(['interested', 'not_interested', 'callback', 'interrupter', 'backchanneler', 'silent', 'hangs_up_early', 'busy', 'no_answer', 'voicemail', 'failed']));
+    expect(new Set(callees.map((c) => c.persona))).toEqual(
+      new Set([
+        'interested',
+        'not_interested',
+        'callback',
+        'interrupter',
+        'backchanneler',
+        'silent',
+        'hangs_up_early',
+        'busy',
+        'no_answer',
+        'voicemail',
+        'failed',
+      ]),
+    );
     const scenario = scenarioFor(callees, { conversations: false });
     const kind = (p: string) => scenario.numbers![callees.find((c) => c.persona === p)!.phone]!.kind;
-    expect([kind('busy'), kind('no_answer'), kind('voicemail'), kind('failed'), kind('interested')]).toEqual(['busy', 'no-answer', 'voicemail', 'failed', 'answer']);
+    expect([kind('busy'), kind('no_answer'), kind('voicemail'), kind('failed'), kind('interested')]).toEqual([
+      'busy',
+      'no-answer',
+      'voicemail',
+      'failed',
+      'answer',
+    ]);
     // A reduced run keeps the variety: the first six are six different kinds.
     expect(new Set(roster(6).map((c) => c.persona)).size).toBe(6);
   });

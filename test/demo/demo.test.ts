@@ -12,14 +12,22 @@ import { usd } from '../../scripts/demo/format';
 import { decodeWav } from '../../sim/callee/wav';
 import { processesWithMarker } from '../helpers/processes';
 
-
 const PERSONA_STATUS: Record<string, string> = {
-  interested: 'completed', not_interested: 'completed', callback: 'completed',
-  busy: 'busy', no_answer: 'no_answer', voicemail: 'voicemail',
+  interested: 'completed',
+  not_interested: 'completed',
+  callback: 'completed',
+  busy: 'busy',
+  no_answer: 'no_answer',
+  voicemail: 'voicemail',
 };
 /** What the agent records after talking with each persona (sim/callee's agent script). */
 const PERSONA_OUTCOME: Record<string, string | null> = {
-  interested: 'interested', not_interested: 'not_interested', callback: 'callback', busy: null, no_answer: null, voicemail: null,
+  interested: 'interested',
+  not_interested: 'not_interested',
+  callback: 'callback',
+  busy: null,
+  no_answer: null,
+  voicemail: null,
 };
 
 const energy = (samples: Int16Array) => samples.reduce((a, x) => a + Math.abs(x), 0) / Math.max(1, samples.length);
@@ -30,8 +38,18 @@ describe('npm run demo', () => {
     const markerKey = 'AICALL_DEMO_TEST_MARKER';
     const markerValue = randomUUID();
     const databaseUrl = withDatabase(inject('databaseUrl'), `aicall_demo_${randomUUID().slice(0, 8)}`);
-    const names = ['TEMPORAL', 'TEMPORAL_UI_PORT', 'API_PORT', 'MEDIA_GATEWAY_PORT', 'WORKER_METRICS_PORT', 'SIM_TWILIO_PORT', 'SIM_BILLPLZ_PORT',
-      'SIM_AZURE_SPEECH_PORT', 'SIM_OPENROUTER_PORT', 'SIM_ELEVENLABS_PORT'];
+    const names = [
+      'TEMPORAL',
+      'TEMPORAL_UI_PORT',
+      'API_PORT',
+      'MEDIA_GATEWAY_PORT',
+      'WORKER_METRICS_PORT',
+      'SIM_TWILIO_PORT',
+      'SIM_BILLPLZ_PORT',
+      'SIM_AZURE_SPEECH_PORT',
+      'SIM_OPENROUTER_PORT',
+      'SIM_ELEVENLABS_PORT',
+    ];
     const ports = Object.fromEntries(await Promise.all(names.map(async (n) => [n, String(await freePort())] as const)));
     const { TEMPORAL, ...portVars } = ports;
     const env = {
@@ -44,7 +62,10 @@ describe('npm run demo', () => {
       [markerKey]: markerValue,
     };
     delete (env as Record<string, unknown>).DEMO_EXIT;
-    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/demo.ts', '--callees', '6', '--exit'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/demo.ts', '--callees', '6', '--exit'], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
@@ -65,7 +86,9 @@ describe('npm run demo', () => {
       expect(r.callees).toBe(6);
 
       // Calls: one row per attempt in the database, the same statuses and durations as printed.
-      const calls = await sql<{ id: string; status: string; duration_sec: number | null; to_e164: string; attempt: number; terminal: boolean }[]>`
+      const calls = await sql<
+        { id: string; status: string; duration_sec: number | null; to_e164: string; attempt: number; terminal: boolean }[]
+      >`
         select id, status, duration_sec, to_e164, attempt, terminal from calls where campaign_id = ${r.campaignId}`;
       expect(calls.length).toBe(r.totals.calls);
       expect(calls.every((c) => c.terminal)).toBe(true);
@@ -127,16 +150,24 @@ describe('npm run demo', () => {
       expect(r.totals.marginMicro).toBe(Number(k!.margin));
       expect(r.totals.chargedMicro).toBeGreaterThan(0);
       // The default billing rule (60/6): no call the simulators produce is billed below its cost.
-      const losing = await sql`select k.call_id from call_costs k join calls l on l.id = k.call_id where l.campaign_id = ${r.campaignId} and k.profit_margin < 0`;
+      const losing =
+        await sql`select k.call_id from call_costs k join calls l on l.id = k.call_id where l.campaign_id = ${r.campaignId} and k.profit_margin < 0`;
       expect(losing).toEqual([]);
 
       // Ledger: the top-up was credited once, and what left the balance is exactly what was charged.
-      const [topup] = await sql<{ status: string; credit_amount: string }[]>`select status, credit_amount from topups where id = ${r.topUp.id}`;
+      const [topup] = await sql<
+        { status: string; credit_amount: string }[]
+      >`select status, credit_amount from topups where id = ${r.topUp.id}`;
       expect(topup!.status).toBe('paid');
       expect(Number(topup!.credit_amount)).toBe(r.topUp.creditMicro);
       expect(r.balance.before).toMatchObject({ available: r.topUp.creditMicro, held: 0 });
-      const [bal] = await sql<{ available: string; held: string }[]>`select available, held from ledger_balances where account_id = ${r.accountId}`;
-      expect({ available: Number(bal!.available), held: Number(bal!.held) }).toEqual({ available: r.balance.after.available, held: 0 });
+      const [bal] = await sql<
+        { available: string; held: string }[]
+      >`select available, held from ledger_balances where account_id = ${r.accountId}`;
+      expect({ available: Number(bal!.available), held: Number(bal!.held) }).toEqual({
+        available: r.balance.after.available,
+        held: 0,
+      });
       expect(r.balance.before.available - r.balance.after.available).toBe(r.totals.chargedMicro);
 
       // The human-readable report says the same: one table row per call, the totals row, the balances.
@@ -145,10 +176,21 @@ describe('npm run demo', () => {
       const totalRow = out.split('\n').find((l) => /^\s+total\s+\d+ calls/.test(l));
       expect(totalRow, out).toBeDefined();
       const money = totalRow!.match(/-?\$[\d,.]+/g)!;
-      expect(money).toEqual([r.totals.sttMicro, r.totals.llmMicro, r.totals.ttsMicro, r.totals.twilioMicro, r.totals.chargedMicro, r.totals.marginMicro].map((m) => usd(m)));
+      expect(money).toEqual(
+        [
+          r.totals.sttMicro,
+          r.totals.llmMicro,
+          r.totals.ttsMicro,
+          r.totals.twilioMicro,
+          r.totals.chargedMicro,
+          r.totals.marginMicro,
+        ].map((m) => usd(m)),
+      );
       expect(totalRow).toMatch(new RegExp(`\\b${r.totals.calls} calls\\s+${r.totals.durationSec}\\b`));
       expect(out).toContain(`Balance: ${usd(r.balance.before.available)} before, ${usd(r.balance.after.available)} after`);
-      expect(out).toContain(`http://localhost:${ports.TEMPORAL_UI_PORT}/namespaces/default/workflows/campaign%2F${r.campaignId}/`);
+      expect(out).toContain(
+        `http://localhost:${ports.TEMPORAL_UI_PORT}/namespaces/default/workflows/campaign%2F${r.campaignId}/`,
+      );
 
       // --exit stops everything the demo started.
       expect(await processesWithMarker(`${markerKey}=${markerValue}`)).toEqual([]);

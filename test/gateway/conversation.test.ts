@@ -68,7 +68,10 @@ describe('media gateway conversation', () => {
     const reqs = h.openrouter.requests;
     expect(reqs).toHaveLength(3);
     const completion = Object.values(replies).reduce(
-      (n, r) => n + simTokens(r.text ?? '') + (r.toolCalls ?? []).reduce((k, tc) => k + simTokens(tc.name + JSON.stringify(tc.arguments)), 0),
+      (n, r) =>
+        n +
+        simTokens(r.text ?? '') +
+        (r.toolCalls ?? []).reduce((k, tc) => k + simTokens(tc.name + JSON.stringify(tc.arguments)), 0),
       0,
     );
     expect(usage.completionTokens).toBe(completion);

@@ -20,7 +20,13 @@ import { startElevenLabsSim, type ElevenLabsSim } from '../../sim/elevenlabs/ser
 import { startMediaGateway, type MediaGateway } from '../../media-gateway/gateway';
 import { DEFAULT_SETTINGS } from '../../media-gateway/conversation/session';
 import { temporalCallPort } from '../../media-gateway/signals/port';
-import { callStateQuery, OPT_OUT_OUTCOME, type AgentConfig, type CallInput, type CallResult } from '../../workflows/call/contract';
+import {
+  callStateQuery,
+  OPT_OUT_OUTCOME,
+  type AgentConfig,
+  type CallInput,
+  type CallResult,
+} from '../../workflows/call/contract';
 import { saveAgent } from '../../lib/agents/store';
 import { freePort } from '../helpers/ports';
 import { testContext, testLogger, withWorker, type TestContext } from '../helpers/env';
@@ -46,9 +52,16 @@ const LONG = 'Our new plan gives you unlimited calls and free data on weekends, 
 const script: ReplyScript = (messages) => {
   const last = [...messages].reverse().find((m) => m.role === 'user')?.content ?? '';
   if (last === 'Tell me more.') return { text: LONG };
-  if (last.includes('human')) return { text: 'Sure, one moment.', toolCalls: [{ name: 'transfer_call', arguments: { reason: 'asked for a person' } }] };
+  if (last.includes('human'))
+    return { text: 'Sure, one moment.', toolCalls: [{ name: 'transfer_call', arguments: { reason: 'asked for a person' } }] };
   if (last.includes('interested')) {
-    return { text: 'Wonderful.', toolCalls: [{ name: 'record_outcome', arguments: { result: 'interested' } }, { name: 'end_call', arguments: { goodbye: 'Goodbye.' } }] };
+    return {
+      text: 'Wonderful.',
+      toolCalls: [
+        { name: 'record_outcome', arguments: { result: 'interested' } },
+        { name: 'end_call', arguments: { goodbye: 'Goodbye.' } },
+      ],
+    };
   }
   return { text: 'We have a new plan for you.' };
 };
@@ -85,7 +98,10 @@ beforeAll(async () => {
   };
   api.on('request', createApp({ sql: ctx.sql, temporal: ctx.client, config, log }));
   gateway = await startGateway(gwPort);
-  activities = { ...callActivitiesFromConfig({ sql: ctx.sql, config, log, temporal: ctx.client }), ...dialerActivitiesFromConfig({ sql: ctx.sql, config, log }) };
+  activities = {
+    ...callActivitiesFromConfig({ sql: ctx.sql, config, log, temporal: ctx.client }),
+    ...dialerActivitiesFromConfig({ sql: ctx.sql, config, log }),
+  };
   const [a] = await ctx.sql<{ id: string }[]>`insert into accounts (name) values ('gateway e2e') returning id`;
   accountId = a!.id;
   await createLedger(ctx.sql).credit({ accountId, amount: 10_000_000, key: `test-credit/${accountId}`, reason: 'gateway e2e' });
@@ -100,7 +116,12 @@ function startGateway(port: number): Promise<MediaGateway> {
       llm: new OpenRouterChatModel({ apiKey: openrouter.apiKey, baseURL: openrouter.baseUrl }),
       tts: new ElevenLabsTextToSpeech({ apiKey: elevenlabs.apiKey, baseUrl: elevenlabs.env().ELEVENLABS_BASE_URL! }),
       port: temporalCallPort(ctx.client),
-      transfer: createTwilioCallControl({ accountSid: sim.accountSid, authToken: sim.authToken, fromNumber: '+15005550006', apiBase: sim.url }),
+      transfer: createTwilioCallControl({
+        accountSid: sim.accountSid,
+        authToken: sim.authToken,
+        fromNumber: '+15005550006',
+        apiBase: sim.url,
+      }),
       log,
       settings: DEFAULT_SETTINGS,
     },
@@ -124,7 +145,11 @@ afterAll(async () => {
 let n = 0;
 const number = () => `+1415555${String((process.pid * 31 + ++n) % 10_000).padStart(4, '0')}`;
 
-async function runCall(to: string, { agent = baseAgent({ transferNumber: '+60312345678' }), ...over }: Partial<CallInput> & { agent?: AgentConfig } = {}, whileLive?: (callId: string) => Promise<void>): Promise<CallResult> {
+async function runCall(
+  to: string,
+  { agent = baseAgent({ transferNumber: '+60312345678' }), ...over }: Partial<CallInput> & { agent?: AgentConfig } = {},
+  whileLive?: (callId: string) => Promise<void>,
+): Promise<CallResult> {
   const input: CallInput = {
     callId: randomUUID(),
     accountId,
@@ -138,7 +163,11 @@ async function runCall(to: string, { agent = baseAgent({ transferNumber: '+60312
     ...over,
   };
   return withWorker({ activities }, async (taskQueue) => {
-    const handle = await ctx.client.workflow.start('callWorkflow', { taskQueue, workflowId: callWorkflowId(input.callId), args: [{ ...input, dialerTaskQueue: taskQueue }] });
+    const handle = await ctx.client.workflow.start('callWorkflow', {
+      taskQueue,
+      workflowId: callWorkflowId(input.callId),
+      args: [{ ...input, dialerTaskQueue: taskQueue }],
+    });
     await whileLive?.(input.callId);
     return (await handle.result()) as CallResult;
   });
@@ -152,16 +181,25 @@ describe('gateway with a real call workflow', () => {
     const result = await runCall(to, { agent: baseAgent({ voiceId: 'voice-optout' }) });
     expect(result.status).toBe('completed');
     expect(result.outcome).toMatchObject({ result: OPT_OUT_OUTCOME });
-    const turns = await ctx.sql<{ role: string; text: string }[]>`select role, text from transcript_turns where call_id = ${result.callId} order by seq`;
-    expect(turns.map((t) => `${t.role}: ${t.text}`).slice(-2)).toEqual(['caller: Please do not call me again.', "agent: Understood, we won't call you again. Goodbye."]);
+    const turns = await ctx.sql<
+      { role: string; text: string }[]
+    >`select role, text from transcript_turns where call_id = ${result.callId} order by seq`;
+    expect(turns.map((t) => `${t.role}: ${t.text}`).slice(-2)).toEqual([
+      'caller: Please do not call me again.',
+      "agent: Understood, we won't call you again. Goodbye.",
+    ]);
   });
 
   it('a caller who hangs up mid-reply: the stored transcript ends with the reply as far as it was heard, marked interrupted', async () => {
     const to = number();
-    sim.scenario.numbers = { [to]: { kind: 'answer', afterMs: 50, persona: [{ say: 'Tell me more.' }, { hangup: true, after: { ms: 2_500 } }] } };
+    sim.scenario.numbers = {
+      [to]: { kind: 'answer', afterMs: 50, persona: [{ say: 'Tell me more.' }, { hangup: true, after: { ms: 2_500 } }] },
+    };
     const result = await runCall(to, { agent: baseAgent({ voiceId: 'voice-hangup' }) });
     expect(result.status).toBe('completed');
-    const turns = await ctx.sql<{ role: string; text: string; interrupted: boolean }[]>`select role, text, interrupted from transcript_turns where call_id = ${result.callId} order by seq`;
+    const turns = await ctx.sql<
+      { role: string; text: string; interrupted: boolean }[]
+    >`select role, text, interrupted from transcript_turns where call_id = ${result.callId} order by seq`;
     const last = turns.at(-1)!;
     expect(last).toMatchObject({ role: 'agent', interrupted: true });
     expect(last.text.length).toBeGreaterThan(5);
@@ -171,7 +209,9 @@ describe('gateway with a real call workflow', () => {
 
   it('a conversation ending with end_call: the workflow hangs up, settles the usage and stores the transcript', async () => {
     const to = number();
-    sim.scenario.numbers = { [to]: { kind: 'answer', afterMs: 50, persona: [{ say: 'Hello?' }, { say: 'Yes, I am interested.' }] } };
+    sim.scenario.numbers = {
+      [to]: { kind: 'answer', afterMs: 50, persona: [{ say: 'Hello?' }, { say: 'Yes, I am interested.' }] },
+    };
     const result = await runCall(to);
     expect(result.status).toBe('completed');
     expect(result.outcome).toEqual({ result: 'interested' });
@@ -179,7 +219,15 @@ describe('gateway with a real call workflow', () => {
       select seq, role, text, latency from transcript_turns where call_id = ${result.callId} order by seq`;
     expect(turns.map((t) => `${t.role}: ${t.text}`)).toEqual(INTERESTED_CALL);
     expect(turns[2]!.latency.firstFrameMs).toBeGreaterThan(0);
-    const [cost] = await ctx.sql<{ stt_audio_ms: number; prompt_tokens: number; completion_tokens: number; tts_characters: number; llm_reported_cost: number | null }[]>`
+    const [cost] = await ctx.sql<
+      {
+        stt_audio_ms: number;
+        prompt_tokens: number;
+        completion_tokens: number;
+        tts_characters: number;
+        llm_reported_cost: number | null;
+      }[]
+    >`
       select stt_audio_ms, prompt_tokens, completion_tokens, tts_characters, llm_reported_cost from call_costs where call_id = ${result.callId}`;
     expect(cost!.stt_audio_ms).toBeGreaterThan(1000);
     expect(cost!.prompt_tokens).toBeGreaterThan(0);
@@ -200,7 +248,9 @@ describe('gateway with a real call workflow', () => {
     const call = sim.call(row!.provider_call_sid)!;
     expect(call.transferredTo).toBe('+60312345678');
     expect(call.redirects[0]).toContain('<Dial');
-    const turns = await ctx.sql<{ text: string }[]>`select text from transcript_turns where call_id = ${result.callId} order by seq`;
+    const turns = await ctx.sql<
+      { text: string }[]
+    >`select text from transcript_turns where call_id = ${result.callId} order by seq`;
     expect(turns.map((t) => t.text)).toEqual(['Hello, this is Aina from Acme.', 'Can I talk to a human?', 'Sure, one moment.']);
   });
 
@@ -209,13 +259,18 @@ describe('gateway with a real call workflow', () => {
     // The simulated machine plays its greeting; Twilio's DetectMessageEnd posts machine_end_beep after it.
     sim.scenario.numbers = { [to]: { kind: 'voicemail', afterMs: 50, hangupAfterMs: 30_000 } };
     const message = 'Hi, this is Aina from Acme. Please call us back.';
-    const result = await runCall(to, { voicemailPolicy: 'leave_message', agent: baseAgent({ voiceId: 'voice-vm', voicemailMessage: message }) });
+    const result = await runCall(to, {
+      voicemailPolicy: 'leave_message',
+      agent: baseAgent({ voiceId: 'voice-vm', voicemailMessage: message }),
+    });
     expect(result.status).toBe('voicemail');
     const [row] = await ctx.sql<{ status: string; answered_by: string; provider_call_sid: string }[]>`
       select status, answered_by, provider_call_sid from calls where id = ${result.callId}`;
     expect(row).toMatchObject({ status: 'voicemail', answered_by: 'machine_end_beep' });
     expect(sim.creates(to)[0]!.params.MachineDetection).toBe('DetectMessageEnd');
-    const agentTurns = await ctx.sql<{ text: string }[]>`select text from transcript_turns where call_id = ${result.callId} and role = 'agent' order by seq`;
+    const agentTurns = await ctx.sql<
+      { text: string }[]
+    >`select text from transcript_turns where call_id = ${result.callId} and role = 'agent' order by seq`;
     expect(agentTurns.map((t) => t.text)).toEqual([message]);
     // What the machine recorded: the message alone, after its greeting; then the gateway ended the stream.
     const media = sim.mediaSessions.get(row!.provider_call_sid)!;
@@ -240,12 +295,20 @@ describe('a replayed media token with two gateway instances', () => {
     try {
       const to = number();
       // Silent for a while after the greeting, so the call is surely live when the replays arrive.
-      sim.scenario.numbers = { [to]: { kind: 'answer', afterMs: 50, persona: [{ silence: { ms: 1_500 } }, { say: 'Hello?' }, { say: 'Yes, I am interested.' }] } };
+      sim.scenario.numbers = {
+        [to]: {
+          kind: 'answer',
+          afterMs: 50,
+          persona: [{ silence: { ms: 1_500 } }, { say: 'Hello?' }, { say: 'Yes, I am interested.' }],
+        },
+      };
       const refused: { code: number; reason: string }[] = [];
       const result = await runCall(to, { agent: baseAgent({ voiceId: 'voice-replayed' }) }, async (callId) => {
         // The live stream holds the call once its greeting is in the workflow's transcript.
         const handle = ctx.client.workflow.getHandle(callWorkflowId(callId));
-        await expect.poll(async () => (await handle.query(callStateQuery)).transcript.length, { timeout: 20_000 }).toBeGreaterThan(0);
+        await expect
+          .poll(async () => (await handle.query(callStateQuery)).transcript.length, { timeout: 20_000 })
+          .toBeGreaterThan(0);
         const live = sim.calls().find((c) => c.to === to)!;
         const stream = parseTwiml(String(live.params.Twiml)).stream!;
         const session = sim.mediaSessions.get(live.sid)!;
@@ -253,7 +316,13 @@ describe('a replayed media token with two gateway instances', () => {
         // the same token, and a `start` with a new streamSid or the captured one.
         const signature = twilio.getExpectedTwilioSignature(sim.authToken, stream.url, {});
         for (const streamSid of ['MZ' + randomBytes(16).toString('hex'), session.streamSid]) {
-          refused.push(await replay(`ws://127.0.0.1:${gateway2.port}/twilio/stream`, signature, { streamSid, callSid: live.sid, parameters: stream.parameters }));
+          refused.push(
+            await replay(`ws://127.0.0.1:${gateway2.port}/twilio/stream`, signature, {
+              streamSid,
+              callSid: live.sid,
+              parameters: stream.parameters,
+            }),
+          );
         }
       });
       expect(refused).toEqual([
@@ -262,11 +331,15 @@ describe('a replayed media token with two gateway instances', () => {
       ]);
       expect(result.status).toBe('completed');
       expect(result.outcome).toEqual({ result: 'interested' });
-      const turns = await ctx.sql<{ role: string; text: string }[]>`select role, text from transcript_turns where call_id = ${result.callId} order by seq`;
+      const turns = await ctx.sql<
+        { role: string; text: string }[]
+      >`select role, text from transcript_turns where call_id = ${result.callId} order by seq`;
       expect(turns.map((t) => `${t.role}: ${t.text}`)).toEqual(INTERESTED_CALL);
       // One agent spoke: the characters billed are those of the live stream's TTS, and nothing was
       // synthesised for the refused ones (each would have greeted first).
-      const [cost] = await ctx.sql<{ tts_characters: number; stt_audio_ms: number }[]>`select tts_characters, stt_audio_ms from call_costs where call_id = ${result.callId}`;
+      const [cost] = await ctx.sql<
+        { tts_characters: number; stt_audio_ms: number }[]
+      >`select tts_characters, stt_audio_ms from call_costs where call_id = ${result.callId}`;
       const streams = elevenlabs.streams.filter((s) => s.voiceId === 'voice-replayed');
       expect(cost!.tts_characters).toBe(streams.reduce((k, s) => k + s.characters, 0));
       expect(streams.filter((s) => s.text.includes('Hello'))).toHaveLength(1);
@@ -282,21 +355,31 @@ describe('a replayed media token with two gateway instances', () => {
 });
 
 /** A raw Media Streams client: the handshake and a `start`, then waits for the gateway to close it. */
-function replay(url: string, signature: string, start: { streamSid: string; callSid: string; parameters: Record<string, string> }): Promise<{ code: number; reason: string }> {
+function replay(
+  url: string,
+  signature: string,
+  start: { streamSid: string; callSid: string; parameters: Record<string, string> },
+): Promise<{ code: number; reason: string }> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, { headers: { 'x-twilio-signature': signature } });
     ws.on('unexpected-response', (_req, res) => reject(new Error(`handshake refused: ${res.statusCode}`)));
     ws.on('open', () => {
       ws.send(JSON.stringify({ event: 'connected', protocol: 'Call', version: '1.0.0' }));
-      ws.send(JSON.stringify({
-        event: 'start',
-        sequenceNumber: '1',
-        streamSid: start.streamSid,
-        start: {
-          streamSid: start.streamSid, accountSid: sim.accountSid, callSid: start.callSid, tracks: ['inbound'],
-          customParameters: start.parameters, mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 },
-        },
-      }));
+      ws.send(
+        JSON.stringify({
+          event: 'start',
+          sequenceNumber: '1',
+          streamSid: start.streamSid,
+          start: {
+            streamSid: start.streamSid,
+            accountSid: sim.accountSid,
+            callSid: start.callSid,
+            tracks: ['inbound'],
+            customParameters: start.parameters,
+            mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 },
+          },
+        }),
+      );
     });
     ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() }));
     ws.on('error', () => {});

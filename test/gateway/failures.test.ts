@@ -36,7 +36,9 @@ describe('vendor failures mid-call', () => {
     const call = h.call([{ say: 'Hello?' }, { say: 'Bye.' }], { agent: { fallbackModels: ['test/model-b'] } });
     expect((await h.waitEnded(call)).reason).toBe('end_call');
     expect(lines(h.workflows.transcript(call.callId))[2]).toBe('agent: You said Hello. Anything else?');
-    const models = h.openrouter.requests.filter((r) => JSON.stringify(r.messages).includes('Hello?') && !JSON.stringify(r.messages).includes('Bye.')).map((r) => r.model);
+    const models = h.openrouter.requests
+      .filter((r) => JSON.stringify(r.messages).includes('Hello?') && !JSON.stringify(r.messages).includes('Bye.'))
+      .map((r) => r.model);
     expect(models).toEqual(['test/model-a', 'test/model-a', 'test/model-b']);
   });
 
@@ -48,7 +50,11 @@ describe('vendor failures mid-call', () => {
       const ended = await h.waitEnded(call);
       expect(ended.reason).toBe('error');
       expect(ended.detail).toMatch(/openrouter/);
-      expect(lines(h.workflows.transcript(call.callId))).toEqual(['agent: Hello, this is Aina from Acme.', 'caller: Hello?', `agent: ${APOLOGY}`]);
+      expect(lines(h.workflows.transcript(call.callId))).toEqual([
+        'agent: Hello, this is Aina from Acme.',
+        'caller: Hello?',
+        `agent: ${APOLOGY}`,
+      ]);
       expect(call.media.agent.at(-1)!.text).toBe(APOLOGY);
       const usage = billedBeforeEnd(call.callId);
       expect(usage.promptTokens).toBe(0);
@@ -141,7 +147,10 @@ describe('vendor failures mid-call', () => {
     expect(mine().flatMap((s) => s.phrases)).toEqual([]);
     h.azure.dropConnections();
     expect((await h.waitEnded(call)).reason).toBe('end_call');
-    const callerLines = h.workflows.transcript(call.callId).filter((t) => t.role === 'caller').map((t) => t.text);
+    const callerLines = h.workflows
+      .transcript(call.callId)
+      .filter((t) => t.role === 'caller')
+      .map((t) => t.text);
     expect(callerLines).toEqual([line, 'Bye.']);
   });
 

@@ -1,6 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { vi } from 'vitest';
-import type { ChatDelta, ChatModel, ChatRequest, SpeechToText, SttEvents, SttOptions, SttSession, TextToSpeech, TtsOptions, TtsStream } from '../../providers/types';
+import type {
+  ChatDelta,
+  ChatModel,
+  ChatRequest,
+  SpeechToText,
+  SttEvents,
+  SttOptions,
+  SttSession,
+  TextToSpeech,
+  TtsOptions,
+  TtsStream,
+} from '../../providers/types';
 import { CallSession } from '../../media-gateway/conversation/session';
 import { DEFAULT_SETTINGS, type GatewaySettings, type SessionIo } from '../../media-gateway/conversation/settings';
 import type { AgentState, Transition } from '../../media-gateway/conversation/events';
@@ -75,7 +86,12 @@ export class FakeLlm implements ChatModel {
     const words = (a.text ?? '').split(/(?<= )/).filter(Boolean);
     const deltas: ChatDelta[] = [
       ...words.map((w) => ({ type: 'text' as const, text: w })),
-      ...(a.tools ?? []).map((t, i) => ({ type: 'tool_call' as const, id: `call_${this.requests.length}_${i}`, name: t.name, arguments: JSON.stringify(t.arguments) })),
+      ...(a.tools ?? []).map((t, i) => ({
+        type: 'tool_call' as const,
+        id: `call_${this.requests.length}_${i}`,
+        name: t.name,
+        arguments: JSON.stringify(t.arguments),
+      })),
     ];
     for (let i = 0; i < deltas.length; i++) {
       if (a.stallAfter !== undefined && i >= a.stallAfter) await abortOf(req.signal);
@@ -83,7 +99,12 @@ export class FakeLlm implements ChatModel {
       yield deltas[i]!;
     }
     if (a.stallAfter !== undefined && a.stallAfter >= deltas.length) await abortOf(req.signal);
-    yield { type: 'usage', promptTokens: 100, completionTokens: Math.ceil((a.text ?? '').length / 4), costMicro: a.costMicro ?? 50 };
+    yield {
+      type: 'usage',
+      promptTokens: 100,
+      completionTokens: Math.ceil((a.text ?? '').length / 4),
+      costMicro: a.costMicro ?? 50,
+    };
   }
 }
 
@@ -172,18 +193,49 @@ export interface FakeCall {
 }
 
 export function useFakeClock() {
-  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'clearImmediate', 'performance', 'Date'] });
+  vi.useFakeTimers({
+    toFake: [
+      'setTimeout',
+      'clearTimeout',
+      'setInterval',
+      'clearInterval',
+      'setImmediate',
+      'clearImmediate',
+      'performance',
+      'Date',
+    ],
+  });
 }
 
-export async function startFakeCall(o: { agent?: Partial<AgentConfig>; settings?: Partial<GatewaySettings>; voicemailPolicy?: VoicemailPolicy; answeredBy?: string } = {}): Promise<FakeCall> {
+export async function startFakeCall(
+  o: {
+    agent?: Partial<AgentConfig>;
+    settings?: Partial<GatewaySettings>;
+    voicemailPolicy?: VoicemailPolicy;
+    answeredBy?: string;
+  } = {},
+): Promise<FakeCall> {
   const workflows = new FakeWorkflows();
   const callId = randomUUID();
-  workflows.views.set(callId, { callId, accountId: randomUUID(), status: 'in_progress', agent: baseAgent(o.agent), voicemailPolicy: o.voicemailPolicy ?? 'hangup', ...(o.answeredBy ? { answeredBy: o.answeredBy } : {}) });
+  workflows.views.set(callId, {
+    callId,
+    accountId: randomUUID(),
+    status: 'in_progress',
+    agent: baseAgent(o.agent),
+    voicemailPolicy: o.voicemailPolicy ?? 'hangup',
+    ...(o.answeredBy ? { answeredBy: o.answeredBy } : {}),
+  });
   const stt = new FakeStt();
   const llm = new FakeLlm();
   const tts = new FakeTts();
   const io = new FakeIo();
-  const session = new CallSession({ stt, llm, tts, port: workflows, log: testLogger(), settings: { ...DEFAULT_SETTINGS, ttsPrewarm: false, ...o.settings } }, io, callId, 'MZ' + callId.replace(/-/g, ''), 'CA' + callId.replace(/-/g, ''));
+  const session = new CallSession(
+    { stt, llm, tts, port: workflows, log: testLogger(), settings: { ...DEFAULT_SETTINGS, ttsPrewarm: false, ...o.settings } },
+    io,
+    callId,
+    'MZ' + callId.replace(/-/g, ''),
+    'CA' + callId.replace(/-/g, ''),
+  );
   const states: AgentState[] = [];
   const transitions: Transition[] = [];
   session.transitions.on((t) => {

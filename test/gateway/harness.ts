@@ -12,7 +12,17 @@ import type { MediaSession } from '../../sim/callee/session';
 import { startMediaGateway, type MediaGateway } from '../../media-gateway/gateway';
 import { DEFAULT_SETTINGS, type CallTransfer, type GatewaySettings } from '../../media-gateway/conversation/session';
 import { CallGoneError, mediaRefusal, type CallWorkflowPort } from '../../media-gateway/signals/port';
-import type { AgentConfig, CallAgentView, CallAmdView, CallUsage, MediaAttachRequest, VoicemailPolicy, MediaEndedEvent, TranscriptTurn, CallOutcome } from '../../workflows/call/contract';
+import type {
+  AgentConfig,
+  CallAgentView,
+  CallAmdView,
+  CallUsage,
+  MediaAttachRequest,
+  VoicemailPolicy,
+  MediaEndedEvent,
+  TranscriptTurn,
+  CallOutcome,
+} from '../../workflows/call/contract';
 import { judgeAttach, type MediaClaim } from '../../workflows/call/media-claim';
 import { testLogger } from '../helpers/env';
 import type { RecordingService } from '../../media-gateway/recording/service';
@@ -168,7 +178,17 @@ export interface GatewayHarness {
   openrouter: OpenRouterSim;
   elevenlabs: ElevenLabsSim;
   workflows: FakeWorkflows;
-  call(steps: PersonaStep[], opts?: { agent?: Partial<AgentConfig>; callId?: string; token?: string; register?: boolean; authToken?: string; voicemailPolicy?: VoicemailPolicy }): TestCall;
+  call(
+    steps: PersonaStep[],
+    opts?: {
+      agent?: Partial<AgentConfig>;
+      callId?: string;
+      token?: string;
+      register?: boolean;
+      authToken?: string;
+      voicemailPolicy?: VoicemailPolicy;
+    },
+  ): TestCall;
   /** Resolves when the gateway has signalled mediaEnded for the call and the stream is closed. */
   waitEnded(call: TestCall, timeoutMs?: number): Promise<MediaEndedEvent>;
   close(): Promise<void>;
@@ -210,7 +230,13 @@ export async function startGatewayHarness(opts: HarnessOptions = {}): Promise<Ga
     call(steps, o = {}) {
       const callId = o.callId ?? randomUUID();
       if (o.register !== false) {
-        workflows.views.set(callId, { callId, accountId: randomUUID(), status: 'in_progress', agent: baseAgent(o.agent), voicemailPolicy: o.voicemailPolicy ?? 'hangup' });
+        workflows.views.set(callId, {
+          callId,
+          accountId: randomUUID(),
+          status: 'in_progress',
+          agent: baseAgent(o.agent),
+          voicemailPolicy: o.voicemailPolicy ?? 'hangup',
+        });
       }
       const ac = new AbortController();
       let streamUrl = gateway.url;
@@ -233,7 +259,14 @@ export async function startGatewayHarness(opts: HarnessOptions = {}): Promise<Ga
       const script = runPersona(stream, steps);
       stream.connect();
       void stream.ended.then(resolveDone);
-      const c: TestCall = { callId, stream, media: stream.session, script, ended: stream.ended, hangup: () => ac.abort('callee') };
+      const c: TestCall = {
+        callId,
+        stream,
+        media: stream.session,
+        script,
+        ended: stream.ended,
+        hangup: () => ac.abort('callee'),
+      };
       calls.push(c);
       return c;
     },

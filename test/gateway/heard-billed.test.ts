@@ -8,11 +8,16 @@ import { startGatewayHarness, lines, type GatewayHarness } from './harness';
  * what is billed at the end of a call and on a barge-in, vendor text cleaned, and opt-out.
  */
 
-const LONG = 'Our new plan gives you unlimited calls and free data on weekends, and a new phone every year. It is the best deal we have.';
+const LONG =
+  'Our new plan gives you unlimited calls and free data on weekends, and a new phone every year. It is the best deal we have.';
 const script: ReplyScript = (messages) => {
   const last = [...messages].reverse().find((m) => m.role === 'user')?.content ?? '';
   if (last === 'Hello?') return { text: LONG };
-  if (last === 'Dirty.') return { text: 'Fi\u0000ne \ud800thanks.', toolCalls: [{ name: 'record_outcome', arguments: { result: 'interested', notes: 'no\u0000tes \udc00' } }] };
+  if (last === 'Dirty.')
+    return {
+      text: 'Fi\u0000ne \ud800thanks.',
+      toolCalls: [{ name: 'record_outcome', arguments: { result: 'interested', notes: 'no\u0000tes \udc00' } }],
+    };
   if (last === 'Bye.') return { text: 'Bye.', toolCalls: [{ name: 'end_call', arguments: {} }] };
   return { text: 'Pardon?' };
 };
@@ -47,7 +52,12 @@ describe('heard = recorded = billed', () => {
     expect(heard.length - cut.text.length).toBeGreaterThanOrEqual(-2);
     expect(heard.length - cut.text.length).toBeLessThanOrEqual(12);
     // The turn goes before the final usage and mediaEnded.
-    expect(h.workflows.of(call.callId).map((s) => s.name).slice(-3)).toEqual(['transcript', 'usage', 'mediaEnded']);
+    expect(
+      h.workflows
+        .of(call.callId)
+        .map((s) => s.name)
+        .slice(-3),
+    ).toEqual(['transcript', 'usage', 'mediaEnded']);
   });
 
   it('the model tokens of a reply abandoned by a barge-in are priced like the others', async () => {
@@ -82,7 +92,9 @@ describe('opt-out', () => {
       const ended = await h.waitEnded(call);
       expect(ended).toMatchObject({ reason: 'end_call', detail: OPT_OUT_OUTCOME });
       expect(h.workflows.outcome(call.callId)).toMatchObject({ result: OPT_OUT_OUTCOME });
-      const confirmation = words.startsWith('Jangan') ? 'Baik, kami tidak akan menelefon anda lagi. Selamat tinggal.' : "Understood, we won't call you again. Goodbye.";
+      const confirmation = words.startsWith('Jangan')
+        ? 'Baik, kami tidak akan menelefon anda lagi. Selamat tinggal.'
+        : "Understood, we won't call you again. Goodbye.";
       expect(lines(h.workflows.transcript(call.callId)).slice(-2)).toEqual([`caller: ${words}`, `agent: ${confirmation}`]);
       expect(call.media.agent.at(-1)!.text).toBe(confirmation);
       expect(h.openrouter.requests.filter((r) => JSON.stringify(r.messages).includes(words.slice(0, 10)))).toEqual([]);
@@ -96,6 +108,9 @@ describe('opt-out', () => {
     const call = h.call([{ dtmf: '9' }]);
     expect(await h.waitEnded(call)).toMatchObject({ reason: 'end_call', detail: OPT_OUT_OUTCOME });
     expect(h.workflows.outcome(call.callId)?.result).toBe(OPT_OUT_OUTCOME);
-    expect(lines(h.workflows.transcript(call.callId)).slice(-2)).toEqual(['caller: [keypad] 9', "agent: Understood, we won't call you again. Goodbye."]);
+    expect(lines(h.workflows.transcript(call.callId)).slice(-2)).toEqual([
+      'caller: [keypad] 9',
+      "agent: Understood, we won't call you again. Goodbye.",
+    ]);
   });
 });

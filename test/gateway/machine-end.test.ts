@@ -77,7 +77,7 @@ describe('heard = recorded = billed', () => {
     expect('The first part plays fine.'.startsWith(last.text)).toBe(true);
   });
 
-  it('the tokens of a reply abandoned by the end of the call are counted and priced at the call\'s reported rate', async () => {
+  it("the tokens of a reply abandoned by the end of the call are counted and priced at the call's reported rate", async () => {
     const c = await startFakeCall();
     await playOut(c);
     c.llm.answers.set('Hello?', { text: 'Hi there, nice to meet you.', costMicro: 100 });
@@ -182,7 +182,10 @@ describe('opt-out', () => {
     c.hear(1);
     await say(c, 'Jangan telefon saya lagi.');
     expect(c.session.state).toBe('ending');
-    expect(c.workflows.outcome(c.callId)).toMatchObject({ result: OPT_OUT_OUTCOME, notes: expect.stringContaining('Jangan telefon saya lagi') });
+    expect(c.workflows.outcome(c.callId)).toMatchObject({
+      result: OPT_OUT_OUTCOME,
+      notes: expect.stringContaining('Jangan telefon saya lagi'),
+    });
     await c.advance(20);
     await c.voice(100);
     c.stt.current.emit('partial', 'wait what');
@@ -191,7 +194,10 @@ describe('opt-out', () => {
     await c.advance(10);
     expect(c.workflows.ended(c.callId)).toMatchObject({ reason: 'end_call', detail: OPT_OUT_OUTCOME });
     expect(c.llm.requests).toHaveLength(0);
-    expect(lines(c.workflows.transcript(c.callId)).slice(-2)).toEqual(['caller: Jangan telefon saya lagi.', "agent: Understood, we won't call you again. Goodbye."]);
+    expect(lines(c.workflows.transcript(c.callId)).slice(-2)).toEqual([
+      'caller: Jangan telefon saya lagi.',
+      "agent: Understood, we won't call you again. Goodbye.",
+    ]);
     expect(c.io.clears).toHaveLength(1);
   });
 
@@ -216,10 +222,16 @@ describe('opt-out', () => {
     expect(c.llm.requests).toHaveLength(0);
   });
 
-  it('the model\'s opt_out tool: outcome at once, its confirmation plays uninterrupted, a later record_outcome does not replace it', async () => {
+  it("the model's opt_out tool: outcome at once, its confirmation plays uninterrupted, a later record_outcome does not replace it", async () => {
     const c = await startFakeCall();
     await playOut(c);
-    c.llm.answers.set('Leave me alone forever.', { text: 'Of course, we will not call again. Goodbye.', tools: [{ name: 'opt_out', arguments: {} }, { name: 'record_outcome', arguments: { result: 'not_interested' } }] });
+    c.llm.answers.set('Leave me alone forever.', {
+      text: 'Of course, we will not call again. Goodbye.',
+      tools: [
+        { name: 'opt_out', arguments: {} },
+        { name: 'record_outcome', arguments: { result: 'not_interested' } },
+      ],
+    });
     await say(c, 'Leave me alone forever.');
     await c.advance(200);
     expect(c.session.state).toBe('ending');
@@ -256,8 +268,14 @@ describe('vendor text is cleaned before it leaves the gateway', () => {
     const c = await startFakeCall();
     await playOut(c);
     const dirty = 'Hel\u0000lo \ud800there';
-    c.llm.answers.set('Hello there' + 'x'.repeat(5_000), { text: 'Fi\u0000ne \udc00thanks.', tools: [{ name: 'record_outcome', arguments: { result: 'interested', notes: 'no\u0000tes \ud83d' } }] });
-    c.llm.fallback = { text: 'Fi\u0000ne \udc00thanks.', tools: [{ name: 'record_outcome', arguments: { result: 'interested', notes: 'no\u0000tes \ud83d' } }] };
+    c.llm.answers.set('Hello there' + 'x'.repeat(5_000), {
+      text: 'Fi\u0000ne \udc00thanks.',
+      tools: [{ name: 'record_outcome', arguments: { result: 'interested', notes: 'no\u0000tes \ud83d' } }],
+    });
+    c.llm.fallback = {
+      text: 'Fi\u0000ne \udc00thanks.',
+      tools: [{ name: 'record_outcome', arguments: { result: 'interested', notes: 'no\u0000tes \ud83d' } }],
+    };
     await say(c, dirty + 'x'.repeat(5_000));
     await playOut(c);
     const t = c.workflows.transcript(c.callId);

@@ -51,7 +51,11 @@ describe('conversation state machine', () => {
     expect(c.session.state).toBe('thinking');
     await playOut(c);
     expect(c.states).toEqual(['greeting', 'listening', 'thinking', 'speaking', 'listening']);
-    expect(lines(c.workflows.transcript(c.callId))).toEqual(['agent: Hello, this is Aina from Acme.', 'caller: Hello?', 'agent: Hi! How are you?']);
+    expect(lines(c.workflows.transcript(c.callId))).toEqual([
+      'agent: Hello, this is Aina from Acme.',
+      'caller: Hello?',
+      'agent: Hi! How are you?',
+    ]);
   });
 
   it('speaking → listening on a partial with voice (barge-in): clear, and the turn is cut at the last confirmed mark', async () => {
@@ -104,7 +108,12 @@ describe('conversation state machine', () => {
     await say(c, 'Are you there?');
     await playOut(c);
     expect(c.io.clears).toEqual([]);
-    expect(lines(c.workflows.transcript(c.callId))).toEqual(['agent: Hello, this is Aina from Acme.', 'caller: Hello?', 'caller: Are you there?', 'agent: Yes, I am here.']);
+    expect(lines(c.workflows.transcript(c.callId))).toEqual([
+      'agent: Hello, this is Aina from Acme.',
+      'caller: Hello?',
+      'caller: Are you there?',
+      'agent: Yes, I am here.',
+    ]);
     expect(c.tts.texts.join(' ')).not.toContain('never');
   });
 
@@ -136,7 +145,11 @@ describe('conversation state machine', () => {
     await c.advance(10);
     expect(c.session.state).toBe('ended');
     expect(c.workflows.ended(c.callId)?.reason).toBe('silence_timeout');
-    expect(lines(c.workflows.transcript(c.callId))).toEqual(['agent: Hello, this is Aina from Acme.', 'agent: Are you still there?', "agent: I can't hear you, so I'll end the call now. Goodbye."]);
+    expect(lines(c.workflows.transcript(c.callId))).toEqual([
+      'agent: Hello, this is Aina from Acme.',
+      'agent: Are you still there?',
+      "agent: I can't hear you, so I'll end the call now. Goodbye.",
+    ]);
   });
 
   it('race: caller voice just before the silence timer fires restarts the wait instead of re-prompting', async () => {
@@ -173,7 +186,7 @@ describe('conversation state machine', () => {
     expect(c.tts.texts).not.toContain('Are you still there?');
   });
 
-  it('race: marks echoed after a barge-in (Twilio echoes the cleared audio\'s marks) do not finish the new reply', async () => {
+  it("race: marks echoed after a barge-in (Twilio echoes the cleared audio's marks) do not finish the new reply", async () => {
     const c = await startFakeCall();
     await playOut(c);
     c.llm.answers.set('Hello?', { text: LONG });
@@ -203,7 +216,11 @@ describe('conversation state machine', () => {
   });
 
   it('screening → leavingMessage on the beep; speech and keys do not interrupt it; played → ended voicemail_left', async () => {
-    const c = await startFakeCall({ voicemailPolicy: 'leave_message', agent: { voicemailMessage: 'Please call Acme back.' }, settings: { amdPollMs: 100 } });
+    const c = await startFakeCall({
+      voicemailPolicy: 'leave_message',
+      agent: { voicemailMessage: 'Please call Acme back.' },
+      settings: { amdPollMs: 100 },
+    });
     c.workflows.setAnsweredBy(c.callId, 'machine_end_beep');
     await c.advance(150);
     expect(c.session.state).toBe('leavingMessage');

@@ -27,11 +27,16 @@ interface Closed {
 }
 
 /** A raw socket: sends `frames` (strings or objects) in order, resolves with the close code and reason. */
-function raw(frames: (string | object | Buffer)[], opts: { url?: string; headers?: Record<string, string>; gapMs?: number } = {}): Promise<Closed & { status?: number }> {
+function raw(
+  frames: (string | object | Buffer)[],
+  opts: { url?: string; headers?: Record<string, string>; gapMs?: number } = {},
+): Promise<Closed & { status?: number }> {
   return new Promise((resolve) => {
     const ws = new WebSocket(opts.url ?? h.gateway.url, { headers: opts.headers });
     const messages: any[] = [];
-    ws.on('unexpected-response', (_req, res) => resolve({ code: -1, reason: res.statusMessage ?? '', messages, status: res.statusCode }));
+    ws.on('unexpected-response', (_req, res) =>
+      resolve({ code: -1, reason: res.statusMessage ?? '', messages, status: res.statusCode }),
+    );
     ws.on('open', async () => {
       for (const f of frames) {
         ws.send(Buffer.isBuffer(f) ? f : typeof f === 'string' ? f : JSON.stringify(f), { binary: Buffer.isBuffer(f) });
@@ -63,7 +68,13 @@ const connected = { event: 'connected', protocol: 'Call', version: '1.0.0' };
 describe('media stream endpoint', () => {
   it('refuses a bad, expired or foreign token, and a start without a callId, each with its reason', async () => {
     const id = randomUUID();
-    h.workflows.views.set(id, { callId: id, accountId: randomUUID(), status: 'in_progress', voicemailPolicy: 'hangup', agent: (await import('./harness')).baseAgent() });
+    h.workflows.views.set(id, {
+      callId: id,
+      accountId: randomUUID(),
+      status: 'in_progress',
+      voicemailPolicy: 'hangup',
+      agent: (await import('./harness')).baseAgent(),
+    });
     const forged = await raw([connected, start(id, mintMediaToken('another-secret', id, 600))]);
     expect(forged).toMatchObject({ code: 1008, reason: 'media token bad_signature' });
     const foreign = await raw([connected, start(id, mintMediaToken(SECRET, randomUUID(), 600))]);
@@ -81,7 +92,13 @@ describe('media stream endpoint', () => {
     const r = await raw([connected, start(id, mintMediaToken(SECRET, id, 600))]);
     expect(r).toMatchObject({ code: 1000, reason: 'unknown call' });
     const done = randomUUID();
-    h.workflows.views.set(done, { callId: done, accountId: randomUUID(), status: 'completed', voicemailPolicy: 'hangup', agent: (await import('./harness')).baseAgent() });
+    h.workflows.views.set(done, {
+      callId: done,
+      accountId: randomUUID(),
+      status: 'completed',
+      voicemailPolicy: 'hangup',
+      agent: (await import('./harness')).baseAgent(),
+    });
     const r2 = await raw([connected, start(done, mintMediaToken(SECRET, done, 600))]);
     expect(r2).toMatchObject({ code: 1000, reason: 'call over' });
   });
@@ -90,18 +107,66 @@ describe('media stream endpoint', () => {
     const good = h.call([{ say: 'Goodbye.' }]);
     const id = () => {
       const callId = randomUUID();
-      h.workflows.views.set(callId, { callId, accountId: randomUUID(), status: 'in_progress', voicemailPolicy: 'hangup', agent: { ...h.workflows.views.values().next().value!.agent } });
+      h.workflows.views.set(callId, {
+        callId,
+        accountId: randomUUID(),
+        status: 'in_progress',
+        voicemailPolicy: 'hangup',
+        agent: { ...h.workflows.views.values().next().value!.agent },
+      });
       return callId;
     };
     const cases: [string, (callId: string) => (string | object | Buffer)[], number, RegExp][] = [
-      ['not JSON', (c) => [connected, start(c, mintMediaToken(SECRET, c, 600)), '{"event":"media",'], 1008, /malformed media stream|frame is not JSON/],
-      ['bad base64 payload', (c) => [connected, start(c, mintMediaToken(SECRET, c, 600)), { event: 'media', sequenceNumber: '2', media: { track: 'inbound', chunk: '1', timestamp: '0', payload: '***' } }], 1008, /media.payload/],
-      ['a media frame without payload', (c) => [connected, start(c, mintMediaToken(SECRET, c, 600)), { event: 'media', sequenceNumber: '2', media: { track: 'inbound', chunk: '1', timestamp: '0' } }], 1008, /media.payload/],
-      ['a sequence number that is not a number', (c) => [connected, start(c, mintMediaToken(SECRET, c, 600)), { event: 'mark', sequenceNumber: 'two', mark: { name: 'x' } }], 1008, /sequenceNumber/],
-      ['a second start', (c) => [connected, start(c, mintMediaToken(SECRET, c, 600)), start(c, mintMediaToken(SECRET, c, 600))], 1008, /second start/],
+      [
+        'not JSON',
+        (c) => [connected, start(c, mintMediaToken(SECRET, c, 600)), '{"event":"media",'],
+        1008,
+        /malformed media stream|frame is not JSON/,
+      ],
+      [
+        'bad base64 payload',
+        (c) => [
+          connected,
+          start(c, mintMediaToken(SECRET, c, 600)),
+          { event: 'media', sequenceNumber: '2', media: { track: 'inbound', chunk: '1', timestamp: '0', payload: '***' } },
+        ],
+        1008,
+        /media.payload/,
+      ],
+      [
+        'a media frame without payload',
+        (c) => [
+          connected,
+          start(c, mintMediaToken(SECRET, c, 600)),
+          { event: 'media', sequenceNumber: '2', media: { track: 'inbound', chunk: '1', timestamp: '0' } },
+        ],
+        1008,
+        /media.payload/,
+      ],
+      [
+        'a sequence number that is not a number',
+        (c) => [
+          connected,
+          start(c, mintMediaToken(SECRET, c, 600)),
+          { event: 'mark', sequenceNumber: 'two', mark: { name: 'x' } },
+        ],
+        1008,
+        /sequenceNumber/,
+      ],
+      [
+        'a second start',
+        (c) => [connected, start(c, mintMediaToken(SECRET, c, 600)), start(c, mintMediaToken(SECRET, c, 600))],
+        1008,
+        /second start/,
+      ],
       ['a binary frame', (c) => [connected, start(c, mintMediaToken(SECRET, c, 600)), Buffer.from([1, 2, 3])], 1008, /binary/],
       ['an array', () => [connected, '[1,2]'], 1007, /not a JSON object/],
-      ['a start with no callSid', (c) => [connected, { ...start(c, 'x'), start: { customParameters: {} } }], 1007, /start.callSid/],
+      [
+        'a start with no callSid',
+        (c) => [connected, { ...start(c, 'x'), start: { customParameters: {} } }],
+        1007,
+        /start.callSid/,
+      ],
     ];
     for (const [name, frames, code, reason] of cases) {
       const callId = id();
@@ -114,23 +179,43 @@ describe('media stream endpoint', () => {
     }
     const e = await h.waitEnded(good);
     expect(e.reason).toBe('end_call');
-    expect(lines(h.workflows.transcript(good.callId))).toEqual(['agent: Hello, this is Aina from Acme.', 'caller: Goodbye.', 'agent: Noted.']);
+    expect(lines(h.workflows.transcript(good.callId))).toEqual([
+      'agent: Hello, this is Aina from Acme.',
+      'caller: Goodbye.',
+      'agent: Noted.',
+    ]);
   });
 
   it('tolerates unknown events and fields, media before start and a stream that just sends stop', async () => {
     const callId = randomUUID();
-    h.workflows.views.set(callId, { callId, accountId: randomUUID(), status: 'in_progress', voicemailPolicy: 'hangup', agent: (await import('./harness')).baseAgent() });
+    h.workflows.views.set(callId, {
+      callId,
+      accountId: randomUUID(),
+      status: 'in_progress',
+      voicemailPolicy: 'hangup',
+      agent: (await import('./harness')).baseAgent(),
+    });
     const speech = encodeSpeech('Hi');
     const frames: object[] = [
       { ...connected, brandNew: { x: 1 } },
-      { event: 'media', sequenceNumber: '1', media: { track: 'inbound', chunk: '1', timestamp: '0', payload: Buffer.alloc(160, 0xff).toString('base64') } },
+      {
+        event: 'media',
+        sequenceNumber: '1',
+        media: { track: 'inbound', chunk: '1', timestamp: '0', payload: Buffer.alloc(160, 0xff).toString('base64') },
+      },
       start(callId, mintMediaToken(SECRET, callId, 600), { futureField: 'yes' }),
       { event: 'someday-event', sequenceNumber: '3', streamSid: 'MZ' },
       ...Array.from({ length: Math.ceil(speech.length / 160) }, (_, i) => ({
         event: 'media',
         sequenceNumber: String(4 + i),
         streamSid: 'MZ' + 'a'.repeat(32),
-        media: { track: 'inbound', chunk: String(i + 1), timestamp: String(i * 20), payload: speech.subarray(i * 160, i * 160 + 160).toString('base64'), extra: true },
+        media: {
+          track: 'inbound',
+          chunk: String(i + 1),
+          timestamp: String(i * 20),
+          payload: speech.subarray(i * 160, i * 160 + 160).toString('base64'),
+          extra: true,
+        },
       })),
       { event: 'mark', sequenceNumber: '900', streamSid: 'MZ', mark: { name: 'not-ours' } },
       { event: 'dtmf', sequenceNumber: '901', streamSid: 'MZ', dtmf: { track: 'inbound_track', digit: '5' } },
@@ -141,12 +226,21 @@ describe('media stream endpoint', () => {
     expect(r.reason).toBe('stopped');
     await new Promise((res) => setTimeout(res, 200));
     expect(h.workflows.ended(callId)?.reason).toBe('caller_hangup');
-    expect(h.workflows.of(callId, 'attachMedia')[0]!.arg).toMatchObject({ callSid: 'CA' + 'b'.repeat(32), streamSid: 'MZ' + 'a'.repeat(32) });
+    expect(h.workflows.of(callId, 'attachMedia')[0]!.arg).toMatchObject({
+      callSid: 'CA' + 'b'.repeat(32),
+      streamSid: 'MZ' + 'a'.repeat(32),
+    });
   });
 
   it('an attach whose outcome is unknown (Temporal unreachable) closes the stream, and its mediaEnded names the stream so only a holder ends the call', async () => {
     const callId = randomUUID();
-    h.workflows.views.set(callId, { callId, accountId: randomUUID(), status: 'in_progress', voicemailPolicy: 'hangup', agent: (await import('./harness')).baseAgent() });
+    h.workflows.views.set(callId, {
+      callId,
+      accountId: randomUUID(),
+      status: 'in_progress',
+      voicemailPolicy: 'hangup',
+      agent: (await import('./harness')).baseAgent(),
+    });
     h.workflows.attachUnreachable.add(callId);
     const r = await raw([connected, start(callId, mintMediaToken(SECRET, callId, 600))]);
     expect(r).toMatchObject({ code: 1000, reason: 'agent unavailable' });
@@ -157,11 +251,21 @@ describe('media stream endpoint', () => {
 
   it('a stream that stops while its attach is in flight and is then refused signals nothing', async () => {
     const callId = randomUUID();
-    h.workflows.views.set(callId, { callId, accountId: randomUUID(), status: 'in_progress', voicemailPolicy: 'hangup', agent: (await import('./harness')).baseAgent() });
+    h.workflows.views.set(callId, {
+      callId,
+      accountId: randomUUID(),
+      status: 'in_progress',
+      voicemailPolicy: 'hangup',
+      agent: (await import('./harness')).baseAgent(),
+    });
     h.workflows.claims.set(callId, { streamSid: 'MZlive', attachId: 'live' });
     h.workflows.attachDelayMs = 300;
     try {
-      const r = await raw([connected, start(callId, mintMediaToken(SECRET, callId, 600)), { event: 'stop', sequenceNumber: '2', streamSid: 'MZ', stop: { accountSid: 'AC', callSid: 'CA' } }]);
+      const r = await raw([
+        connected,
+        start(callId, mintMediaToken(SECRET, callId, 600)),
+        { event: 'stop', sequenceNumber: '2', streamSid: 'MZ', stop: { accountSid: 'AC', callSid: 'CA' } },
+      ]);
       expect(r).toMatchObject({ code: 1000, reason: 'stopped' });
       const session = [...h.gateway.sessions].find((s) => s.callId === callId);
       await session?.done;
@@ -177,7 +281,10 @@ describe('media stream endpoint', () => {
       const url = `ws://127.0.0.1:${signed.gateway.port}/twilio/stream`;
       const unsigned = await raw([connected], { url });
       expect(unsigned).toMatchObject({ status: 403 });
-      const wrong = await raw([connected], { url, headers: { 'x-twilio-signature': twilio.getExpectedTwilioSignature('other', 'ws://127.0.0.1/twilio/stream', {}) } });
+      const wrong = await raw([connected], {
+        url,
+        headers: { 'x-twilio-signature': twilio.getExpectedTwilioSignature('other', 'ws://127.0.0.1/twilio/stream', {}) },
+      });
       expect(wrong).toMatchObject({ status: 403 });
       // The simulated callee signs like Twilio: the call goes through.
       const call = signed.call([{ hangup: true, after: { ms: 300 } }], { authToken: 'tw-secret' });

@@ -4,7 +4,8 @@ import { startGatewayHarness, lines, type GatewayHarness } from './harness';
 
 /** Turn-taking with a real caller on the line: barge-in, back-channels, the keypad, silence. */
 
-const LONG = 'Our new plan gives you unlimited calls and free data on weekends, and a new phone every year. It is the best deal we have.';
+const LONG =
+  'Our new plan gives you unlimited calls and free data on weekends, and a new phone every year. It is the best deal we have.';
 const replies: Record<string, ReturnType<ReplyScript>> = {
   'Hello?': { text: LONG },
   'Wait, stop.': { text: 'Sorry, go ahead.' },
@@ -23,7 +24,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await h?.close();
 });
-
 
 describe('turn-taking', () => {
   it('barge-in: clear at once, the reply is cancelled and its transcript ends where the caller stopped hearing it', async () => {
@@ -60,8 +60,12 @@ describe('turn-taking', () => {
     expect(heard[1]!.length - cut.text.length).toBeLessThanOrEqual(12);
 
     // The model was told what the caller heard, not what it had written.
-    const next = h.openrouter.requests.find((r) => (r.messages as { content: string }[]).some((m) => m.content === 'Wait, stop.'))!;
-    const assistant = (next.messages as { role: string; content: string }[]).filter((m) => m.role === 'assistant').map((m) => m.content);
+    const next = h.openrouter.requests.find((r) =>
+      (r.messages as { content: string }[]).some((m) => m.content === 'Wait, stop.'),
+    )!;
+    const assistant = (next.messages as { role: string; content: string }[])
+      .filter((m) => m.role === 'assistant')
+      .map((m) => m.content);
     expect(assistant).toContain(cut.text);
     expect(assistant).not.toContain(LONG);
   });
@@ -106,7 +110,11 @@ describe('turn-taking', () => {
       'agent: Are you still there?',
       "agent: I can't hear you, so I'll end the call now. Goodbye.",
     ]);
-    expect(call.media.agent.map((u) => u.text)).toEqual(['Hello, this is Aina from Acme.', 'Are you still there?', "I can't hear you, so I'll end the call now. Goodbye."]);
+    expect(call.media.agent.map((u) => u.text)).toEqual([
+      'Hello, this is Aina from Acme.',
+      'Are you still there?',
+      "I can't hear you, so I'll end the call now. Goodbye.",
+    ]);
     // Silence timers measure from the end of the agent's audio as played, not as sent.
     const [greet, reprompt] = call.media.agent;
     expect(reprompt!.startMs - greet!.endMs!).toBeGreaterThanOrEqual(2_000);

@@ -45,21 +45,34 @@ describe('clause cutter', () => {
 
 describe('back-channels', () => {
   it('short acknowledgements in several languages are back-channels; anything more is not', () => {
-    for (const t of ['ok', 'Ok.', 'hmm', 'uh huh', 'Yeah.', 'ya', 'Okey', 'ya ya', 'baik', 'I see', '嗯']) expect(isBackchannel(t), t).toBe(true);
-    for (const t of ['ok but wait', 'no', 'stop', 'who is this', 'yes I am interested', '']) expect(isBackchannel(t), t).toBe(false);
+    for (const t of ['ok', 'Ok.', 'hmm', 'uh huh', 'Yeah.', 'ya', 'Okey', 'ya ya', 'baik', 'I see', '嗯'])
+      expect(isBackchannel(t), t).toBe(true);
+    for (const t of ['ok but wait', 'no', 'stop', 'who is this', 'yes I am interested', ''])
+      expect(isBackchannel(t), t).toBe(false);
   });
 });
 
 describe('tools', () => {
   const agent = baseAgent({ transferNumber: '+60312345678' });
   it('record_outcome is validated against the campaign outcomes', () => {
-    expect(decideTool(agent, 'record_outcome', '{"result":"interested","callbackAt":"2026-12-01T10:00:00+08:00"}')).toMatchObject({ kind: 'outcome', outcome: { result: 'interested', callbackAt: '2026-12-01T10:00:00+08:00' } });
-    expect(decideTool(agent, 'record_outcome', '{"result":"maybe"}')).toMatchObject({ kind: 'refused', result: expect.stringContaining('one of interested') });
-    expect(decideTool(agent, 'record_outcome', '{"result":"callback","callbackAt":"tomorrow"}')).toMatchObject({ kind: 'refused' });
+    expect(decideTool(agent, 'record_outcome', '{"result":"interested","callbackAt":"2026-12-01T10:00:00+08:00"}')).toMatchObject(
+      { kind: 'outcome', outcome: { result: 'interested', callbackAt: '2026-12-01T10:00:00+08:00' } },
+    );
+    expect(decideTool(agent, 'record_outcome', '{"result":"maybe"}')).toMatchObject({
+      kind: 'refused',
+      result: expect.stringContaining('one of interested'),
+    });
+    expect(decideTool(agent, 'record_outcome', '{"result":"callback","callbackAt":"tomorrow"}')).toMatchObject({
+      kind: 'refused',
+    });
     expect(decideTool(agent, 'record_outcome', 'not json')).toMatchObject({ kind: 'refused' });
   });
   it('transfer_call only ever goes to the campaign number', () => {
-    expect(decideTool(agent, 'transfer_call', '{"to":"+15550001111"}')).toEqual({ kind: 'transfer', to: '+60312345678', result: 'transferring' });
+    expect(decideTool(agent, 'transfer_call', '{"to":"+15550001111"}')).toEqual({
+      kind: 'transfer',
+      to: '+60312345678',
+      result: 'transferring',
+    });
     expect(decideTool(baseAgent(), 'transfer_call', '{}')).toMatchObject({ kind: 'refused' });
     expect(decideTool(agent, 'drop_tables', '{}')).toMatchObject({ kind: 'refused' });
   });
@@ -98,7 +111,12 @@ describe('signal sender', () => {
 
 describe('protocol', () => {
   it('parses Twilio media frames on the fast path only when they are exactly that', () => {
-    const f = JSON.stringify({ event: 'media', sequenceNumber: '3', media: { track: 'inbound', chunk: '1', timestamp: '5', payload: 'f/8=' }, streamSid: 'MZ1' });
+    const f = JSON.stringify({
+      event: 'media',
+      sequenceNumber: '3',
+      media: { track: 'inbound', chunk: '1', timestamp: '5', payload: 'f/8=' },
+      streamSid: 'MZ1',
+    });
     expect(quickMediaPayload(f)).toBe('f/8=');
     expect(quickMediaPayload(f.replace('inbound', 'outbound'))).toBeUndefined();
     expect(quickMediaPayload(f.replace('f/8=', 'f/8=\\"'))).toBeUndefined();

@@ -15,7 +15,13 @@ const MESSAGE = 'Hi, Aina from Acme. Call us back.';
 const script: ReplyScript = (messages) => {
   const last = [...messages].reverse().find((m) => m.role === 'user')?.content ?? '';
   if (last.includes('interested')) {
-    return { text: 'Wonderful.', toolCalls: [{ name: 'record_outcome', arguments: { result: 'interested' } }, { name: 'end_call', arguments: { goodbye: 'Goodbye.' } }] };
+    return {
+      text: 'Wonderful.',
+      toolCalls: [
+        { name: 'record_outcome', arguments: { result: 'interested' } },
+        { name: 'end_call', arguments: { goodbye: 'Goodbye.' } },
+      ],
+    };
   }
   return { text: 'We have a new plan for you.' };
 };
@@ -30,16 +36,22 @@ afterAll(async () => {
 
 /** Waits until the caller's words are in the transcript: AMD's verdict comes after them, as at Twilio. */
 async function callerSaid(call: TestCall, text: string) {
-  await expect.poll(() => h.workflows.transcript(call.callId).some((t) => t.role === 'caller' && t.text === text), { timeout: 15_000 }).toBe(true);
+  await expect
+    .poll(() => h.workflows.transcript(call.callId).some((t) => t.role === 'caller' && t.text === text), { timeout: 15_000 })
+    .toBe(true);
 }
 
-const ttsCharsFor = (voiceId: string) => h.elevenlabs.streams.filter((s) => s.voiceId === voiceId).reduce((n, s) => n + s.characters, 0);
+const ttsCharsFor = (voiceId: string) =>
+  h.elevenlabs.streams.filter((s) => s.voiceId === voiceId).reduce((n, s) => n + s.characters, 0);
 
 describe('leave_message calls', () => {
   it('a machine: nothing is said over its greeting; after the beep verdict the message is left once, then voicemail_left', async () => {
     const greeting = (PERSONAS.voicemail_greeting[0] as { say: string }).say;
     const llmBefore = h.openrouter.requests.length;
-    const call = h.call(PERSONAS.voicemail_greeting, { voicemailPolicy: 'leave_message', agent: { voiceId: 'voice-vm', voicemailMessage: MESSAGE } });
+    const call = h.call(PERSONAS.voicemail_greeting, {
+      voicemailPolicy: 'leave_message',
+      agent: { voiceId: 'voice-vm', voicemailMessage: MESSAGE },
+    });
     await callerSaid(call, greeting);
     // Until AMD decides the agent is silent and the gateway keeps asking.
     expect(call.media.agent).toEqual([]);
@@ -66,7 +78,10 @@ describe('leave_message calls', () => {
   });
 
   it('a person: the greeting waits for the human verdict, then the call converses as usual and polling stops', async () => {
-    const call = h.call([{ say: 'Hello?', after: { ms: 200 } }, { say: 'Yes, I am interested.' }], { voicemailPolicy: 'leave_message', agent: { voicemailMessage: MESSAGE } });
+    const call = h.call([{ say: 'Hello?', after: { ms: 200 } }, { say: 'Yes, I am interested.' }], {
+      voicemailPolicy: 'leave_message',
+      agent: { voicemailMessage: MESSAGE },
+    });
     await callerSaid(call, 'Hello?');
     expect(call.media.agent).toEqual([]);
     h.workflows.setAnsweredBy(call.callId, 'human');
@@ -115,7 +130,11 @@ describe('hangup calls', () => {
 describe('amdVerdict', () => {
   it('maps Twilio AnsweredBy values', () => {
     expect([undefined, 'machine_start'].map(amdVerdict)).toEqual(['undecided', 'undecided']);
-    expect(['machine_end_beep', 'machine_end_silence', 'machine_end_other'].map(amdVerdict)).toEqual(['machine', 'machine', 'machine']);
+    expect(['machine_end_beep', 'machine_end_silence', 'machine_end_other'].map(amdVerdict)).toEqual([
+      'machine',
+      'machine',
+      'machine',
+    ]);
     expect(['human', 'unknown', 'fax'].map(amdVerdict)).toEqual(['human', 'human', 'fax']);
   });
 });

@@ -10,7 +10,11 @@ export async function startTestApi(ctx: TestContext, configOverrides: Partial<Te
   const server = keepIdleConnectionsLonger(app.listen(0, '127.0.0.1'));
   await new Promise((r) => server.once('listening', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const call = async (method: string, path: string, opts: { key?: string; body?: unknown; headers?: Record<string, string> } = {}) => {
+  const call = async (
+    method: string,
+    path: string,
+    opts: { key?: string; body?: unknown; headers?: Record<string, string> } = {},
+  ) => {
     const res = await fetch(url + path, {
       method,
       headers: {
@@ -32,6 +36,10 @@ export async function startTestApi(ctx: TestContext, configOverrides: Partial<Te
   return {
     url,
     call,
-    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }

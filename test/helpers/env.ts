@@ -39,7 +39,13 @@ export function testContext(env: Record<string, string> = {}): Promise<TestConte
     const sql = createSql(databaseUrl, { max: 10, debugName: 'aicall-test' });
     const connection = await Connection.connect({ address: temporalAddress });
     const client = new Client({ connection });
-    const config = loadConfig({ DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress, LOG_LEVEL: 'silent', NODE_ENV: 'test', ...env } as NodeJS.ProcessEnv);
+    const config = loadConfig({
+      DATABASE_URL: databaseUrl,
+      TEMPORAL_ADDRESS: temporalAddress,
+      LOG_LEVEL: 'silent',
+      NODE_ENV: 'test',
+      ...env,
+    } as NodeJS.ProcessEnv);
     return { databaseUrl, temporalAddress, sql, client, config };
   })();
   afterAll(async () => {

@@ -7,13 +7,18 @@ type History = temporal.api.history.v1.IHistory;
 
 /** The recorded histories (`*.binpb`) in `dir`, sorted by file name. */
 export function historyFiles(dir: URL): string[] {
-  return readdirSync(dir).filter((f) => f.endsWith('.binpb')).sort();
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.binpb'))
+    .sort();
 }
 
 /** Replays each history against the run's workflow bundle: none may be nondeterministic, and all must run. */
 export async function expectReplays(histories: { workflowId: string; history: History }[]): Promise<void> {
   let n = 0;
-  for await (const r of Worker.runReplayHistories({ workflowBundle: { codePath: inject('workflowBundlePath') } }, histories.map(({ workflowId, history }) => ({ workflowId, history })))) {
+  for await (const r of Worker.runReplayHistories(
+    { workflowBundle: { codePath: inject('workflowBundlePath') } },
+    histories.map(({ workflowId, history }) => ({ workflowId, history })),
+  )) {
     expect(r.error, `${r.workflowId}: ${r.error?.message}`).toBeUndefined();
     n++;
   }
@@ -22,5 +27,10 @@ export async function expectReplays(histories: { workflowId: string; history: Hi
 
 /** expectReplays over history files in `dir`, each named by its file. */
 export async function expectHistoriesReplay(dir: URL, files: string[]): Promise<void> {
-  await expectReplays(files.map((f) => ({ workflowId: f.replace(/\.binpb$/, ''), history: temporal.api.history.v1.History.decode(readFileSync(new URL(f, dir))) })));
+  await expectReplays(
+    files.map((f) => ({
+      workflowId: f.replace(/\.binpb$/, ''),
+      history: temporal.api.history.v1.History.decode(readFileSync(new URL(f, dir))),
+    })),
+  );
 }

@@ -1,6 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { ADMIN_KEY, FUZZ_RUNS, expectClear4xx, expectLedgerUntouched, ledgerSnapshot, send, startHostileApi, type Fixtures, type LedgerSnapshot } from './harness';
+import {
+  ADMIN_KEY,
+  FUZZ_RUNS,
+  expectClear4xx,
+  expectLedgerUntouched,
+  ledgerSnapshot,
+  send,
+  startHostileApi,
+  type Fixtures,
+  type LedgerSnapshot,
+} from './harness';
 import { badAuth, badId, contentType, enc, mutatedObject, nastyString, query, rawBody } from './arbitraries';
 import { ROUTES, routeKey, type RouteSpec } from './routes';
 import { testAgent } from '../campaign/harness';
@@ -39,7 +49,10 @@ const contact = { phone: '+60123456789', name: 'Aminah', variables: { plan: 'gol
 const FUZZ: Record<string, FuzzSpec> = {
   'GET /v1/reports/summary': { query: ['from', 'to'], ok: [200] },
   'GET /v1/admin/reports/summary': { query: ['from', 'to'], ok: [200] },
-  'POST /v1/admin/accounts': { valid: { name: 'Acme', currency: 'MYR', billingEmail: 'b@acme.example', maxConcurrentCalls: 5, lowBalanceThreshold: 0 }, ok: [201] },
+  'POST /v1/admin/accounts': {
+    valid: { name: 'Acme', currency: 'MYR', billingEmail: 'b@acme.example', maxConcurrentCalls: 5, lowBalanceThreshold: 0 },
+    ok: [201],
+  },
   'GET /v1/admin/accounts': { query: ['limit', 'after'], ok: [200] },
   'GET /v1/admin/accounts/:id': { ok: [200], ids: (fx) => [fx.a.id] },
   'POST /v1/admin/accounts/:id/keys': { valid: { role: 'client', label: 'ci' }, ok: [201], ids: (fx) => [fx.b.id] },
@@ -49,14 +62,25 @@ const FUZZ: Record<string, FuzzSpec> = {
   'POST /v1/credits/topups': {
     valid: { amount: 5_000, email: 'payer@example.com' },
     ok: [],
-    exclude: (b) => !!b && typeof b === 'object' && Number.isInteger((b as { amount?: unknown }).amount) && Math.abs((b as { amount: number }).amount) <= 10_000_000,
+    exclude: (b) =>
+      !!b &&
+      typeof b === 'object' &&
+      Number.isInteger((b as { amount?: unknown }).amount) &&
+      Math.abs((b as { amount: number }).amount) <= 10_000_000,
   },
   'GET /v1/credits/topups': { ok: [200] },
   'GET /v1/credits/topups/:id': { ok: [200], ids: (fx) => [fx.topUpId] },
   'POST /v1/campaigns': {
     valid: {
-      name: 'Renewals', agent: { ...testAgent, voicemailMessage: 'Call us back', outcomes: ['interested'] }, defaultRegion: 'MY',
-      settings: { maxConcurrentCalls: 2, callingWindow: { timeZone: 'Asia/Kuala_Lumpur', start: '09:00', end: '18:00', weekdays: [1, 2, 3] }, retry: { maxAttempts: 2, backoffSec: 60, retryOn: ['busy'] }, voicemailPolicy: 'leave_message' },
+      name: 'Renewals',
+      agent: { ...testAgent, voicemailMessage: 'Call us back', outcomes: ['interested'] },
+      defaultRegion: 'MY',
+      settings: {
+        maxConcurrentCalls: 2,
+        callingWindow: { timeZone: 'Asia/Kuala_Lumpur', start: '09:00', end: '18:00', weekdays: [1, 2, 3] },
+        retry: { maxAttempts: 2, backoffSec: 60, retryOn: ['busy'] },
+        voicemailPolicy: 'leave_message',
+      },
       contacts: [contact],
     },
     ok: [201],
@@ -70,29 +94,61 @@ const FUZZ: Record<string, FuzzSpec> = {
   'POST /v1/campaigns/:id/cancel': { ok: [], ids: (fx) => [fx.emptyCampaignId, fx.campaignId] },
   'GET /v1/campaigns/:id/calls': { query: ['status', 'limit', 'cursor'], ok: [200], ids: (fx) => [fx.campaignId] },
   'GET /v1/calls/:id': { ok: [200], ids: (fx) => [fx.callId] },
-  'POST /v1/webhooks/endpoints': { valid: { url: 'https://hooks.example.com/in', eventTypes: ['call.ended', 'topup.paid'], description: 'crm' }, ok: [201] },
+  'POST /v1/webhooks/endpoints': {
+    valid: { url: 'https://hooks.example.com/in', eventTypes: ['call.ended', 'topup.paid'], description: 'crm' },
+    ok: [201],
+  },
   'GET /v1/webhooks/endpoints': { ok: [200] },
   'GET /v1/webhooks/endpoints/:id': { ok: [200], ids: (fx) => [fx.webhookEndpointId] },
-  'PATCH /v1/webhooks/endpoints/:id': { valid: { description: 'crm', eventTypes: ['call.ended'], enabled: true }, ok: [200], ids: (fx) => [fx.webhookEndpointId] },
+  'PATCH /v1/webhooks/endpoints/:id': {
+    valid: { description: 'crm', eventTypes: ['call.ended'], enabled: true },
+    ok: [200],
+    ids: (fx) => [fx.webhookEndpointId],
+  },
   'DELETE /v1/webhooks/endpoints/:id': { ok: [204], ids: (fx) => [fx.spareWebhookEndpointId] },
-  'POST /v1/webhooks/endpoints/:id/rotate-secret': { valid: { previousSecretTtlSec: 60 }, ok: [200], ids: (fx) => [fx.webhookEndpointId] },
-  'GET /v1/webhooks/endpoints/:id/deliveries': { query: ['status', 'limit', 'cursor'], ok: [200], ids: (fx) => [fx.webhookEndpointId] },
+  'POST /v1/webhooks/endpoints/:id/rotate-secret': {
+    valid: { previousSecretTtlSec: 60 },
+    ok: [200],
+    ids: (fx) => [fx.webhookEndpointId],
+  },
+  'GET /v1/webhooks/endpoints/:id/deliveries': {
+    query: ['status', 'limit', 'cursor'],
+    ok: [200],
+    ids: (fx) => [fx.webhookEndpointId],
+  },
   'GET /v1/webhooks/deliveries/:id': { ok: [200], ids: (fx) => [fx.deliveryId] },
   // the delivery's endpoint is disabled: 409 before Temporal
   'POST /v1/webhooks/deliveries/:id/redeliver': { ok: [], ids: (fx) => [fx.deliveryId] },
   'GET /v1/suppressions': { query: ['source', 'limit', 'cursor'], ok: [200] },
-  'POST /v1/suppressions': { valid: { numbers: [{ phone: '+60123456789', reason: 'asked' }], defaultRegion: 'MY' }, query: ['defaultRegion'], ok: [200, 201] },
+  'POST /v1/suppressions': {
+    valid: { numbers: [{ phone: '+60123456789', reason: 'asked' }], defaultRegion: 'MY' },
+    query: ['defaultRegion'],
+    ok: [200, 201],
+  },
   'GET /v1/suppressions/:phone': { ok: [200] },
   'DELETE /v1/suppressions/:phone': { query: ['force'], ok: [204] },
   'GET /v1/admin/suppressions': { query: ['source', 'limit', 'cursor'], ok: [200] },
-  'POST /v1/admin/suppressions': { valid: { numbers: [{ phone: '+60123456789', reason: 'regulator' }] }, query: ['defaultRegion'], ok: [200, 201] },
+  'POST /v1/admin/suppressions': {
+    valid: { numbers: [{ phone: '+60123456789', reason: 'regulator' }] },
+    query: ['defaultRegion'],
+    ok: [200, 201],
+  },
   'GET /v1/admin/suppressions/:phone': { ok: [200] },
   'DELETE /v1/admin/suppressions/:phone': { query: ['force'], ok: [204] },
   'GET /v1/campaigns/:id/preview': { query: ['contact'], ok: [200], ids: (fx) => [fx.campaignId] },
   'GET /v1/campaigns/:id/analysis': { ok: [200], ids: (fx) => [fx.campaignId] },
   'PUT /v1/campaigns/:id/analysis': {
-    valid: { analysis: { summary: true, fields: [{ name: 'interest', type: 'enum', values: ['high', 'low', 'none'], description: 'how interested' }, { name: 'callback_at', type: 'datetime', description: 'when to call back' }] } },
-    ok: [200], ids: (fx) => [fx.campaignId],
+    valid: {
+      analysis: {
+        summary: true,
+        fields: [
+          { name: 'interest', type: 'enum', values: ['high', 'low', 'none'], description: 'how interested' },
+          { name: 'callback_at', type: 'datetime', description: 'when to call back' },
+        ],
+      },
+    },
+    ok: [200],
+    ids: (fx) => [fx.campaignId],
   },
   // The fixture's call has a recording (the audio itself is test/recordings'); a Range query header is not a query.
   'GET /v1/calls/:id/recording': { ok: [200], ids: (fx) => [fx.callId] },
@@ -108,7 +164,8 @@ it('has a fuzz spec for every /v1 route and none for a route that does not exist
 
 const keyFor = (r: RouteSpec) => (r.auth === 'admin' ? ADMIN_KEY : h.fx.a.apiKey);
 const pathWith = (r: RouteSpec, id: string) => r.path.replace(':id', id);
-const idArb = (r: RouteSpec, spec: FuzzSpec) => (r.path.includes(':id') ? fc.oneof(fc.constantFrom(...spec.ids!(h.fx)), badId) : fc.constant(''));
+const idArb = (r: RouteSpec, spec: FuzzSpec) =>
+  r.path.includes(':id') ? fc.oneof(fc.constantFrom(...spec.ids!(h.fx)), badId) : fc.constant('');
 const parsed = (s: string) => {
   try {
     return JSON.parse(s);
@@ -123,30 +180,42 @@ describe.each(v1Routes.map((r) => [routeKey(r), r] as const))('%s', (_name, rout
 
   it('without a valid API key: 401 with a reason, whatever else is sent', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...(spec.ids?.(h.fx) ?? ['x'])), badAuth, rawBody(spec.valid), contentType, async (id, auth, body, ct) => {
-        const r = await send(h.api.url, route.method, pathWith(route, id), {
-          headers: { ...auth, ...(ct ? { 'content-type': ct } : {}) },
-          body: route.method === 'GET' ? undefined : body,
-        });
-        // the key is checked before the body is read: malformed or huge bodies are still a 401
-        expectClear4xx(r, { auth, ct, body: body.slice(0, 80) });
-        expect(r.status).toBe(401);
-        expect(r.body.error).toBe('unauthenticated');
-      }),
+      fc.asyncProperty(
+        fc.constantFrom(...(spec.ids?.(h.fx) ?? ['x'])),
+        badAuth,
+        rawBody(spec.valid),
+        contentType,
+        async (id, auth, body, ct) => {
+          const r = await send(h.api.url, route.method, pathWith(route, id), {
+            headers: { ...auth, ...(ct ? { 'content-type': ct } : {}) },
+            body: route.method === 'GET' ? undefined : body,
+          });
+          // the key is checked before the body is read: malformed or huge bodies are still a 401
+          expectClear4xx(r, { auth, ct, body: body.slice(0, 80) });
+          expect(r.status).toBe(401);
+          expect(r.body.error).toBe('unauthenticated');
+        },
+      ),
       props,
     );
   });
 
   it('malformed bodies, wrong content types, hostile queries and ids: a clear 4xx, never a 5xx', async () => {
     await fc.assert(
-      fc.asyncProperty(idArb(route, spec), query(spec.query ?? ['limit']), rawBody(spec.valid), contentType, async (id, q, body, ct) => {
-        fc.pre(!spec.exclude?.(parsed(body)));
-        const r = await send(h.api.url, route.method, pathWith(route, id) + q, {
-          headers: { authorization: `Bearer ${keyFor(route)}`, ...(ct ? { 'content-type': ct } : {}) },
-          body: route.method === 'GET' ? undefined : body,
-        });
-        expectClear4xx(r, { id, q, ct, body: body.slice(0, 200) }, spec.ok);
-      }),
+      fc.asyncProperty(
+        idArb(route, spec),
+        query(spec.query ?? ['limit']),
+        rawBody(spec.valid),
+        contentType,
+        async (id, q, body, ct) => {
+          fc.pre(!spec.exclude?.(parsed(body)));
+          const r = await send(h.api.url, route.method, pathWith(route, id) + q, {
+            headers: { authorization: `Bearer ${keyFor(route)}`, ...(ct ? { 'content-type': ct } : {}) },
+            body: route.method === 'GET' ? undefined : body,
+          });
+          expectClear4xx(r, { id, q, ct, body: body.slice(0, 200) }, spec.ok);
+        },
+      ),
       props,
     );
   });
@@ -155,7 +224,9 @@ describe.each(v1Routes.map((r) => [routeKey(r), r] as const))('%s', (_name, rout
     it('hostile values (dates, cursors, numbers, repeats) on its own query parameters: a clear 4xx, never a 5xx', async () => {
       await fc.assert(
         fc.asyncProperty(idArb(route, spec), query(spec.query!), async (id, q) => {
-          const r = await send(h.api.url, route.method, pathWith(route, id) + q, { headers: { authorization: `Bearer ${keyFor(route)}` } });
+          const r = await send(h.api.url, route.method, pathWith(route, id) + q, {
+            headers: { authorization: `Bearer ${keyFor(route)}` },
+          });
           expectClear4xx(r, { id, q }, spec.ok);
         }),
         { ...props, numRuns: FUZZ_RUNS * 3 },

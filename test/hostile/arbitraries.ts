@@ -108,7 +108,22 @@ export function mutatedObject(valid: Record<string, unknown>): fc.Arbitrary<unkn
 /** A raw body: malformed JSON, truncated JSON, JSON of the wrong shape, binary. */
 export function rawBody(valid?: unknown): fc.Arbitrary<string> {
   const shapes: fc.Arbitrary<string>[] = [
-    fc.constantFrom('{', '{"a":', '[1,2', '{"a":1}}', "{'a':1}", '{"a":NaN}', 'null', '"str"', '123', 'true', '[]', '{"__proto__":{"x":1}}', '\u0000', ''),
+    fc.constantFrom(
+      '{',
+      '{"a":',
+      '[1,2',
+      '{"a":1}}',
+      "{'a':1}",
+      '{"a":NaN}',
+      'null',
+      '"str"',
+      '123',
+      'true',
+      '[]',
+      '{"__proto__":{"x":1}}',
+      '\u0000',
+      '',
+    ),
     fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)),
     nastyValue.map((v) => JSON.stringify(v) ?? 'undefined'),
     fc.string({ unit: 'binary', maxLength: 200 }),
@@ -120,7 +135,11 @@ export function rawBody(valid?: unknown): fc.Arbitrary<string> {
     const s = JSON.stringify(valid);
     shapes.push(fc.integer({ min: 0, max: s.length - 1 }).map((i) => s.slice(0, i)));
     // duplicated keys: the last one wins in JSON.parse, and must still be validated
-    shapes.push(nastyValue.map((v) => s.replace(/^\{/, `{${JSON.stringify(Object.keys(valid as object)[0] ?? 'x')}:${JSON.stringify(v) ?? 'null'},`)));
+    shapes.push(
+      nastyValue.map((v) =>
+        s.replace(/^\{/, `{${JSON.stringify(Object.keys(valid as object)[0] ?? 'x')}:${JSON.stringify(v) ?? 'null'},`),
+      ),
+    );
   }
   return fc.oneof(...shapes);
 }
@@ -143,8 +162,27 @@ export const contentType = fc.constantFrom(
 
 /** Things that look like dates to one parser and not to another. */
 export const dateLike = fc.oneof(
-  fc.constantFrom('1', 'March 7', '2020-01-01 junk', '2020-02-30', '2020-13-01', '0000-01-01T00:00:00Z', '275760-09-13T00:00:00Z', '-271821-04-20',
-    '2020-01-01T00:00:00+25:00', '2020-01-01T24:00:00Z', '0000-01-01', '0001-01-01T00:00:00+01:00', '9999-12-31T23:59:59.999999999Z', '1970-01-01', '2100-01-01', 'Infinity', 'epoch', 'now', 'allballs'),
+  fc.constantFrom(
+    '1',
+    'March 7',
+    '2020-01-01 junk',
+    '2020-02-30',
+    '2020-13-01',
+    '0000-01-01T00:00:00Z',
+    '275760-09-13T00:00:00Z',
+    '-271821-04-20',
+    '2020-01-01T00:00:00+25:00',
+    '2020-01-01T24:00:00Z',
+    '0000-01-01',
+    '0001-01-01T00:00:00+01:00',
+    '9999-12-31T23:59:59.999999999Z',
+    '1970-01-01',
+    '2100-01-01',
+    'Infinity',
+    'epoch',
+    'now',
+    'allballs',
+  ),
   fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
   fc.date({ noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10)),
 );
@@ -152,7 +190,9 @@ export const dateLike = fc.oneof(
 /** Opaque pagination cursors forged from the shapes real ones have (base64url JSON, digits). */
 export const cursorLike = fc.oneof(
   { weight: 3, arbitrary: fc.tuple(dateLike, fc.uuid()).map((t) => Buffer.from(JSON.stringify(t)).toString('base64url')) },
-  fc.tuple(fc.oneof(dateLike, nastyValue), fc.oneof(fc.uuid(), nastyValue)).map((t) => Buffer.from(JSON.stringify(t)).toString('base64url')),
+  fc
+    .tuple(fc.oneof(dateLike, nastyValue), fc.oneof(fc.uuid(), nastyValue))
+    .map((t) => Buffer.from(JSON.stringify(t)).toString('base64url')),
   { weight: 1, arbitrary: nastyValue.map((v) => Buffer.from(JSON.stringify(v) ?? '').toString('base64url')) },
   { weight: 1, arbitrary: fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n }).map(String) },
 );
@@ -175,19 +215,51 @@ export function query(keys: string[]): fc.Arbitrary<string> {
 
 /** Percent-encodes anything, lone surrogates included (as the invalid UTF-8 they would be). */
 export const enc = (s: string) =>
-  encodeURIComponent(s.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd')).replace(/%EF%BF%BD/g, '%ED%A0%80');
+  encodeURIComponent(s.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd')).replace(
+    /%EF%BF%BD/g,
+    '%ED%A0%80',
+  );
 
 /** Path segments where an id belongs. */
-export const badId = fc.oneof(
-  fc.constantFrom('x', '0', '-1', '00000000-0000-0000-0000-000000000000', 'ffffffff-ffff-ffff-ffff-ffffffffffff', "1' or '1'='1", '%00', 'a'.repeat(2000), '%F0%9F%98%80', '%ED%A0%80'),
-  fc.uuid(),
-  nastyString.map(enc),
-).filter((id) => id !== '' && !/^(\.|%2e){1,2}$/i.test(id)); // '', '.' and '..' normalise onto another route
+export const badId = fc
+  .oneof(
+    fc.constantFrom(
+      'x',
+      '0',
+      '-1',
+      '00000000-0000-0000-0000-000000000000',
+      'ffffffff-ffff-ffff-ffff-ffffffffffff',
+      "1' or '1'='1",
+      '%00',
+      'a'.repeat(2000),
+      '%F0%9F%98%80',
+      '%ED%A0%80',
+    ),
+    fc.uuid(),
+    nastyString.map(enc),
+  )
+  .filter((id) => id !== '' && !/^(\.|%2e){1,2}$/i.test(id)); // '', '.' and '..' normalise onto another route
 
 /** Authorization headers that must never authenticate. */
 export const badAuth = fc.oneof(
   fc.constant<Record<string, string>>({}),
-  fc.constantFrom('Bearer', 'Bearer ', 'Basic YWRtaW46YWRtaW4=', 'bearer ak_', 'Bearer ak_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx', 'Bearer  two keys', 'Token abc', 'Bearer null').map((v) => ({ authorization: v })),
-  fc.string({ unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz0123456789_-'.split('')), maxLength: 60 }).map((k) => ({ authorization: `Bearer ak_${k}` })),
-  fc.string({ minLength: 1, maxLength: 60 }).filter((k) => /^[\x21-\x7e]+$/.test(k)).map((k) => ({ 'x-api-key': k })),
+  fc
+    .constantFrom(
+      'Bearer',
+      'Bearer ',
+      'Basic YWRtaW46YWRtaW4=',
+      'bearer ak_',
+      'Bearer ak_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx',
+      'Bearer  two keys',
+      'Token abc',
+      'Bearer null',
+    )
+    .map((v) => ({ authorization: v })),
+  fc
+    .string({ unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz0123456789_-'.split('')), maxLength: 60 })
+    .map((k) => ({ authorization: `Bearer ak_${k}` })),
+  fc
+    .string({ minLength: 1, maxLength: 60 })
+    .filter((k) => /^[\x21-\x7e]+$/.test(k))
+    .map((k) => ({ 'x-api-key': k })),
 );

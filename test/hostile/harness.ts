@@ -48,7 +48,14 @@ export async function startHostileApi(over: Partial<TestContext['config']> = {})
   // WEBHOOK_ALLOW_PRIVATE_URLS: fuzzed endpoint URLs must not become DNS look-ups (loopback traffic only); nothing is delivered here.
   // The fixture call has a recording, in a directory of this run's own.
   const recordingsDir = await mkdtemp(join(tmpdir(), 'aicall-hostile-rec-'));
-  const api = await startTestApi(ctx, { ADMIN_API_KEY: ADMIN_KEY, API_RATE_LIMIT_PER_SEC: 100_000, API_RATE_LIMIT_BURST: 100_000, WEBHOOK_ALLOW_PRIVATE_URLS: true, RECORDINGS_DIR: recordingsDir, ...over });
+  const api = await startTestApi(ctx, {
+    ADMIN_API_KEY: ADMIN_KEY,
+    API_RATE_LIMIT_PER_SEC: 100_000,
+    API_RATE_LIMIT_BURST: 100_000,
+    WEBHOOK_ALLOW_PRIVATE_URLS: true,
+    RECORDINGS_DIR: recordingsDir,
+    ...over,
+  });
   const fx = await createFixtures(ctx);
   await recordFixtureCall(ctx, recordingsDir, fx);
   return { ctx, api, fx };
@@ -60,7 +67,8 @@ export async function createFixtures(ctx: TestContext): Promise<Fixtures> {
   const b = (await createTestAccount(sql, { withKey: true })) as Fixtures['b'];
   await sql`update accounts set billing_email = 'payer@example.com' where id in ${sql([a.id, b.id])}`;
   const ledger = createLedger(sql);
-  for (const acct of [a, b]) await ledger.credit({ accountId: acct.id, amount: 5_000_000, key: `hostile/${randomUUID()}`, reason: 'hostile fixture' });
+  for (const acct of [a, b])
+    await ledger.credit({ accountId: acct.id, amount: 5_000_000, key: `hostile/${randomUUID()}`, reason: 'hostile fixture' });
   const campaign = async (contacts: number) => {
     const id = randomUUID();
     await sql`insert into campaigns (id, account_id, name, agent, settings, contact_count)
@@ -88,8 +96,22 @@ export async function createFixtures(ctx: TestContext): Promise<Fixtures> {
   const disabledEndpointId = await endpoint('disabled');
   const eventId = `evt_hostile_${randomUUID()}`;
   await sql`insert into webhook_events (id, account_id, type, dedup_key, payload) values (${eventId}, ${a.id}, 'call.ended', ${eventId}, '{}')`;
-  const [delivery] = await sql<{ id: string }[]>`insert into webhook_deliveries (event_id, endpoint_id, status) values (${eventId}, ${disabledEndpointId}, 'endpoint_disabled') returning id`;
-  return { a, b, emptyCampaignId, campaignId, callId, topUpId, billId, spareKeyId: spare.id, webhookEndpointId, spareWebhookEndpointId, deliveryId: delivery!.id };
+  const [delivery] = await sql<
+    { id: string }[]
+  >`insert into webhook_deliveries (event_id, endpoint_id, status) values (${eventId}, ${disabledEndpointId}, 'endpoint_disabled') returning id`;
+  return {
+    a,
+    b,
+    emptyCampaignId,
+    campaignId,
+    callId,
+    topUpId,
+    billId,
+    spareKeyId: spare.id,
+    webhookEndpointId,
+    spareWebhookEndpointId,
+    deliveryId: delivery!.id,
+  };
 }
 
 /** A stored recording (a second of µ-law silence) for the fixture call, so its recording route has audio to serve. */
@@ -112,10 +134,14 @@ export interface LedgerSnapshot {
 /** Everything money-related of the given accounts; equal snapshots mean nothing was written. */
 export async function ledgerSnapshot(ctx: TestContext, accountIds: string[]): Promise<LedgerSnapshot> {
   const { sql } = ctx;
-  const [ops] = await sql<{ n: number }[]>`select count(*)::int as n from ledger_operations where account_id in ${sql(accountIds)}`;
+  const [ops] = await sql<
+    { n: number }[]
+  >`select count(*)::int as n from ledger_operations where account_id in ${sql(accountIds)}`;
   const bal = await sql<{ account_id: string; available: number; held: number }[]>`
     select account_id, available, held from ledger_balances where account_id in ${sql(accountIds)} order by account_id`;
-  const tops = await sql<{ id: string; status: string }[]>`select id, status from topups where account_id in ${sql(accountIds)} order by id`;
+  const tops = await sql<
+    { id: string; status: string }[]
+  >`select id, status from topups where account_id in ${sql(accountIds)} order by id`;
   return { ops: ops!.n, balances: JSON.stringify(bal), topups: JSON.stringify(tops) };
 }
 

@@ -68,7 +68,14 @@ const startFrame = (callId: unknown, token: unknown, extra: object = {}) =>
     event: 'start',
     sequenceNumber: '1',
     streamSid: 'MZ' + 'a'.repeat(32),
-    start: { streamSid: 'MZ' + 'a'.repeat(32), callSid: 'CA' + 'b'.repeat(32), tracks: ['inbound'], customParameters: { callId, token }, mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 }, ...extra },
+    start: {
+      streamSid: 'MZ' + 'a'.repeat(32),
+      callSid: 'CA' + 'b'.repeat(32),
+      tracks: ['inbound'],
+      customParameters: { callId, token },
+      mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 },
+      ...extra,
+    },
   });
 const connected = JSON.stringify({ event: 'connected', protocol: 'Call', version: '1.0.0' });
 
@@ -77,8 +84,29 @@ const eventName = fc.constantFrom('connected', 'start', 'media', 'dtmf', 'mark',
 const garbageFrame: fc.Arbitrary<string | Buffer> = fc.oneof(
   nastyString,
   fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)),
-  fc.record({ event: eventName, sequenceNumber: nastyValue, streamSid: nastyValue, media: nastyValue, start: nastyValue, mark: nastyValue, dtmf: nastyValue }, { requiredKeys: ['event'] }).map((o) => JSON.stringify(o)),
-  fc.record({ event: fc.constant('media'), media: fc.record({ track: fc.constantFrom('inbound', 'outbound'), payload: fc.oneof(nastyString, fc.base64String({ maxLength: 400 })) }) }).map((o) => JSON.stringify(o)),
+  fc
+    .record(
+      {
+        event: eventName,
+        sequenceNumber: nastyValue,
+        streamSid: nastyValue,
+        media: nastyValue,
+        start: nastyValue,
+        mark: nastyValue,
+        dtmf: nastyValue,
+      },
+      { requiredKeys: ['event'] },
+    )
+    .map((o) => JSON.stringify(o)),
+  fc
+    .record({
+      event: fc.constant('media'),
+      media: fc.record({
+        track: fc.constantFrom('inbound', 'outbound'),
+        payload: fc.oneof(nastyString, fc.base64String({ maxLength: 400 })),
+      }),
+    })
+    .map((o) => JSON.stringify(o)),
   fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.from(b)),
 );
 
@@ -133,7 +161,9 @@ describe('media stream fuzz', () => {
   it('oversize frames: above the frame limit 1009, an oversize media payload 1007', async () => {
     const big = await stream(bare.url, [`{"event":"media","media":{"payload":"${'A'.repeat(MAX_FRAME_BYTES + 10)}"}}`]);
     expect(big.code).toBe(1009);
-    const payload = await stream(bare.url, [JSON.stringify({ event: 'media', media: { track: 'inbound', payload: 'A'.repeat(64_004) } })]);
+    const payload = await stream(bare.url, [
+      JSON.stringify({ event: 'media', media: { track: 'inbound', payload: 'A'.repeat(64_004) } }),
+    ]);
     expectClosedWithReason(payload, 'payload 64 KB');
     expect(payload.code).toBe(1007);
   });
@@ -144,9 +174,19 @@ describe('media stream fuzz', () => {
     await fc.assert(
       fc.asyncProperty(fc.array(garbageFrame, { minLength: 1, maxLength: 5 }), fc.boolean(), async (frames, stopFirst) => {
         const callId = randomUUID();
-        h.workflows.views.set(callId, { callId, accountId: randomUUID(), status: 'in_progress', voicemailPolicy: 'hangup', agent: baseAgent() });
+        h.workflows.views.set(callId, {
+          callId,
+          accountId: randomUUID(),
+          status: 'in_progress',
+          voicemailPolicy: 'hangup',
+          agent: baseAgent(),
+        });
         const pre = stopFirst ? [JSON.stringify({ event: 'stop' })] : [];
-        const r = await stream(h.gateway.url, [connected, startFrame(callId, mintMediaToken(SECRET, callId, 600)), ...pre, ...frames], { waitMs: 2_000 });
+        const r = await stream(
+          h.gateway.url,
+          [connected, startFrame(callId, mintMediaToken(SECRET, callId, 600)), ...pre, ...frames],
+          { waitMs: 2_000 },
+        );
         expectClosedWithReason(r, frames);
         n++;
       }),
@@ -155,7 +195,11 @@ describe('media stream fuzz', () => {
     expect(n).toBeGreaterThan(0);
     const e = await h.waitEnded(good);
     expect(e.reason).toBe('end_call');
-    expect(lines(h.workflows.transcript(good.callId))).toEqual(['agent: Hello, this is Aina from Acme.', 'caller: Goodbye.', 'agent: Noted.']);
+    expect(lines(h.workflows.transcript(good.callId))).toEqual([
+      'agent: Hello, this is Aina from Acme.',
+      'caller: Goodbye.',
+      'agent: Noted.',
+    ]);
   });
 
   it('a valid token for a call with no workflow is closed "unknown call" and signals nothing', async () => {
@@ -181,7 +225,11 @@ describe('a replayed media token', () => {
     const e = await h.waitEnded(live);
     expect(e.reason).toBe('end_call');
     expect(h.workflows.of(callId).filter((s) => s.name === 'attachMedia')).toHaveLength(1);
-    expect(lines(h.workflows.transcript(callId))).toEqual(['agent: Hello, this is Aina from Acme.', 'caller: Goodbye.', 'agent: Noted.']);
+    expect(lines(h.workflows.transcript(callId))).toEqual([
+      'agent: Hello, this is Aina from Acme.',
+      'caller: Goodbye.',
+      'agent: Noted.',
+    ]);
   });
 });
 
@@ -201,7 +249,13 @@ describe('slow and silent clients', () => {
 
   it('a started client that then never speaks nor reads is ended by the silence timeout and its session freed', async () => {
     const callId = randomUUID();
-    h.workflows.views.set(callId, { callId, accountId: randomUUID(), status: 'in_progress', voicemailPolicy: 'hangup', agent: baseAgent() });
+    h.workflows.views.set(callId, {
+      callId,
+      accountId: randomUUID(),
+      status: 'in_progress',
+      voicemailPolicy: 'hangup',
+      agent: baseAgent(),
+    });
     const ws = new WebSocket(h.gateway.url);
     ws.on('error', () => {});
     await new Promise((r) => ws.once('open', r));
@@ -224,14 +278,19 @@ describe('slow and silent clients', () => {
     const { hostname, port, pathname } = new URL(bare.url);
     const gotEnd = await new Promise<boolean>((resolve) => {
       const s = connect(Number(port), hostname, () => {
-        s.write(`GET ${pathname} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+        s.write(
+          `GET ${pathname} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+        );
         // one masked text frame "x" (not JSON): the server sends a close frame, which we never answer
         s.write(Buffer.from([0x81, 0x81, 1, 2, 3, 4, 'x'.charCodeAt(0) ^ 1]));
       });
       s.on('data', () => {}); // read, never reply
       s.on('close', () => resolve(true));
       s.on('error', () => resolve(true));
-      setTimeout(() => { s.destroy(); resolve(false); }, 30_000).unref();
+      setTimeout(() => {
+        s.destroy();
+        resolve(false);
+      }, 30_000).unref();
     });
     expect(gotEnd).toBe(true);
   });

@@ -19,7 +19,9 @@ describe('route inventory', () => {
 
   it('every /v1 route is in the OpenAPI document, and the document names no route that does not exist', () => {
     const doc = openApiDocument();
-    const documented = Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => routeKey({ method: m, path: fromOpenApiPath(p) })));
+    const documented = Object.entries(doc.paths).flatMap(([p, ops]) =>
+      Object.keys(ops).map((m) => routeKey({ method: m, path: fromOpenApiPath(p) })),
+    );
     const v1 = ROUTES.filter((r) => r.path.startsWith('/v1/')).map(routeKey);
     expect(documented.sort()).toEqual(v1.sort());
   });

@@ -2,7 +2,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import twilio from 'twilio';
-import { FUZZ_RUNS, expectClear4xx, expectLedgerUntouched, ledgerSnapshot, send, sendRaw, startHostileApi, type LedgerSnapshot, type Reply } from './harness';
+import {
+  FUZZ_RUNS,
+  expectClear4xx,
+  expectLedgerUntouched,
+  ledgerSnapshot,
+  send,
+  sendRaw,
+  startHostileApi,
+  type LedgerSnapshot,
+  type Reply,
+} from './harness';
 import { contentType, enc, nastyString, rawBody } from './arbitraries';
 import { TWILIO_SIM_DEFAULTS } from '../../providers/twilio/settings';
 import { BILLPLZ_SIM_DEFAULTS } from '../../providers/billplz/settings';
@@ -49,12 +59,23 @@ const twilioField = fc.oneof(
 );
 const twilioValue = fc.oneof(
   nastyString,
-  fc.constantFrom('CA' + '0'.repeat(32), 'completed', 'in-progress', 'busy', 'machine_end_beep', 'human', '999999999999999999999', 'Tue, 31 Feb 2026 25:61:00 +0000'),
+  fc.constantFrom(
+    'CA' + '0'.repeat(32),
+    'completed',
+    'in-progress',
+    'busy',
+    'machine_end_beep',
+    'human',
+    '999999999999999999999',
+    'Tue, 31 Feb 2026 25:61:00 +0000',
+  ),
 );
 // Field names the form parser (qs, depth 0) rewrites or drops: '', brackets, __proto__. Twilio never
 // sends them, and a signature over them fails closed (403), so the signed-nonsense case avoids them.
 const formSafeKey = (k: string) => k !== '' && !/[[\]]/.test(k) && k !== '__proto__';
-const twilioFields = fc.array(fc.tuple(twilioField.map(wellFormed).filter(formSafeKey), twilioValue.map(wellFormed)), { maxLength: 8 });
+const twilioFields = fc.array(fc.tuple(twilioField.map(wellFormed).filter(formSafeKey), twilioValue.map(wellFormed)), {
+  maxLength: 8,
+});
 const callIdQuery = fc.oneof(
   fc.constant(''),
   fc.uuid().map((u) => `?callId=${u}`),
@@ -75,7 +96,10 @@ describe('Twilio callbacks', () => {
     await fc.assert(
       fc.asyncProperty(twilioPath, callIdQuery, twilioFields, forgedSignature, async (path, q, fields, sig) => {
         const r = await send(h.api.url, 'POST', path + q, {
-          headers: { 'content-type': 'application/x-www-form-urlencoded', ...(sig !== undefined ? { 'x-twilio-signature': sig } : {}) },
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded',
+            ...(sig !== undefined ? { 'x-twilio-signature': sig } : {}),
+          },
           body: form(fields),
         });
         expectClear4xx(r, { path, q, fields, sig });
@@ -105,7 +129,10 @@ describe('Twilio callbacks', () => {
         const all: [string, string][] = withSid ? [['CallSid', 'CA' + 'f'.repeat(32)], ...fields] : fields;
         const url = `${h.api.url}${path}${q}`;
         const sig = twilio.getExpectedTwilioSignature(TWILIO_SIM_DEFAULTS.authToken, url, formObject(all));
-        const r = await send(h.api.url, 'POST', path + q, { headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': sig }, body: form(all) });
+        const r = await send(h.api.url, 'POST', path + q, {
+          headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': sig },
+          body: form(all),
+        });
         expectClear4xx(r, { path, q, all }, [200]);
         expect(r.status, r.text).not.toBe(403); // the signature was right: the test signs like Twilio
       }),
@@ -116,7 +143,8 @@ describe('Twilio callbacks', () => {
   it('a forged signature with a Host header no URL can hold is 403, not a 500', async () => {
     for (const host of ['bad host[', '[::1', 'a b', 'x:99999999', '%', '@']) {
       const body = 'CallSid=CA1&CallStatus=completed';
-      const raw = `POST /webhooks/twilio/status?callId=${randomUUID()} HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/x-www-form-urlencoded\r\n` +
+      const raw =
+        `POST /webhooks/twilio/status?callId=${randomUUID()} HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/x-www-form-urlencoded\r\n` +
         `X-Twilio-Signature: AAAAAAAAAAAAAAAAAAAAAAAAAAA=\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`;
       const r = await sendRaw(h.api.url, raw);
       expect([400, 403], `${host}: ${r.text}`).toContain(r.status);
@@ -125,7 +153,21 @@ describe('Twilio callbacks', () => {
 });
 
 const billplzField = fc.oneof(
-  fc.constantFrom('id', 'collection_id', 'paid', 'state', 'amount', 'paid_amount', 'due_at', 'email', 'mobile', 'name', 'url', 'paid_at', 'x_signature'),
+  fc.constantFrom(
+    'id',
+    'collection_id',
+    'paid',
+    'state',
+    'amount',
+    'paid_amount',
+    'due_at',
+    'email',
+    'mobile',
+    'name',
+    'url',
+    'paid_at',
+    'x_signature',
+  ),
   nastyString,
 );
 const billplzFields = (billIds: string[]) =>
@@ -149,12 +191,16 @@ const postBillplz = (body: string, ct = 'application/x-www-form-urlencoded'): Pr
 describe('Billplz payment callback', () => {
   it('a missing, forged or repeated x_signature is 403 bad_signature and credits nothing', async () => {
     await fc.assert(
-      fc.asyncProperty(billplzFields([h.fx.billId]), fc.oneof(fc.constant(undefined), hex64, nastyString), async (fields, sig) => {
-        const all: [string, string][] = sig === undefined ? fields : [...fields, ['x_signature', sig]];
-        const r = await postBillplz(form(all));
-        expectClear4xx(r, { all });
-        expect(r.status).toBe(403);
-      }),
+      fc.asyncProperty(
+        billplzFields([h.fx.billId]),
+        fc.oneof(fc.constant(undefined), hex64, nastyString),
+        async (fields, sig) => {
+          const all: [string, string][] = sig === undefined ? fields : [...fields, ['x_signature', sig]];
+          const r = await postBillplz(form(all));
+          expectClear4xx(r, { all });
+          expect(r.status).toBe(403);
+        },
+      ),
       props,
     );
   });
@@ -166,7 +212,10 @@ describe('Billplz payment callback', () => {
         fc.pre(!genuinePayment(o, h.fx.billId));
         // signing needs one value per field; repeats are covered by the forged case (they never verify)
         fc.pre(Object.values(o).every((v) => typeof v === 'string') && !('x_signature' in o));
-        const signed = { ...(o as Record<string, string>), x_signature: billplzSignature(o as Record<string, string>, BILLPLZ_SIM_DEFAULTS.xSignatureKey) };
+        const signed = {
+          ...(o as Record<string, string>),
+          x_signature: billplzSignature(o as Record<string, string>, BILLPLZ_SIM_DEFAULTS.xSignatureKey),
+        };
         const r = await postBillplz(new URLSearchParams(signed).toString());
         expectClear4xx(r, { signed }, [200]);
         if (r.status === 200) expect(r.body.ignored ?? r.body.already, r.text).toBeDefined();
@@ -188,7 +237,10 @@ describe('Billplz payment callback', () => {
 
 describe('Billplz redirect back to /billing/return', () => {
   it('any query: an HTML page, 4xx for a link that does not verify, never a 5xx', async () => {
-    const key = fc.oneof(fc.constantFrom('billplz[id]', 'billplz[paid]', 'billplz[paid_at]', 'billplz[x_signature]', 'billplz[]', 'billplz'), nastyString);
+    const key = fc.oneof(
+      fc.constantFrom('billplz[id]', 'billplz[paid]', 'billplz[paid_at]', 'billplz[x_signature]', 'billplz[]', 'billplz'),
+      nastyString,
+    );
     const value = fc.oneof(nastyString, fc.constantFrom(h.fx.billId, 'true', 'false'), hex64);
     await fc.assert(
       fc.asyncProperty(fc.array(fc.tuple(key, value), { maxLength: 6 }), fc.boolean(), async (pairs, signIt) => {
@@ -200,7 +252,10 @@ describe('Billplz redirect back to /billing/return', () => {
             const m = /^billplz\[([a-z_]+)\]$/.exec(k);
             if (m && m[1] !== 'x_signature' && typeof v === 'string') fields[`billplz${m[1]}`] = v;
           }
-          q = form([...pairs.filter(([k]) => k !== 'billplz[x_signature]'), ['billplz[x_signature]', billplzSignature(fields, BILLPLZ_SIM_DEFAULTS.xSignatureKey)]]);
+          q = form([
+            ...pairs.filter(([k]) => k !== 'billplz[x_signature]'),
+            ['billplz[x_signature]', billplzSignature(fields, BILLPLZ_SIM_DEFAULTS.xSignatureKey)],
+          ]);
         }
         const r = await send(h.api.url, 'GET', `/billing/return${q ? `?${q}` : ''}`);
         expect(r.status, `${q} -> ${r.text.slice(0, 200)}`).toBeLessThan(500);
@@ -220,7 +275,10 @@ describe('Billplz redirect back to /billing/return', () => {
 describe('webhook body size limits', () => {
   it('a Twilio form over 64 KB and a Billplz form over 32 KB are 413 payload_too_large', async () => {
     const big = (n: number) => `CallSid=${'a'.repeat(n)}`;
-    const t = await send(h.api.url, 'POST', '/webhooks/twilio/status', { headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': 'x' }, body: big(70_000) });
+    const t = await send(h.api.url, 'POST', '/webhooks/twilio/status', {
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': 'x' },
+      body: big(70_000),
+    });
     expectClear4xx(t, 'twilio 70 KB');
     expect([t.status, t.body.error]).toEqual([413, 'payload_too_large']);
     const b = await postBillplz(`id=${'a'.repeat(40_000)}`);

@@ -19,7 +19,17 @@ const config = AnalysisConfigSchema.parse({
     { name: 'notes', type: 'text', description: 'anything else' },
   ],
 });
-const valid = { summary: 'Pemanggil berminat dan minta dihubungi semula.', fields: { interest: 'high', callback_at: '2026-12-07T10:00:00+08:00', policy_count: 2, wants_email: false, renewal_date: '2027-01-15', notes: null } };
+const valid = {
+  summary: 'Pemanggil berminat dan minta dihubungi semula.',
+  fields: {
+    interest: 'high',
+    callback_at: '2026-12-07T10:00:00+08:00',
+    policy_count: 2,
+    wants_email: false,
+    renewal_date: '2027-01-15',
+    notes: null,
+  },
+};
 
 /** The simulated model: what it answers depends on a mode word the caller says in the transcript. */
 function script(messages: SimMessage[], _model: string) {
@@ -28,8 +38,10 @@ function script(messages: SimMessage[], _model: string) {
   const mode = /mode (\w+)/.exec(transcript)?.[1];
   if (mode === 'valid') return { text: JSON.stringify(valid) };
   if (mode === 'fenced') return { text: '```json\n' + JSON.stringify(valid) + '\n```' };
-  if (mode === 'fix') return { text: JSON.stringify(repair ? valid : { ...valid, fields: { ...valid.fields, interest: 'maybe' } }) };
-  if (mode === 'invalid') return { text: JSON.stringify({ ...valid, fields: { ...valid.fields, callback_at: 'tomorrow at ten' } }) };
+  if (mode === 'fix')
+    return { text: JSON.stringify(repair ? valid : { ...valid, fields: { ...valid.fields, interest: 'maybe' } }) };
+  if (mode === 'invalid')
+    return { text: JSON.stringify({ ...valid, fields: { ...valid.fields, callback_at: 'tomorrow at ten' } }) };
   return { text: 'The caller seems interested and wants a call back tomorrow.' };
 }
 
@@ -55,7 +67,10 @@ describe('post-call analysis', () => {
               ${analysis ? ctx.sql.json(analysis as never) : null})`;
     const callId = randomUUID();
     await ctx.sql`insert into calls (id, account_id, campaign_id, to_e164, status, terminal) values (${callId}, ${account.id}, ${campaignId}, '+60123456789', 'completed', true)`;
-    const transcript = [{ role: 'agent' as const, text: 'Selamat pagi, saya Aina dari Acme, menelefon berkenaan polisi anda.' }, { role: 'caller' as const, text: callerSays }];
+    const transcript = [
+      { role: 'agent' as const, text: 'Selamat pagi, saya Aina dari Acme, menelefon berkenaan polisi anda.' },
+      { role: 'caller' as const, text: callerSays },
+    ];
     return { callId, campaignId, transcript };
   };
   const stored = async (callId: string) => (await ctx.sql`select * from call_analysis where call_id = ${callId}`)[0];
@@ -79,7 +94,14 @@ describe('post-call analysis', () => {
     expect(req.model).toBe('sim/analysis-model');
     expect(req.response_format).toMatchObject({ type: 'json_schema', json_schema: { name: 'call_analysis', strict: true } });
     const row = await stored(callId);
-    expect(row).toMatchObject({ status: 'ok', summary: valid.summary, fields: valid.fields, raw: null, error: null, requests: 1 });
+    expect(row).toMatchObject({
+      status: 'ok',
+      summary: valid.summary,
+      fields: valid.fields,
+      raw: null,
+      error: null,
+      requests: 1,
+    });
     if (r.status !== 'ok') throw new Error('unreachable');
     expect(r.promptTokens).toBeGreaterThan(0);
     expect(r.completionTokens).toBeGreaterThan(0);
@@ -92,7 +114,11 @@ describe('post-call analysis', () => {
     const api = await startTestApi(ctx);
     try {
       const call = await api.call('GET', `/v1/calls/${callId}`, { key: account.apiKey });
-      expect(call.body.analysis).toMatchObject({ status: 'ok', summary: valid.summary, fields: { interest: 'high', callback_at: '2026-12-07T10:00:00+08:00' } });
+      expect(call.body.analysis).toMatchObject({
+        status: 'ok',
+        summary: valid.summary,
+        fields: { interest: 'high', callback_at: '2026-12-07T10:00:00+08:00' },
+      });
     } finally {
       await api.close();
     }
@@ -129,7 +155,11 @@ describe('post-call analysis', () => {
   it('no JSON at all: raw text and "not JSON" after the repair attempt', async () => {
     const { callId, transcript } = await callWith('mode none');
     expect((await activities.callAnalyze({ callId, transcript })).status).toBe('invalid');
-    expect(await stored(callId)).toMatchObject({ status: 'invalid', raw: 'The caller seems interested and wants a call back tomorrow.', error: 'the reply is not JSON' });
+    expect(await stored(callId)).toMatchObject({
+      status: 'invalid',
+      raw: 'The caller seems interested and wants a call back tomorrow.',
+      error: 'the reply is not JSON',
+    });
   });
 
   it('a model that fails is `failed` (retried later) and never throws; a later success replaces it', async () => {
@@ -153,18 +183,29 @@ describe('post-call analysis', () => {
 
   it('skips calls of campaigns without analysis and calls where the caller said nothing', async () => {
     const none = await callWith('mode valid', null);
-    expect(await activities.callAnalyze({ callId: none.callId, transcript: none.transcript })).toMatchObject({ status: 'skipped' });
+    expect(await activities.callAnalyze({ callId: none.callId, transcript: none.transcript })).toMatchObject({
+      status: 'skipped',
+    });
     const silent = await callWith('mode valid');
-    expect(await activities.callAnalyze({ callId: silent.callId, transcript: [silent.transcript[0]!] })).toMatchObject({ status: 'skipped', reason: 'the caller said nothing' });
+    expect(await activities.callAnalyze({ callId: silent.callId, transcript: [silent.transcript[0]!] })).toMatchObject({
+      status: 'skipped',
+      reason: 'the caller said nothing',
+    });
   });
 
   it('callAnalysisWorkflow retries a failed analysis separately, reading the stored transcript', async () => {
     const { withWorker } = await import('../helpers/env');
     const { callId, transcript } = await callWith('mode valid');
-    for (const [i, t] of transcript.entries()) await ctx.sql`insert into transcript_turns (call_id, seq, role, text) values (${callId}, ${i + 1}, ${t.role}, ${t.text})`;
+    for (const [i, t] of transcript.entries())
+      await ctx.sql`insert into transcript_turns (call_id, seq, role, text) values (${callId}, ${i + 1}, ${t.role}, ${t.text})`;
     sim.failNext({ kind: 'status', status: 503 }, 2);
     const r = await withWorker({ activities }, (taskQueue) =>
-      ctx.client.workflow.execute('callAnalysisWorkflow', { taskQueue, workflowId: `analysis/${callId}`, args: [{ callId, delaysMs: [100, 100, 100] }] }));
+      ctx.client.workflow.execute('callAnalysisWorkflow', {
+        taskQueue,
+        workflowId: `analysis/${callId}`,
+        args: [{ callId, delaysMs: [100, 100, 100] }],
+      }),
+    );
     expect(r).toMatchObject({ status: 'ok' });
     expect(await stored(callId)).toMatchObject({ status: 'ok', requests: 3 });
   });
@@ -173,12 +214,20 @@ describe('post-call analysis', () => {
     const api = await startTestApi(ctx);
     try {
       const { campaignId } = await callWith('x', null);
-      const bad = await api.call('PUT', `/v1/campaigns/${campaignId}/analysis`, { key: account.apiKey, body: { analysis: { fields: [{ name: 'interest', type: 'enum', description: 'd' }] } } });
+      const bad = await api.call('PUT', `/v1/campaigns/${campaignId}/analysis`, {
+        key: account.apiKey,
+        body: { analysis: { fields: [{ name: 'interest', type: 'enum', description: 'd' }] } },
+      });
       expect(bad.status).toBe(400);
       expect(bad.body.message).toMatch(/enum field lists its values/);
-      const good = await api.call('PUT', `/v1/campaigns/${campaignId}/analysis`, { key: account.apiKey, body: { analysis: config } });
+      const good = await api.call('PUT', `/v1/campaigns/${campaignId}/analysis`, {
+        key: account.apiKey,
+        body: { analysis: config },
+      });
       expect(good.status, good.text).toBe(200);
-      expect((await api.call('GET', `/v1/campaigns/${campaignId}/analysis`, { key: account.apiKey })).body.analysis).toEqual(config);
+      expect((await api.call('GET', `/v1/campaigns/${campaignId}/analysis`, { key: account.apiKey })).body.analysis).toEqual(
+        config,
+      );
     } finally {
       await api.close();
     }

@@ -36,7 +36,11 @@ export async function startReceiver() {
     port: (server.address() as AddressInfo).port,
     received,
     at: (path: string) => received.filter((r) => r.path === path),
-    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }
 export type Receiver = Awaited<ReturnType<typeof startReceiver>>;

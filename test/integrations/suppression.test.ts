@@ -8,7 +8,10 @@ import { isSuppressed, suppressOptOut, addSuppressions } from '../../lib/suppres
 // Malaysian mobile numbers unique to this run, so parallel test files never share one
 let n = 0;
 const base = 10_000_000 + (Date.now() % 80_000_000);
-const mobile = () => `+6012${String(base + n++).padStart(7, '0').slice(-7)}`;
+const mobile = () =>
+  `+6012${String(base + n++)
+    .padStart(7, '0')
+    .slice(-7)}`;
 
 describe('do-not-call', () => {
   let ctx: TestContext;
@@ -25,11 +28,24 @@ describe('do-not-call', () => {
   it('adds numbers by API with a report by line, lists, shows and removes them', async () => {
     const a = await account();
     const [p1, p2] = [mobile(), mobile()];
-    const add = await api.call('POST', '/v1/suppressions', { key: a.apiKey, body: { numbers: [
-      { phone: p1, reason: 'asked by email' }, { phone: p2.replace('+60', '0') }, { phone: 'not a number' }, { phone: p1 },
-    ] } });
+    const add = await api.call('POST', '/v1/suppressions', {
+      key: a.apiKey,
+      body: {
+        numbers: [
+          { phone: p1, reason: 'asked by email' },
+          { phone: p2.replace('+60', '0') },
+          { phone: 'not a number' },
+          { phone: p1 },
+        ],
+      },
+    });
     expect(add.status, add.text).toBe(201);
-    expect(add.body).toMatchObject({ added: 2, alreadySuppressed: [], duplicates: [{ line: 4, duplicateOfLine: 1 }], invalid: [{ line: 3, reason: 'not a phone number' }] });
+    expect(add.body).toMatchObject({
+      added: 2,
+      alreadySuppressed: [],
+      duplicates: [{ line: 4, duplicateOfLine: 1 }],
+      invalid: [{ line: 3, reason: 'not a phone number' }],
+    });
     const again = await api.call('POST', '/v1/suppressions', { key: a.apiKey, body: { numbers: [{ phone: p1 }] } });
     expect(again.status).toBe(200);
     expect(again.body).toMatchObject({ added: 0, alreadySuppressed: [{ line: 1, phone: p1 }] });
@@ -61,7 +77,11 @@ describe('do-not-call', () => {
     expect(res.body).toMatchObject({ added: 2, invalid: [{ line: 5, phone: 'nope' }] });
     expect(await isSuppressed(ctx.sql, a.id, p1)).toMatchObject({ source: 'import', reason: 'complained' });
     expect(await isSuppressed(ctx.sql, a.id, p2)).toMatchObject({ source: 'import', reason: null });
-    const bad = await api.call('POST', '/v1/suppressions', { key: a.apiKey, body: 'name\nAli\n', headers: { 'content-type': 'text/csv' } });
+    const bad = await api.call('POST', '/v1/suppressions', {
+      key: a.apiKey,
+      body: 'name\nAli\n',
+      headers: { 'content-type': 'text/csv' },
+    });
     expect(bad.status).toBe(400);
     expect(bad.body.message).toMatch(/phone column/);
   });
@@ -75,8 +95,13 @@ describe('do-not-call', () => {
     expect((await api.call('GET', `/v1/suppressions/${encodeURIComponent(p)}`, { key: b.apiKey })).status).toBe(404);
 
     const q = mobile();
-    expect((await api.call('POST', '/v1/admin/suppressions', { key: a.apiKey, body: { numbers: [{ phone: q }] } })).status).toBe(403);
-    const platform = await api.call('POST', '/v1/admin/suppressions', { key: adminKey, body: { numbers: [{ phone: q, reason: 'regulator list' }] } });
+    expect((await api.call('POST', '/v1/admin/suppressions', { key: a.apiKey, body: { numbers: [{ phone: q }] } })).status).toBe(
+      403,
+    );
+    const platform = await api.call('POST', '/v1/admin/suppressions', {
+      key: adminKey,
+      body: { numbers: [{ phone: q, reason: 'regulator list' }] },
+    });
     expect(platform.status, platform.text).toBe(201);
     expect(await isSuppressed(ctx.sql, a.id, q)).toMatchObject({ accountId: null, reason: 'regulator list' });
     expect(await isSuppressed(ctx.sql, b.id, q)).toMatchObject({ accountId: null });
@@ -97,7 +122,9 @@ describe('do-not-call', () => {
     const refused = await api.call('DELETE', `/v1/suppressions/${encodeURIComponent(p)}`, { key: a.apiKey });
     expect(refused.status).toBe(409);
     expect(refused.body.message).toMatch(/asked not to be called/);
-    expect((await api.call('DELETE', `/v1/suppressions/${encodeURIComponent(p)}?force=true`, { key: a.apiKey })).status).toBe(204);
+    expect((await api.call('DELETE', `/v1/suppressions/${encodeURIComponent(p)}?force=true`, { key: a.apiKey })).status).toBe(
+      204,
+    );
   });
 
   it('dial-time checks racing an opt-out: every check that starts after the opt-out returns sees it, in any campaign', async () => {
@@ -112,8 +139,14 @@ describe('do-not-call', () => {
       };
       // dial-time checks of two campaigns' calls, an opt-out from one call, its retry, and an operator's manual add, all at once
       const racing = Promise.all([
-        suppressOptOut(ctx.sql, { accountId: a.id, e164: p, callId: randomUUID() }).then((r) => { optedOutAt = Math.min(optedOutAt, performance.now()); return r; }),
-        suppressOptOut(ctx.sql, { accountId: a.id, e164: p, callId: randomUUID() }).then((r) => { optedOutAt = Math.min(optedOutAt, performance.now()); return r; }),
+        suppressOptOut(ctx.sql, { accountId: a.id, e164: p, callId: randomUUID() }).then((r) => {
+          optedOutAt = Math.min(optedOutAt, performance.now());
+          return r;
+        }),
+        suppressOptOut(ctx.sql, { accountId: a.id, e164: p, callId: randomUUID() }).then((r) => {
+          optedOutAt = Math.min(optedOutAt, performance.now());
+          return r;
+        }),
         addSuppressions(ctx.sql, a.id, [{ phone: p }], 'manual'),
       ]);
       for (let i = 0; i < 20; i++) {
@@ -148,12 +181,25 @@ describe('do-not-call', () => {
     const a = await account();
     const [p1, p2, p3] = [mobile(), mobile(), mobile()];
     await suppressOptOut(ctx.sql, { accountId: a.id, e164: p2 });
-    const agent = { systemPrompt: 'You are polite.', firstMessage: 'Hi, this is Aina from Acme, calling about your renewal.', language: 'en-US', voiceId: 'v', llmModel: 'm' };
-    const created = await api.call('POST', '/v1/campaigns', { key: a.apiKey, body: { name: 'dnc', agent, contacts: [{ phone: p1 }, { phone: p2 }] } });
+    const agent = {
+      systemPrompt: 'You are polite.',
+      firstMessage: 'Hi, this is Aina from Acme, calling about your renewal.',
+      language: 'en-US',
+      voiceId: 'v',
+      llmModel: 'm',
+    };
+    const created = await api.call('POST', '/v1/campaigns', {
+      key: a.apiKey,
+      body: { name: 'dnc', agent, contacts: [{ phone: p1 }, { phone: p2 }] },
+    });
     expect(created.status, created.text).toBe(201);
     expect(created.body.contacts.suppressed).toEqual([{ line: 2, phone: p2, source: 'opt_out' }]);
     await addSuppressions(ctx.sql, a.id, [{ phone: p3 }], 'import');
-    const up = await api.call('POST', `/v1/campaigns/${created.body.campaign.id}/contacts`, { key: a.apiKey, body: `phone,name\n${p3},Siti\n`, headers: { 'content-type': 'text/csv' } });
+    const up = await api.call('POST', `/v1/campaigns/${created.body.campaign.id}/contacts`, {
+      key: a.apiKey,
+      body: `phone,name\n${p3},Siti\n`,
+      headers: { 'content-type': 'text/csv' },
+    });
     expect(up.status, up.text).toBe(200);
     expect(up.body.suppressed).toEqual([{ line: 2, phone: p3, source: 'import' }]);
   });

@@ -61,12 +61,17 @@ describe('ledger activities', () => {
     const acts = createLedgerActivities(sql);
     const env = new MockActivityEnvironment();
     const k = `call/${randomUUID()}:hold`;
-    const err = (await env.run(acts.ledgerHold, { accountId: a.id, amountMicro: 1, key: k }).catch((e) => e)) as ApplicationFailure;
+    const err = (await env
+      .run(acts.ledgerHold, { accountId: a.id, amountMicro: 1, key: k })
+      .catch((e) => e)) as ApplicationFailure;
     expect(err).toBeInstanceOf(ApplicationFailure);
     expect(err.type).toBe('InsufficientCredits');
     expect(err.nonRetryable).toBe(true);
     await env.run(acts.ledgerCredit, { accountId: a.id, amountMicro: 500, key: `topup/${randomUUID()}:credit`, reason: 't' });
-    const h = (await env.run(acts.ledgerHold, { accountId: a.id, amountMicro: 300, key: k })) as { holdKey: string; amountMicro: number };
+    const h = (await env.run(acts.ledgerHold, { accountId: a.id, amountMicro: 300, key: k })) as {
+      holdKey: string;
+      amountMicro: number;
+    };
     expect(await env.run(acts.ledgerHold, { accountId: a.id, amountMicro: 300, key: k })).toEqual(h);
     const settle = await env.run(acts.ledgerPost, { holdKey: h.holdKey, amountMicro: 100, key: `${k}:settle` });
     expect(settle).toEqual({ chargedMicro: 100, releasedMicro: 200 });

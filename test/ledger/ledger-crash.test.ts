@@ -22,8 +22,10 @@ async function funded(amount: number) {
 
 const snapshot = async (a: string) => ({
   balance: await ledger.balance(a),
-  ops: (await sql<{ key: string; op: string; hold_status: string | null }[]>`
-    select key, op, hold_status from ledger_operations where account_id = ${a} order by seq`).map((r) => `${r.op}:${r.hold_status ?? ''}:${r.key}`),
+  ops: (
+    await sql<{ key: string; op: string; hold_status: string | null }[]>`
+    select key, op, hold_status from ledger_operations where account_id = ${a} order by seq`
+  ).map((r) => `${r.op}:${r.hold_status ?? ''}:${r.key}`),
 });
 
 describe('crash safety: a connection killed mid-transaction', () => {
@@ -47,7 +49,10 @@ describe('crash safety: a connection killed mid-transaction', () => {
       await victimLedger.post({ holdKey, amount: 250, key: settleKey }, conn as unknown as Sql);
       reached = true;
       // the caller's own write (e.g. call_costs) never gets to run: the backend dies here
-      const sleeping = conn`select pg_sleep(30)`.then(() => 'finished', (e: Error) => e);
+      const sleeping = conn`select pg_sleep(30)`.then(
+        () => 'finished',
+        (e: Error) => e,
+      );
       const [killed] = await sql<{ ok: boolean }[]>`select pg_terminate_backend(${pid}) as ok`;
       expect(killed!.ok).toBe(true);
       expect(await sleeping).toBeInstanceOf(Error);

@@ -35,51 +35,54 @@ const cmd = fc.oneof(
 describe('ledger invariants under random interleavings with replays', () => {
   it('never goes negative, books balance, and money is conserved', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.array(cmd, { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 6 }), async (batches) => {
-        const accounts = [(await createTestAccount(sql)).id, (await createTestAccount(sql)).id];
-        const holds: string[] = [];
-        const issued: (() => Promise<unknown>)[] = [];
-        for (const batch of batches) {
-          // each batch runs concurrently: its commands interleave inside Postgres
-          const calls = batch.map((c) => {
-            let run: () => Promise<unknown>;
-            if (c.t === 'credit') {
-              const k = randomUUID();
-              run = () => ledger.credit({ accountId: accounts[c.acct]!, amount: c.amount, key: k, reason: 'p' });
-            } else if (c.t === 'hold') {
-              const k = randomUUID();
-              holds.push(k);
-              run = () => ledger.hold({ accountId: accounts[c.acct]!, amount: c.amount, key: k });
-            } else if (c.t === 'post') {
-              const hk = holds[c.hold % Math.max(holds.length, 1)] ?? 'none';
-              const k = randomUUID();
-              run = () => ledger.post({ holdKey: hk, amount: c.amount, key: k });
-            } else if (c.t === 'void') {
-              const hk = holds[c.hold % Math.max(holds.length, 1)] ?? 'none';
-              const k = randomUUID();
-              run = () => ledger.void({ holdKey: hk, key: k });
-            } else {
-              run = issued[c.of % Math.max(issued.length, 1)] ?? (async () => undefined);
-            }
-            issued.push(run);
-            return run().catch((e) => {
-              if (!(e instanceof LedgerError)) throw e; // typed refusals are fine; anything else is a bug
+      fc.asyncProperty(
+        fc.array(fc.array(cmd, { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 6 }),
+        async (batches) => {
+          const accounts = [(await createTestAccount(sql)).id, (await createTestAccount(sql)).id];
+          const holds: string[] = [];
+          const issued: (() => Promise<unknown>)[] = [];
+          for (const batch of batches) {
+            // each batch runs concurrently: its commands interleave inside Postgres
+            const calls = batch.map((c) => {
+              let run: () => Promise<unknown>;
+              if (c.t === 'credit') {
+                const k = randomUUID();
+                run = () => ledger.credit({ accountId: accounts[c.acct]!, amount: c.amount, key: k, reason: 'p' });
+              } else if (c.t === 'hold') {
+                const k = randomUUID();
+                holds.push(k);
+                run = () => ledger.hold({ accountId: accounts[c.acct]!, amount: c.amount, key: k });
+              } else if (c.t === 'post') {
+                const hk = holds[c.hold % Math.max(holds.length, 1)] ?? 'none';
+                const k = randomUUID();
+                run = () => ledger.post({ holdKey: hk, amount: c.amount, key: k });
+              } else if (c.t === 'void') {
+                const hk = holds[c.hold % Math.max(holds.length, 1)] ?? 'none';
+                const k = randomUUID();
+                run = () => ledger.void({ holdKey: hk, key: k });
+              } else {
+                run = issued[c.of % Math.max(issued.length, 1)] ?? (async () => undefined);
+              }
+              issued.push(run);
+              return run().catch((e) => {
+                if (!(e instanceof LedgerError)) throw e; // typed refusals are fine; anything else is a bug
+              });
             });
-          });
-          await Promise.all(calls);
-        }
-        expect(await ledgerViolations(sql, accounts)).toEqual([]);
-        for (const a of accounts) {
-          const b = await ledger.balance(a);
-          expect(b.available).toBeGreaterThanOrEqual(0);
-          expect(b.held).toBeGreaterThanOrEqual(0);
-          const [m] = await sql<{ credits: number; charged: number }[]>`
+            await Promise.all(calls);
+          }
+          expect(await ledgerViolations(sql, accounts)).toEqual([]);
+          for (const a of accounts) {
+            const b = await ledger.balance(a);
+            expect(b.available).toBeGreaterThanOrEqual(0);
+            expect(b.held).toBeGreaterThanOrEqual(0);
+            const [m] = await sql<{ credits: number; charged: number }[]>`
             select coalesce(sum(amount) filter (where op = 'credit'), 0)::bigint as credits,
                    coalesce(sum(amount) filter (where op = 'post'), 0)::bigint as charged
             from ledger_operations where account_id = ${a}`;
-          expect(b.available + b.held).toBe(m!.credits - m!.charged);
-        }
-      }),
+            expect(b.available + b.held).toBe(m!.credits - m!.charged);
+          }
+        },
+      ),
       { numRuns: 25 },
     );
   });
@@ -91,7 +94,11 @@ describe('crash safety', () => {
     await ledger.credit({ accountId: a, amount: 1_000, key: randomUUID(), reason: 'seed' });
     const hold = await ledger.hold({ accountId: a, amount: 600, key: randomUUID() });
     const settleKey = randomUUID();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/post-then-hang.ts', databaseUrl, hold.holdKey, '250', settleKey], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'test/fixtures/post-then-hang.ts', databaseUrl, hold.holdKey, '250', settleKey],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     await new Promise<void>((resolve, reject) => {
       child.stdout.on('data', (d) => String(d).includes('ready') && resolve());
       child.once('exit', (code) => reject(new Error(`child exited ${code} before posting`)));
@@ -101,7 +108,12 @@ describe('crash safety', () => {
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
     // Postgres rolls the dead session's transaction back once it notices the closed socket
-    for (let i = 0; i < 100 && (await sql`select 1 from pg_stat_activity where application_name = 'aicall' and state = 'idle in transaction'`).length > 0; i++) {
+    for (
+      let i = 0;
+      i < 100 &&
+      (await sql`select 1 from pg_stat_activity where application_name = 'aicall' and state = 'idle in transaction'`).length > 0;
+      i++
+    ) {
       await new Promise((r) => setTimeout(r, 20));
     }
     expect(await ledger.balance(a)).toEqual({ available: 400, held: 600 });

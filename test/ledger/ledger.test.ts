@@ -4,8 +4,17 @@ import { testContext } from '../helpers/env';
 import { createTestAccount } from '../helpers/accounts';
 import { ledgerViolations } from '../helpers/ledger-invariants';
 import {
-  createLedger, type Ledger, InsufficientCredits, IdempotencyKeyReused, HoldNotFound, HoldAlreadyResolved, OverCharge, InvalidAmount, AccountNotFound,
-  InvalidCursor, ledgerBooks,
+  createLedger,
+  type Ledger,
+  InsufficientCredits,
+  IdempotencyKeyReused,
+  HoldNotFound,
+  HoldAlreadyResolved,
+  OverCharge,
+  InvalidAmount,
+  AccountNotFound,
+  InvalidCursor,
+  ledgerBooks,
 } from '../../lib/ledger';
 import type { Sql } from '../../lib/db';
 
@@ -42,9 +51,13 @@ describe('credit', () => {
     await ledger.credit({ accountId: a, amount: 10, key: k, reason: 'r' });
     await expect(ledger.credit({ accountId: a, amount: 11, key: k, reason: 'r' })).rejects.toBeInstanceOf(IdempotencyKeyReused);
     for (const bad of [0, -1, 1.5, Number.NaN, 2 ** 60]) {
-      await expect(ledger.credit({ accountId: a, amount: bad, key: key('bad'), reason: 'r' })).rejects.toBeInstanceOf(InvalidAmount);
+      await expect(ledger.credit({ accountId: a, amount: bad, key: key('bad'), reason: 'r' })).rejects.toBeInstanceOf(
+        InvalidAmount,
+      );
     }
-    await expect(ledger.credit({ accountId: randomUUID(), amount: 1, key: key('nobody'), reason: 'r' })).rejects.toBeInstanceOf(AccountNotFound);
+    await expect(ledger.credit({ accountId: randomUUID(), amount: 1, key: key('nobody'), reason: 'r' })).rejects.toBeInstanceOf(
+      AccountNotFound,
+    );
     await expect(ledger.balance(randomUUID())).rejects.toBeInstanceOf(AccountNotFound);
   });
 });
@@ -117,7 +130,9 @@ describe('hold, post, void', () => {
 describe('concurrency', () => {
   it('parallel holds against one account never overdraw it', async () => {
     const a = await funded(1_000_000);
-    const results = await Promise.allSettled(Array.from({ length: 60 }, () => ledger.hold({ accountId: a, amount: 30_000, key: key('h') })));
+    const results = await Promise.allSettled(
+      Array.from({ length: 60 }, () => ledger.hold({ accountId: a, amount: 30_000, key: key('h') })),
+    );
     const ok = results.filter((r) => r.status === 'fulfilled').length;
     const insufficient = results.filter((r) => r.status === 'rejected' && r.reason instanceof InsufficientCredits).length;
     expect(ok).toBe(33); // floor(1_000_000 / 30_000)
@@ -148,7 +163,9 @@ describe('statement', () => {
     expect(page1.entries.map((e) => e.op)).toEqual(['credit', 'hold']);
     expect(page1.nextCursor).not.toBeNull();
     const page2 = await ledger.statement(a, { limit: 2, cursor: page1.nextCursor });
-    expect(page2.entries.map((e) => [e.op, e.amount, e.availableDelta, e.heldDelta, e.availableAfter])).toEqual([['post', 20, 40, -60, 80]]);
+    expect(page2.entries.map((e) => [e.op, e.amount, e.availableDelta, e.heldDelta, e.availableAfter])).toEqual([
+      ['post', 20, 40, -60, 80],
+    ]);
     expect(page2.nextCursor).toBeNull();
     const other = await funded(5);
     expect((await ledger.statement(other)).entries.every((e) => e.op === 'credit')).toBe(true);
@@ -162,9 +179,19 @@ describe('metadata, statement ranges and the platform books', () => {
     const meta = { billId: 'b_123', nested: { z: 1, a: [1, 2] } };
     await ledger.credit({ accountId: a, amount: 10, key: k, reason: 'top-up', metadata: meta });
     // key order does not matter, content does
-    await ledger.credit({ accountId: a, amount: 10, key: k, reason: 'top-up', metadata: { nested: { a: [1, 2], z: 1 }, billId: 'b_123' } });
-    await expect(ledger.credit({ accountId: a, amount: 10, key: k, reason: 'top-up', metadata: { billId: 'b_999' } })).rejects.toBeInstanceOf(IdempotencyKeyReused);
-    await expect(ledger.credit({ accountId: a, amount: 10, key: k, reason: 'top-up' })).rejects.toBeInstanceOf(IdempotencyKeyReused);
+    await ledger.credit({
+      accountId: a,
+      amount: 10,
+      key: k,
+      reason: 'top-up',
+      metadata: { nested: { a: [1, 2], z: 1 }, billId: 'b_123' },
+    });
+    await expect(
+      ledger.credit({ accountId: a, amount: 10, key: k, reason: 'top-up', metadata: { billId: 'b_999' } }),
+    ).rejects.toBeInstanceOf(IdempotencyKeyReused);
+    await expect(ledger.credit({ accountId: a, amount: 10, key: k, reason: 'top-up' })).rejects.toBeInstanceOf(
+      IdempotencyKeyReused,
+    );
     const { entries } = await ledger.statement(a);
     expect(entries).toHaveLength(1);
     expect(entries[0]).toMatchObject({ op: 'credit', reason: 'top-up', metadata: meta });
@@ -203,16 +230,18 @@ describe('metadata, statement ranges and the platform books', () => {
 
   it('the audit detects a balance edited behind the ledger’s back', async () => {
     const a = await funded(100);
-    await sql.begin(async (tx) => {
-      await tx`update ledger_balances set available = available + 1 where account_id = ${a}`;
-      const v = await ledgerViolations(tx as unknown as Sql, [a]);
-      expect(v.join('\n')).toMatch(/available 101 != sum of deltas 100/);
-      const books = await ledgerBooks(tx as unknown as Sql);
-      expect(books.funding + books.available + books.held + books.revenue).toBe(1);
-      throw new Error('undo');
-    }).catch((e) => {
-      if ((e as Error).message !== 'undo') throw e;
-    });
+    await sql
+      .begin(async (tx) => {
+        await tx`update ledger_balances set available = available + 1 where account_id = ${a}`;
+        const v = await ledgerViolations(tx as unknown as Sql, [a]);
+        expect(v.join('\n')).toMatch(/available 101 != sum of deltas 100/);
+        const books = await ledgerBooks(tx as unknown as Sql);
+        expect(books.funding + books.available + books.held + books.revenue).toBe(1);
+        throw new Error('undo');
+      })
+      .catch((e) => {
+        if ((e as Error).message !== 'undo') throw e;
+      });
     expect(await ledgerViolations(sql, [a])).toEqual([]);
   });
 });

@@ -23,7 +23,9 @@ describe('negative_margin alert', () => {
     await settle(fine.id, 200_000, 60_000);
     const first = await reconcileRule(ctx.sql, 'negative_margin');
     expect(first.fired).toHaveLength(1);
-    const [alert] = await ctx.sql<{ account_id: string; payload: { calls: number; marginMicro: number; worstCallIds: string[] } }[]>`
+    const [alert] = await ctx.sql<
+      { account_id: string; payload: { calls: number; marginMicro: number; worstCallIds: string[] } }[]
+    >`
       select account_id, payload from alerts where condition_key = ${conditionKeys.negativeMargin(losing.id)} and state = 'firing'`;
     expect(alert).toMatchObject({ account_id: losing.id, payload: { calls: 1, marginMicro: -60_000, worstCallIds: [bad] } });
     expect(await ctx.sql`select 1 from alerts where condition_key = ${conditionKeys.negativeMargin(fine.id)}`).toHaveLength(0);

@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { holdFor, loadPriceList, mulDivCeil, billedSeconds, priceCall, priceListVersion, DEFAULT_PRICES, defaultPriceList, type CallUsageToPrice } from '../../lib/pricing';
+import {
+  holdFor,
+  loadPriceList,
+  mulDivCeil,
+  billedSeconds,
+  priceCall,
+  priceListVersion,
+  DEFAULT_PRICES,
+  defaultPriceList,
+  type CallUsageToPrice,
+} from '../../lib/pricing';
 import { loadConfig, ConfigError } from '../../lib/config';
 
 const defaults = loadPriceList(undefined);
@@ -9,7 +19,11 @@ const hold = (maxDurationSec: number, p = defaults) => ({ maxDurationSec, amount
 
 describe('priceCall at default prices', () => {
   it('matches the README worked example: 75 s call, 70 s STT, 8,000 tokens, 400 TTS characters', () => {
-    const c = priceCall({ telephonySeconds: 75, sttAudioMs: 70_000, promptTokens: 6_000, completionTokens: 2_000, ttsCharacters: 400 }, defaults, hold(300));
+    const c = priceCall(
+      { telephonySeconds: 75, sttAudioMs: 70_000, promptTokens: 6_000, completionTokens: 2_000, ttsCharacters: 400 },
+      defaults,
+      hold(300),
+    );
     expect(c.components).toEqual({
       sttMicro: 19_445, // 70 s at $1/hour = 19,444.4… -> rounded up
       llmMicro: 4_160, // 8,000 tokens at $0.52 per 1M
@@ -25,7 +39,11 @@ describe('priceCall at default prices', () => {
   });
 
   it('bills the minimum for a 1 s answer (voicemail, early hang-up) and still covers its cost', () => {
-    const c = priceCall({ telephonySeconds: 1, sttAudioMs: 1_000, promptTokens: 0, completionTokens: 0, ttsCharacters: 200 }, defaults, hold(300));
+    const c = priceCall(
+      { telephonySeconds: 1, sttAudioMs: 1_000, promptTokens: 0, completionTokens: 0, ttsCharacters: 200 },
+      defaults,
+      hold(300),
+    );
     expect(c.billedSeconds).toBe(60);
     expect(c.charged).toBe(200_000);
     expect(c.components.telephonyMicro).toBe(13_000);
@@ -35,12 +53,20 @@ describe('priceCall at default prices', () => {
   });
 
   it('prefers the cost the LLM API reported', () => {
-    const c = priceCall({ telephonySeconds: 10, ...noUsage, promptTokens: 8_000, llmReportedCostMicro: 3_901 }, defaults, hold(60));
+    const c = priceCall(
+      { telephonySeconds: 10, ...noUsage, promptTokens: 8_000, llmReportedCostMicro: 3_901 },
+      defaults,
+      hold(60),
+    );
     expect(c.components.llmMicro).toBe(3_901);
   });
 
   it('rounds each component up once: Twilio per started minute', () => {
-    const c = priceCall({ telephonySeconds: 61, sttAudioMs: 1, promptTokens: 1, completionTokens: 0, ttsCharacters: 1 }, defaults, hold(300));
+    const c = priceCall(
+      { telephonySeconds: 61, sttAudioMs: 1, promptTokens: 1, completionTokens: 0, ttsCharacters: 1 },
+      defaults,
+      hold(300),
+    );
     expect(c.components.sttMicro).toBe(1); // 0.000277… micro rounds up to 1
     expect(c.components.llmMicro).toBe(1);
     expect(c.components.ttsMicro).toBe(180);
@@ -54,7 +80,9 @@ describe('priceCall at default prices', () => {
     expect(c.billedSeconds).toBe(300);
     expect(c.charged).toBe(1_000_000);
     // A hold smaller than the rule's charge (never made by holdFor, but the ledger's limit): the hold wins.
-    expect(priceCall({ telephonySeconds: 100, ...noUsage }, defaults, { maxDurationSec: 300, amountMicro: 50_000 }).charged).toBe(50_000);
+    expect(priceCall({ telephonySeconds: 100, ...noUsage }, defaults, { maxDurationSec: 300, amountMicro: 50_000 }).charged).toBe(
+      50_000,
+    );
   });
 
   it('honours a configured billing rule', () => {
@@ -76,9 +104,13 @@ describe('priceCall at default prices', () => {
   });
 
   it('charged never exceeds the hold for any duration', () => {
-    fc.assert(fc.property(fc.integer({ min: 1, max: 7_200 }), fc.integer({ min: 0, max: 10_000 }), (max, dur) => {
-      expect(priceCall({ telephonySeconds: dur, ...noUsage }, defaults, hold(max)).charged).toBeLessThanOrEqual(holdFor(max, defaults));
-    }));
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 7_200 }), fc.integer({ min: 0, max: 10_000 }), (max, dur) => {
+        expect(priceCall({ telephonySeconds: dur, ...noUsage }, defaults, hold(max)).charged).toBeLessThanOrEqual(
+          holdFor(max, defaults),
+        );
+      }),
+    );
   });
 });
 
@@ -102,7 +134,10 @@ const usageEnvelope = fc.integer({ min: 1, max: 3_600 }).chain((maxDurationSec) 
         ttsCharacters: fc.integer({ min: 0, max: 200 + 8 * t }),
         promptTokens: fc.integer({ min: 0, max: turns * 2_500 }),
         completionTokens: fc.integer({ min: 0, max: turns * 150 }),
-        llmReportedCostMicro: fc.option(fc.integer({ min: 0, max: mulDivCeil(turns * 2_650, defaults.llmMicroPerMillionTokens, 1_000_000) }), { nil: undefined }),
+        llmReportedCostMicro: fc.option(
+          fc.integer({ min: 0, max: mulDivCeil(turns * 2_650, defaults.llmMicroPerMillionTokens, 1_000_000) }),
+          { nil: undefined },
+        ),
       }) as fc.Arbitrary<CallUsageToPrice>,
     });
   }),
@@ -125,15 +160,29 @@ describe('a call is never billed below what it costs', () => {
       for (const tel of [0, 1, max, max + 5]) {
         const t = Math.max(tel, 1);
         const turns = 1 + Math.floor(t / 6);
-        const c = priceCall({ telephonySeconds: tel, sttAudioMs: t * 1_000, ttsCharacters: 200 + 8 * t, promptTokens: turns * 2_500, completionTokens: turns * 150 }, defaults, hold(max));
+        const c = priceCall(
+          {
+            telephonySeconds: tel,
+            sttAudioMs: t * 1_000,
+            ttsCharacters: 200 + 8 * t,
+            promptTokens: turns * 2_500,
+            completionTokens: turns * 150,
+          },
+          defaults,
+          hold(max),
+        );
         expect(c.margin, `max ${max}, telephony ${tel}`).toBeGreaterThanOrEqual(0);
       }
     }
   });
 
-  it('the replaced system\'s per-second rule (no minimum) loses money on short calls: the reason for the rule', () => {
+  it("the replaced system's per-second rule (no minimum) loses money on short calls: the reason for the rule", () => {
     const perSecond = loadPriceList(JSON.stringify({ billingIncrementSec: 1, minimumBilledSec: 0 }));
-    const c = priceCall({ telephonySeconds: 1, sttAudioMs: 1_000, promptTokens: 0, completionTokens: 0, ttsCharacters: 0 }, perSecond, hold(300, perSecond));
+    const c = priceCall(
+      { telephonySeconds: 1, sttAudioMs: 1_000, promptTokens: 0, completionTokens: 0, ttsCharacters: 0 },
+      perSecond,
+      hold(300, perSecond),
+    );
     expect(c.charged).toBe(3_334);
     expect(c.margin).toBeLessThan(0);
   });
@@ -167,7 +216,9 @@ describe('price list configuration', () => {
   });
   it('a bad PRICE_LIST_JSON stops the process at start-up with a ConfigError', () => {
     expect(() => loadConfig({ PRICE_LIST_JSON: '{"chargeMicroPerMinute": -1}' })).toThrowError(ConfigError);
-    expect(() => loadConfig({ PRICE_LIST_JSON: '{"chargeMicroPerMinute": -1}' })).toThrowError(/PRICE_LIST_JSON: chargeMicroPerMinute/);
+    expect(() => loadConfig({ PRICE_LIST_JSON: '{"chargeMicroPerMinute": -1}' })).toThrowError(
+      /PRICE_LIST_JSON: chargeMicroPerMinute/,
+    );
     expect(loadConfig({ PRICE_LIST_JSON: '{"chargeMicroPerMinute": 250000}' }).PRICE_LIST_JSON).toContain('250000');
   });
 });

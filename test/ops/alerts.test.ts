@@ -11,7 +11,11 @@ import { ensureAlertsSchedule } from '../../workers/alerts-schedule';
 import { createCampaignActivities } from '../../activities/campaign';
 import type { AlertsSweepInput, AlertsSweepResult } from '../../workflows/alerts/contract';
 
-interface Received { path: string; key: string | undefined; body: any }
+interface Received {
+  path: string;
+  key: string | undefined;
+  body: any;
+}
 
 /** A webhook receiver on loopback. /ok answers 200; /flaky/<n> fails the first n requests of each alert; /down always 500. */
 async function startReceiver() {
@@ -38,7 +42,11 @@ async function startReceiver() {
     url,
     received,
     for: (conditionKey: string) => received.filter((r) => r.body.conditionKey === conditionKey),
-    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }
 
@@ -49,10 +57,25 @@ describe('alerts', () => {
   const sweep = (input: AlertsSweepInput = {}) =>
     withWorker({ activities }, (taskQueue) =>
       ctx.client.workflow.execute<(i: AlertsSweepInput) => Promise<AlertsSweepResult>>('alertsSweepWorkflow', {
-        taskQueue, workflowId: `alerts-test/${randomUUID()}`, args: [{ ...input, delivery: { initialInterval: '100 milliseconds', ...input.delivery } }],
-      }));
+        taskQueue,
+        workflowId: `alerts-test/${randomUUID()}`,
+        args: [{ ...input, delivery: { initialInterval: '100 milliseconds', ...input.delivery } }],
+      }),
+    );
   const alertsOf = (conditionKey: string) =>
-    ctx.sql<{ id: string; state: string; cleared_at: Date | null; delivered_at: Date | null; delivery_attempts: number; delivery_state: string; last_delivery_error: string | null; payload: any; account_id: string | null }[]>`
+    ctx.sql<
+      {
+        id: string;
+        state: string;
+        cleared_at: Date | null;
+        delivered_at: Date | null;
+        delivery_attempts: number;
+        delivery_state: string;
+        last_delivery_error: string | null;
+        payload: any;
+        account_id: string | null;
+      }[]
+    >`
       select id, state, cleared_at, delivered_at, delivery_attempts, delivery_state, last_delivery_error, payload, account_id
       from alerts where condition_key = ${conditionKey} order by fired_at`;
   const accountWithWebhook = async (path: string) => {
@@ -108,7 +131,8 @@ describe('alerts', () => {
     const ledger = createLedger(ctx.sql);
     const flaky = await accountWithWebhook('/flaky/2');
     const down = await accountWithWebhook('/down');
-    for (const accountId of [flaky, down]) await ledger.credit({ accountId, amount: 1_000_000, key: `alerts-test/${randomUUID()}`, reason: 'test' });
+    for (const accountId of [flaky, down])
+      await ledger.credit({ accountId, amount: 1_000_000, key: `alerts-test/${randomUUID()}`, reason: 'test' });
 
     const r = await sweep({ delivery: { maximumAttempts: 3, maxTotalAttempts: 6 } });
     const [f] = await alertsOf(`low_balance:${flaky}`);
@@ -118,7 +142,12 @@ describe('alerts', () => {
     expect(r.delivered).toContain(f!.id);
 
     let [d] = await alertsOf(`low_balance:${down}`);
-    expect(d).toMatchObject({ delivery_state: 'failing', delivery_attempts: 3, last_delivery_error: 'webhook answered HTTP 500', delivered_at: null });
+    expect(d).toMatchObject({
+      delivery_state: 'failing',
+      delivery_attempts: 3,
+      last_delivery_error: 'webhook answered HTTP 500',
+      delivered_at: null,
+    });
     expect(r.undelivered).toContain(d!.id);
 
     await sweep({ delivery: { maximumAttempts: 3, maxTotalAttempts: 6 } });
@@ -154,7 +183,11 @@ describe('alerts', () => {
     await sweep();
     const rows = await alertsOf(key);
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ state: 'firing', delivery_state: 'delivered', payload: { campaignId, calls: 11, failed: 3 } });
+    expect(rows[0]).toMatchObject({
+      state: 'firing',
+      delivery_state: 'delivered',
+      payload: { campaignId, calls: 11, failed: 3 },
+    });
     expect(receiver.for(key)).toHaveLength(1);
   });
 
@@ -171,7 +204,12 @@ describe('alerts', () => {
     const rows = await alertsOf(key);
     expect(rows).toHaveLength(1);
     // Platform alerts go to ALERT_WEBHOOK_URL; none is configured here, which is recorded.
-    expect(rows[0]).toMatchObject({ account_id: null, state: 'firing', delivery_state: 'undeliverable', payload: { vendor, errors: 5 } });
+    expect(rows[0]).toMatchObject({
+      account_id: null,
+      state: 'firing',
+      delivery_state: 'undeliverable',
+      payload: { vendor, errors: 5 },
+    });
   });
 
   it('a campaign paused for credits: the alert the campaign raised is delivered once and cleared when it resumes', async () => {
@@ -179,7 +217,12 @@ describe('alerts', () => {
     const campaignId = randomUUID();
     await ctx.sql`insert into campaigns (id, account_id, name, agent, settings, status, pause_reason)
                   values (${campaignId}, ${accountId}, 'credits', '{}', '{}', 'paused', 'insufficient_credits')`;
-    await createCampaignActivities({ sql: ctx.sql, log: testLogger() }).campaignRaiseAlert({ accountId, campaignId, kind: 'insufficient_credits', payload: { campaignId } });
+    await createCampaignActivities({ sql: ctx.sql, log: testLogger() }).campaignRaiseAlert({
+      accountId,
+      campaignId,
+      kind: 'insufficient_credits',
+      payload: { campaignId },
+    });
     const key = `insufficient_credits:${accountId}`;
     await sweep();
     await sweep();

@@ -42,7 +42,8 @@ describe('metrics after simulated calls (callWorkflow, Twilio simulator, real ac
     expect(delta(after, 'aicall_ledger_operations_total{op="post",result="ok"}')).toBe(1);
     expect(delta(after, 'aicall_ledger_operations_total{op="void",result="ok"}')).toBe(1);
     expect(delta(after, 'aicall_provider_errors_total{vendor="twilio",code="20503"}')).toBe(1);
-    const rows = await h.ctx.sql`select 1 from provider_errors where vendor = 'twilio' and code = '20503' and call_id in ${h.ctx.sql(inputs.map((i) => i.callId))}`;
+    const rows = await h.ctx
+      .sql`select 1 from provider_errors where vendor = 'twilio' and code = '20503' and call_id in ${h.ctx.sql(inputs.map((i) => i.callId))}`;
     expect(rows.length).toBe(1);
   });
 });

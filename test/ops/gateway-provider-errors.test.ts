@@ -7,8 +7,14 @@ import { waitFor } from '../helpers/wait';
 /** The media gateway counts vendor failures deep in its loop; the provider-burst alert must see the vendors' faults, not ours. */
 describe('provider errors seen by the media gateway', () => {
   it('tells the vendor failing from us failing', () => {
-    expect([503, '502', 'ConnectionFailure', 'ServiceTimeout', 'closed', 'connect', 'first_token_timeout', undefined].map(isProviderFault)).toEqual(Array(8).fill(true));
-    expect([429, '400', 'AuthenticationFailure', 'BadRequestParameters', 'auth', 'Forbidden'].map(isProviderFault)).toEqual(Array(6).fill(false));
+    expect(
+      [503, '502', 'ConnectionFailure', 'ServiceTimeout', 'closed', 'connect', 'first_token_timeout', undefined].map(
+        isProviderFault,
+      ),
+    ).toEqual(Array(8).fill(true));
+    expect([429, '400', 'AuthenticationFailure', 'BadRequestParameters', 'auth', 'Forbidden'].map(isProviderFault)).toEqual(
+      Array(6).fill(false),
+    );
   });
 
   it('journals each provider fault it counts, once, and none of ours', async () => {

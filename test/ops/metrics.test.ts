@@ -29,11 +29,28 @@ describe('metrics', () => {
     const base = (s: string) => sample(before, s) ?? 0;
 
     await ledger.ledgerCredit({ accountId: acct.id, amountMicro: 5_000_000, key: `ops-test/${randomUUID()}`, reason: 'test' });
-    await expect(ledger.ledgerHold({ accountId: acct.id, amountMicro: 50_000_000, key: `ops-test/${randomUUID()}` })).rejects.toThrow();
+    await expect(
+      ledger.ledgerHold({ accountId: acct.id, amountMicro: 50_000_000, key: `ops-test/${randomUUID()}` }),
+    ).rejects.toThrow();
     // A call that is held and then ends unanswered, through the call activities.
     const callId = randomUUID();
-    const agentId = await saveAgent(ctx.sql, acct.id, { systemPrompt: 's', firstMessage: 'hi', language: 'en-US', voiceId: 'v', llmModel: 'm' });
-    const input = { callId, accountId: acct.id, to: '+60123456789', attempt: 1, maxDurationSec: 60, ringTimeoutSec: 5, voicemailPolicy: 'hangup' as const, agentId };
+    const agentId = await saveAgent(ctx.sql, acct.id, {
+      systemPrompt: 's',
+      firstMessage: 'hi',
+      language: 'en-US',
+      voiceId: 'v',
+      llmModel: 'm',
+    });
+    const input = {
+      callId,
+      accountId: acct.id,
+      to: '+60123456789',
+      attempt: 1,
+      maxDurationSec: 60,
+      ringTimeoutSec: 5,
+      voicemailPolicy: 'hangup' as const,
+      agentId,
+    };
     const { quote } = await calls.callPrepare({ to: input.to, maxDurationSec: 60 });
     await calls.callBegin({ input, toE164: '+60123456789', quote });
     const finish = { callId, accountId: acct.id, maxDurationSec: 60, quote, ending: { status: 'busy' as const } };
@@ -42,20 +59,38 @@ describe('metrics', () => {
     await calls.callFinish(finish);
     turnLatency.voiceToVoice.observe(0.8);
 
-    const after = (await api.call('GET', '/metrics'));
+    const after = await api.call('GET', '/metrics');
     expect(after.status).toBe(200);
     expect(after.headers.get('content-type')).toMatch(/text\/plain/);
     const t = after.text;
-    expect(sample(t, 'aicall_ledger_operations_total{op="credit",result="ok"}')! - base('aicall_ledger_operations_total{op="credit",result="ok"}')).toBe(1);
-    expect(sample(t, 'aicall_ledger_operations_total{op="hold",result="InsufficientCredits"}')! - base('aicall_ledger_operations_total{op="hold",result="InsufficientCredits"}')).toBe(1);
-    expect(sample(t, 'aicall_ledger_operations_total{op="hold",result="ok"}')! - base('aicall_ledger_operations_total{op="hold",result="ok"}')).toBe(1);
-    expect(sample(t, 'aicall_ledger_operations_total{op="void",result="ok"}')! - base('aicall_ledger_operations_total{op="void",result="ok"}')).toBeGreaterThanOrEqual(1);
+    expect(
+      sample(t, 'aicall_ledger_operations_total{op="credit",result="ok"}')! -
+        base('aicall_ledger_operations_total{op="credit",result="ok"}'),
+    ).toBe(1);
+    expect(
+      sample(t, 'aicall_ledger_operations_total{op="hold",result="InsufficientCredits"}')! -
+        base('aicall_ledger_operations_total{op="hold",result="InsufficientCredits"}'),
+    ).toBe(1);
+    expect(
+      sample(t, 'aicall_ledger_operations_total{op="hold",result="ok"}')! -
+        base('aicall_ledger_operations_total{op="hold",result="ok"}'),
+    ).toBe(1);
+    expect(
+      sample(t, 'aicall_ledger_operations_total{op="void",result="ok"}')! -
+        base('aicall_ledger_operations_total{op="void",result="ok"}'),
+    ).toBeGreaterThanOrEqual(1);
     expect(sample(t, 'aicall_calls_terminal_total{status="busy"}')! - base('aicall_calls_terminal_total{status="busy"}')).toBe(1);
     for (const name of [
-      'aicall_turn_stt_final_seconds', 'aicall_turn_llm_first_token_seconds', 'aicall_turn_tts_first_byte_seconds',
-      'aicall_turn_voice_to_voice_seconds', 'aicall_provider_errors_total', 'aicall_topups_total', 'aicall_calls_active',
+      'aicall_turn_stt_final_seconds',
+      'aicall_turn_llm_first_token_seconds',
+      'aicall_turn_tts_first_byte_seconds',
+      'aicall_turn_voice_to_voice_seconds',
+      'aicall_provider_errors_total',
+      'aicall_topups_total',
+      'aicall_calls_active',
       'aicall_process_cpu_seconds_total',
-    ]) expect(t, name).toContain(`# TYPE ${name}`);
+    ])
+      expect(t, name).toContain(`# TYPE ${name}`);
     expect(sample(t, 'aicall_turn_voice_to_voice_seconds_count')! - base('aicall_turn_voice_to_voice_seconds_count')).toBe(1);
 
     // The worker's own server serves the same registry; active calls come from the bound source.
@@ -80,7 +115,12 @@ describe('request logs', () => {
     const ctx = await testContext();
     const acct = await createTestAccount(ctx.sql, { withKey: true });
     const lines: string[] = [];
-    const sink = new Writable({ write(chunk, _enc, cb) { lines.push(chunk.toString()); cb(); } });
+    const sink = new Writable({
+      write(chunk, _enc, cb) {
+        lines.push(chunk.toString());
+        cb();
+      },
+    });
     const log = pino({ level: 'debug' }, sink);
     const app = createApp({ sql: ctx.sql, temporal: ctx.client, config: ctx.config, log });
     const server = app.listen(0, '127.0.0.1');
@@ -88,7 +128,12 @@ describe('request logs', () => {
     const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
     const campaignId = randomUUID();
     const callId = randomUUID();
-    const secrets = { key: acct.apiKey!, sig: 'c2lnbmF0dXJlLXNlY3JldC12YWx1ZQ==', token: 'tok_SECRETmediaTOKEN123', phone: '+60123456789' };
+    const secrets = {
+      key: acct.apiKey!,
+      sig: 'c2lnbmF0dXJlLXNlY3JldC12YWx1ZQ==',
+      token: 'tok_SECRETmediaTOKEN123',
+      phone: '+60123456789',
+    };
     try {
       await fetch(`${url}/v1/campaigns/${campaignId}?to=${encodeURIComponent(secrets.phone)}&token=${secrets.token}`, {
         headers: { authorization: `Bearer ${secrets.key}`, 'x-twilio-signature': secrets.sig },
@@ -109,7 +154,8 @@ describe('request logs', () => {
     expect(requests[1]).toMatchObject({ callId, path: '/webhooks/twilio/status' });
     expect(requests[2]).toMatchObject({ accountId: acct.id, status: 200 });
     const all = lines.join('\n');
-    for (const s of [secrets.key, secrets.sig, secrets.token, secrets.phone, '60123456789', '0123456789']) expect(all).not.toContain(s);
+    for (const s of [secrets.key, secrets.sig, secrets.token, secrets.phone, '60123456789', '0123456789'])
+      expect(all).not.toContain(s);
   });
 });
 

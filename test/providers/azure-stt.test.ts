@@ -19,7 +19,11 @@ async function speak(session: SttSession, audio: Buffer) {
 }
 
 function collect(session: SttSession) {
-  const out = { partials: [] as string[], finals: [] as { text: string; offsetMs: number; durationMs: number }[], errors: [] as Error[] };
+  const out = {
+    partials: [] as string[],
+    finals: [] as { text: string; offsetMs: number; durationMs: number }[],
+    errors: [] as Error[],
+  };
   session.on('partial', (t) => out.partials.push(t));
   session.on('final', (text, timing) => out.finals.push({ text, ...timing }));
   session.on('error', (e) => out.errors.push(e));
@@ -41,7 +45,13 @@ describe('Azure STT adapter against the Speech simulator (real SDK)', () => {
     const got = collect(session);
     const first = 'Hello, is this the right number?';
     const second = 'I would like to pay tomorrow.';
-    const audio = Buffer.concat([ulawSilence(500), encodeSpeech(first), ulawSilence(800), encodeSpeech(second), ulawSilence(800)]);
+    const audio = Buffer.concat([
+      ulawSilence(500),
+      encodeSpeech(first),
+      ulawSilence(800),
+      encodeSpeech(second),
+      ulawSilence(800),
+    ]);
     await speak(session, audio);
     await until(() => got.finals.length === 2, 'two finals');
     expect(got.finals.map((f) => f.text)).toEqual([first, second]);

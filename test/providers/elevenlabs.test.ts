@@ -36,7 +36,12 @@ describe('ElevenLabs TTS adapter against the simulator', () => {
     expect(transcribe(audio)).toEqual(['Hello, this is Aina from the clinic. Can you come on Tuesday?']);
     expect(stream.characters).toBe('Hello, this is Aina from the clinic.'.length + 'Can you come on Tuesday?'.length);
     const rec = sim.streams.at(-1)!;
-    expect(rec).toMatchObject({ voiceId: 'voice-1', modelId: 'eleven_turbo_v2_5', outputFormat: 'ulaw_8000', closedBy: 'client' });
+    expect(rec).toMatchObject({
+      voiceId: 'voice-1',
+      modelId: 'eleven_turbo_v2_5',
+      outputFormat: 'ulaw_8000',
+      closedBy: 'client',
+    });
     expect(rec.characters).toBe(stream.characters + 2); // the trailing spaces ElevenLabs expects are billed too
   });
 

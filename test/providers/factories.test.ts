@@ -1,6 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config';
-import { createChatModel, createSpeechToText, createTextToSpeech, AzureSpeechToText, OpenRouterChatModel, ElevenLabsTextToSpeech } from '../../providers';
+import {
+  createChatModel,
+  createSpeechToText,
+  createTextToSpeech,
+  AzureSpeechToText,
+  OpenRouterChatModel,
+  ElevenLabsTextToSpeech,
+} from '../../providers';
 import { startAzureSpeechSim, type AzureSpeechSim } from '../../sim/azure-speech/server';
 import { startOpenRouterSim, type OpenRouterSim } from '../../sim/openrouter/server';
 import { startElevenLabsSim, type ElevenLabsSim } from '../../sim/elevenlabs/server';
@@ -28,7 +35,8 @@ describe('provider factories', () => {
     await stt.close();
 
     let text = '';
-    for await (const d of createChatModel(config).stream({ model: 'm', messages: [{ role: 'user', content: 'ping' }] })) if (d.type === 'text') text += d.text;
+    for await (const d of createChatModel(config).stream({ model: 'm', messages: [{ role: 'user', content: 'ping' }] }))
+      if (d.type === 'text') text += d.text;
     expect(text).toBe('You said: ping');
 
     const tts = await createTextToSpeech(config).open({ voiceId: 'v' });
@@ -49,7 +57,12 @@ describe('provider factories', () => {
   });
 
   it('in live mode build the vendor adapters from the credentials', () => {
-    const config = loadConfig({ AZURE_SPEECH_KEY: 'k', AZURE_SPEECH_REGION: 'southeastasia', OPENROUTER_API_KEY: 'sk-or-x', ELEVENLABS_API_KEY: 'el' });
+    const config = loadConfig({
+      AZURE_SPEECH_KEY: 'k',
+      AZURE_SPEECH_REGION: 'southeastasia',
+      OPENROUTER_API_KEY: 'sk-or-x',
+      ELEVENLABS_API_KEY: 'el',
+    });
     expect(config.vendors).toMatchObject({ azure: 'live', openrouter: 'live', elevenlabs: 'live' });
     expect(createSpeechToText(config)).toBeInstanceOf(AzureSpeechToText);
     expect(createChatModel(config)).toBeInstanceOf(OpenRouterChatModel);

@@ -12,7 +12,8 @@ beforeAll(async () => {
     script: (messages) => {
       const last = messages.at(-1)!;
       if (last.role === 'tool') return { text: `Booked: ${last.content}` };
-      if (last.content?.includes('book')) return { text: 'Let me book that.', toolCalls: [{ name: 'book_table', arguments: { people: 2, time: '19:00' } }] };
+      if (last.content?.includes('book'))
+        return { text: 'Let me book that.', toolCalls: [{ name: 'book_table', arguments: { people: 2, time: '19:00' } }] };
       if (last.content?.includes('long')) return { text: 'word '.repeat(400) };
       return { text: `You said: ${last.content}` };
     },
@@ -30,7 +31,13 @@ const text = (ds: ChatDelta[]) => ds.map((d) => (d.type === 'text' ? d.text : ''
 
 describe('OpenRouter ChatModel against the simulator', () => {
   it('streams text in several deltas and reports usage with cost in micro-units', async () => {
-    const ds = await collect({ model: 'meta-llama/llama-3.1-70b-instruct', messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'hello there' }] });
+    const ds = await collect({
+      model: 'meta-llama/llama-3.1-70b-instruct',
+      messages: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'hello there' },
+      ],
+    });
     expect(text(ds)).toBe('You said: hello there');
     expect(ds.filter((d) => d.type === 'text').length).toBeGreaterThan(2);
     const usage = ds.at(-1)!;
@@ -61,7 +68,11 @@ describe('OpenRouter ChatModel against the simulator', () => {
       model: 'm',
       messages: [
         { role: 'user', content: 'please book a table' },
-        { role: 'assistant', content: 'Let me book that.', toolCalls: [{ id: call.id, name: call.name, arguments: call.arguments }] },
+        {
+          role: 'assistant',
+          content: 'Let me book that.',
+          toolCalls: [{ id: call.id, name: call.name, arguments: call.arguments }],
+        },
         { role: 'tool', toolCallId: call.id, content: 'ok #42' },
       ],
     });
@@ -72,7 +83,11 @@ describe('OpenRouter ChatModel against the simulator', () => {
   it('passes the fallback list and reports the model that answered', async () => {
     sim.setModelDown('primary/model', 503);
     try {
-      const ds = await collect({ model: 'primary/model', fallbackModels: ['backup/model'], messages: [{ role: 'user', content: 'hi' }] });
+      const ds = await collect({
+        model: 'primary/model',
+        fallbackModels: ['backup/model'],
+        messages: [{ role: 'user', content: 'hi' }],
+      });
       expect(text(ds)).toBe('You said: hi');
       expect(ds.at(-1)).toMatchObject({ type: 'usage', model: 'backup/model' });
       expect(sim.requests.at(-1)!.models).toEqual(['primary/model', 'backup/model']);
@@ -92,7 +107,10 @@ describe('OpenRouter ChatModel against the simulator', () => {
 
   it('gives up after maxAttempts and never retries 402', async () => {
     sim.failNext({ kind: 'status', status: 500 }, 3);
-    await expect(collect({ model: 'm', messages: [{ role: 'user', content: 'x' }] })).rejects.toMatchObject({ name: 'ChatModelError', status: 500 });
+    await expect(collect({ model: 'm', messages: [{ role: 'user', content: 'x' }] })).rejects.toMatchObject({
+      name: 'ChatModelError',
+      status: 500,
+    });
     const before = sim.requests.length;
     sim.failNext({ kind: 'status', status: 402 });
     const err = await collect({ model: 'm', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
@@ -106,7 +124,8 @@ describe('OpenRouter ChatModel against the simulator', () => {
     sim.failNext({ kind: 'cut', afterChunks: 3 });
     const got: ChatDelta[] = [];
     const err = await (async () => {
-      for await (const d of model.stream({ model: 'm', messages: [{ role: 'user', content: 'a rather long message to cut' }] })) got.push(d);
+      for await (const d of model.stream({ model: 'm', messages: [{ role: 'user', content: 'a rather long message to cut' }] }))
+        got.push(d);
     })().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ChatModelError);
     expect(text(got).length).toBeGreaterThan(0);
@@ -118,7 +137,8 @@ describe('OpenRouter ChatModel against the simulator', () => {
     sim.failNext({ kind: 'midStreamError', afterChunks: 2, message: 'Upstream model went away' });
     const got: ChatDelta[] = [];
     const err = await (async () => {
-      for await (const d of model.stream({ model: 'm', messages: [{ role: 'user', content: 'a rather long message to break' }] })) got.push(d);
+      for await (const d of model.stream({ model: 'm', messages: [{ role: 'user', content: 'a rather long message to break' }] }))
+        got.push(d);
     })().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ChatModelError);
     expect((err as Error).message).toContain('Upstream model went away');
@@ -131,7 +151,11 @@ describe('OpenRouter ChatModel against the simulator', () => {
     const slow = new OpenRouterChatModel({ apiKey: sim.apiKey, baseURL: sim.baseUrl });
     const ac = new AbortController();
     const got: ChatDelta[] = [];
-    for await (const d of slow.stream({ model: 'm', messages: [{ role: 'user', content: 'say something long' }], signal: ac.signal })) {
+    for await (const d of slow.stream({
+      model: 'm',
+      messages: [{ role: 'user', content: 'say something long' }],
+      signal: ac.signal,
+    })) {
       got.push(d);
       if (got.length === 5) ac.abort();
     }

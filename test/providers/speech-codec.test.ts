@@ -35,7 +35,13 @@ describe('G.711 µ-law', () => {
       expect(Math.abs(back - s)).toBeLessThanOrEqual(Math.max(8, Math.abs(s) / 16));
     }
     const pcm = Int16Array.from([0, 10, -10, 3000, -3000]);
-    expect(Array.from(decodeUlaw(encodeUlaw(pcm))).map((v, i) => Math.sign(v) === Math.sign(pcm[i]!) || v === 0)).toEqual([true, true, true, true, true]);
+    expect(Array.from(decodeUlaw(encodeUlaw(pcm))).map((v, i) => Math.sign(v) === Math.sign(pcm[i]!) || v === 0)).toEqual([
+      true,
+      true,
+      true,
+      true,
+      true,
+    ]);
   });
 });
 
@@ -82,7 +88,10 @@ describe('speech codec', () => {
   it('round-trips random text with chunk boundaries anywhere (property)', () => {
     fc.assert(
       fc.property(
-        fc.string({ maxLength: 24, unit: fc.oneof(fc.constantFrom(...'aZ9 .,?!-\'é字😀\t'), fc.string({ minLength: 1, maxLength: 1, unit: 'binary' })) }),
+        fc.string({
+          maxLength: 24,
+          unit: fc.oneof(fc.constantFrom(..."aZ9 .,?!-'é字😀\t"), fc.string({ minLength: 1, maxLength: 1, unit: 'binary' })),
+        }),
         fc.integer({ min: 1, max: 997 }),
         (text, chunk) => {
           const norm = normalizeSpeechText(text);

@@ -54,7 +54,8 @@ async function recordedCall(accountId: string, opts: { dataBytes?: number; store
   await catalog.started({ callId, accountId, store: 'local', key });
   const { bytes } = await store.put(key, spool);
   await catalog.stored(callId, { bytes, durationMs: 1000 });
-  if (opts.storedDaysAgo) await ctx.sql`update call_recordings set stored_at = now() - make_interval(days => ${opts.storedDaysAgo}) where call_id = ${callId}`;
+  if (opts.storedDaysAgo)
+    await ctx.sql`update call_recordings set stored_at = now() - make_interval(days => ${opts.storedDaysAgo}) where call_id = ${callId}`;
   return { callId, file, key };
 }
 
@@ -65,10 +66,11 @@ async function createAccountWithKey(sql: TestContext['sql']) {
 
 const json = async (r: Response): Promise<any> => r.json();
 
-const get = (key: string, path: string, headers: Record<string, string> = {}) => fetch(`${base}${path}`, { headers: { authorization: `Bearer ${key}`, ...headers } });
+const get = (key: string, path: string, headers: Record<string, string> = {}) =>
+  fetch(`${base}${path}`, { headers: { authorization: `Bearer ${key}`, ...headers } });
 
 describe('GET /v1/calls/:id/recording', () => {
-  it('streams the WAV to the call\'s account, with single byte ranges for seeking (206, 416, whole file for multipart)', async () => {
+  it("streams the WAV to the call's account, with single byte ranges for seeking (206, 416, whole file for multipart)", async () => {
     const a = await createAccountWithKey(ctx.sql);
     const { callId, file } = await recordedCall(a.accountId);
 
@@ -105,7 +107,10 @@ describe('GET /v1/calls/:id/recording', () => {
     expect(junk.status).toBe(200);
     await junk.arrayBuffer();
 
-    const head = await fetch(`${base}/v1/calls/${callId}/recording`, { method: 'HEAD', headers: { authorization: `Bearer ${a.key}`, range: 'bytes=0-99' } });
+    const head = await fetch(`${base}/v1/calls/${callId}/recording`, {
+      method: 'HEAD',
+      headers: { authorization: `Bearer ${a.key}`, range: 'bytes=0-99' },
+    });
     expect(head.status).toBe(206);
     expect(head.headers.get('content-length')).toBe('100');
   });
@@ -130,9 +135,18 @@ describe('GET /v1/calls/:id/recording', () => {
     const failedCall = randomUUID();
     await ctx.sql`insert into calls (id, account_id, to_e164, status, terminal) values (${failedCall}, ${a.accountId}, '+60123456789', 'completed', true)`;
     const catalog = sqlRecordingCatalog(ctx.sql);
-    await catalog.started({ callId: failedCall, accountId: a.accountId, store: 'local', key: recordingKey(a.accountId, failedCall) });
+    await catalog.started({
+      callId: failedCall,
+      accountId: a.accountId,
+      store: 'local',
+      key: recordingKey(a.accountId, failedCall),
+    });
     await catalog.failed(failedCall, 'write: ENOSPC: no space left on device');
-    expect((await json(await get(a.key, `/v1/calls/${failedCall}`))).recording).toMatchObject({ status: 'failed', available: false, error: 'write: ENOSPC: no space left on device' });
+    expect((await json(await get(a.key, `/v1/calls/${failedCall}`))).recording).toMatchObject({
+      status: 'failed',
+      available: false,
+      error: 'write: ENOSPC: no space left on device',
+    });
     const r = await get(a.key, `/v1/calls/${failedCall}/recording`);
     expect(r.status).toBe(404);
     expect((await json(r)).message).toMatch(/failed: write: ENOSPC/);
@@ -140,12 +154,20 @@ describe('GET /v1/calls/:id/recording', () => {
 });
 
 describe('retention', () => {
-  it('the account sets its retention; the Schedule\'s run deletes what is older, keeps the rest and other accounts\' recordings', async () => {
+  it("the account sets its retention; the Schedule's run deletes what is older, keeps the rest and other accounts' recordings", async () => {
     const a = await createAccountWithKey(ctx.sql);
     const keepAll = await createAccountWithKey(ctx.sql);
-    const put = await fetch(`${base}/v1/recordings/retention`, { method: 'PUT', headers: { authorization: `Bearer ${a.key}`, 'content-type': 'application/json' }, body: JSON.stringify({ days: 7 }) });
+    const put = await fetch(`${base}/v1/recordings/retention`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${a.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ days: 7 }),
+    });
     expect(await json(put)).toEqual({ days: 7 });
-    const bad = await fetch(`${base}/v1/recordings/retention`, { method: 'PUT', headers: { authorization: `Bearer ${a.key}`, 'content-type': 'application/json' }, body: JSON.stringify({ days: 0 }) });
+    const bad = await fetch(`${base}/v1/recordings/retention`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${a.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ days: 0 }),
+    });
     expect(bad.status).toBe(400);
     expect((await json(await get(a.key, '/v1/recordings/retention'))).days).toBe(7);
 
@@ -157,7 +179,9 @@ describe('retention', () => {
     await withWorker({ activities }, async (taskQueue) => {
       const scheduleId = `recording-retention-${randomUUID()}`;
       expect((await ensureRecordingRetentionSchedule(ctx.client, { taskQueue, scheduleId, every: '1 hour' })).created).toBe(true);
-      expect((await ensureRecordingRetentionSchedule(ctx.client, { taskQueue, scheduleId, every: '2 hours' })).created).toBe(false);
+      expect((await ensureRecordingRetentionSchedule(ctx.client, { taskQueue, scheduleId, every: '2 hours' })).created).toBe(
+        false,
+      );
       const handle = ctx.client.schedule.getHandle(scheduleId);
       try {
         const desc = await handle.describe();
@@ -180,10 +204,15 @@ describe('retention', () => {
     expect(await store.size(old.key)).toBeUndefined();
     expect(await store.size(recent.key)).toBe(recent.file.length);
     expect(await store.size(otherOld.key)).toBe(otherOld.file.length);
-    const rows = await ctx.sql<{ call_id: string; status: string; deleted_at: Date | null }[]>`select call_id, status, deleted_at from call_recordings where call_id in (${old.callId}, ${recent.callId}, ${otherOld.callId})`;
+    const rows = await ctx.sql<
+      { call_id: string; status: string; deleted_at: Date | null }[]
+    >`select call_id, status, deleted_at from call_recordings where call_id in (${old.callId}, ${recent.callId}, ${otherOld.callId})`;
     const status = Object.fromEntries(rows.map((r) => [r.call_id, r.status]));
     expect(status).toEqual({ [old.callId]: 'deleted', [recent.callId]: 'stored', [otherOld.callId]: 'stored' });
     expect((await get(a.key, `/v1/calls/${old.callId}/recording`)).status).toBe(404);
-    expect((await json(await get(a.key, `/v1/calls/${old.callId}`))).recording).toMatchObject({ status: 'deleted', available: false });
+    expect((await json(await get(a.key, `/v1/calls/${old.callId}`))).recording).toMatchObject({
+      status: 'deleted',
+      available: false,
+    });
   });
 });

@@ -46,7 +46,12 @@ beforeAll(async () => {
   const configured = recordingStoreFromConfig(ctx.config);
   expect(configured).toBeInstanceOf(S3RecordingStore);
   store = configured as S3RecordingStore;
-  raw = new S3Client({ region: 'us-east-1', endpoint: moto.endpoint, forcePathStyle: true, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+  raw = new S3Client({
+    region: 'us-east-1',
+    endpoint: moto.endpoint,
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+  });
   await raw.send(new CreateBucketCommand({ Bucket: BUCKET }));
 });
 afterAll(async () => {
@@ -127,8 +132,20 @@ describe('S3 recording store (moto on loopback)', () => {
     const a = await createTestAccount(ctx.sql);
     const callId = randomUUID();
     await ctx.sql`insert into calls (id, account_id, to_e164, status) values (${callId}, ${a.id}, '+60123456789', 'in_progress')`;
-    const missing = new S3RecordingStore({ bucket: 'no-such-bucket', endpoint: moto.endpoint, region: 'us-east-1', forcePathStyle: true, accessKeyId: 'testing', secretAccessKey: 'testing' });
-    const service = new RecordingService({ store: missing, spoolDir: join(dir, 'spool2'), catalog: sqlRecordingCatalog(ctx.sql), log: testLogger() });
+    const missing = new S3RecordingStore({
+      bucket: 'no-such-bucket',
+      endpoint: moto.endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      accessKeyId: 'testing',
+      secretAccessKey: 'testing',
+    });
+    const service = new RecordingService({
+      store: missing,
+      spoolDir: join(dir, 'spool2'),
+      catalog: sqlRecordingCatalog(ctx.sql),
+      log: testLogger(),
+    });
     const rec = service.forStream(callId, 'MZtest2', testLogger());
     rec.attached({ callId, accountId: a.id, status: 'in_progress', voicemailPolicy: 'hangup', agent: baseAgent() });
     for (let i = 0; i < 60; i++) rec.caller(Buffer.alloc(160, 0x10));

@@ -22,7 +22,7 @@ function run(t: RecordingTimeline, final = true) {
 }
 
 describe('RecordingTimeline', () => {
-  it('places agent audio at the caller clock when Twilio\'s buffer is empty, queued after it otherwise', () => {
+  it("places agent audio at the caller clock when Twilio's buffer is empty, queued after it otherwise", () => {
     const t = new RecordingTimeline();
     t.caller(frame(1));
     t.agent(frame(2, 100), 'm1');

@@ -13,7 +13,15 @@ describe('API drain on SIGTERM', () => {
   it('fails its health check first, stops accepting, finishes the request in flight, exits 0', async () => {
     const port = await freePort();
     const api = spawn(process.execPath, ['--import', 'tsx', 'api/server.ts'], {
-      env: { ...process.env, DATABASE_URL: inject('databaseUrl'), TEMPORAL_ADDRESS: inject('temporalAddress'), API_PORT: String(port), DRAIN_HEALTH_DELAY_MS: '1000', API_DRAIN_TIMEOUT_MS: '20000', LOG_LEVEL: 'warn' },
+      env: {
+        ...process.env,
+        DATABASE_URL: inject('databaseUrl'),
+        TEMPORAL_ADDRESS: inject('temporalAddress'),
+        API_PORT: String(port),
+        DRAIN_HEALTH_DELAY_MS: '1000',
+        API_DRAIN_TIMEOUT_MS: '20000',
+        LOG_LEVEL: 'warn',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -23,17 +31,29 @@ describe('API drain on SIGTERM', () => {
     const url = `http://127.0.0.1:${port}`;
     try {
       const deadline = Date.now() + 60_000;
-      while (!(await fetch(`${url}/healthz`).then((r) => r.ok, () => false))) {
+      while (
+        !(await fetch(`${url}/healthz`).then(
+          (r) => r.ok,
+          () => false,
+        ))
+      ) {
         if (Date.now() > deadline || api.exitCode !== null) throw new Error(`API did not start:\n${out}`);
         await new Promise((r) => setTimeout(r, 200));
       }
       // A request in flight: its body is still arriving when the signal comes.
       const body = 'CallSid=CA123&CallStatus=completed';
       const inFlight = new Promise<number>((resolve, reject) => {
-        const req = request(`${url}/webhooks/twilio/status?callId=00000000-0000-4000-8000-000000000000`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(body.length) } }, (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode ?? 0));
-        });
+        const req = request(
+          `${url}/webhooks/twilio/status?callId=00000000-0000-4000-8000-000000000000`,
+          {
+            method: 'POST',
+            headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(body.length) },
+          },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          },
+        );
         req.on('error', reject);
         req.write(body.slice(0, 10));
         setTimeout(() => req.end(body.slice(10)), 2_500);

@@ -18,7 +18,10 @@ let ctx: TestContext;
 let bundle: { code: string };
 beforeAll(async () => {
   ctx = await testContext();
-  bundle = await bundleWorkflowCode({ workflowsPath: fileURLToPath(new URL('./fixtures/dial-burst.ts', import.meta.url)), logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error } });
+  bundle = await bundleWorkflowCode({
+    workflowsPath: fileURLToPath(new URL('./fixtures/dial-burst.ts', import.meta.url)),
+    logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error },
+  });
 }, 120_000);
 
 async function dialsThroughTwoDialers(limits: (queue: string) => Partial<WorkerOptions>) {
@@ -30,15 +33,20 @@ async function dialsThroughTwoDialers(limits: (queue: string) => Partial<WorkerO
   const connections = await Promise.all([0, 1, 2].map(() => NativeConnection.connect({ address: inject('temporalAddress') })));
   const connection = connections[0]!;
   try {
-    const dialer = (n: number) => Worker.create({
-      connection: connections[n]!,
-      ...limits(dialerQueue),
-      taskQueue: dialerQueue,
-      activities: { callDial: async () => void starts.push({ worker: n, at: performance.now() }) },
-    });
+    const dialer = (n: number) =>
+      Worker.create({
+        connection: connections[n]!,
+        ...limits(dialerQueue),
+        taskQueue: dialerQueue,
+        activities: { callDial: async () => void starts.push({ worker: n, at: performance.now() }) },
+      });
     const dialers = await Promise.all([1, 2].map(dialer));
     const orchestrator = await Worker.create({ connection, taskQueue: workflowQueue, workflowBundle: bundle });
-    const run = ctx.client.workflow.execute('dialBurst', { taskQueue: workflowQueue, workflowId: `cps/${randomUUID()}`, args: [dialerQueue, DIALS] });
+    const run = ctx.client.workflow.execute('dialBurst', {
+      taskQueue: workflowQueue,
+      workflowId: `cps/${randomUUID()}`,
+      args: [dialerQueue, DIALS],
+    });
     await orchestrator.runUntil(Promise.all(dialers.map((d) => d.runUntil(run))));
   } finally {
     await Promise.all(connections.map((c) => c.close()));
@@ -54,14 +62,19 @@ async function dialsThroughTwoDialers(limits: (queue: string) => Partial<WorkerO
 
 describe('dialer calls-per-second across two dialer workers', () => {
   it('holds queue-wide with the dialer options: both dialers dial, together at most CPS a second', async () => {
-    const r = await dialsThroughTwoDialers((queue) => dialerWorkerOptions({ DIALER_TASK_QUEUE: queue, DIALER_CALLS_PER_SECOND: CPS }));
+    const r = await dialsThroughTwoDialers((queue) =>
+      dialerWorkerOptions({ DIALER_TASK_QUEUE: queue, DIALER_CALLS_PER_SECOND: CPS }),
+    );
     expect(r.total).toBe(DIALS);
     for (const n of r.perWorker) expect(n, `dials per worker ${r.perWorker}`).toBeGreaterThan(0);
     expect(r.rate, `${r.rate.toFixed(2)} dials/s with a limit of ${CPS}`).toBeLessThanOrEqual(CPS * 1.15);
   }, 120_000);
 
   it('control: a per-worker limit of the same value lets two dialers go past it', async () => {
-    const r = await dialsThroughTwoDialers(() => ({ maxActivitiesPerSecond: CPS, maxEagerActivityReservationsPerWorkflowTask: 0 }));
+    const r = await dialsThroughTwoDialers(() => ({
+      maxActivitiesPerSecond: CPS,
+      maxEagerActivityReservationsPerWorkflowTask: 0,
+    }));
     expect(r.total).toBe(DIALS);
     expect(r.rate, `${r.rate.toFixed(2)} dials/s`).toBeGreaterThan(CPS * 1.3);
   }, 120_000);

@@ -27,7 +27,9 @@ describe('media gateway drain', () => {
   it('leaves the balancer, refuses new streams, lets a call finish and ends the one past the limit with its transcript and usage', async () => {
     const short = h.call([{ say: 'Hello.' }, { hangup: true, after: { ms: 1_500 } }]);
     const long = h.call([{ say: 'Hello there.' }, { silence: { ms: 30_000 } }]);
-    await until('both callers heard', () => [short, long].every((c) => lines(h.workflows.transcript(c.callId)).some((l) => l.startsWith('caller:'))));
+    await until('both callers heard', () =>
+      [short, long].every((c) => lines(h.workflows.transcript(c.callId)).some((l) => l.startsWith('caller:'))),
+    );
 
     const health = async () => {
       const r = await fetch(`http://127.0.0.1:${h.gateway.port}/healthz`);
@@ -63,7 +65,7 @@ describe('media gateway drain', () => {
     // The usage signal came before mediaEnded, so the workflow settles on the final usage.
     const names = h.workflows.signals.get(long.callId)!.map((s) => s.name);
     expect(names.lastIndexOf('mediaEnded')).toBeGreaterThan(names.lastIndexOf('usage'));
-    await until('the long call\'s stream closed', () => long.stream.isOver);
+    await until("the long call's stream closed", () => long.stream.isOver);
     expect(h.gateway.sessions.size).toBe(0);
   }, 60_000);
 });

@@ -33,7 +33,9 @@ describe('rolling restart during a campaign', () => {
       void done.then(() => (finishedAt = Date.now()));
 
       // Kinds interleaved, so each kind's two instances are never both down.
-      const order = ['worker', 'dialer', 'media-gateway', 'api'].flatMap((k) => [`${k}-1`]).concat(['worker', 'dialer', 'media-gateway', 'api'].map((k) => `${k}-2`));
+      const order = ['worker', 'dialer', 'media-gateway', 'api']
+        .flatMap((k) => [`${k}-1`])
+        .concat(['worker', 'dialer', 'media-gateway', 'api'].map((k) => `${k}-2`));
       const restarts: { name: string; startedAt: number }[] = [];
       await new Promise((r) => setTimeout(r, 3_000)); // calls in flight everywhere first
       for (const name of order) {
@@ -45,7 +47,13 @@ describe('rolling restart during a campaign', () => {
       const late = restarts.filter((r) => r.startedAt > finishedAt);
       expect(late, 'the campaigns finished before every process was restarted: make the campaign longer').toEqual([]);
 
-      const report = await checkInvariants({ sql: cs.sql, temporal: cs.temporal, twilio: cs.twilio, accountIds: tenants.map((t) => t.accountId), campaignIds });
+      const report = await checkInvariants({
+        sql: cs.sql,
+        temporal: cs.temporal,
+        twilio: cs.twilio,
+        accountIds: tenants.map((t) => t.accountId),
+        campaignIds,
+      });
       expect(report.violations, formatReport(report)).toBe(0);
 
       // Each gateway drained with every live call finishing on its own: none ended by the drain.
@@ -57,7 +65,10 @@ describe('rolling restart during a campaign', () => {
       expect(drains.length).toBe(2);
       expect(drains.map((d) => d.ended)).toEqual([0, 0]);
       // And they did have calls to let finish (the drain was exercised, not an idle gateway).
-      expect(drains.reduce((n, d) => n + d.finished, 0), JSON.stringify(drains)).toBeGreaterThan(0);
+      expect(
+        drains.reduce((n, d) => n + d.finished, 0),
+        JSON.stringify(drains),
+      ).toBeGreaterThan(0);
     } finally {
       await cs.close();
     }

@@ -21,7 +21,9 @@ describe('API rate limit across instances', () => {
     const key = (await createTestAccount(ctx.sql, { withKey: true })).apiKey!;
     const other = (await createTestAccount(ctx.sql, { withKey: true })).apiKey!;
     // Alternating instances, concurrently: a per-process bucket would let 8 through.
-    const statuses = await Promise.all(Array.from({ length: 10 }, (_, i) => apis[i % 2]!.call('GET', '/v1/credits', { key }).then((r) => r.status)));
+    const statuses = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => apis[i % 2]!.call('GET', '/v1/credits', { key }).then((r) => r.status)),
+    );
     expect(statuses.filter((s) => s === 200).length, statuses.join(',')).toBe(4);
     expect(statuses.filter((s) => s === 429).length).toBe(6);
     for (const api of apis) {

@@ -26,14 +26,19 @@ describe('media stream tokens', () => {
 
   it('expires at its ttl, to the second, and a later expiry cannot be written in without the secret', () => {
     fc.assert(
-      fc.property(fc.uuid(), fc.integer({ min: 30, max: 3_600 }), fc.integer({ min: 1_600_000_000_000, max: 2_000_000_000_000 }), (id, ttl, now) => {
-        const t = mintMediaToken(SECRET, id, ttl, now);
-        const exp = Math.floor(now / 1000) + ttl;
-        expect(verifyMediaToken(SECRET, id, t, exp * 1000)).toEqual({ ok: true });
-        expect(verifyMediaToken(SECRET, id, t, exp * 1000 + 1)).toEqual({ ok: false, reason: 'expired' });
-        const [, sig] = t.split('.');
-        expect(verifyMediaToken(SECRET, id, `${exp + 86_400}.${sig}`, now)).toEqual({ ok: false, reason: 'bad_signature' });
-      }),
+      fc.property(
+        fc.uuid(),
+        fc.integer({ min: 30, max: 3_600 }),
+        fc.integer({ min: 1_600_000_000_000, max: 2_000_000_000_000 }),
+        (id, ttl, now) => {
+          const t = mintMediaToken(SECRET, id, ttl, now);
+          const exp = Math.floor(now / 1000) + ttl;
+          expect(verifyMediaToken(SECRET, id, t, exp * 1000)).toEqual({ ok: true });
+          expect(verifyMediaToken(SECRET, id, t, exp * 1000 + 1)).toEqual({ ok: false, reason: 'expired' });
+          const [, sig] = t.split('.');
+          expect(verifyMediaToken(SECRET, id, `${exp + 86_400}.${sig}`, now)).toEqual({ ok: false, reason: 'bad_signature' });
+        },
+      ),
       runs,
     );
   });

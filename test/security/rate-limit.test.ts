@@ -14,7 +14,12 @@ describe('API rate limit', () => {
     const k = (await createTestAccount(h.ctx.sql, { withKey: true })).apiKey!;
     const other = (await createTestAccount(h.ctx.sql, { withKey: true })).apiKey!;
     // concurrent, so the bucket barely refills (1 token/s) while they are served, even on a loaded machine
-    const statuses = await Promise.all(Array.from({ length: 10 }, async () => (await send(h.api.url, 'GET', '/v1/credits', { headers: { authorization: `Bearer ${k}` } })).status));
+    const statuses = await Promise.all(
+      Array.from(
+        { length: 10 },
+        async () => (await send(h.api.url, 'GET', '/v1/credits', { headers: { authorization: `Bearer ${k}` } })).status,
+      ),
+    );
     expect(statuses.filter((s) => s === 200).length).toBeGreaterThanOrEqual(3);
     expect(statuses.filter((s) => s === 200).length).toBeLessThanOrEqual(5);
     expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(5);
@@ -32,8 +37,13 @@ describe('API rate limit', () => {
     // (then it is 413, fairly); a few tries make sure one lands while the key is throttled.
     const seen: number[] = [];
     for (let i = 0; i < 5 && !seen.includes(429); i++) {
-      await Promise.all(Array.from({ length: 8 }, () => send(h.api.url, 'GET', '/v1/credits', { headers: { authorization: `Bearer ${k}` } })));
-      const r = await send(h.api.url, 'POST', '/v1/campaigns', { headers: { authorization: `Bearer ${k}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'x'.repeat(1_100_000) }) });
+      await Promise.all(
+        Array.from({ length: 8 }, () => send(h.api.url, 'GET', '/v1/credits', { headers: { authorization: `Bearer ${k}` } })),
+      );
+      const r = await send(h.api.url, 'POST', '/v1/campaigns', {
+        headers: { authorization: `Bearer ${k}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'x'.repeat(1_100_000) }),
+      });
       seen.push(r.status);
       if (r.status === 429) expect(r.body.error).toBe('rate_limited');
     }

@@ -33,23 +33,47 @@ const lines: string[] = [];
 
 beforeAll(async () => {
   ctx = await testContext();
-  const sink = new Writable({ write(chunk, _enc, cb) { lines.push(String(chunk)); cb(); } });
-  const config = { ...ctx.config, ADMIN_API_KEY: ADMIN_KEY, MEDIA_TOKEN_SECRET: MEDIA_SECRET, API_RATE_LIMIT_BURST: 10_000, API_RATE_LIMIT_PER_SEC: 10_000 };
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      lines.push(String(chunk));
+      cb();
+    },
+  });
+  const config = {
+    ...ctx.config,
+    ADMIN_API_KEY: ADMIN_KEY,
+    MEDIA_TOKEN_SECRET: MEDIA_SECRET,
+    API_RATE_LIMIT_BURST: 10_000,
+    API_RATE_LIMIT_PER_SEC: 10_000,
+  };
   const app = createApp({ sql: ctx.sql, temporal: ctx.client, config, log: createLogger('api', 'trace', sink) });
   const server = app.listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  close = () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); });
+  close = () =>
+    new Promise<void>((r) => {
+      server.closeAllConnections();
+      server.close(() => r());
+    });
 });
 afterAll(() => close());
 
 describe('secrets and personal data never reach the logs', () => {
   it('representative requests log their lines, and none of the secrets they carried', async () => {
     const json = (key: string) => ({ authorization: `Bearer ${key}`, 'content-type': 'application/json' });
-    const secrets: string[] = [ADMIN_KEY, MEDIA_SECRET, TWILIO_SIM_DEFAULTS.authToken, BILLPLZ_SIM_DEFAULTS.xSignatureKey, BILLPLZ_SIM_DEFAULTS.apiKey];
+    const secrets: string[] = [
+      ADMIN_KEY,
+      MEDIA_SECRET,
+      TWILIO_SIM_DEFAULTS.authToken,
+      BILLPLZ_SIM_DEFAULTS.xSignatureKey,
+      BILLPLZ_SIM_DEFAULTS.apiKey,
+    ];
 
     // admin: an account with a billing email, a key issued (the key is in the response only)
-    const acct = await send(url, 'POST', '/v1/admin/accounts', { headers: json(ADMIN_KEY), body: JSON.stringify({ name: 'Logged Co', billingEmail: EMAIL }) });
+    const acct = await send(url, 'POST', '/v1/admin/accounts', {
+      headers: json(ADMIN_KEY),
+      body: JSON.stringify({ name: 'Logged Co', billingEmail: EMAIL }),
+    });
     expect(acct.status).toBe(201);
     const issued = await send(url, 'POST', `/v1/admin/accounts/${acct.body.id}/keys`, { headers: json(ADMIN_KEY), body: '{}' });
     expect(issued.status).toBe(201);
@@ -58,13 +82,28 @@ describe('secrets and personal data never reach the logs', () => {
     await send(url, 'GET', `/v1/admin/accounts/${acct.body.id}`, { headers: json(ADMIN_KEY) });
 
     // client: campaigns with phone numbers inline and as CSV, listings, bad requests, 404s
-    const camp = await send(url, 'POST', '/v1/campaigns', { headers: json(key), body: JSON.stringify({ name: 'c', agent: testAgent, contacts: [{ phone: PHONE, name: 'Aminah', variables: { email: EMAIL } }] }) });
+    const camp = await send(url, 'POST', '/v1/campaigns', {
+      headers: json(key),
+      body: JSON.stringify({
+        name: 'c',
+        agent: testAgent,
+        contacts: [{ phone: PHONE, name: 'Aminah', variables: { email: EMAIL } }],
+      }),
+    });
     expect(camp.status).toBe(201);
     const cid = camp.body.campaign.id;
-    await send(url, 'POST', `/v1/campaigns/${cid}/contacts`, { headers: { authorization: `Bearer ${key}`, 'content-type': 'text/csv' }, body: `phone,name\n${CSV_PHONE},Bob\nnot-a-number,${PHONE}\n` });
-    await send(url, 'POST', `/v1/campaigns/${cid}/contacts`, { headers: json(key), body: `{"contacts":[{"phone":"${PHONE}","name":"\\u0000"}]}` });
+    await send(url, 'POST', `/v1/campaigns/${cid}/contacts`, {
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'text/csv' },
+      body: `phone,name\n${CSV_PHONE},Bob\nnot-a-number,${PHONE}\n`,
+    });
+    await send(url, 'POST', `/v1/campaigns/${cid}/contacts`, {
+      headers: json(key),
+      body: `{"contacts":[{"phone":"${PHONE}","name":"\\u0000"}]}`,
+    });
     await send(url, 'GET', `/v1/campaigns/${cid}`, { headers: json(key) });
-    await send(url, 'GET', `/v1/campaigns/${cid}/calls?status=${encodeURIComponent(PHONE)}&cursor=${PHONE_NATIONAL}`, { headers: json(key) });
+    await send(url, 'GET', `/v1/campaigns/${cid}/calls?status=${encodeURIComponent(PHONE)}&cursor=${PHONE_NATIONAL}`, {
+      headers: json(key),
+    });
     await send(url, 'GET', `/v1/calls/${encodeURIComponent(PHONE)}`, { headers: json(key) });
     await send(url, 'GET', `/v1/credits/statement?cursor=${PHONE_NATIONAL}`, { headers: json(key) });
     await send(url, 'POST', '/v1/credits/topups', { headers: json(key), body: JSON.stringify({ amount: 1, email: EMAIL }) });
@@ -82,8 +121,14 @@ describe('secrets and personal data never reach the logs', () => {
     const sig = twilio.getExpectedTwilioSignature(TWILIO_SIM_DEFAULTS.authToken, url + path, fields);
     secrets.push(sig);
     const form = { 'content-type': 'application/x-www-form-urlencoded' };
-    await send(url, 'POST', path, { headers: { ...form, 'x-twilio-signature': 'forged'.padEnd(28, 'A') }, body: new URLSearchParams(fields).toString() });
-    const signed = await send(url, 'POST', path, { headers: { ...form, 'x-twilio-signature': sig }, body: new URLSearchParams(fields).toString() });
+    await send(url, 'POST', path, {
+      headers: { ...form, 'x-twilio-signature': 'forged'.padEnd(28, 'A') },
+      body: new URLSearchParams(fields).toString(),
+    });
+    const signed = await send(url, 'POST', path, {
+      headers: { ...form, 'x-twilio-signature': sig },
+      body: new URLSearchParams(fields).toString(),
+    });
     expect(signed.status).toBe(200);
 
     // Billplz: a forged callback and a signed one for a top-up whose amount does not match
@@ -92,11 +137,25 @@ describe('secrets and personal data never reach the logs', () => {
     const billId = `log${topUpId.slice(0, 8)}`;
     await ctx.sql`insert into topups (id, account_id, amount_sen, micro_per_sen, credit_amount, status, bill_id, payer_email)
       values (${topUpId}, ${a.id}, 1000, 2250, 2250000, 'pending', ${billId}, ${EMAIL})`;
-    const bill = { id: billId, collection_id: BILLPLZ_SIM_DEFAULTS.collectionId, paid: 'true', amount: '999', email: EMAIL, mobile: PHONE, name: 'Payer' };
+    const bill = {
+      id: billId,
+      collection_id: BILLPLZ_SIM_DEFAULTS.collectionId,
+      paid: 'true',
+      amount: '999',
+      email: EMAIL,
+      mobile: PHONE,
+      name: 'Payer',
+    };
     const xsig = billplzSignature(bill, BILLPLZ_SIM_DEFAULTS.xSignatureKey);
     secrets.push(xsig);
-    await send(url, 'POST', '/webhooks/billplz', { headers: form, body: new URLSearchParams({ ...bill, x_signature: 'f'.repeat(64) }).toString() });
-    const mismatch = await send(url, 'POST', '/webhooks/billplz', { headers: form, body: new URLSearchParams({ ...bill, x_signature: xsig }).toString() });
+    await send(url, 'POST', '/webhooks/billplz', {
+      headers: form,
+      body: new URLSearchParams({ ...bill, x_signature: 'f'.repeat(64) }).toString(),
+    });
+    const mismatch = await send(url, 'POST', '/webhooks/billplz', {
+      headers: form,
+      body: new URLSearchParams({ ...bill, x_signature: xsig }).toString(),
+    });
     expect(mismatch.status).toBe(400);
     await send(url, 'GET', `/billing/return?billplz[id]=${billId}&billplz[paid]=true&billplz[x_signature]=${xsig}`);
 

@@ -29,7 +29,9 @@ describe('constant-time comparisons', () => {
     expect(src('api/routes/twilio-webhooks.ts')).toMatch(/twilio\.validateRequest\(/);
     const require = createRequire(import.meta.url);
     const sdk = readFileSync(require.resolve('twilio/lib/webhooks/webhooks.js'), 'utf8');
-    expect(sdk).toMatch(/function safeCompare\(a, b\) \{\s*return a\.length === b\.length && crypto_1\.default\.timingSafeEqual\(a, b\);/);
+    expect(sdk).toMatch(
+      /function safeCompare\(a, b\) \{\s*return a\.length === b\.length && crypto_1\.default\.timingSafeEqual\(a, b\);/,
+    );
     expect(sdk).toMatch(/return safeCompare\(Buffer\.from\(twilioHeader\), Buffer\.from\(signatureWithoutPort\)\)/);
   });
 
@@ -40,7 +42,11 @@ describe('constant-time comparisons', () => {
 });
 
 describe('verifiers refuse near misses', () => {
-  const fields = fc.dictionary(fc.constantFrom('id', 'collection_id', 'paid', 'amount', 'paid_at', 'email', 'state'), fc.string({ maxLength: 20 }), { minKeys: 1 });
+  const fields = fc.dictionary(
+    fc.constantFrom('id', 'collection_id', 'paid', 'amount', 'paid_at', 'email', 'state'),
+    fc.string({ maxLength: 20 }),
+    { minKeys: 1 },
+  );
 
   it('Billplz callback: a signature with any one character changed, truncated, extended or upper-cased is refused', () => {
     fc.assert(
@@ -48,8 +54,14 @@ describe('verifiers refuse near misses', () => {
         const sig = billplzSignature(f, KEY);
         expect(verifyBillplzCallback({ ...f, x_signature: sig }, KEY)).toBeDefined();
         const i = pos % sig.length;
-        const bad = how === 'flip' ? sig.slice(0, i) + (sig[i] === '0' ? '1' : '0') + sig.slice(i + 1)
-          : how === 'cut' ? sig.slice(0, i) : how === 'extend' ? `${sig}0` : sig.toUpperCase();
+        const bad =
+          how === 'flip'
+            ? sig.slice(0, i) + (sig[i] === '0' ? '1' : '0') + sig.slice(i + 1)
+            : how === 'cut'
+              ? sig.slice(0, i)
+              : how === 'extend'
+                ? `${sig}0`
+                : sig.toUpperCase();
         fc.pre(bad !== sig);
         expect(verifyBillplzCallback({ ...f, x_signature: bad }, KEY)).toBeUndefined();
         // the right signature under another key
@@ -76,7 +88,11 @@ describe('verifiers refuse near misses', () => {
   it('Billplz redirect: unsigned, mis-signed or repeated parameters are refused', () => {
     const q = { 'billplz[id]': 'b1', 'billplz[paid]': 'true', 'billplz[paid_at]': '2026-01-01 10:00:00 +0800' };
     const sig = billplzSignature({ billplzid: 'b1', billplzpaid: 'true', billplzpaid_at: '2026-01-01 10:00:00 +0800' }, KEY);
-    expect(verifyBillplzRedirect({ ...q, 'billplz[x_signature]': sig }, KEY)).toEqual({ id: 'b1', paid: true, paidAt: '2026-01-01 10:00:00 +0800' });
+    expect(verifyBillplzRedirect({ ...q, 'billplz[x_signature]': sig }, KEY)).toEqual({
+      id: 'b1',
+      paid: true,
+      paidAt: '2026-01-01 10:00:00 +0800',
+    });
     expect(verifyBillplzRedirect(q, KEY)).toBeUndefined();
     expect(verifyBillplzRedirect({ ...q, 'billplz[paid]': 'false', 'billplz[x_signature]': sig }, KEY)).toBeUndefined();
     expect(verifyBillplzRedirect({ ...q, 'billplz[id]': ['b1', 'b2'], 'billplz[x_signature]': sig }, KEY)).toBeUndefined();
@@ -84,15 +100,19 @@ describe('verifiers refuse near misses', () => {
 
   it('Twilio: a signature over other parameters, another URL or another token is refused', () => {
     fc.assert(
-      fc.property(fc.dictionary(fc.constantFrom('CallSid', 'CallStatus', 'To', 'Timestamp'), fc.string({ maxLength: 12 }), { minKeys: 1 }), fc.string({ minLength: 1, maxLength: 5 }), (params, extra) => {
-        const url = 'https://api.example.com/webhooks/twilio/status?callId=0b6c6f5e-2a3c-4d0e-9d7a-1f1f1f1f1f1f';
-        const sig = twilio.getExpectedTwilioSignature('token', url, params);
-        expect(twilio.validateRequest('token', sig, url, params)).toBe(true);
-        const k = Object.keys(params)[0]!;
-        expect(twilio.validateRequest('token', sig, url, { ...params, [k]: `${params[k]}${extra}` })).toBe(false);
-        expect(twilio.validateRequest('token', sig, url.replace('callId=0', 'callId=1'), params)).toBe(false);
-        expect(twilio.validateRequest('token2', sig, url, params)).toBe(false);
-      }),
+      fc.property(
+        fc.dictionary(fc.constantFrom('CallSid', 'CallStatus', 'To', 'Timestamp'), fc.string({ maxLength: 12 }), { minKeys: 1 }),
+        fc.string({ minLength: 1, maxLength: 5 }),
+        (params, extra) => {
+          const url = 'https://api.example.com/webhooks/twilio/status?callId=0b6c6f5e-2a3c-4d0e-9d7a-1f1f1f1f1f1f';
+          const sig = twilio.getExpectedTwilioSignature('token', url, params);
+          expect(twilio.validateRequest('token', sig, url, params)).toBe(true);
+          const k = Object.keys(params)[0]!;
+          expect(twilio.validateRequest('token', sig, url, { ...params, [k]: `${params[k]}${extra}` })).toBe(false);
+          expect(twilio.validateRequest('token', sig, url.replace('callId=0', 'callId=1'), params)).toBe(false);
+          expect(twilio.validateRequest('token2', sig, url, params)).toBe(false);
+        },
+      ),
       { numRuns: FUZZ_RUNS * 2 },
     );
   });

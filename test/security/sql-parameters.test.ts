@@ -28,7 +28,8 @@ describe('SQL is parameterised', () => {
         if (ALLOWED.has(rel)) continue;
         const text = readFileSync(f, 'utf8');
         if (/\.unsafe\s*\(/.test(text)) offenders.push(`${rel}: unsafe(`);
-        if (/sql\s*\(\s*`|\bquery\s*\(\s*['"`]\s*(select|insert|update|delete)/i.test(text)) offenders.push(`${rel}: SQL built from a string`);
+        if (/sql\s*\(\s*`|\bquery\s*\(\s*['"`]\s*(select|insert|update|delete)/i.test(text))
+          offenders.push(`${rel}: SQL built from a string`);
       }
     }
     expect(offenders).toEqual([]);

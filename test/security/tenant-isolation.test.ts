@@ -18,18 +18,28 @@ const bearer = (k: string) => ({ authorization: `Bearer ${k}`, 'content-type': '
 const idOf = (r: RouteSpec) => {
   const fx = h.fx;
   switch (r.owns) {
-    case 'campaign': return r.path.endsWith('/start') ? fx.emptyCampaignId : fx.campaignId;
-    case 'call': return fx.callId;
-    case 'topup': return fx.topUpId;
-    case 'account': return fx.a.id;
-    case 'key': return fx.spareKeyId;
-    case 'webhook': return fx.webhookEndpointId;
-    case 'spareWebhook': return fx.spareWebhookEndpointId;
-    case 'delivery': return fx.deliveryId;
-    default: throw new Error(`${routeKey(r)}: an :id route must say what it owns`);
+    case 'campaign':
+      return r.path.endsWith('/start') ? fx.emptyCampaignId : fx.campaignId;
+    case 'call':
+      return fx.callId;
+    case 'topup':
+      return fx.topUpId;
+    case 'account':
+      return fx.a.id;
+    case 'key':
+      return fx.spareKeyId;
+    case 'webhook':
+      return fx.webhookEndpointId;
+    case 'spareWebhook':
+      return fx.spareWebhookEndpointId;
+    case 'delivery':
+      return fx.deliveryId;
+    default:
+      throw new Error(`${routeKey(r)}: an :id route must say what it owns`);
   }
 };
-const bodyFor = (r: RouteSpec) => (r.method === 'GET' ? undefined : r.body === 'json-or-csv' ? JSON.stringify({ contacts: [{ phone: '+60198765432' }] }) : '{}');
+const bodyFor = (r: RouteSpec) =>
+  r.method === 'GET' ? undefined : r.body === 'json-or-csv' ? JSON.stringify({ contacts: [{ phone: '+60198765432' }] }) : '{}';
 const stateOfA = async () => {
   const { sql } = h.ctx;
   return JSON.stringify([
@@ -45,19 +55,31 @@ const clientIdRoutes = ROUTES.filter((r) => r.auth === 'client' && r.path.includ
 const clientRoutes = ROUTES.filter((r) => r.auth === 'client');
 const adminRoutes = ROUTES.filter((r) => r.auth === 'admin');
 
-describe('account B\'s key on account A\'s resources', () => {
-  it.each(clientIdRoutes.map((r) => [routeKey(r), r] as const))('%s: 404 not_found, the same answer as for an id that does not exist', async (_n, r) => {
-    const before = await stateOfA();
-    const theirs = await send(h.api.url, r.method, r.path.replace(':id', idOf(r)), { headers: bearer(h.fx.b.apiKey), body: bodyFor(r) });
-    const none = await send(h.api.url, r.method, r.path.replace(':id', randomUUID()), { headers: bearer(h.fx.b.apiKey), body: bodyFor(r) });
-    expect(theirs.status, theirs.text).toBe(404);
-    expect(theirs.body).toEqual(none.body);
-    expect(theirs.body.error).toBe('not_found');
-    // and the id is real: A's own key gets past the lookup
-    const own = await send(h.api.url, r.method, r.path.replace(':id', idOf(r)), { headers: bearer(h.fx.a.apiKey), body: r.method === 'GET' ? undefined : '{"x":1}' });
-    expect(own.status, own.text).not.toBe(404);
-    expect(await stateOfA()).toBe(before);
-  });
+describe("account B's key on account A's resources", () => {
+  it.each(clientIdRoutes.map((r) => [routeKey(r), r] as const))(
+    '%s: 404 not_found, the same answer as for an id that does not exist',
+    async (_n, r) => {
+      const before = await stateOfA();
+      const theirs = await send(h.api.url, r.method, r.path.replace(':id', idOf(r)), {
+        headers: bearer(h.fx.b.apiKey),
+        body: bodyFor(r),
+      });
+      const none = await send(h.api.url, r.method, r.path.replace(':id', randomUUID()), {
+        headers: bearer(h.fx.b.apiKey),
+        body: bodyFor(r),
+      });
+      expect(theirs.status, theirs.text).toBe(404);
+      expect(theirs.body).toEqual(none.body);
+      expect(theirs.body.error).toBe('not_found');
+      // and the id is real: A's own key gets past the lookup
+      const own = await send(h.api.url, r.method, r.path.replace(':id', idOf(r)), {
+        headers: bearer(h.fx.a.apiKey),
+        body: r.method === 'GET' ? undefined : '{"x":1}',
+      });
+      expect(own.status, own.text).not.toBe(404);
+      expect(await stateOfA()).toBe(before);
+    },
+  );
 });
 
 /** What B sees on each route without an id: nothing of A's. Every such client route must be listed. */
@@ -82,7 +104,12 @@ const LISTS: Record<string, (b: { status: number; body: any }) => void> = {
 
 describe('account B on routes without an id', () => {
   it('every client route without an id is checked here', () => {
-    expect(Object.keys(LISTS).sort()).toEqual(clientRoutes.filter((r) => !r.path.includes(':id')).map(routeKey).sort());
+    expect(Object.keys(LISTS).sort()).toEqual(
+      clientRoutes
+        .filter((r) => !r.path.includes(':id'))
+        .map(routeKey)
+        .sort(),
+    );
   });
   it.each(Object.entries(LISTS))('%s shows B only its own, and an accountId in the body is refused', async (name, check) => {
     const [method, path] = name.split(' ') as [string, string];
@@ -104,11 +131,20 @@ describe('account B on routes without an id', () => {
 
 describe('roles', () => {
   it.each(adminRoutes.map((r) => [routeKey(r), r] as const))('%s: a client key is 403 forbidden', async (_n, r) => {
-    const res = await send(h.api.url, r.method, r.path.replace(':id', h.fx.a.id), { headers: bearer(h.fx.a.apiKey), body: r.method === 'GET' ? undefined : '{"name":"x"}' });
+    const res = await send(h.api.url, r.method, r.path.replace(':id', h.fx.a.id), {
+      headers: bearer(h.fx.a.apiKey),
+      body: r.method === 'GET' ? undefined : '{"name":"x"}',
+    });
     expect([res.status, res.body.error]).toEqual([403, 'forbidden']);
   });
-  it.each(clientRoutes.map((r) => [routeKey(r), r] as const))('%s: the platform admin key (no account) is 403, never another account\'s data', async (_n, r) => {
-    const res = await send(h.api.url, r.method, r.path.replace(':id', r.owns ? idOf(r) : ''), { headers: bearer(ADMIN_KEY), body: r.method === 'GET' ? undefined : '{}' });
-    expect([res.status, res.body.error]).toEqual([403, 'forbidden']);
-  });
+  it.each(clientRoutes.map((r) => [routeKey(r), r] as const))(
+    "%s: the platform admin key (no account) is 403, never another account's data",
+    async (_n, r) => {
+      const res = await send(h.api.url, r.method, r.path.replace(':id', r.owns ? idOf(r) : ''), {
+        headers: bearer(ADMIN_KEY),
+        body: r.method === 'GET' ? undefined : '{}',
+      });
+      expect([res.status, res.body.error]).toEqual([403, 'forbidden']);
+    },
+  );
 });

@@ -26,7 +26,11 @@ describe('demo agent script', () => {
     ]);
     expect(outcome(script(convo(...lines('not_interested')), 'm'))).toEqual({ result: 'not_interested' });
     const cb = script(convo(...lines('callback')), 'm');
-    expect(outcome(cb)).toEqual({ result: 'callback', callbackAt: '2026-11-27T10:00:00+08:00', notes: 'I am busy now. Call me back tomorrow at 10.' });
+    expect(outcome(cb)).toEqual({
+      result: 'callback',
+      callbackAt: '2026-11-27T10:00:00+08:00',
+      notes: 'I am busy now. Call me back tomorrow at 10.',
+    });
     expect(cb.toolCalls!.at(-1)!.name).toBe('end_call');
     const [wait, no] = lines('interrupter');
     expect(script(convo(wait!), 'm')).toEqual({ text: DEMO_QUESTION });
@@ -37,7 +41,16 @@ describe('demo agent script', () => {
     expect(script(convo('[DTMF] caller pressed 1'), 'm').text).toBe(`Thank you, you pressed 1. ${DEMO_QUESTION}`);
     expect(script(convo('DTMF 5'), 'm').text).toBe(`Thank you, you pressed 5. ${DEMO_QUESTION}`);
     expect(script(convo(), 'm')).toEqual({ text: DEMO_QUESTION });
-    expect(script([...convo('Yes.'), { role: 'assistant', content: 'Bye', tool_calls: [] }, { role: 'tool', content: 'ok', tool_call_id: 'x' }], 'm')).toEqual({ text: '' });
+    expect(
+      script(
+        [
+          ...convo('Yes.'),
+          { role: 'assistant', content: 'Bye', tool_calls: [] },
+          { role: 'tool', content: 'ok', tool_call_id: 'x' },
+        ],
+        'm',
+      ),
+    ).toEqual({ text: '' });
   });
 
   it('reads callback times in the campaign time zone', () => {
@@ -60,7 +73,9 @@ describe('demo agent script', () => {
       const body = (await res.json()) as any;
       expect(body.choices[0].finish_reason).toBe('tool_calls');
       expect(body.choices[0].message.content).toBe(DEMO_GOODBYES.not_interested);
-      expect(body.choices[0].message.tool_calls.map((t: any) => [t.type, t.function.name, JSON.parse(t.function.arguments)])).toEqual([
+      expect(
+        body.choices[0].message.tool_calls.map((t: any) => [t.type, t.function.name, JSON.parse(t.function.arguments)]),
+      ).toEqual([
         ['function', 'record_outcome', { result: 'not_interested' }],
         ['function', 'end_call', {}],
       ]);

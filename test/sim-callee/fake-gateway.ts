@@ -22,7 +22,11 @@ export class FakeConn {
   media = 0;
   closed?: { code: number; reason: string };
   private waiters: (() => void)[] = [];
-  constructor(readonly ws: WebSocket, readonly headers: IncomingHttpHeaders, readonly path: string) {
+  constructor(
+    readonly ws: WebSocket,
+    readonly headers: IncomingHttpHeaders,
+    readonly path: string,
+  ) {
     ws.on('message', (data) => {
       const msg = JSON.parse(data.toString()) as Record<string, any>;
       this.received.push({ msg, mediaBefore: this.media, at: Date.now() });
@@ -65,7 +69,11 @@ export class FakeConn {
   }
   sendAudio(ulaw: Buffer, chunk = 640) {
     for (let i = 0; i < ulaw.length; i += chunk)
-      this.send({ event: 'media', streamSid: this.streamSid, media: { payload: ulaw.subarray(i, i + chunk).toString('base64') } });
+      this.send({
+        event: 'media',
+        streamSid: this.streamSid,
+        media: { payload: ulaw.subarray(i, i + chunk).toString('base64') },
+      });
   }
   mark(name: string) {
     this.send({ event: 'mark', streamSid: this.streamSid, mark: { name } });
@@ -84,10 +92,15 @@ export async function startFakeGateway(onConnection?: (c: FakeConn) => void) {
     const c = new FakeConn(ws, req.headers, req.url ?? '');
     conns.push(c);
     // Start the test's behaviour only once `start` arrived (it carries the streamSid).
-    void c.until(() => c.events('start').length > 0).then(() => {
-      onConnection?.(c);
-      waiting.shift()?.(c);
-    }, () => {});
+    void c
+      .until(() => c.events('start').length > 0)
+      .then(
+        () => {
+          onConnection?.(c);
+          waiting.shift()?.(c);
+        },
+        () => {},
+      );
   });
   const port = (wss.address() as AddressInfo).port;
   return {
@@ -110,7 +123,9 @@ export async function startSimWithCallee(opts: TwilioSimOptions) {
     sim,
     /** Places a call whose TwiML connects a stream to `streamUrl`; returns the CallSid. */
     async dial(to: string, streamUrl: string, params: Record<string, string> = { token: 't0k3n' }): Promise<string> {
-      const p = Object.entries(params).map(([n, v]) => `<Parameter name="${n}" value="${v}"/>`).join('');
+      const p = Object.entries(params)
+        .map(([n, v]) => `<Parameter name="${n}" value="${v}"/>`)
+        .join('');
       const twiml = `<?xml version="1.0" encoding="UTF-8"?><Response><Connect><Stream url="${streamUrl}">${p}</Stream></Connect></Response>`;
       const res = await fetch(`${base}.json`, {
         method: 'POST',

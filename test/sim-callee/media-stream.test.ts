@@ -95,7 +95,12 @@ describe('simulated Twilio Media Streams client', () => {
     // 50 frames of playback happen in lockstep with 50 caller frames.
     expect(echoes[1]!.mediaBefore - sentAt).toBeGreaterThanOrEqual(50);
     expect(echoes[1]!.mediaBefore - sentAt).toBeLessThanOrEqual(75);
-    expect(echoes[1]!.msg).toEqual({ event: 'mark', sequenceNumber: expect.stringMatching(/^\d+$/), streamSid: c.streamSid, mark: { name: 'after-1s' } });
+    expect(echoes[1]!.msg).toEqual({
+      event: 'mark',
+      sequenceNumber: expect.stringMatching(/^\d+$/),
+      streamSid: c.streamSid,
+      mark: { name: 'after-1s' },
+    });
     const s = t.sim.mediaSessions.get(sid)!;
     expect(s.marks.map((m) => ({ name: m.name, cleared: m.cleared }))).toEqual([
       { name: 'empty', cleared: false },
@@ -140,7 +145,9 @@ describe('simulated Twilio Media Streams client', () => {
     c.sendAudio(encodeSpeech('Hello, this is Aina.'));
     const s = t.sim.mediaSessions.get(sid)!;
     await c.until(() => s.agent[0]?.endMs !== undefined);
-    expect(s.agent).toEqual([{ text: 'Hello, this is Aina.', startMs: expect.any(Number), endMs: expect.any(Number), interrupted: false }]);
+    expect(s.agent).toEqual([
+      { text: 'Hello, this is Aina.', startMs: expect.any(Number), endMs: expect.any(Number), interrupted: false },
+    ]);
     expect(s.agent[0]!.endMs! - s.agent[0]!.startMs).toBeGreaterThan(1000);
     await t.hangup(sid);
   });

@@ -32,7 +32,9 @@ afterAll(async () => {
 async function call(persona: PersonaStep[] | string): Promise<{ sid: string; c: FakeConn }> {
   const to = `+${nextNumber++}`;
   numbers[to] = persona;
-  t.sim.scenario.numbers = Object.fromEntries(Object.entries(numbers).map(([n, p]) => [n, { kind: 'answer' as const, afterMs: 0, persona: p }]));
+  t.sim.scenario.numbers = Object.fromEntries(
+    Object.entries(numbers).map(([n, p]) => [n, { kind: 'answer' as const, afterMs: 0, persona: p }]),
+  );
   const next = gw.next();
   const sid = await t.dial(to, gw.url);
   return { sid, c: await next };
@@ -79,7 +81,10 @@ describe('persona-driven callee', () => {
   });
 
   it('interrupts the agent mid-utterance; the cleared utterance is marked interrupted', async () => {
-    const { sid, c } = await call([{ interrupt: 'Wait.', afterAgentMs: 400 }, { hangup: true, after: { ms: 300 } }]);
+    const { sid, c } = await call([
+      { interrupt: 'Wait.', afterAgentMs: 400 },
+      { hangup: true, after: { ms: 300 } },
+    ]);
     const agent = toyAgent(c, { greeting: 'Hello there, I am calling about your account today.', bargeIn: true });
     await t.sim.waitForEnd(sid, 20_000);
     const s = t.sim.mediaSessions.get(sid)!;
@@ -94,7 +99,11 @@ describe('persona-driven callee', () => {
   });
 
   it('back-channels while the agent talks and then waits for it to finish', async () => {
-    const { sid, c } = await call([{ backchannel: 'Ok.', afterAgentMs: 300 }, { say: 'Sure.' }, { hangup: true, after: { ms: 100 } }]);
+    const { sid, c } = await call([
+      { backchannel: 'Ok.', afterAgentMs: 300 },
+      { say: 'Sure.' },
+      { hangup: true, after: { ms: 100 } },
+    ]);
     toyAgent(c, { greeting: 'So here is the offer for you.' });
     await t.sim.waitForEnd(sid, 20_000);
     const s = t.sim.mediaSessions.get(sid)!;
@@ -107,13 +116,26 @@ describe('persona-driven callee', () => {
   });
 
   it('presses keys as Twilio dtmf events', async () => {
-    const { sid, c } = await call([{ dtmf: '1#', after: { ms: 100 } }, { hangup: true, after: { ms: 100 } }]);
+    const { sid, c } = await call([
+      { dtmf: '1#', after: { ms: 100 } },
+      { hangup: true, after: { ms: 100 } },
+    ]);
     await t.sim.waitForEnd(sid, 10_000);
     await c.until(() => c.closed);
     const dtmf = c.events('dtmf').map((r) => r.msg);
     expect(dtmf).toEqual([
-      { event: 'dtmf', sequenceNumber: expect.stringMatching(/^\d+$/), streamSid: c.streamSid, dtmf: { track: 'inbound_track', digit: '1' } },
-      { event: 'dtmf', sequenceNumber: expect.stringMatching(/^\d+$/), streamSid: c.streamSid, dtmf: { track: 'inbound_track', digit: '#' } },
+      {
+        event: 'dtmf',
+        sequenceNumber: expect.stringMatching(/^\d+$/),
+        streamSid: c.streamSid,
+        dtmf: { track: 'inbound_track', digit: '1' },
+      },
+      {
+        event: 'dtmf',
+        sequenceNumber: expect.stringMatching(/^\d+$/),
+        streamSid: c.streamSid,
+        dtmf: { track: 'inbound_track', digit: '#' },
+      },
     ]);
     expect(Number(dtmf[1]!.sequenceNumber)).toBe(Number(dtmf[0]!.sequenceNumber) + 1);
     expect(t.sim.mediaSessions.get(sid)!.dtmf.map((d) => d.digit)).toEqual(['1', '#']);
@@ -134,7 +156,10 @@ describe('persona-driven callee', () => {
   });
 
   it('writes a stereo 8 kHz WAV: caller left, agent right as played (cut at the clear), as long as the call', async () => {
-    const { sid, c } = await call([{ interrupt: 'No.', afterAgentMs: 500 }, { hangup: true, after: { ms: 600 } }]);
+    const { sid, c } = await call([
+      { interrupt: 'No.', afterAgentMs: 500 },
+      { hangup: true, after: { ms: 600 } },
+    ]);
     toyAgent(c, { greeting: 'Good morning, this is a long greeting that gets cut.', bargeIn: true });
     await t.sim.waitForEnd(sid, 20_000);
     const s = t.sim.mediaSessions.get(sid)!;
@@ -179,7 +204,18 @@ describe('persona definitions', () => {
       if (b.kind === 'answer') expect(resolvePersona(b.persona).name).toBe(b.persona);
       return b.kind === 'answer' ? b.persona : b.kind;
     });
-    expect(kinds).toEqual(['interested', 'not_interested', 'callback', 'interrupter', 'silent', 'hangs_up_early', 'busy', 'no-answer', 'voicemail', 'backchanneler']);
+    expect(kinds).toEqual([
+      'interested',
+      'not_interested',
+      'callback',
+      'interrupter',
+      'silent',
+      'hangs_up_early',
+      'busy',
+      'no-answer',
+      'voicemail',
+      'backchanneler',
+    ]);
     expect(behaviorFor({ ...DEV_SCENARIO, numbers: { '+60123456780': { kind: 'busy' } } }, '+60123456780').kind).toBe('busy');
     expect(behaviorFor({ default: { kind: 'failed' } }, '+60123456780').kind).toBe('failed');
   });

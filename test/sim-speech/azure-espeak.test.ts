@@ -39,9 +39,16 @@ describe('Azure simulator, espeak-ng speech', () => {
     session.on('final', (t) => finals.push(t));
     const a = await encodeVoice('Yes, I am interested.');
     // Spoken, but by no simulator: nothing registered it, so it is noise to the recogniser.
-    const stranger = Buffer.concat([await espeakWord('Pineapple', 'en-us'), ulawSilence(100), await espeakWord('submarine', 'en-us')]);
+    const stranger = Buffer.concat([
+      await espeakWord('Pineapple', 'en-us'),
+      ulawSilence(100),
+      await espeakWord('submarine', 'en-us'),
+    ]);
     const b = await encodeVoice('Call me tomorrow.');
-    await speak(session, Buffer.concat([ulawSilence(300), a.audio, ulawSilence(600), stranger, ulawSilence(600), b.audio, ulawSilence(600)]));
+    await speak(
+      session,
+      Buffer.concat([ulawSilence(300), a.audio, ulawSilence(600), stranger, ulawSilence(600), b.audio, ulawSilence(600)]),
+    );
     await until(() => finals.length === 2, 'two finals');
     expect(finals).toEqual(['Yes, I am interested.', 'Call me tomorrow.']);
     expect(partials).toEqual(expect.arrayContaining(['Yes,', 'Yes, I am', 'Call me']));

@@ -21,7 +21,8 @@ const LONG = 'Our new plan gives you unlimited calls and free data on weekends, 
 const script: ReplyScript = (messages) => {
   const last = [...messages].reverse().find((m) => m.role === 'user')?.content ?? '';
   if (last === 'Hello?') return { text: LONG };
-  if (last === 'Saya tidak berminat, terima kasih.') return { text: 'Baik, terima kasih.', toolCalls: [{ name: 'end_call', arguments: {} }] };
+  if (last === 'Saya tidak berminat, terima kasih.')
+    return { text: 'Baik, terima kasih.', toolCalls: [{ name: 'end_call', arguments: {} }] };
   if (last === 'Bye.') return { text: 'Bye.', toolCalls: [{ name: 'end_call', arguments: {} }] };
   return { text: 'Sorry, go ahead.' };
 };
@@ -73,14 +74,21 @@ describe('simulated calls in espeak-ng speech', () => {
     const { kept } = confirmedAgentAudio(call.media, Buffer.concat(call.stream.agentReceived));
     expect(speechOnly(wav.right).equals(speechOnly(kept))).toBe(true);
     const hello = await encodeVoice('Hello?');
-    expect(wav.left.indexOf(hello.words[0]!.text.length ? hello.audio.subarray(hello.words[0]!.start, hello.words[0]!.end) : hello.audio)).toBeGreaterThan(0);
+    expect(
+      wav.left.indexOf(
+        hello.words[0]!.text.length ? hello.audio.subarray(hello.words[0]!.start, hello.words[0]!.end) : hello.audio,
+      ),
+    ).toBeGreaterThan(0);
   });
 
   it('Malay speech, both ways', async () => {
-    const call = h.call([{ say: 'Saya tidak berminat, terima kasih.' }]);  // not an opt-out phrase: those the gateway answers itself
+    const call = h.call([{ say: 'Saya tidak berminat, terima kasih.' }]); // not an opt-out phrase: those the gateway answers itself
     expect((await h.waitEnded(call)).reason).toBe('end_call');
-    expect(lines(h.workflows.transcript(call.callId))).toEqual(['agent: Hello, this is Aina from Acme.', 'caller: Saya tidak berminat, terima kasih.', 'agent: Baik, terima kasih.']);
+    expect(lines(h.workflows.transcript(call.callId))).toEqual([
+      'agent: Hello, this is Aina from Acme.',
+      'caller: Saya tidak berminat, terima kasih.',
+      'agent: Baik, terima kasih.',
+    ]);
     expect(call.media.agent.map((u) => u.text)).toEqual(['Hello, this is Aina from Acme.', 'Baik, terima kasih.']);
-
   });
 });

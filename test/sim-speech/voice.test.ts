@@ -58,7 +58,12 @@ describe('espeak-ng speech for the simulators', () => {
     for (const chunk of [1, 160, 333, 3200]) {
       const ev = listen(Buffer.concat([ulawSilence(200), u.audio, ulawSilence(500)]), chunk);
       expect(ev[0]).toMatchObject({ type: 'speechStart' });
-      expect(ev.filter((e) => e.type === 'partial').map((e) => (e as { text: string }).text)).toEqual(['Jangan', 'Jangan telefon', 'Jangan telefon saya', text]);
+      expect(ev.filter((e) => e.type === 'partial').map((e) => (e as { text: string }).text)).toEqual([
+        'Jangan',
+        'Jangan telefon',
+        'Jangan telefon saya',
+        text,
+      ]);
       const final = ev.at(-1)!;
       expect(final).toMatchObject({ type: 'final', text });
       expect(Math.abs((final as { offsetMs: number }).offsetMs - 200)).toBeLessThanOrEqual(20);
@@ -73,7 +78,7 @@ describe('espeak-ng speech for the simulators', () => {
 
     const tones = listen(Buffer.concat([encodeSpeech('not registered speech'), ulawSilence(500)]), 160);
     expect(tones.map((e) => e.type)).toEqual(['speechStart', 'noMatch']);
-    const noise = Buffer.from(Array.from({ length: 8000 }, (_, i) => (i * 7919) % 256 & 0x7f));
+    const noise = Buffer.from(Array.from({ length: 8000 }, (_, i) => ((i * 7919) % 256) & 0x7f));
     expect(listen(Buffer.concat([noise, ulawSilence(500)]), 160).filter((e) => e.type === 'final')).toEqual([]);
   });
 });

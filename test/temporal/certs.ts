@@ -19,10 +19,20 @@ const day = 86_400_000;
 function keyPair() {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const keyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-  return { keyPem, forgePrivate: forge.pki.privateKeyFromPem(keyPem), forgePublic: forge.pki.publicKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }).toString()) };
+  return {
+    keyPem,
+    forgePrivate: forge.pki.privateKeyFromPem(keyPem),
+    forgePublic: forge.pki.publicKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }).toString()),
+  };
 }
 
-function certificate(subject: string, publicKey: forge.pki.PublicKey, issuer: forge.pki.Certificate | undefined, signer: forge.pki.PrivateKey, extensions: object[]) {
+function certificate(
+  subject: string,
+  publicKey: forge.pki.PublicKey,
+  issuer: forge.pki.Certificate | undefined,
+  signer: forge.pki.PrivateKey,
+  extensions: object[],
+) {
   const c = forge.pki.createCertificate();
   c.publicKey = publicKey;
   c.serialNumber = `01${randomBytes(8).toString('hex')}`;
@@ -50,7 +60,9 @@ export function createTestCa(name = 'aicall test CA'): TestCa {
         { name: 'basicConstraints', cA: false },
         { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
         { name: 'extKeyUsage', serverAuth: server, clientAuth: !server },
-        ...(server ? [{ name: 'subjectAltName', altNames: [...dns.map((value) => ({ type: 2, value })), { type: 7, ip: '127.0.0.1' }] }] : []),
+        ...(server
+          ? [{ name: 'subjectAltName', altNames: [...dns.map((value) => ({ type: 2, value })), { type: 7, ip: '127.0.0.1' }] }]
+          : []),
         { name: 'authorityKeyIdentifier', keyIdentifier: ca.generateSubjectKeyIdentifier().getBytes() },
       ]);
       return { cert: forge.pki.certificateToPem(c), key: leaf.keyPem };

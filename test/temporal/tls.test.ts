@@ -32,17 +32,26 @@ beforeAll(async () => {
   ca = createTestCa();
   const server = ca.issue({ cn: SERVER_NAME, server: true, dns: [SERVER_NAME] });
   const [host, port] = inject('temporalAddress').split(':') as [string, string];
-  proxy = tls.createServer({ cert: server.cert, key: server.key, ca: ca.cert, requestCert: true, rejectUnauthorized: true, ALPNProtocols: ['h2'] }, (socket) => {
-    const peer = socket.getPeerCertificate();
-    handshakes.push({ authorized: socket.authorized, clientCn: typeof peer?.subject?.CN === 'string' ? peer.subject.CN : undefined });
-    const upstream = net.connect(Number(port), host === 'localhost' ? '127.0.0.1' : host);
-    socket.pipe(upstream).pipe(socket);
-    const end = () => { socket.destroy(); upstream.destroy(); };
-    socket.on('error', end);
-    upstream.on('error', end);
-    socket.on('close', end);
-    upstream.on('close', end);
-  });
+  proxy = tls.createServer(
+    { cert: server.cert, key: server.key, ca: ca.cert, requestCert: true, rejectUnauthorized: true, ALPNProtocols: ['h2'] },
+    (socket) => {
+      const peer = socket.getPeerCertificate();
+      handshakes.push({
+        authorized: socket.authorized,
+        clientCn: typeof peer?.subject?.CN === 'string' ? peer.subject.CN : undefined,
+      });
+      const upstream = net.connect(Number(port), host === 'localhost' ? '127.0.0.1' : host);
+      socket.pipe(upstream).pipe(socket);
+      const end = () => {
+        socket.destroy();
+        upstream.destroy();
+      };
+      socket.on('error', end);
+      upstream.on('error', end);
+      socket.on('close', end);
+      upstream.on('close', end);
+    },
+  );
   proxy.on('tlsClientError', () => {});
   await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
   proxyAddress = `127.0.0.1:${(proxy.address() as net.AddressInfo).port}`;
@@ -61,7 +70,9 @@ async function tlsConfig(over: Record<string, string> = {}): Promise<Config> {
   await writeFile(files.key, client.key);
   return loadConfig({
     ...process.env,
-    DATABASE_URL: ctx.databaseUrl, LOG_LEVEL: 'silent', NODE_ENV: 'test',
+    DATABASE_URL: ctx.databaseUrl,
+    LOG_LEVEL: 'silent',
+    NODE_ENV: 'test',
     TEMPORAL_ADDRESS: proxyAddress,
     TEMPORAL_TLS_SERVER_CA_CERT_PATH: files.ca,
     TEMPORAL_TLS_CLIENT_CERT_PATH: files.cert,
@@ -76,20 +87,38 @@ async function tlsConfig(over: Record<string, string> = {}): Promise<Config> {
 
 describe('Temporal over mTLS', () => {
   it('the client, the orchestrator worker and the dialer worker connect through the TLS proxy, and a workflow runs', async () => {
-    const config = await tlsConfig({ ORCHESTRATION_TASK_QUEUE: `tls-${randomUUID()}`, DIALER_TASK_QUEUE: `tls-dialer-${randomUUID()}` });
+    const config = await tlsConfig({
+      ORCHESTRATION_TASK_QUEUE: `tls-${randomUUID()}`,
+      DIALER_TASK_QUEUE: `tls-dialer-${randomUUID()}`,
+    });
     const before = handshakes.length;
     const client = await connectTemporal(config);
-    const orchestrator = await createOrchestratorWorker(config, { workflowsPath: undefined, workflowBundle: { codePath: inject('workflowBundlePath') } });
+    const orchestrator = await createOrchestratorWorker(config, {
+      workflowsPath: undefined,
+      workflowBundle: { codePath: inject('workflowBundlePath') },
+    });
     const dialer = await createDialerWorker(config);
     try {
       const running = Promise.all([orchestrator.worker.run(), dialer.worker.run()]);
-      const result = await client.workflow.execute('systemCheckWorkflow', { taskQueue: config.ORCHESTRATION_TASK_QUEUE, workflowId: `tls-check-${randomUUID()}` });
+      const result = await client.workflow.execute('systemCheckWorkflow', {
+        taskQueue: config.ORCHESTRATION_TASK_QUEUE,
+        workflowId: `tls-check-${randomUUID()}`,
+      });
       expect(Date.parse((result as { databaseTime: string }).databaseTime)).not.toBeNaN();
       // the dialer polls its queue through the proxy too
-      await expect.poll(async () => {
-        const d = await client.workflowService.describeTaskQueue({ namespace: config.TEMPORAL_NAMESPACE, taskQueue: { name: config.DIALER_TASK_QUEUE }, taskQueueType: 2 });
-        return d.pollers?.length ?? 0;
-      }, { timeout: 15_000 }).toBeGreaterThan(0);
+      await expect
+        .poll(
+          async () => {
+            const d = await client.workflowService.describeTaskQueue({
+              namespace: config.TEMPORAL_NAMESPACE,
+              taskQueue: { name: config.DIALER_TASK_QUEUE },
+              taskQueueType: 2,
+            });
+            return d.pollers?.length ?? 0;
+          },
+          { timeout: 15_000 },
+        )
+        .toBeGreaterThan(0);
       orchestrator.worker.shutdown();
       dialer.worker.shutdown();
       await running;
@@ -107,11 +136,21 @@ describe('Temporal over mTLS', () => {
   it('a server certificate from another CA is refused by the client and by the worker, with an error that names the CA setting', async () => {
     const other = createTestCa('some other CA');
     const config = await tlsConfig({ TEMPORAL_TLS_SERVER_CA_CERT_PATH: '', TEMPORAL_TLS_SERVER_CA_CERT_DATA: other.cert });
-    const clientErr = await connectTemporal(config).then(() => undefined, (e: Error) => e);
-    expect(clientErr?.message).toMatch(new RegExp(`^cannot connect to Temporal at ${proxyAddress} \\(TLS, server name ${SERVER_NAME}, CA from TEMPORAL_TLS_SERVER_CA_CERT_DATA, client certificate\\)`));
+    const clientErr = await connectTemporal(config).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(clientErr?.message).toMatch(
+      new RegExp(
+        `^cannot connect to Temporal at ${proxyAddress} \\(TLS, server name ${SERVER_NAME}, CA from TEMPORAL_TLS_SERVER_CA_CERT_DATA, client certificate\\)`,
+      ),
+    );
     expect(clientErr?.message).toMatch(/check TEMPORAL_TLS_SERVER_CA_CERT_\* \(the CA that signed it\)/);
     expect(clientErr?.message).toMatch(/TLS handshake failed: self-signed certificate in certificate chain/);
-    const workerErr = await connectWorkerToTemporal(config).then((c) => c.close().then(() => undefined), (e: Error) => e);
+    const workerErr = await connectWorkerToTemporal(config).then(
+      (c) => c.close().then(() => undefined),
+      (e: Error) => e,
+    );
     expect(workerErr?.message).toMatch(/^cannot connect to Temporal at .*CA from TEMPORAL_TLS_SERVER_CA_CERT_DATA/);
     expect(workerErr?.message).toMatch(/UnknownIssuer/);
     expect(workerErr?.message).toMatch(/certificate/i);
@@ -119,9 +158,16 @@ describe('Temporal over mTLS', () => {
 
   it('the proxy refuses a client without a certificate: mTLS is what lets it in', async () => {
     const config = await tlsConfig({ TEMPORAL_TLS_CLIENT_CERT_PATH: '', TEMPORAL_TLS_CLIENT_KEY_DATA: '' });
-    const err = await connectTemporal(config).then(() => undefined, (e: Error) => e);
-    expect(err?.message).toMatch(/^cannot connect to Temporal at .*\(TLS, server name temporal\.test, CA from TEMPORAL_TLS_SERVER_CA_CERT_PATH .*\)/);
-    expect(err?.message).toMatch(/alert certificate required.* — the server did not accept our client certificate: check TEMPORAL_TLS_CLIENT_CERT_\*/s);
+    const err = await connectTemporal(config).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(err?.message).toMatch(
+      /^cannot connect to Temporal at .*\(TLS, server name temporal\.test, CA from TEMPORAL_TLS_SERVER_CA_CERT_PATH .*\)/,
+    );
+    expect(err?.message).toMatch(
+      /alert certificate required.* — the server did not accept our client certificate: check TEMPORAL_TLS_CLIENT_CERT_\*/s,
+    );
   });
 });
 
@@ -140,10 +186,16 @@ describe('Temporal connection settings', () => {
     const d = await mkdtemp(path.join(tmpdir(), 'aicall-tls-cfg-'));
     const c = ca.issue({ cn: 'x' });
     await writeFile(path.join(d, 'c.pem'), c.cert);
-    expect(() => opts({ TEMPORAL_TLS_CLIENT_CERT_PATH: path.join(d, 'c.pem') })).toThrow(/half-configured: a client certificate without its key/);
+    expect(() => opts({ TEMPORAL_TLS_CLIENT_CERT_PATH: path.join(d, 'c.pem') })).toThrow(
+      /half-configured: a client certificate without its key/,
+    );
     expect(() => opts({ TEMPORAL_TLS_CLIENT_KEY_DATA: c.key })).toThrow(/a client key without its certificate/);
-    expect(() => opts({ TEMPORAL_TLS_SERVER_CA_CERT_PATH: path.join(d, 'c.pem'), TEMPORAL_TLS_SERVER_CA_CERT_DATA: ca.cert })).toThrow(/both set: set one/);
-    expect(() => opts({ TEMPORAL_TLS_SERVER_CA_CERT_PATH: path.join(d, 'missing.pem') })).toThrow(/TEMPORAL_TLS_SERVER_CA_CERT_PATH: cannot read/);
+    expect(() =>
+      opts({ TEMPORAL_TLS_SERVER_CA_CERT_PATH: path.join(d, 'c.pem'), TEMPORAL_TLS_SERVER_CA_CERT_DATA: ca.cert }),
+    ).toThrow(/both set: set one/);
+    expect(() => opts({ TEMPORAL_TLS_SERVER_CA_CERT_PATH: path.join(d, 'missing.pem') })).toThrow(
+      /TEMPORAL_TLS_SERVER_CA_CERT_PATH: cannot read/,
+    );
     expect(() => opts({ TEMPORAL_TLS_SERVER_CA_CERT_DATA: 'not a pem' })).toThrow(/not PEM/);
     expect(() => opts({ TEMPORAL_TLS: 'false', TEMPORAL_TLS_SERVER_NAME: 'x' })).toThrow(ConfigError);
     expect(() => loadConfig({ TEMPORAL_TLS: 'yes' } as NodeJS.ProcessEnv)).toThrow(/TEMPORAL_TLS/);

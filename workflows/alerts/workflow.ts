@@ -3,7 +3,13 @@ import type { AlertActivities } from '../../activities/alerts';
 import type { AlertKind } from '../../lib/alerts/rules';
 import type { AlertsSweepInput, AlertsSweepResult } from './contract';
 
-const KINDS: AlertKind[] = ['low_balance', 'campaign_failure_rate', 'provider_5xx_burst', 'insufficient_credits', 'negative_margin'];
+const KINDS: AlertKind[] = [
+  'low_balance',
+  'campaign_failure_rate',
+  'provider_5xx_burst',
+  'insufficient_credits',
+  'negative_margin',
+];
 
 const { alertsReconcile, alertsUndelivered } = proxyActivities<AlertActivities>({
   startToCloseTimeout: '30 seconds',
@@ -35,7 +41,13 @@ export async function alertsSweepWorkflow(input: AlertsSweepInput = {}): Promise
   return {
     fired: results.flatMap((r) => r.fired),
     cleared: results.reduce((n, r) => n + r.cleared, 0),
-    delivered: pending.filter((_, i) => { const o = outcomes[i]!; return o.status === 'fulfilled' && o.value.delivered; }),
-    undelivered: pending.filter((_, i) => { const o = outcomes[i]!; return o.status === 'rejected' || !o.value.delivered; }),
+    delivered: pending.filter((_, i) => {
+      const o = outcomes[i]!;
+      return o.status === 'fulfilled' && o.value.delivered;
+    }),
+    undelivered: pending.filter((_, i) => {
+      const o = outcomes[i]!;
+      return o.status === 'rejected' || !o.value.delivered;
+    }),
   };
 }

@@ -28,7 +28,16 @@ export type CallLiveStatus = 'validating' | 'holding' | 'dialing' | 'ringing' | 
 export type CallStatus = CallLiveStatus | CallTerminalStatus;
 
 export const TERMINAL_STATUSES: readonly CallTerminalStatus[] = [
-  'completed', 'no_answer', 'busy', 'failed', 'voicemail', 'invalid_number', 'insufficient_credits', 'canceled', 'suppressed', 'not_attempted',
+  'completed',
+  'no_answer',
+  'busy',
+  'failed',
+  'voicemail',
+  'invalid_number',
+  'insufficient_credits',
+  'canceled',
+  'suppressed',
+  'not_attempted',
 ];
 
 export function isTerminalStatus(status: CallStatus): status is CallTerminalStatus {
@@ -189,7 +198,8 @@ export interface CallOutcome {
   data?: Record<string, unknown>;
 }
 
-export type MediaEndReason = 'end_call' | 'caller_hangup' | 'silence_timeout' | 'transfer' | 'voicemail_left' | 'error' | 'stream_closed';
+export type MediaEndReason =
+  'end_call' | 'caller_hangup' | 'silence_timeout' | 'transfer' | 'voicemail_left' | 'error' | 'stream_closed';
 
 export interface MediaEndedEvent {
   reason: MediaEndReason;

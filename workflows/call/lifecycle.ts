@@ -158,7 +158,11 @@ export class CallLifecycle {
   }
 
   judgeAttach(req: MediaAttachRequest): AttachVerdict {
-    return judgeAttach(this.mediaClaim, req, { status: this.state.status, callSid: this.state.callSid, over: !!this.providerFinal || !!this.mediaEnded || this.canceled });
+    return judgeAttach(this.mediaClaim, req, {
+      status: this.state.status,
+      callSid: this.state.callSid,
+      over: !!this.providerFinal || !!this.mediaEnded || this.canceled,
+    });
   }
 
   /** attachMedia: the first stream takes the call (proof of answer) and gets the agent view. */
@@ -209,7 +213,8 @@ export class CallLifecycle {
     s.promptTokens = Math.max(s.promptTokens, u.promptTokens);
     s.completionTokens = Math.max(s.completionTokens, u.completionTokens);
     s.ttsCharacters = Math.max(s.ttsCharacters, u.ttsCharacters);
-    if (u.llmReportedCostMicro !== undefined) s.llmReportedCostMicro = Math.max(s.llmReportedCostMicro ?? 0, u.llmReportedCostMicro);
+    if (u.llmReportedCostMicro !== undefined)
+      s.llmReportedCostMicro = Math.max(s.llmReportedCostMicro ?? 0, u.llmReportedCostMicro);
   }
 
   onOutcome(o: CallOutcome) {
@@ -262,7 +267,8 @@ export class CallLifecycle {
     if (this.ended) return this.ended;
     if (this.canceled) return { status: 'canceled' };
     if (this.failure) return { status: 'failed', error: this.failure };
-    if (!this.state.callSid) return { status: 'failed', error: 'dial_outcome_unknown: no call found at the provider and no status callback received' };
+    if (!this.state.callSid)
+      return { status: 'failed', error: 'dial_outcome_unknown: no call found at the provider and no status callback received' };
     if (this.providerFinal) return { status: unansweredTerminal(this.providerFinal.status) };
     return { status: 'no_answer', error: 'no final status from the provider' };
   }
@@ -277,7 +283,11 @@ export class CallLifecycle {
     const endedAtMs = this.endedAtMs ?? Math.min(nowMs, this.deadlineMs());
     const measured = Math.ceil(Math.max(0, endedAtMs - answeredAtMs) / 1000);
     const status: CallTerminalStatus =
-      isMachine(this.state.answeredBy) || this.mediaEnded?.reason === 'voicemail_left' ? 'voicemail' : this.canceled ? 'canceled' : 'completed';
+      isMachine(this.state.answeredBy) || this.mediaEnded?.reason === 'voicemail_left'
+        ? 'voicemail'
+        : this.canceled
+          ? 'canceled'
+          : 'completed';
     const endReason = this.endReason();
     const error = this.failure ?? (endReason === 'max_duration' ? 'max_duration_reached' : undefined);
     return {
@@ -320,4 +330,3 @@ export class CallLifecycle {
     };
   }
 }
-

@@ -18,7 +18,8 @@ export interface AttachContext {
   over: boolean;
 }
 
-export type AttachVerdict = { ok: true; repeat: boolean } | { ok: false; type: (typeof MEDIA_REFUSED)[keyof typeof MEDIA_REFUSED]; message: string };
+export type AttachVerdict =
+  { ok: true; repeat: boolean } | { ok: false; type: (typeof MEDIA_REFUSED)[keyof typeof MEDIA_REFUSED]; message: string };
 
 export function judgeAttach(claim: MediaClaim | undefined, req: MediaAttachRequest, ctx: AttachContext): AttachVerdict {
   // The holder asking again gets the same yes, whatever happened since: its first answer may
@@ -28,6 +29,7 @@ export function judgeAttach(claim: MediaClaim | undefined, req: MediaAttachReque
     return { ok: false, type: MEDIA_REFUSED.callOver, message: 'call over' };
   }
   if (claim) return { ok: false, type: MEDIA_REFUSED.alreadyStreaming, message: 'call already streaming' };
-  if (ctx.callSid && ctx.callSid !== req.callSid) return { ok: false, type: MEDIA_REFUSED.otherCall, message: 'stream is for another call' };
+  if (ctx.callSid && ctx.callSid !== req.callSid)
+    return { ok: false, type: MEDIA_REFUSED.otherCall, message: 'stream is for another call' };
   return { ok: true, repeat: false };
 }

@@ -39,4 +39,5 @@ export function unansweredTerminal(status: string): CallTerminalStatus {
 }
 
 /** Async AMD results that mean nobody human is there. */
-export const isMachine = (answeredBy: string | undefined) => !!answeredBy && (answeredBy.startsWith('machine') || answeredBy === 'fax');
+export const isMachine = (answeredBy: string | undefined) =>
+  !!answeredBy && (answeredBy.startsWith('machine') || answeredBy === 'fax');

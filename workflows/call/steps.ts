@@ -4,13 +4,27 @@
  * no I/O but activities.
  */
 import {
-  ActivityFailure, ApplicationFailure, condition, getExternalWorkflowHandle, log, proxyActivities, proxyLocalActivities, upsertMemo,
-  upsertSearchAttributes, workflowInfo,
+  ActivityFailure,
+  ApplicationFailure,
+  condition,
+  getExternalWorkflowHandle,
+  log,
+  proxyActivities,
+  proxyLocalActivities,
+  upsertMemo,
+  upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import { TASK_QUEUES } from '../../lib/ids';
 import { SA } from '../../lib/search-attributes';
 import type { CallActivities, DialerActivities, FinishResult } from '../../activities/call/types';
-import { CALL_ROW_REJECTED, DATA_REJECTED, DIAL_FAILURE, INSUFFICIENT_CREDITS, NON_RETRYABLE_DIAL_FAILURES } from '../../activities/call/types';
+import {
+  CALL_ROW_REJECTED,
+  DATA_REJECTED,
+  DIAL_FAILURE,
+  INSUFFICIENT_CREDITS,
+  NON_RETRYABLE_DIAL_FAILURES,
+} from '../../activities/call/types';
 import { callFinishedSignal } from '../campaign/contract';
 import type { CallResult, CallStatus } from './contract';
 import type { CallLifecycle } from './lifecycle';
@@ -19,7 +33,12 @@ import { callMemo, callSearchAttributes, publishedStatus } from './visibility';
 // Retried until done: each is idempotent by callId, and giving up would strand the call's money.
 const acts = proxyActivities<CallActivities>({
   startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', nonRetryableErrorTypes: [INSUFFICIENT_CREDITS, CALL_ROW_REJECTED, DATA_REJECTED] },
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '30 seconds',
+    nonRetryableErrorTypes: [INSUFFICIENT_CREDITS, CALL_ROW_REJECTED, DATA_REJECTED],
+  },
 });
 // Bounded: Twilio's TimeLimit ends a call anyway and billing is capped; asking is only a backstop for a lost callback.
 const twilio = proxyActivities<CallActivities>({
@@ -39,7 +58,13 @@ function dialer(taskQueue: string) {
     scheduleToStartTimeout: '10 minutes',
     // Eager dispatch would bypass the dialer queue's server-side rate limit.
     allowEagerDispatch: false,
-    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '20 seconds', maximumAttempts: 8, nonRetryableErrorTypes: NON_RETRYABLE_DIAL_FAILURES },
+    retry: {
+      initialInterval: '1 second',
+      backoffCoefficient: 2,
+      maximumInterval: '20 seconds',
+      maximumAttempts: 8,
+      nonRetryableErrorTypes: NON_RETRYABLE_DIAL_FAILURES,
+    },
   });
 }
 
@@ -53,7 +78,9 @@ export function showInWebUi(call: CallLifecycle) {
   const info = workflowInfo();
   const memo = callMemo(call.input);
   if (info.memo?.toLast4 !== memo.toLast4 || info.memo?.attempt !== memo.attempt) upsertMemo({ ...memo });
-  const missing = callSearchAttributes(call.input, call.state.status).filter((p) => info.typedSearchAttributes.get(p.key) !== p.value);
+  const missing = callSearchAttributes(call.input, call.state.status).filter(
+    (p) => info.typedSearchAttributes.get(p.key) !== p.value,
+  );
   if (missing.length) upsertSearchAttributes(missing);
 }
 
@@ -94,7 +121,11 @@ export async function dial(call: CallLifecycle, e164: string): Promise<boolean> 
   publish(call, 'dialing');
   try {
     const d = await dialer(i.dialerTaskQueue ?? TASK_QUEUES.dialer).callDial({
-      callId: i.callId, to: e164, ringTimeoutSec: i.ringTimeoutSec, maxDurationSec: i.maxDurationSec, voicemailPolicy: i.voicemailPolicy,
+      callId: i.callId,
+      to: e164,
+      ringTimeoutSec: i.ringTimeoutSec,
+      maxDurationSec: i.maxDurationSec,
+      voicemailPolicy: i.voicemailPolicy,
     });
     // `unknown`: an earlier attempt may have created a call; its own callbacks (they carry the callId) tell.
     if (d.outcome === 'dialed') call.dialed(d.callSid);
@@ -161,11 +192,24 @@ export async function finish(call: CallLifecycle): Promise<CallResult> {
   let money: FinishResult;
   try {
     money = await acts.callFinish({
-      callId: call.input.callId, accountId: call.input.accountId, maxDurationSec: call.input.maxDurationSec,
-      ...(call.quote ? { quote: call.quote } : {}), callSid: call.state.callSid, answeredBy: call.state.answeredBy, ending,
+      callId: call.input.callId,
+      accountId: call.input.accountId,
+      maxDurationSec: call.input.maxDurationSec,
+      ...(call.quote ? { quote: call.quote } : {}),
+      callSid: call.state.callSid,
+      answeredBy: call.state.answeredBy,
+      ending,
     });
   } catch (err) {
-    await report(call, { callId: call.input.callId, status: 'failed', durationSec: 0, chargedMicro: 0, providerCostMicro: 0, endReason: 'abandoned', error: failureMessage(err) });
+    await report(call, {
+      callId: call.input.callId,
+      status: 'failed',
+      durationSec: 0,
+      chargedMicro: 0,
+      providerCostMicro: 0,
+      endReason: 'abandoned',
+      error: failureMessage(err),
+    });
     throw err;
   }
   const result = call.result(ending, money);
@@ -209,7 +253,11 @@ async function askProvider(call: CallLifecycle) {
   if (call.providerFinal || !callSid) return;
   try {
     const s = await twilio.callProviderStatus({ callId: call.input.callId, callSid });
-    if (s) call.onTelephonyStatus({ callSid, status: s.status, durationSec: s.durationSec, answeredBy: s.answeredBy, at: new Date().toISOString() }, Date.now());
+    if (s)
+      call.onTelephonyStatus(
+        { callSid, status: s.status, durationSec: s.durationSec, answeredBy: s.answeredBy, at: new Date().toISOString() },
+        Date.now(),
+      );
   } catch (err) {
     log.warn('could not ask the provider for the call status; going by our own timers', { error: failureMessage(err) });
   }
@@ -217,10 +265,9 @@ async function askProvider(call: CallLifecycle) {
 
 export function failureType(err: unknown): string | undefined {
   const cause = err instanceof ActivityFailure ? err.cause : err;
-  return cause instanceof ApplicationFailure ? cause.type ?? undefined : undefined;
+  return cause instanceof ApplicationFailure ? (cause.type ?? undefined) : undefined;
 }
 export function failureMessage(err: unknown): string {
   const cause = err instanceof ActivityFailure ? err.cause : err;
   return cause instanceof Error ? cause.message : String(err);
 }
-

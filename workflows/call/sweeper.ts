@@ -19,6 +19,8 @@ const { callSweepHolds } = proxyActivities<HoldSweeperActivities>({
  * resolves the pending holds of calls whose workflow closed without resolving them (see
  * activities/call/sweeper.ts). A failed pass is simply the next one's work.
  */
-export async function holdSweeperWorkflow(input: HoldSweepInput = {}): Promise<{ resolved: string[]; running: number; failed: number }> {
+export async function holdSweeperWorkflow(
+  input: HoldSweepInput = {},
+): Promise<{ resolved: string[]; running: number; failed: number }> {
   return callSweepHolds({ olderThanSec: input.olderThanSec ?? 120 });
 }

@@ -18,7 +18,10 @@ export const callMemo = (input: Pick<CallInput, 'to' | 'attempt'>): CallMemo => 
   attempt: input.attempt,
 });
 
-export function callSearchAttributes(input: Pick<CallInput, 'accountId' | 'campaignId'>, status: CallStatus): SearchAttributePair[] {
+export function callSearchAttributes(
+  input: Pick<CallInput, 'accountId' | 'campaignId'>,
+  status: CallStatus,
+): SearchAttributePair[] {
   return [
     { key: SA.AccountId, value: input.accountId },
     ...(input.campaignId ? [{ key: SA.CampaignId, value: input.campaignId }] : []),

@@ -1,7 +1,15 @@
 import { ApplicationFailure, CancellationScope, setHandler } from '@temporalio/workflow';
 import {
-  attachMediaUpdate, callAmdQuery, callStateQuery, mediaEndedSignal, outcomeSignal, telephonyStatusSignal, transcriptSignal, usageSignal,
-  type CallInput, type CallResult,
+  attachMediaUpdate,
+  callAmdQuery,
+  callStateQuery,
+  mediaEndedSignal,
+  outcomeSignal,
+  telephonyStatusSignal,
+  transcriptSignal,
+  usageSignal,
+  type CallInput,
+  type CallResult,
 } from './contract';
 import { CallLifecycle } from './lifecycle';
 import type { AttachVerdict } from './media-claim';
@@ -30,7 +38,9 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
   setHandler(mediaEndedSignal, (ev) => void call.onMediaEnded(ev));
   // The validator refuses without a history event; the handler judges again, since another attach
   // accepted in the same workflow task may have taken the call first.
-  setHandler(attachMediaUpdate, (req) => accepted(call.attach(req, Date.now())).view!, { validator: (req) => void accepted(call.judgeAttach(req)) });
+  setHandler(attachMediaUpdate, (req) => accepted(call.attach(req, Date.now())).view!, {
+    validator: (req) => void accepted(call.judgeAttach(req)),
+  });
   CancellationScope.current().cancelRequested.catch(() => call.cancel());
   showInWebUi(call);
 

@@ -13,8 +13,19 @@
  */
 import type { CallResult } from '../call/contract';
 import type {
-  CallCheck, CallFinished, CampaignCarry, CampaignControlResult, CampaignCounters, CampaignInput, CampaignProgress, CampaignSettings, CampaignStatus,
-  ContactResult, ContactToCall, InFlightCall, QueuedAttempt,
+  CallCheck,
+  CallFinished,
+  CampaignCarry,
+  CampaignControlResult,
+  CampaignCounters,
+  CampaignInput,
+  CampaignProgress,
+  CampaignSettings,
+  CampaignStatus,
+  ContactResult,
+  ContactToCall,
+  InFlightCall,
+  QueuedAttempt,
 } from './contract';
 
 /** Contacts read per page. */
@@ -35,12 +46,28 @@ export const NOT_ATTEMPTED_BACKOFF_MS = 30_000;
  * rings ringTimeoutSec plus the ring grace; the call lasts up to maxDurationSec; then the end grace
  * and the settlement. The periodic check renews the lease of every call still running as well.
  */
-export const CALL_WAITS_SEC = { dialBacklog: 600, dialAttempts: 8 * 30 + 1 + 2 + 4 + 8 + 16 + 20 + 20, ringGrace: 60, endGrace: 20, settle: 300 };
+export const CALL_WAITS_SEC = {
+  dialBacklog: 600,
+  dialAttempts: 8 * 30 + 1 + 2 + 4 + 8 + 16 + 20 + 20,
+  ringGrace: 60,
+  endGrace: 20,
+  settle: 300,
+};
 
-export function leaseTtlSec(s: Pick<CampaignSettings, 'maxDurationSec' | 'ringTimeoutSec'>, timeouts?: CampaignInput['callTimeouts']): number {
+export function leaseTtlSec(
+  s: Pick<CampaignSettings, 'maxDurationSec' | 'ringTimeoutSec'>,
+  timeouts?: CampaignInput['callTimeouts'],
+): number {
   const w = CALL_WAITS_SEC;
-  return w.dialBacklog + w.dialAttempts + s.ringTimeoutSec + Math.max(w.ringGrace, timeouts?.ringGraceSec ?? 0) + s.maxDurationSec
-    + Math.max(w.endGrace, timeouts?.endGraceSec ?? 0) + w.settle;
+  return (
+    w.dialBacklog +
+    w.dialAttempts +
+    s.ringTimeoutSec +
+    Math.max(w.ringGrace, timeouts?.ringGraceSec ?? 0) +
+    s.maxDurationSec +
+    Math.max(w.endGrace, timeouts?.endGraceSec ?? 0) +
+    w.settle
+  );
 }
 
 /** An attempt ready to start: the phone is known for contacts from a page, looked up for queued ones. */
@@ -61,9 +88,14 @@ export interface StatusWrite {
   seq: number;
 }
 
-
 const statusKey = (w: Omit<StatusWrite, 'seq'>) => `${w.status}:${w.pauseReason ?? ''}`;
-const newCounters = (): CampaignCounters => ({ contactsDone: 0, attemptsStarted: 0, attemptsFinished: 0, byStatus: {}, chargedMicro: 0 });
+const newCounters = (): CampaignCounters => ({
+  contactsDone: 0,
+  attemptsStarted: 0,
+  attemptsFinished: 0,
+  byStatus: {},
+  chargedMicro: 0,
+});
 
 export class CampaignWindow {
   status: CampaignStatus;
@@ -267,7 +299,8 @@ export class CampaignWindow {
   /** Attempts taken but not started (no lease, a failed start) go back where they came from. */
   putBack(items: DueAttempt[]): void {
     for (const it of [...items].reverse()) {
-      if (it.seq === undefined) this.queue.unshift({ contactId: it.contactId, attempt: it.attempt, tries: it.tries, notBeforeMs: 0 });
+      if (it.seq === undefined)
+        this.queue.unshift({ contactId: it.contactId, attempt: it.attempt, tries: it.tries, notBeforeMs: 0 });
       else this.buffer.unshift({ contactId: it.contactId, seq: it.seq, phone: it.phone!, attempts: it.attempt - 1 });
     }
   }
@@ -298,7 +331,13 @@ export class CampaignWindow {
   /** Nothing left to dial and nothing in flight: the campaign ends (completed, or canceled). */
   settleIfDone(): void {
     if (this.status === 'canceling' && this.inFlight.size === 0) this.setStatus('canceled', null);
-    else if (this.status === 'running' && this.exhausted && !this.buffer.length && !this.queue.length && this.inFlight.size === 0) {
+    else if (
+      this.status === 'running' &&
+      this.exhausted &&
+      !this.buffer.length &&
+      !this.queue.length &&
+      this.inFlight.size === 0
+    ) {
       this.setStatus('completed', null);
     }
   }
@@ -323,10 +362,17 @@ export class CampaignWindow {
   }
   /** Anything still to write: results, starts, status or an alert. */
   get hasWrites(): boolean {
-    return this.results.length > 0 || this.startedWrites.length > 0 || this.alertPending || statusKey(this.wantedStatus()) !== this.stored;
+    return (
+      this.results.length > 0 ||
+      this.startedWrites.length > 0 ||
+      this.alertPending ||
+      statusKey(this.wantedStatus()) !== this.stored
+    );
   }
   private wantedStatus(): Omit<StatusWrite, 'seq'> {
-    return this.status === 'canceling' ? { status: 'running', pauseReason: 'canceling' } : { status: this.status, pauseReason: this.pauseReason };
+    return this.status === 'canceling'
+      ? { status: 'running', pauseReason: 'canceling' }
+      : { status: this.status, pauseReason: this.pauseReason };
   }
 
   // ── continue-as-new ────────────────────────────────────────────────────────────────────────
@@ -352,8 +398,14 @@ export class CampaignWindow {
 
   progress(): CampaignProgress {
     return {
-      campaignId: this.input.campaignId, status: this.status, pauseReason: this.pauseReason, inFlight: this.inFlight.size,
-      pendingRetries: this.queue.length, waitingForWindow: this.waitingForWindow, counters: this.counters, generation: this.generation,
+      campaignId: this.input.campaignId,
+      status: this.status,
+      pauseReason: this.pauseReason,
+      inFlight: this.inFlight.size,
+      pendingRetries: this.queue.length,
+      waitingForWindow: this.waitingForWindow,
+      counters: this.counters,
+      generation: this.generation,
     };
   }
 }

@@ -1,11 +1,31 @@
 import {
-  ParentClosePolicy, allHandlersFinished, condition, continueAsNew, log, proxyActivities, proxyLocalActivities, setHandler, sleep, startChild, uuid4, workflowInfo,
+  ParentClosePolicy,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  log,
+  proxyActivities,
+  proxyLocalActivities,
+  setHandler,
+  sleep,
+  startChild,
+  uuid4,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { CampaignActivities } from '../../activities/campaign';
 import { TASK_QUEUES, callWorkflowId } from '../../lib/ids';
 import type { CallInput } from '../call/contract';
 import { callMemo, callSearchAttributes } from '../call/visibility';
-import { callFinishedSignal, cancelUpdate, creditsAddedSignal, pauseUpdate, progressQuery, resumeUpdate, type CampaignInput, type CampaignProgress } from './contract';
+import {
+  callFinishedSignal,
+  cancelUpdate,
+  creditsAddedSignal,
+  pauseUpdate,
+  progressQuery,
+  resumeUpdate,
+  type CampaignInput,
+  type CampaignProgress,
+} from './contract';
 import { CampaignWindow, DEFAULT_CHECK_EVERY_SEC, PAGE_SIZE, SLOT_POLL_MS, type DueAttempt } from './window';
 
 const acts = proxyActivities<CampaignActivities>({
@@ -47,7 +67,10 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignPr
       w.checked(callIds.length ? await acts.campaignCheckCalls({ callIds, leaseTtlSec: w.leaseTtlSec }) : [], Date.now());
     }
     // After the pause was stored: a top-up that looked for paused campaigns before it was is seen here.
-    if (w.creditCheckDue) w.creditsChecked(await acts.campaignCreditsCover({ accountId: input.accountId, maxDurationSec: input.settings.maxDurationSec }));
+    if (w.creditCheckDue)
+      w.creditsChecked(
+        await acts.campaignCreditsCover({ accountId: input.accountId, maxDurationSec: input.settings.maxDurationSec }),
+      );
     const seen = w.version;
     const waitMs = await dialDue(w, input);
     if (waitMs !== 0) await condition(() => w.version !== seen || w.hasWrites, waitMs);
@@ -76,7 +99,12 @@ async function store(w: CampaignWindow, input: CampaignInput): Promise<void> {
   }
   if (w.alertPending) {
     w.alertPending = false;
-    await acts.campaignRaiseAlert({ accountId: input.accountId, campaignId: input.campaignId, kind: 'insufficient_credits', payload: { campaignId: input.campaignId } });
+    await acts.campaignRaiseAlert({
+      accountId: input.accountId,
+      campaignId: input.campaignId,
+      kind: 'insufficient_credits',
+      payload: { campaignId: input.campaignId },
+    });
   }
 }
 
@@ -91,26 +119,36 @@ async function dialDue(w: CampaignWindow, input: CampaignInput): Promise<number 
     const pos = await campaignWindow({ window: input.settings.callingWindow, nowMs: Date.now() });
     if (!w.windowChecked(pos, Date.now())) return pos.msUntilChange;
   }
-  if (w.needsPage()) w.addPage(await acts.campaignFetchContacts({ campaignId: input.campaignId, afterSeq: w.cursorSeq, limit: PAGE_SIZE }));
+  if (w.needsPage())
+    w.addPage(await acts.campaignFetchContacts({ campaignId: input.campaignId, afterSeq: w.cursorSeq, limit: PAGE_SIZE }));
   const due = await withPhones(w, input, w.takeDue(free, Date.now()));
   if (!due.length) return w.msUntilDue(Date.now());
   const planned = due.map((it) => ({ it, callId: uuid4() }));
-  const granted = new Set(await acts.campaignAcquireCallSlots({
-    accountId: input.accountId, campaignId: input.campaignId, callIds: planned.map((p) => p.callId), ttlSec: w.leaseTtlSec,
-  }));
+  const granted = new Set(
+    await acts.campaignAcquireCallSlots({
+      accountId: input.accountId,
+      campaignId: input.campaignId,
+      callIds: planned.map((p) => p.callId),
+      ttlSec: w.leaseTtlSec,
+    }),
+  );
   w.putBack(planned.filter((p) => !granted.has(p.callId)).map((p) => p.it));
   const failed: string[] = [];
-  await Promise.all(planned.filter((p) => granted.has(p.callId)).map(async ({ it, callId }) => {
-    w.reserve(callId, it, Date.now());
-    try {
-      await startCall(input, it, callId);
-      w.started(it);
-    } catch (err) {
-      log.error('could not start a call', { callId, error: String(err) });
-      w.startFailed(callId, it);
-      failed.push(callId);
-    }
-  }));
+  await Promise.all(
+    planned
+      .filter((p) => granted.has(p.callId))
+      .map(async ({ it, callId }) => {
+        w.reserve(callId, it, Date.now());
+        try {
+          await startCall(input, it, callId);
+          w.started(it);
+        } catch (err) {
+          log.error('could not start a call', { callId, error: String(err) });
+          w.startFailed(callId, it);
+          failed.push(callId);
+        }
+      }),
+  );
   if (failed.length) await acts.campaignReleaseSlots({ callIds: failed });
   return granted.size < planned.length ? SLOT_POLL_MS : 0;
 }
@@ -128,9 +166,18 @@ async function withPhones(w: CampaignWindow, input: CampaignInput, due: DueAttem
 async function startCall(input: CampaignInput, it: DueAttempt, callId: string): Promise<void> {
   const s = input.settings;
   const callInput: CallInput = {
-    callId, accountId: input.accountId, campaignId: input.campaignId, contactId: it.contactId, attempt: it.attempt,
-    to: it.phone!, defaultRegion: input.defaultRegion, maxDurationSec: s.maxDurationSec, ringTimeoutSec: s.ringTimeoutSec,
-    voicemailPolicy: s.voicemailPolicy, agentId: input.agentId, parentWorkflowId: workflowInfo().workflowId,
+    callId,
+    accountId: input.accountId,
+    campaignId: input.campaignId,
+    contactId: it.contactId,
+    attempt: it.attempt,
+    to: it.phone!,
+    defaultRegion: input.defaultRegion,
+    maxDurationSec: s.maxDurationSec,
+    ringTimeoutSec: s.ringTimeoutSec,
+    voicemailPolicy: s.voicemailPolicy,
+    agentId: input.agentId,
+    parentWorkflowId: workflowInfo().workflowId,
     ...(input.dialerTaskQueue ? { dialerTaskQueue: input.dialerTaskQueue } : {}),
     ...(input.callTimeouts ? { timeouts: input.callTimeouts } : {}),
   };

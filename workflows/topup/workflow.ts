@@ -2,7 +2,14 @@ import { ApplicationFailure, condition, log, proxyActivities, setHandler } from 
 import type { TopUpActivities } from '../../activities/topup';
 import type { LedgerActivities } from '../../activities/ledger';
 import { ledgerKeys } from '../../lib/ids';
-import { billCallbackSignal, paymentLinkUpdate, topUpStatusQuery, type BillPaidEvent, type PaymentLink, type TopUpInput } from './contract';
+import {
+  billCallbackSignal,
+  paymentLinkUpdate,
+  topUpStatusQuery,
+  type BillPaidEvent,
+  type PaymentLink,
+  type TopUpInput,
+} from './contract';
 
 const retry = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' } as const;
 /** Talking to Billplz (and to campaigns) gives up after a while: a bill not created fails the top-up; a bill status not read leaves it to the callback. */
@@ -41,7 +48,8 @@ export async function topUpWorkflow(input: TopUpInput): Promise<PaymentLink> {
       await untilDone.markTopUp({ topUpId: input.topUpId, status: 'failed' });
       return link;
     }
-    if (!(await condition(() => payment !== undefined, input.ttlSec * 1000))) payment ??= (await askBillplz(input.topUpId)) ?? undefined;
+    if (!(await condition(() => payment !== undefined, input.ttlSec * 1000)))
+      payment ??= (await askBillplz(input.topUpId)) ?? undefined;
   }
   if (!payment) {
     await untilDone.markTopUp({ topUpId: input.topUpId, status: 'expired' });
@@ -50,13 +58,22 @@ export async function topUpWorkflow(input: TopUpInput): Promise<PaymentLink> {
     if (!payment) return (link = { ...link, status: 'expired' });
   }
 
-  const credit = await untilDone.topUpCreditAmount({ topUpId: input.topUpId, billId: payment.billId, amountSen: payment.amountSen });
+  const credit = await untilDone.topUpCreditAmount({
+    topUpId: input.topUpId,
+    billId: payment.billId,
+    amountSen: payment.amountSen,
+  });
   if (!credit.ok) {
     // The API checks the amount before signalling; this guards a bill/amount mismatch regardless.
     log.error('top-up payment does not match the top-up; nothing credited', { topUpId: input.topUpId, reason: credit.reason });
     throw ApplicationFailure.nonRetryable(`top-up ${input.topUpId}: ${credit.reason}`, 'TopUpMismatch');
   }
-  await untilDone.ledgerCredit({ accountId: input.accountId, amountMicro: credit.amountMicro, key: ledgerKeys.topUpCredit(input.topUpId), reason: `Billplz bill ${payment.billId}` });
+  await untilDone.ledgerCredit({
+    accountId: input.accountId,
+    amountMicro: credit.amountMicro,
+    key: ledgerKeys.topUpCredit(input.topUpId),
+    reason: `Billplz bill ${payment.billId}`,
+  });
   await untilDone.markTopUp({ topUpId: input.topUpId, status: 'paid', paidAt: payment.paidAt });
   link = { ...link, billId: payment.billId, status: 'paid' };
   await bounded.notifyCampaignsOfCredits({ accountId: input.accountId });

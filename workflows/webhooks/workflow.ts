@@ -22,13 +22,20 @@ export async function webhookDeliveryWorkflow(input: WebhookDeliveryInput): Prom
     const delay = plan.delayAfterFailure;
     const r = await webhookAttempt({ deliveryId: input.deliveryId, nextDelayMs: delay ?? null });
     if (r.outcome !== 'failed' || delay === undefined) {
-      return { deliveryId: input.deliveryId, status: r.outcome === 'succeeded' ? 'succeeded' : r.outcome === 'endpoint_disabled' ? 'endpoint_disabled' : 'failed', attempts: attempt };
+      return {
+        deliveryId: input.deliveryId,
+        status: r.outcome === 'succeeded' ? 'succeeded' : r.outcome === 'endpoint_disabled' ? 'endpoint_disabled' : 'failed',
+        attempts: attempt,
+      };
     }
     await sleep(delay);
   }
 }
 
-const { webhookStartStranded } = proxyActivities<WebhookActivities>({ startToCloseTimeout: '2 minutes', retry: { maximumAttempts: 3 } });
+const { webhookStartStranded } = proxyActivities<WebhookActivities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { maximumAttempts: 3 },
+});
 
 /** Every minute (Schedule `webhooks-sweep`): starts deliveries whose emitter could not reach Temporal. */
 export async function webhooksSweepWorkflow(): Promise<{ started: number }> {

@@ -10,7 +10,10 @@ import { loadSession, SESSION_TTL_SEC } from './sessions';
  * for the double-submit check on the sign-in form.
  */
 export function cookieNames(secure: boolean) {
-  return { session: secure ? '__Host-aicall_session' : 'aicall_session', preLogin: secure ? '__Host-aicall_login' : 'aicall_login' };
+  return {
+    session: secure ? '__Host-aicall_session' : 'aicall_session',
+    preLogin: secure ? '__Host-aicall_login' : 'aicall_login',
+  };
 }
 
 export function readCookie(req: Request, name: string): string | undefined {
@@ -54,7 +57,8 @@ export const requireSignIn: RequestHandler = (req, res, next) => {
   next(new HttpError(401, 'unauthenticated', 'your session has ended; sign in again'));
 };
 
-const sameToken = (a: string | undefined, b: string) => !!a && a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+const sameToken = (a: string | undefined, b: string) =>
+  !!a && a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 
 /**
  * Every state-changing request carries the session's CSRF token: forms as the hidden `_csrf`
@@ -66,7 +70,14 @@ export function requireCsrf(req: Request, _res: Response, next: NextFunction) {
   const s = req.console;
   if (!s) return next(new HttpError(401, 'unauthenticated', 'your session has ended; sign in again'));
   const presented = req.get('x-csrf-token') ?? (typeof req.body?._csrf === 'string' ? req.body._csrf : undefined);
-  if (!sameToken(presented, s.csrf)) return next(new HttpError(403, 'csrf_failed', 'the form is missing its security token or it has expired; reload the page and try again'));
+  if (!sameToken(presented, s.csrf))
+    return next(
+      new HttpError(
+        403,
+        'csrf_failed',
+        'the form is missing its security token or it has expired; reload the page and try again',
+      ),
+    );
   next();
 }
 
@@ -86,7 +97,12 @@ export function checkPreLogin(req: Request, secure: boolean): boolean {
 }
 
 /** Whether the request carries a live console session of a user of `accountId` (for pages outside /app). */
-export async function consoleUserOf(sql: Sql, req: Request, config: { APP_ORIGIN?: string }, accountId: string): Promise<boolean> {
+export async function consoleUserOf(
+  sql: Sql,
+  req: Request,
+  config: { APP_ORIGIN?: string },
+  accountId: string,
+): Promise<boolean> {
   const token = readCookie(req, cookieNames((config.APP_ORIGIN ?? '').startsWith('https:')).session);
   if (!token) return false;
   const s = await loadSession(sql, token);

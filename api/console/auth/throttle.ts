@@ -20,10 +20,14 @@ export async function loginBlocked(sql: Sql, email: string, ip: string): Promise
     select (select count(*)::int from e) as by_email, (select count(*)::int from i) as by_ip,
            (select min(at) from e) as email_oldest, (select min(at) from i) as ip_oldest`;
   const r = row!;
-  const until = (oldest: Date | null) => (oldest ? Math.max(1, Math.ceil((oldest.getTime() + THROTTLE.WINDOW_MIN * 60_000 - Date.now()) / 1000)) : 0);
+  const until = (oldest: Date | null) =>
+    oldest ? Math.max(1, Math.ceil((oldest.getTime() + THROTTLE.WINDOW_MIN * 60_000 - Date.now()) / 1000)) : 0;
   const blockedEmail = r.by_email >= THROTTLE.PER_ACCOUNT;
   const blockedIp = r.by_ip >= THROTTLE.PER_IP;
-  return { blocked: blockedEmail || blockedIp, retryAfterSec: Math.max(blockedEmail ? until(r.email_oldest) : 0, blockedIp ? until(r.ip_oldest) : 0) };
+  return {
+    blocked: blockedEmail || blockedIp,
+    retryAfterSec: Math.max(blockedEmail ? until(r.email_oldest) : 0, blockedIp ? until(r.ip_oldest) : 0),
+  };
 }
 
 export async function recordAttempt(sql: Sql, email: string, ip: string, ok: boolean): Promise<void> {

@@ -16,12 +16,17 @@ export interface ConsoleUser {
 export const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
 export const normalizeEmail = (e: string) => e.trim().toLowerCase();
 
-const userColumns = (sql: Sql) => sql`console_users.id, console_users.account_id as "accountId", console_users.email, console_users.role,
+const userColumns = (
+  sql: Sql,
+) => sql`console_users.id, console_users.account_id as "accountId", console_users.email, console_users.role,
   console_users.created_at as "createdAt", console_users.password_hash is not null as "hasPassword"`;
 
 export class UserExists extends Error {}
 
-export async function createUser(sql: Sql, u: { email: string; role: ConsoleRole; accountId: string | null; password?: string }): Promise<ConsoleUser> {
+export async function createUser(
+  sql: Sql,
+  u: { email: string; role: ConsoleRole; accountId: string | null; password?: string },
+): Promise<ConsoleUser> {
   const hash = u.password ? await hashPassword(u.password) : null;
   try {
     const [row] = await sql<ConsoleUser[]>`
@@ -30,13 +35,16 @@ export async function createUser(sql: Sql, u: { email: string; role: ConsoleRole
       returning ${userColumns(sql)}`;
     return row!;
   } catch (err) {
-    if ((err as { code?: string }).code === '23505') throw new UserExists(`a console user with email ${normalizeEmail(u.email)} already exists`);
+    if ((err as { code?: string }).code === '23505')
+      throw new UserExists(`a console user with email ${normalizeEmail(u.email)} already exists`);
     throw err;
   }
 }
 
 export async function findUserByEmail(sql: Sql, email: string) {
-  const [row] = await sql<(ConsoleUser & { passwordHash: string | null; disabledAt: Date | null; accountStatus: string | null })[]>`
+  const [row] = await sql<
+    (ConsoleUser & { passwordHash: string | null; disabledAt: Date | null; accountStatus: string | null })[]
+  >`
     select ${userColumns(sql)}, console_users.password_hash as "passwordHash", console_users.disabled_at as "disabledAt", a.status as "accountStatus"
     from console_users left join accounts a on a.id = console_users.account_id
     where console_users.email = ${normalizeEmail(email)}`;
@@ -65,7 +73,11 @@ export async function issueToken(sql: Sql, userId: string, purpose: TokenPurpose
 }
 
 /** The token's user if it is unused, unexpired and for `purpose`; looks without using it up. */
-export async function peekToken(sql: Sql, token: string, purpose: TokenPurpose): Promise<{ userId: string; email: string } | undefined> {
+export async function peekToken(
+  sql: Sql,
+  token: string,
+  purpose: TokenPurpose,
+): Promise<{ userId: string; email: string } | undefined> {
   const [row] = await sql<{ userId: string; email: string }[]>`
     select t.user_id as "userId", u.email from console_tokens t join console_users u on u.id = t.user_id
     where t.token_hash = ${sha256(token)} and t.purpose = ${purpose} and t.used_at is null and t.expires_at > now()`;

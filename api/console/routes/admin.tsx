@@ -24,7 +24,13 @@ export function adminRoutes({ sql, config }: AppDeps): Router {
   r.use('/app/admin', requireRole('admin'));
   const origin = () => consoleOrigin(config);
 
-  async function page(req: Request, res: Response, note?: { kind: 'ok' | 'error'; text: string; link?: string }, form?: { values: Record<string, string>; errors: Record<string, string> }, status = 200) {
+  async function page(
+    req: Request,
+    res: Response,
+    note?: { kind: 'ok' | 'error'; text: string; link?: string },
+    form?: { values: Record<string, string>; errors: Record<string, string> },
+    status = 200,
+  ) {
     const s = session(req);
     const now = new Date();
     const year = { from: new Date(Date.UTC(now.getUTCFullYear() - 1, now.getUTCMonth(), 1)), to: now };
@@ -32,67 +38,231 @@ export function adminRoutes({ sql, config }: AppDeps): Router {
       listAccounts(sql, { limit: 500 }),
       platformMonthly(sql, year),
       adminSummary(sql, { from: new Date(now.getTime() - 30 * DAY), to: now }),
-      providerErrorBursts(sql, new Date(now.getTime() - DAY), ALERT_DEFAULTS.providerBurstWindowMinutes, ALERT_DEFAULTS.providerBurstCount),
+      providerErrorBursts(
+        sql,
+        new Date(now.getTime() - DAY),
+        ALERT_DEFAULTS.providerBurstWindowMinutes,
+        ALERT_DEFAULTS.providerBurstCount,
+      ),
     ]);
     const balances = new Map(await Promise.all(accounts.map(async (a) => [a.id, await ledger.balance(a.id)] as const)));
     const t = summary.totals;
-    sendHtml(res, (
+    sendHtml(
+      res,
       <Page title="Platform" session={s} active="/app/admin">
-        {note && <Notice kind={note.kind}>{note.text}{note.link && <code class="secret" id="invite-link">{note.link}</code>}</Notice>}
+        {note && (
+          <Notice kind={note.kind}>
+            {note.text}
+            {note.link && (
+              <code class="secret" id="invite-link">
+                {note.link}
+              </code>
+            )}
+          </Notice>
+        )}
         <div class="cards">
-          <div class="card"><div class="k">Revenue, 30 days</div><div class="v">{credits(t.revenueMicro)}</div></div>
-          <div class="card"><div class="k">Provider cost, 30 days</div><div class="v">{credits(t.costMicro)}</div></div>
-          <div class="card"><div class="k">Margin, 30 days</div><div class="v">{credits(t.profitMicro)}</div></div>
-          <div class="card"><div class="k">Top-up conversion, 30 days</div><div class="v">{pct(t.topUps.conversion)}</div><div class="k">{t.topUps.billsPaid} of {t.topUps.billsCreated} bills paid</div></div>
+          <div class="card">
+            <div class="k">Revenue, 30 days</div>
+            <div class="v">{credits(t.revenueMicro)}</div>
+          </div>
+          <div class="card">
+            <div class="k">Provider cost, 30 days</div>
+            <div class="v">{credits(t.costMicro)}</div>
+          </div>
+          <div class="card">
+            <div class="k">Margin, 30 days</div>
+            <div class="v">{credits(t.profitMicro)}</div>
+          </div>
+          <div class="card">
+            <div class="k">Top-up conversion, 30 days</div>
+            <div class="v">{pct(t.topUps.conversion)}</div>
+            <div class="k">
+              {t.topUps.billsPaid} of {t.topUps.billsCreated} bills paid
+            </div>
+          </div>
         </div>
         <h2>Per month (UTC)</h2>
-        <div class="table-wrap"><table id="monthly">
-          <thead><tr><th scope="col">Month</th><th scope="col" class="num">Charged calls</th><th scope="col" class="num">Revenue</th><th scope="col" class="num">Provider cost</th><th scope="col" class="num">Margin</th></tr></thead>
-          <tbody>{monthly.length ? monthly.map((m) => <tr><td>{m.month}</td><td class="num">{num(m.calls)}</td><td class="num">{credits(m.revenueMicro)}</td><td class="num">{credits(m.costMicro)}</td><td class="num">{credits(m.marginMicro)}</td></tr>) : <tr><td colSpan={5}>No charged calls yet.</td></tr>}</tbody>
-        </table></div>
+        <div class="table-wrap">
+          <table id="monthly">
+            <thead>
+              <tr>
+                <th scope="col">Month</th>
+                <th scope="col" class="num">
+                  Charged calls
+                </th>
+                <th scope="col" class="num">
+                  Revenue
+                </th>
+                <th scope="col" class="num">
+                  Provider cost
+                </th>
+                <th scope="col" class="num">
+                  Margin
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {monthly.length ? (
+                monthly.map((m) => (
+                  <tr>
+                    <td>{m.month}</td>
+                    <td class="num">{num(m.calls)}</td>
+                    <td class="num">{credits(m.revenueMicro)}</td>
+                    <td class="num">{credits(m.costMicro)}</td>
+                    <td class="num">{credits(m.marginMicro)}</td>
+                  </tr>
+                ))
+              ) : (
+                <tr>
+                  <td colSpan={5}>No charged calls yet.</td>
+                </tr>
+              )}
+            </tbody>
+          </table>
+        </div>
         <h2>Provider error bursts, last 24 hours</h2>
-        <p class="muted">{ALERT_DEFAULTS.providerBurstCount} or more errors of one vendor within {ALERT_DEFAULTS.providerBurstWindowMinutes} minutes (the burst alert's rule).</p>
-        <div class="table-wrap"><table>
-          <thead><tr><th scope="col">From</th><th scope="col">Vendor</th><th scope="col" class="num">Errors</th><th scope="col">Statuses</th></tr></thead>
-          <tbody>{bursts.length ? bursts.map((b) => <tr><td>{utc(b.at)}</td><td>{b.vendor}</td><td class="num">{b.errors}</td><td>{b.statuses}</td></tr>) : <tr><td colSpan={4}>None.</td></tr>}</tbody>
-        </table></div>
+        <p class="muted">
+          {ALERT_DEFAULTS.providerBurstCount} or more errors of one vendor within {ALERT_DEFAULTS.providerBurstWindowMinutes}{' '}
+          minutes (the burst alert's rule).
+        </p>
+        <div class="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">From</th>
+                <th scope="col">Vendor</th>
+                <th scope="col" class="num">
+                  Errors
+                </th>
+                <th scope="col">Statuses</th>
+              </tr>
+            </thead>
+            <tbody>
+              {bursts.length ? (
+                bursts.map((b) => (
+                  <tr>
+                    <td>{utc(b.at)}</td>
+                    <td>{b.vendor}</td>
+                    <td class="num">{b.errors}</td>
+                    <td>{b.statuses}</td>
+                  </tr>
+                ))
+              ) : (
+                <tr>
+                  <td colSpan={4}>None.</td>
+                </tr>
+              )}
+            </tbody>
+          </table>
+        </div>
         <h2>Accounts</h2>
-        <div class="table-wrap"><table id="accounts">
-          <thead><tr><th scope="col">Name</th><th scope="col">Status</th><th scope="col" class="num">Available</th><th scope="col" class="num">Held</th><th scope="col">Created</th><th scope="col">Actions</th></tr></thead>
-          <tbody>{accounts.map((a) => {
-            const b = balances.get(a.id)!;
-            return (
-              <tr><td>{a.name}<br /><small class="muted">{a.id}</small></td><td><Badge status={a.status} /></td><td class="num">{credits(b.available, a.currency)}</td><td class="num">{credits(b.held, a.currency)}</td><td>{utc(a.createdAt)}</td>
-                <td>
-                  <form method="post" action={`/app/admin/accounts/${a.id}/${a.status === 'active' ? 'suspend' : 'activate'}`} class="inline"><Csrf session={s} /><button type="submit" class="secondary">{a.status === 'active' ? 'Suspend' : 'Reactivate'}</button></form>
-                  <details><summary>Top up manually</summary>
-                    <form method="post" action={`/app/admin/accounts/${a.id}/credit`}><Csrf session={s} /><input type="hidden" name="request" value={randomUUID()} />
-                      <Field id={`amount-${a.id}`} name="amount" label={`Amount (${a.currency})`} inputmode="decimal" required /><Field id={`reason-${a.id}`} name="reason" label="Reason (recorded in the ledger)" required />
-                      <button type="submit">Credit</button></form></details>
-                  <details><summary>Invite a user</summary>
-                    <form method="post" action={`/app/admin/accounts/${a.id}/invite`}><Csrf session={s} />
-                      <Field id={`email-${a.id}`} name="email" label="Email" type="email" required /><div class="field"><label for={`role-${a.id}`}>Role</label><select id={`role-${a.id}`} name="role"><option value="owner">Owner</option><option value="member">Member</option></select></div>
-                      <button type="submit">Create invitation link</button></form></details>
-                </td></tr>
-            );
-          })}</tbody>
-        </table></div>
+        <div class="table-wrap">
+          <table id="accounts">
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Status</th>
+                <th scope="col" class="num">
+                  Available
+                </th>
+                <th scope="col" class="num">
+                  Held
+                </th>
+                <th scope="col">Created</th>
+                <th scope="col">Actions</th>
+              </tr>
+            </thead>
+            <tbody>
+              {accounts.map((a) => {
+                const b = balances.get(a.id)!;
+                return (
+                  <tr>
+                    <td>
+                      {a.name}
+                      <br />
+                      <small class="muted">{a.id}</small>
+                    </td>
+                    <td>
+                      <Badge status={a.status} />
+                    </td>
+                    <td class="num">{credits(b.available, a.currency)}</td>
+                    <td class="num">{credits(b.held, a.currency)}</td>
+                    <td>{utc(a.createdAt)}</td>
+                    <td>
+                      <form
+                        method="post"
+                        action={`/app/admin/accounts/${a.id}/${a.status === 'active' ? 'suspend' : 'activate'}`}
+                        class="inline"
+                      >
+                        <Csrf session={s} />
+                        <button type="submit" class="secondary">
+                          {a.status === 'active' ? 'Suspend' : 'Reactivate'}
+                        </button>
+                      </form>
+                      <details>
+                        <summary>Top up manually</summary>
+                        <form method="post" action={`/app/admin/accounts/${a.id}/credit`}>
+                          <Csrf session={s} />
+                          <input type="hidden" name="request" value={randomUUID()} />
+                          <Field
+                            id={`amount-${a.id}`}
+                            name="amount"
+                            label={`Amount (${a.currency})`}
+                            inputmode="decimal"
+                            required
+                          />
+                          <Field id={`reason-${a.id}`} name="reason" label="Reason (recorded in the ledger)" required />
+                          <button type="submit">Credit</button>
+                        </form>
+                      </details>
+                      <details>
+                        <summary>Invite a user</summary>
+                        <form method="post" action={`/app/admin/accounts/${a.id}/invite`}>
+                          <Csrf session={s} />
+                          <Field id={`email-${a.id}`} name="email" label="Email" type="email" required />
+                          <div class="field">
+                            <label for={`role-${a.id}`}>Role</label>
+                            <select id={`role-${a.id}`} name="role">
+                              <option value="owner">Owner</option>
+                              <option value="member">Member</option>
+                            </select>
+                          </div>
+                          <button type="submit">Create invitation link</button>
+                        </form>
+                      </details>
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </div>
         <h2>New account</h2>
         <form method="post" action="/app/admin/accounts">
           <Csrf session={s} />
           <Field name="name" label="Name" required value={form?.values.name} error={form?.errors.name} />
-          <Field name="billingEmail" label="Billing email" type="email" value={form?.values.billingEmail} error={form?.errors.billingEmail} />
+          <Field
+            name="billingEmail"
+            label="Billing email"
+            type="email"
+            value={form?.values.billingEmail}
+            error={form?.errors.billingEmail}
+          />
           <button type="submit">Create account</button>
         </form>
-      </Page>
-    ), status);
+      </Page>,
+      status,
+    );
   }
 
   r.get('/app/admin', (req, res) => page(req, res));
 
   r.post('/app/admin/accounts', async (req, res) => {
     const values = { name: String(req.body?.name ?? ''), billingEmail: String(req.body?.billingEmail ?? '').trim() };
-    const parsed = NewAccountSchema.safeParse({ name: values.name, ...(values.billingEmail ? { billingEmail: values.billingEmail } : {}) });
+    const parsed = NewAccountSchema.safeParse({
+      name: values.name,
+      ...(values.billingEmail ? { billingEmail: values.billingEmail } : {}),
+    });
     if (!parsed.success) {
       const errors: Record<string, string> = {};
       for (const i of zodIssues(parsed.error)) errors[i.field] ??= `${i.field}: ${i.message}`;
@@ -109,7 +279,10 @@ export function adminRoutes({ sql, config }: AppDeps): Router {
     return a;
   };
 
-  for (const [action, status] of [['suspend', 'suspended'], ['activate', 'active']] as const) {
+  for (const [action, status] of [
+    ['suspend', 'suspended'],
+    ['activate', 'active'],
+  ] as const) {
     r.post(`/app/admin/accounts/:id/${action}`, async (req, res) => {
       const a = await account(req);
       await setAccountStatus(sql, a.id, status);
@@ -120,14 +293,23 @@ export function adminRoutes({ sql, config }: AppDeps): Router {
   r.post('/app/admin/accounts/:id/credit', async (req, res) => {
     const a = await account(req);
     const raw = String(req.body?.amount ?? '').trim();
-    const reason = String(req.body?.reason ?? '').trim().slice(0, 500);
+    const reason = String(req.body?.reason ?? '')
+      .trim()
+      .slice(0, 500);
     const micro = /^\d+(\.\d{1,6})?$/.test(raw) ? Math.round(Number(raw) * 1e6) : NaN;
-    if (!Number.isSafeInteger(micro) || micro <= 0) return page(req, res, { kind: 'error', text: 'amount: enter a positive amount such as 25.00' }, undefined, 400);
+    if (!Number.isSafeInteger(micro) || micro <= 0)
+      return page(req, res, { kind: 'error', text: 'amount: enter a positive amount such as 25.00' }, undefined, 400);
     if (!reason) return page(req, res, { kind: 'error', text: 'reason: required; it is recorded in the ledger' }, undefined, 400);
     const request = z.uuid().safeParse(req.body?.request);
     // the form's nonce is the idempotency key: a resubmitted form credits once
     const key = `manual/${request.success ? request.data : randomUUID()}`;
-    await ledger.credit({ accountId: a.id, amount: micro, key, reason: `manual top-up: ${reason}`, metadata: { by: session(req).email, via: 'console' } });
+    await ledger.credit({
+      accountId: a.id,
+      amount: micro,
+      key,
+      reason: `manual top-up: ${reason}`,
+      metadata: { by: session(req).email, via: 'console' },
+    });
     page(req, res, { kind: 'ok', text: `${credits(micro, a.currency)} credited to ${a.name}.` });
   });
 
@@ -139,7 +321,17 @@ export function adminRoutes({ sql, config }: AppDeps): Router {
     try {
       const u = await createUser(sql, { email: email.data, role, accountId: a.id });
       const token = await issueToken(sql, u.id, 'set_password', INVITE_TTL_SEC);
-      page(req, res, { kind: 'ok', text: `Invitation for ${u.email} (${role} of ${a.name}). Send them this one-time link (valid 7 days): `, link: `${origin()}/app/set-password?token=${token}` }, undefined, 201);
+      page(
+        req,
+        res,
+        {
+          kind: 'ok',
+          text: `Invitation for ${u.email} (${role} of ${a.name}). Send them this one-time link (valid 7 days): `,
+          link: `${origin()}/app/set-password?token=${token}`,
+        },
+        undefined,
+        201,
+      );
     } catch (err) {
       if (err instanceof UserExists) return page(req, res, { kind: 'error', text: err.message }, undefined, 409);
       throw err;

@@ -33,10 +33,20 @@ function LoginPage(p: { csrf: string; next: string; email?: string; error?: stri
 function SetPasswordPage(p: { token: string; email: string; error?: string }) {
   return (
     <Page title="Choose your password">
-      <p>Signing in as <strong>{p.email}</strong>.</p>
+      <p>
+        Signing in as <strong>{p.email}</strong>.
+      </p>
       <form method="post" action="/app/set-password">
         <input type="hidden" name="token" value={p.token} />
-        <Field name="password" label="New password" type="password" required autocomplete="new-password" error={p.error} hint="At least 12 characters." />
+        <Field
+          name="password"
+          label="New password"
+          type="password"
+          required
+          autocomplete="new-password"
+          error={p.error}
+          hint="At least 12 characters."
+        />
         <button type="submit">Save and sign in</button>
       </form>
     </Page>
@@ -50,7 +60,14 @@ export function authRoutes({ sql, config }: AppDeps, secure: boolean): Router {
 
   r.get('/app/login', (req, res) => {
     if (req.console) return res.redirect(303, safeNext(req.query.next));
-    sendHtml(res, <LoginPage csrf={preLoginToken(req, res, secure)} next={safeNext(req.query.next)} info={req.query.out === '1' ? 'You are signed out.' : undefined} />);
+    sendHtml(
+      res,
+      <LoginPage
+        csrf={preLoginToken(req, res, secure)}
+        next={safeNext(req.query.next)}
+        info={req.query.out === '1' ? 'You are signed out.' : undefined}
+      />,
+    );
   });
 
   r.post('/app/login', async (req, res) => {
@@ -90,7 +107,12 @@ export function authRoutes({ sql, config }: AppDeps, secure: boolean): Router {
     const s = req.console;
     if (s) {
       const presented = req.get('x-csrf-token') ?? req.body?._csrf;
-      if (presented !== s.csrf) throw new HttpError(403, 'csrf_failed', 'the form is missing its security token or it has expired; reload the page and try again');
+      if (presented !== s.csrf)
+        throw new HttpError(
+          403,
+          'csrf_failed',
+          'the form is missing its security token or it has expired; reload the page and try again',
+        );
       await destroySession(sql, s.tokenHash);
     }
     res.clearCookie(names.session, { path: '/', secure, httpOnly: true, sameSite: 'lax' });

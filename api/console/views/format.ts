@@ -9,7 +9,12 @@ function moneyFormat(currency: string, digits: number): Intl.NumberFormat {
   const k = `${currency}:${digits}`;
   let f = moneyFormats.get(k);
   if (!f) {
-    f = new Intl.NumberFormat(currency === 'MYR' ? 'en-MY' : 'en-US', { style: 'currency', currency, minimumFractionDigits: digits, maximumFractionDigits: digits });
+    f = new Intl.NumberFormat(currency === 'MYR' ? 'en-MY' : 'en-US', {
+      style: 'currency',
+      currency,
+      minimumFractionDigits: digits,
+      maximumFractionDigits: digits,
+    });
     moneyFormats.set(k, f);
   }
   return f;
@@ -24,8 +29,12 @@ export function credits(micro: number | null | undefined, currency = 'USD', digi
 /** MYR sen, as Billplz bills them. */
 export const myr = (sen: number) => moneyFormat('MYR', 2).format(Number(sen) / 100);
 
-export const pct = (ratio: number | null | undefined) => (ratio === null || ratio === undefined ? '—' : `${(ratio * 100).toFixed(1)}%`);
-export const num = (n: number | null | undefined, digits = 0) => (n === null || n === undefined ? '—' : Number(n).toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
+export const pct = (ratio: number | null | undefined) =>
+  ratio === null || ratio === undefined ? '—' : `${(ratio * 100).toFixed(1)}%`;
+export const num = (n: number | null | undefined, digits = 0) =>
+  n === null || n === undefined
+    ? '—'
+    : Number(n).toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 /** "2026-12-05 01:20:02 UTC" */
 export function utc(d: Date | string | null | undefined): string {

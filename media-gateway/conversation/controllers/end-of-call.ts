@@ -28,7 +28,12 @@ export function cutOff(reply: Reply, o: { out: AudioOut<MarkInfo>; turns: TurnLo
 }
 
 /** Hands the call to `to` at Twilio (the agent's transfer number, never the model's). */
-export async function transferCall(transfer: CallTransfer | undefined, callSid: string, to: string, log: Logger): Promise<{ ok: true } | { ok: false; message: string }> {
+export async function transferCall(
+  transfer: CallTransfer | undefined,
+  callSid: string,
+  to: string,
+  log: Logger,
+): Promise<{ ok: true } | { ok: false; message: string }> {
   if (!transfer) return { ok: false, message: 'no telephony is configured' };
   try {
     await transfer.transfer(callSid, to);

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { Sql } from '../../lib/db';
 import { HttpError } from '../errors';
+import { loadAnalysis, type StoredAnalysis } from '../../lib/analysis/store';
+import { recordingOf, recordingSummary } from '../../lib/recordings/catalog';
 
 /**
  * The account's calls: the one listing (GET /v1/campaigns/:id/calls, the console's calls table and
@@ -126,12 +128,16 @@ export interface CallDetail {
   answeredBy: string | null;
   outcome: { result: string; notes?: string; callbackAt?: string; data?: Record<string, unknown> } | null;
   error: string | null;
+  /** Why the call ended when it was not a normal hang-up (calls.end_reason). */
+  endReason: string | null;
   createdAt: Date;
   answeredAt: Date | null;
   endedAt: Date | null;
   durationSec: number | null;
   cost: CallCostView | null;
   transcript: TranscriptTurn[];
+  analysis: StoredAnalysis | null;
+  recording: ReturnType<typeof recordingSummary>;
   /** Not in the API's answer: the console's status timeline. */
   timeline: { dialedAt: Date | null; settledAt: Date | null };
 }
@@ -142,11 +148,13 @@ export async function getCallDetail(sql: Sql, accountId: string, rawId: string):
   if (!id.success) return undefined;
   const [call] = await sql`select * from calls where id = ${id.data} and account_id = ${accountId}`;
   if (!call) return undefined;
-  const [[cost], transcript] = await Promise.all([
+  const [[cost], transcript, analysis, recording] = await Promise.all([
     sql`select * from call_costs where call_id = ${call.id}`,
     sql<
       TranscriptTurn[]
     >`select seq, role, text, interrupted, at_ms as "atMs", latency from transcript_turns where call_id = ${call.id} order by seq`,
+    loadAnalysis(sql, call.id),
+    recordingOf(sql, accountId, call.id),
   ]);
   return {
     id: call.id,
@@ -160,6 +168,7 @@ export async function getCallDetail(sql: Sql, accountId: string, rawId: string):
     answeredBy: call.answered_by,
     outcome: call.outcome,
     error: call.error,
+    endReason: call.end_reason,
     createdAt: call.created_at,
     answeredAt: call.answered_at,
     endedAt: call.ended_at,
@@ -184,6 +193,8 @@ export async function getCallDetail(sql: Sql, accountId: string, rawId: string):
         }
       : null,
     transcript,
+    analysis,
+    recording: recordingSummary(recording),
     timeline: { dialedAt: call.dialed_at, settledAt: call.settled_at },
   };
 }

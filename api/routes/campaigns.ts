@@ -6,10 +6,10 @@ import { accountOf } from '../auth';
 import { HttpError, notFound } from '../errors';
 import { contactsFromCsv, CsvError, normalizeContacts, type ContactInput } from '../../lib/contacts/normalize';
 import { insertContacts, reportSummary } from '../campaigns/store';
+import { getCallDetail } from '../calls/store';
 import { controlCampaign, startCampaign, type ControlAction } from '../campaigns/control';
 import { suppressedContacts } from '../../lib/suppression';
 import { assertContactsFillTemplates } from '../templates/checks';
-import { loadAnalysis } from '../../lib/analysis/store';
 import { rejectUnstorableText } from '../text-guard';
 import { idempotency, idempotentId } from '../idempotency';
 import { csvBody, CSV_BODY_TYPES } from '../campaigns/csv-body';
@@ -17,7 +17,6 @@ import { CallsQuerySchema, ContactsUploadSchema, NewCampaignSchema, PauseSchema 
 import type { CampaignSettings } from '../../workflows/campaign/contract';
 import type { AgentConfig } from '../../workflows/call/contract';
 import type { Call, Campaign, CampaignDetail, ContactReport } from '../contract/campaigns';
-import { recordingOf, recordingSummary } from '../../lib/recordings/catalog';
 
 interface CampaignRow {
   id: string;
@@ -240,55 +239,11 @@ export function campaignsRouter({ sql, temporal, config }: AppDeps): Router {
   });
 
   r.get('/calls/:id', async (req, res) => {
-    const accountId = accountOf(req);
-    const id = uuid.safeParse(req.params.id);
-    const [call] = id.success ? await sql`select * from calls where id = ${id.data} and account_id = ${accountId}` : [];
-    if (!call) throw notFound('call');
-    const [cost] = await sql`select * from call_costs where call_id = ${call.id}`;
-    const transcript = await sql<
-      Call['transcript']
-    >`select seq, role, text, interrupted, at_ms as "atMs", latency from transcript_turns where call_id = ${call.id} order by seq`;
-    const analysis = await loadAnalysis(sql, call.id);
-    res.json({
-      id: call.id,
-      campaignId: call.campaign_id,
-      contactId: call.contact_id,
-      attempt: call.attempt,
-      to: call.to_e164,
-      status: call.status,
-      terminal: call.terminal,
-      providerCallSid: call.provider_call_sid,
-      answeredBy: call.answered_by,
-      outcome: call.outcome,
-      error: call.error,
-      endReason: call.end_reason,
-      createdAt: call.created_at,
-      answeredAt: call.answered_at,
-      endedAt: call.ended_at,
-      durationSec: call.duration_sec,
-      cost: cost
-        ? {
-            priceListVersion: cost.price_list_version,
-            azureSttCost: cost.azure_stt_cost,
-            llmCost: cost.llm_cost,
-            ttsCost: cost.tts_cost,
-            twilioCost: cost.twilio_cost,
-            totalProviderCost: cost.total_provider_cost,
-            chargedAmount: cost.charged_amount,
-            profitMargin: cost.profit_margin,
-            usage: {
-              sttAudioMs: cost.stt_audio_ms,
-              promptTokens: cost.prompt_tokens,
-              completionTokens: cost.completion_tokens,
-              ttsCharacters: cost.tts_characters,
-              billedSeconds: cost.billed_seconds,
-            },
-          }
-        : null,
-      transcript,
-      analysis,
-      recording: recordingSummary(await recordingOf(sql, accountId, call.id)),
-    } satisfies Call);
+    const detail = await getCallDetail(sql, accountOf(req), String(req.params.id));
+    if (!detail) throw notFound('call');
+    const { timeline: _timeline, createdAt, answeredAt, endedAt, ...call } = detail;
+    const iso = (d: Date | null) => d?.toISOString() ?? null;
+    res.json({ ...call, createdAt: createdAt.toISOString(), answeredAt: iso(answeredAt), endedAt: iso(endedAt) } satisfies Call);
   });
   return r;
 }

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 export interface ManagedProcess {
@@ -126,13 +126,15 @@ export async function waitFor(
   probe: () => Promise<boolean>,
   timeoutMs: number,
   died?: Promise<unknown>,
+  /** The process's log: its last lines go into the error, so a failed start says why even when the data dir is gone. */
+  logFile?: string,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let dead = false;
   const gone = () => (dead = true);
   died?.then(gone, gone);
   while (Date.now() < deadline) {
-    if (dead) throw new Error(`${what} exited during start-up (see .data/logs)`);
+    if (dead) throw new Error(`${what} exited during start-up (see .data/logs)${logTail(logFile)}`);
     if (await probe().catch(() => false)) return;
     await new Promise((r) => setTimeout(r, 250));
   }
@@ -140,3 +142,14 @@ export async function waitFor(
 }
 
 export const httpOk = (url: string) => async () => (await fetch(url, { signal: AbortSignal.timeout(1000) })).ok;
+
+/** The last lines of a log file, indented, for an error message; empty when there is none. */
+function logTail(file: string | undefined, lines = 15): string {
+  if (!file) return '';
+  try {
+    const tail = readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines);
+    return tail.length ? `\n${tail.map((l) => `  | ${l}`).join('\n')}` : '';
+  } catch {
+    return '';
+  }
+}

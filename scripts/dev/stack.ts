@@ -210,7 +210,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       urls['HAProxy admin socket'] = socketPath;
     }
     for (const [i, p] of started)
-      if (i.readyUrl && i.kind !== 'worker') await waitFor(i.name, httpOk(i.readyUrl), 60_000, p.exited);
+      if (i.readyUrl && i.kind !== 'worker')
+        await waitFor(i.name, httpOk(i.readyUrl), 60_000, p.exited, path.join(logDir, `${i.name}.log`));
     await waitFor('API', httpOk(`http://127.0.0.1:${config.API_PORT}/healthz`), 60_000, firstToExit(processes));
     if (plan.some((i) => i.kind === 'media-gateway')) urls['Media gateway'] = `${env.MEDIA_PUBLIC_URL}`;
     urls['API'] = `http://localhost:${config.API_PORT}`;
@@ -223,7 +224,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 
     // The workers are ready when each polls (serves /metrics once its Temporal worker exists) and the
     // orchestration queue has run a workflow end to end (it reads Postgres in an activity).
-    for (const [i, p] of started) if (i.kind === 'worker') await waitFor(i.name, httpOk(i.readyUrl!), 60_000, p.exited);
+    for (const [i, p] of started)
+      if (i.kind === 'worker') await waitFor(i.name, httpOk(i.readyUrl!), 60_000, p.exited, path.join(logDir, `${i.name}.log`));
     const client = await connectTemporal(config);
     try {
       await Promise.race([

@@ -10,7 +10,7 @@ import { adminSummary } from '../../../lib/reports/summary';
 import { platformMonthly, providerErrorBursts } from '../../../lib/reports/series';
 import { ALERT_DEFAULTS } from '../../../lib/alerts/rules';
 import { requireRole, sendHtml, session } from '../context';
-import { Badge, Csrf, Field, Notice, Page } from '../views/layout';
+import { Badge, Csrf, Field, NoticeWithLink, Page } from '../views/layout';
 import { credits, label, num, pct, utc } from '../views/format';
 import { createUser, issueToken, UserExists } from '../auth/users';
 
@@ -50,16 +50,7 @@ export function adminRoutes({ sql, config }: AppDeps): Router {
     sendHtml(
       res,
       <Page title="Platform" session={s} active="/app/admin">
-        {note && (
-          <Notice kind={note.kind}>
-            {note.text}
-            {note.link && (
-              <code class="secret" id="invite-link">
-                {note.link}
-              </code>
-            )}
-          </Notice>
-        )}
+        <NoticeWithLink note={note} />
         <div class="cards">
           <div class="card">
             <div class="k">Revenue, 30 days</div>

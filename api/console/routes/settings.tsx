@@ -4,7 +4,7 @@ import type { AppDeps } from '../../app';
 import { notFound, zodIssues } from '../../errors';
 import { AlertSettingsSchema, alertSettings, issueKey, listKeys, revokeKey, updateAlertSettings } from '../../../lib/accounts';
 import { accountId, requireRole, sendHtml, session } from '../context';
-import { Badge, Csrf, Field, Notice, Page } from '../views/layout';
+import { Badge, Csrf, Field, Notice, NoticeWithLink, Page } from '../views/layout';
 import { credits, label, utc } from '../views/format';
 import { createUser, issueToken, listUsers, UserExists } from '../auth/users';
 import { consoleOrigin, INVITE_TTL_SEC } from '../cli';
@@ -226,16 +226,7 @@ export function settingsRoutes({ sql, config }: AppDeps): Router {
     sendHtml(
       res,
       <Page title="Team" session={s} active="/app/team">
-        {note && (
-          <Notice kind={note.kind}>
-            {note.text}
-            {note.link && (
-              <code class="secret" id="invite-link">
-                {note.link}
-              </code>
-            )}
-          </Notice>
-        )}
+        <NoticeWithLink note={note} />
         <div class="table-wrap">
           <table id="team">
             <thead>

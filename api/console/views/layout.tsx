@@ -207,4 +207,17 @@ export const Notice = ({ kind, children }: { kind: 'ok' | 'error' | 'info'; chil
   </div>
 );
 
+/** A notice for an action that made a one-time link (an invitation, a set-password link): the link is shown once. */
+export const NoticeWithLink = ({ note }: { note?: { kind: 'ok' | 'error' | 'info'; text: string; link?: string } }) =>
+  note ? (
+    <Notice kind={note.kind}>
+      {note.text}
+      {note.link && (
+        <code class="secret" id="invite-link">
+          {note.link}
+        </code>
+      )}
+    </Notice>
+  ) : null;
+
 export const Badge = ({ status }: { status: string }) => <span class={`badge s-${status}`}>{status.replace(/_/g, ' ')}</span>;

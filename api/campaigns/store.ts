@@ -2,6 +2,7 @@ import type { Sql } from '../../lib/db';
 import { normalizeContacts, type ContactReport } from '../../lib/contacts/normalize';
 import type { AgentConfig } from '../../workflows/call/contract';
 import type { CampaignSettings } from '../../workflows/campaign/contract';
+import type { Campaign } from '../contract/campaigns';
 
 /**
  * Adds accepted contacts after the campaign's last one (seq keeps upload order). Numbers already
@@ -67,12 +68,13 @@ export interface CampaignRow {
   finished_at: Date | null;
 }
 
-export const campaignView = (c: CampaignRow) => ({
+export const campaignView = (c: CampaignRow): Campaign => ({
   id: c.id,
   name: c.name,
   status: c.status,
   pauseReason: c.pause_reason,
-  agent: c.agent,
+  // stored agents went through AgentSchema, so `recording.enabled` has its default
+  agent: c.agent as Campaign['agent'],
   settings: c.settings,
   contactCount: c.contact_count,
   createdAt: c.created_at.toISOString(),

@@ -5,7 +5,7 @@ import type { AppDeps } from '../app';
 import { accountOf } from '../auth';
 import { HttpError, notFound } from '../errors';
 import { contactsFromCsv, CsvError, normalizeContacts, type ContactInput } from '../../lib/contacts/normalize';
-import { insertContacts, reportSummary } from '../campaigns/store';
+import { campaignView, findCampaign, insertContacts, listCampaigns, reportSummary, type CampaignRow } from '../campaigns/store';
 import { getCallDetail } from '../calls/store';
 import { controlCampaign, startCampaign, type ControlAction } from '../campaigns/control';
 import { suppressedContacts } from '../../lib/suppression';
@@ -14,36 +14,7 @@ import { rejectUnstorableText } from '../text-guard';
 import { idempotency, idempotentId } from '../idempotency';
 import { csvBody, CSV_BODY_TYPES } from '../campaigns/csv-body';
 import { CallsQuerySchema, ContactsUploadSchema, NewCampaignSchema, PauseSchema } from '../campaigns/schemas';
-import type { CampaignSettings } from '../../workflows/campaign/contract';
-import type { AgentConfig } from '../../workflows/call/contract';
-import type { Call, Campaign, CampaignDetail, ContactReport } from '../contract/campaigns';
-
-interface CampaignRow {
-  id: string;
-  account_id: string;
-  name: string;
-  status: string;
-  pause_reason: string | null;
-  agent: AgentConfig;
-  settings: CampaignSettings & { defaultRegion?: string };
-  contact_count: number;
-  created_at: Date;
-  started_at: Date | null;
-  finished_at: Date | null;
-}
-
-const view = (c: CampaignRow): Campaign => ({
-  id: c.id,
-  name: c.name,
-  status: c.status,
-  pauseReason: c.pause_reason,
-  agent: c.agent as Campaign['agent'],
-  settings: c.settings,
-  contactCount: c.contact_count,
-  createdAt: c.created_at.toISOString(),
-  startedAt: c.started_at?.toISOString() ?? null,
-  finishedAt: c.finished_at?.toISOString() ?? null,
-});
+import type { Call, CampaignDetail, ContactReport } from '../contract/campaigns';
 
 // created_at::text as Postgres writes it (DateStyle ISO): "2026-11-26 01:19:51.469123+00". Date.parse
 // is far laxer ("1", "March 7" parse), and what it lets through Postgres refuses with an error.
@@ -54,8 +25,6 @@ function isPgTimestamp(s: string): boolean {
   return !!m && isoInstant.safeParse(`${m[1]}T${m[2]}${m[3]}${m[4] ?? ':00'}`).success;
 }
 
-/** Campaign states after which pause, resume and cancel are refused (409 with the status). */
-
 /** Campaigns and their calls. Every query is scoped to the caller's account; other ids are 404. */
 export function campaignsRouter({ sql, temporal, config }: AppDeps): Router {
   const r = Router();
@@ -64,9 +33,7 @@ export function campaignsRouter({ sql, temporal, config }: AppDeps): Router {
   async function load(req: express.Request): Promise<CampaignRow> {
     const accountId = accountOf(req);
     const id = uuid.safeParse(req.params.id);
-    const [row] = id.success
-      ? await sql<CampaignRow[]>`select * from campaigns where id = ${id.data} and account_id = ${accountId}`
-      : [];
+    const row = id.success ? await findCampaign(sql, accountId, id.data) : undefined;
     if (!row) throw notFound('campaign');
     return row;
   }
@@ -87,10 +54,10 @@ export function campaignsRouter({ sql, temporal, config }: AppDeps): Router {
       values (${id}, ${accountId}, ${body.name}, ${sql.json(body.agent as never)}, ${sql.json({ ...body.settings, defaultRegion: body.defaultRegion } as never)})
       on conflict (id) do nothing`;
     const report = await insertContacts(sql, id, accountId, normalized);
-    const [fresh] = await sql<CampaignRow[]>`select * from campaigns where id = ${id} and account_id = ${accountId}`;
+    const fresh = await findCampaign(sql, accountId, id);
     if (!fresh) throw new HttpError(409, 'idempotency_conflict', 'Idempotency-Key already used');
     res.status(201).json({
-      campaign: view(fresh!),
+      campaign: campaignView(fresh!),
       contacts: {
         ...reportSummary(report),
         suppressed: await suppressedContacts(sql, accountId, report.accepted),
@@ -100,10 +67,8 @@ export function campaignsRouter({ sql, temporal, config }: AppDeps): Router {
 
   r.get('/campaigns', async (req, res) => {
     const accountId = accountOf(req);
-    const rows = await sql<
-      CampaignRow[]
-    >`select * from campaigns where account_id = ${accountId} order by created_at desc limit 200`;
-    res.json({ campaigns: rows.map(view) });
+    const rows = await listCampaigns(sql, accountId);
+    res.json({ campaigns: rows.map(campaignView) });
   });
 
   r.get('/campaigns/:id', async (req, res) => {
@@ -120,7 +85,7 @@ export function campaignsRouter({ sql, temporal, config }: AppDeps): Router {
       from calls l join call_costs k on k.call_id = l.id where l.campaign_id = ${c.id}`;
     const [live] = await sql<{ n: number }[]>`select count(*)::int as n from calls where campaign_id = ${c.id} and not terminal`;
     res.json({
-      ...view(c),
+      ...campaignView(c),
       progress: {
         contacts: Object.fromEntries(contacts.map((x) => [x.state, x.n])),
         calls: Object.fromEntries(calls.map((x) => [x.status, x.n])),
